@@ -1,0 +1,281 @@
+//! The experiment file as written by users: serde types with R1's values as defaults.
+//!
+//! Every table rejects unknown keys, so a typo (`penalty_rat`) is an error naming the key, not a
+//! silently ignored setting. These types say nothing about validity; [`super::Scenario`] checks
+//! the rules once and is the only thing the simulator accepts.
+
+use serde::{Deserialize, Serialize};
+
+/// One experiment file, without its `[grid]` table (which is split off before parsing).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExperimentFile {
+    pub experiment: ExperimentSection,
+    pub market: MarketSection,
+    pub traders: TradersSection,
+    pub margin: MarginSection,
+    pub liquidation: LiquidationSection,
+    pub fund: FundSection,
+    /// Grid axes: dotted field path -> list of values (Cartesian product). Split off before
+    /// the scenario of each cell is built.
+    #[serde(skip_serializing_if = "toml::Table::is_empty")]
+    pub grid: toml::Table,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExperimentSection {
+    /// Name used in reports; the file's stem when empty.
+    pub name: String,
+    /// Monte Carlo runs per grid cell.
+    pub seeds: u64,
+    /// Master seed: with the file, it fixes every random number of every run.
+    pub master_seed: u64,
+    /// Steps per run.
+    pub steps: u64,
+    /// Length of one step in seconds.
+    pub dt_seconds: f64,
+}
+
+impl Default for ExperimentSection {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            seeds: 10_000,
+            master_seed: 1,
+            steps: 1_440,
+            dt_seconds: 60.0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MarketSection {
+    /// Index price at t = 0 (USD).
+    pub s0: f64,
+    /// Half-life of the impact that forced flow leaves on the mark, in minutes.
+    pub impact_half_life_minutes: f64,
+    /// Share of each impact that moves the index itself instead of the mark (0 = none).
+    pub permanent_impact: f64,
+    pub model: PriceModelSpec,
+    pub book: BookSpec,
+}
+
+impl Default for MarketSection {
+    fn default() -> Self {
+        Self {
+            s0: 30_000.0,
+            impact_half_life_minutes: 10.0,
+            permanent_impact: 0.0,
+            model: PriceModelSpec::default(),
+            book: BookSpec::default(),
+        }
+    }
+}
+
+/// The volatility model of the index (MODEL.md section 1). Vols are annualized (365-day year).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PriceModelSpec {
+    /// Geometric Brownian motion.
+    Gbm {
+        vol: f64,
+        #[serde(default)]
+        drift: f64,
+    },
+    /// GARCH(1,1) parameterized by its long-run vol.
+    Garch {
+        long_run_vol: f64,
+        alpha: f64,
+        beta: f64,
+        #[serde(default)]
+        shocks: ShockSpec,
+        /// Annualized vol of the first step; the long-run vol when 0.
+        #[serde(default)]
+        initial_vol: f64,
+        #[serde(default)]
+        drift: f64,
+    },
+}
+
+impl Default for PriceModelSpec {
+    fn default() -> Self {
+        PriceModelSpec::Garch {
+            long_run_vol: 0.8,
+            alpha: 0.08,
+            beta: 0.90,
+            shocks: ShockSpec::StudentT { nu: 4.0 },
+            initial_vol: 0.0,
+            drift: 0.0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ShockSpec {
+    #[default]
+    Normal,
+    /// Student-t with `nu` degrees of freedom, scaled to unit variance.
+    StudentT { nu: f64 },
+}
+
+/// How forced fills move the mark and what they cost (MODEL.md section 2).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum BookSpec {
+    /// Linear book: `depth_usd` of notional moves the price by 1%.
+    Linear { depth_usd: f64 },
+    /// Infinite depth: fills at the mark, no impact (for tests against closed forms).
+    None,
+}
+
+impl Default for BookSpec {
+    fn default() -> Self {
+        BookSpec::Linear { depth_usd: 20e6 }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TradersSection {
+    pub count: u64,
+    /// Collateral in USD.
+    pub collateral: DistributionSpec,
+    /// Leverage at t = 0 (notional / collateral), capped at `1 / imr`.
+    pub leverage: DistributionSpec,
+    /// Probability that a trader is long.
+    pub long_share: f64,
+    pub strategy: StrategySpec,
+}
+
+impl Default for TradersSection {
+    fn default() -> Self {
+        Self {
+            count: 1_000,
+            collateral: DistributionSpec::Lognormal {
+                median: 10_000.0,
+                log_sd: 1.0,
+            },
+            leverage: DistributionSpec::LogUniform {
+                min: 2.0,
+                max: 50.0,
+            },
+            long_share: 0.5,
+            strategy: StrategySpec::Static,
+        }
+    }
+}
+
+/// A positive quantity drawn once per trader.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DistributionSpec {
+    Fixed { value: f64 },
+    Uniform { min: f64, max: f64 },
+    LogUniform { min: f64, max: f64 },
+    Lognormal { median: f64, log_sd: f64 },
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum StrategySpec {
+    /// Opens once at t = 0 and never trades again.
+    #[default]
+    Static,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MarginSection {
+    /// Initial margin rate: opening needs equity >= imr * notional.
+    pub imr: f64,
+    /// Maintenance margin rate: liquidatable when equity < mmr * notional.
+    pub mmr: f64,
+    /// Fee on voluntary trades, as a share of notional (none at t = 0).
+    pub fee_rate: f64,
+    /// Share of fees paid into the insurance fund; the rest goes to treasury.
+    pub fee_fund_share: f64,
+}
+
+impl Default for MarginSection {
+    fn default() -> Self {
+        Self {
+            imr: 0.02,
+            mmr: 0.01,
+            fee_rate: 0.0005,
+            fee_fund_share: 0.0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LiquidationSection {
+    pub mode: LiquidationModeSpec,
+    pub close: CloseSpec,
+    /// Penalty as a share of the closed notional.
+    pub penalty_rate: f64,
+    /// Share of the penalty paid into the insurance fund; the rest goes to the liquidator.
+    pub fund_share: f64,
+}
+
+impl Default for LiquidationSection {
+    fn default() -> Self {
+        Self {
+            mode: LiquidationModeSpec::Engine,
+            close: CloseSpec::Full,
+            penalty_rate: 0.01,
+            fund_share: 1.0,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LiquidationModeSpec {
+    /// The venue's engine closes positions into the book (CEX).
+    #[default]
+    Engine,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseSpec {
+    /// The whole position is closed.
+    #[default]
+    Full,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct FundSection {
+    /// Balance at t = 0 (USD).
+    pub initial: f64,
+    /// Revenue paid into the fund at every step (USD), e.g. a share of fees from flow the
+    /// simulation does not model.
+    pub revenue_per_step: f64,
+    /// What happens to a deficit the fund cannot cover (MODEL.md section 6).
+    pub on_depletion: SocializationSpec,
+}
+
+impl Default for FundSection {
+    fn default() -> Self {
+        Self {
+            initial: 1e6,
+            revenue_per_step: 0.0,
+            on_depletion: SocializationSpec::Adl,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SocializationSpec {
+    /// Auto-deleveraging of profitable opposite positions (BitMEX, Binance).
+    #[default]
+    Adl,
+    /// The residual stays as uncovered bad debt.
+    None,
+}

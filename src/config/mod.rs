@@ -1,0 +1,181 @@
+//! Experiment files: parsed with serde, validated once at the edge into types that cannot be
+//! invalid.
+//!
+//! * [`file`] holds the serde types users write, with R1 as the defaults.
+//! * [`Scenario`] is one fully validated grid cell; the simulator accepts nothing else.
+//! * [`Experiment`] is the whole file: master seed, seeds per cell, the grid axes and one
+//!   scenario per cell. Loading either yields all of it or an error naming the file, the field
+//!   and the rule, before anything is run or written.
+
+pub mod file;
+mod grid;
+mod scenario;
+
+pub use file::ExperimentFile;
+pub use grid::{AxisValue, GridAxis, cell_label};
+pub use scenario::Scenario;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A rejected experiment file: where, which field, and what was expected.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfigError {
+    pub file: PathBuf,
+    /// Dotted path of the offending field, when one field is to blame.
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "{}: `{field}` {}", self.file.display(), self.message),
+            None => write!(f, "{}: {}", self.file.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Command-line settings that take precedence over the file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Overrides {
+    pub seeds: Option<u64>,
+    pub master_seed: Option<u64>,
+}
+
+/// One cell of the grid: its coordinates (one value per axis) and its scenario.
+#[derive(Clone, Debug)]
+pub struct Cell {
+    pub index: u32,
+    pub coords: Vec<AxisValue>,
+    pub scenario: Scenario,
+}
+
+/// A validated experiment.
+#[derive(Clone, Debug)]
+pub struct Experiment {
+    pub name: String,
+    pub seeds: u32,
+    pub master_seed: u64,
+    /// The file with every default filled in and the overrides applied, without the grid.
+    pub resolved: ExperimentFile,
+    pub axes: Vec<GridAxis>,
+    pub cells: Vec<Cell>,
+}
+
+impl Experiment {
+    /// Reads and validates `path`.
+    pub fn load(path: &Path, overrides: Overrides) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.to_path_buf(),
+            field: None,
+            message: format!("cannot read the experiment file: {e}"),
+        })?;
+        Self::parse(&text, path, overrides)
+    }
+
+    /// Validates the text of an experiment file; `path` names it in errors and gives the
+    /// default name.
+    pub fn parse(text: &str, path: &Path, overrides: Overrides) -> Result<Self, ConfigError> {
+        let err = |field: Option<String>, message: String| ConfigError {
+            file: path.to_path_buf(),
+            field,
+            message,
+        };
+        let mut file: ExperimentFile =
+            toml::from_str(text).map_err(|e| err(None, format!("{e}").trim_end().to_string()))?;
+        if let Some(s) = overrides.seeds {
+            file.experiment.seeds = s;
+        }
+        if let Some(s) = overrides.master_seed {
+            file.experiment.master_seed = s;
+        }
+        if file.experiment.name.is_empty() {
+            file.experiment.name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "experiment".into());
+        }
+        let grid = std::mem::take(&mut file.grid);
+        let x = &file.experiment;
+        if x.seeds == 0 || x.seeds > u32::MAX as u64 {
+            return Err(err(
+                Some("experiment.seeds".into()),
+                format!("must be between 1 and {}, got {}", u32::MAX, x.seeds),
+            ));
+        }
+        if x.master_seed > i64::MAX as u64 {
+            return Err(err(
+                Some("experiment.master_seed".into()),
+                format!(
+                    "must be at most {} (a TOML integer), got {}",
+                    i64::MAX,
+                    x.master_seed
+                ),
+            ));
+        }
+        // The base scenario must be valid on its own, whatever the grid does.
+        Scenario::from_file(&file).map_err(|e| err(Some(e.field), e.rule))?;
+
+        let axes = grid::parse_axes(&grid).map_err(|(f, m)| err(f, m))?;
+        let base = toml::Table::try_from(&file)
+            .map_err(|e| err(None, format!("cannot re-encode the experiment: {e}")))?;
+        let mut cells = Vec::new();
+        for (index, coords) in grid::cartesian(&axes).into_iter().enumerate() {
+            let mut table = base.clone();
+            for (axis, value) in axes.iter().zip(&coords) {
+                grid::set_path(&mut table, &axis.path, value.to_toml())
+                    .map_err(|m| err(Some(format!("grid.\"{}\"", axis.path)), m))?;
+            }
+            let label = grid::cell_label(&axes, &coords);
+            let cell_file: ExperimentFile = table.try_into().map_err(|e: toml::de::Error| {
+                err(
+                    None,
+                    format!("grid cell {label}: {}", e.message().trim_end()),
+                )
+            })?;
+            let scenario = Scenario::from_file(&cell_file)
+                .map_err(|e| err(Some(e.field), format!("{} (in grid cell {label})", e.rule)))?;
+            cells.push(Cell {
+                index: index as u32,
+                coords,
+                scenario,
+            });
+        }
+        Ok(Self {
+            name: file.experiment.name.clone(),
+            seeds: file.experiment.seeds as u32,
+            master_seed: file.experiment.master_seed,
+            resolved: file,
+            axes,
+            cells,
+        })
+    }
+
+    /// The resolved experiment as a TOML file that repeats this run bit for bit.
+    pub fn to_resolved_toml(&self) -> String {
+        let mut file = self.resolved.clone();
+        file.grid = self
+            .axes
+            .iter()
+            .map(|a| {
+                let values = a.values.iter().map(AxisValue::to_toml).collect();
+                (a.path.clone(), toml::Value::Array(values))
+            })
+            .collect();
+        let body =
+            toml::to_string_pretty(&file).unwrap_or_else(|e| format!("# cannot encode: {e}\n"));
+        format!(
+            "# Resolved experiment written by backstop {}: every default filled in.\n\
+             # Run it again with `backstop run <this file>` for the same results, bit for bit.\n\n{body}",
+            env!("CARGO_PKG_VERSION")
+        )
+    }
+
+    /// Total number of runs: cells x seeds.
+    pub fn total_runs(&self) -> u64 {
+        self.cells.len() as u64 * self.seeds as u64
+    }
+}

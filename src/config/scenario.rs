@@ -1,0 +1,168 @@
+//! One validated grid cell: every parameter checked, every model ready to start a run.
+
+use std::sync::Arc;
+
+use super::file::{
+    BookSpec, CloseSpec, DistributionSpec, ExperimentFile, LiquidationModeSpec, PriceModelSpec,
+    ShockSpec, SocializationSpec, StrategySpec,
+};
+use crate::agents::{PopulationParams, PositiveDistribution};
+use crate::market::{
+    BookParams, GarchParams, GbmParams, LinearBook, MarkState, PriceModelParams, Shocks,
+};
+use crate::params::{ParamError, ParamResult, non_negative, positive};
+use crate::protocol::{
+    Adl, CloseRule, FeeParams, InsuranceFund, LiquidationMode, LiquidationParams,
+    LossSocialization, MarginParams, NoSocialization,
+};
+
+/// Everything one run needs, validated. Built only by [`Scenario::from_file`], so a
+/// `Scenario` cannot hold an invalid parameter.
+#[derive(Clone)]
+pub struct Scenario {
+    pub(crate) steps: u64,
+    pub(crate) dt_seconds: f64,
+    pub(crate) mark: MarkState,
+    pub(crate) price_model: PriceModelParams,
+    pub(crate) book: BookParams,
+    pub(crate) population: PopulationParams,
+    pub(crate) margin: MarginParams,
+    pub(crate) fees: FeeParams,
+    pub(crate) liquidation: LiquidationParams,
+    pub(crate) fund: InsuranceFund,
+    pub(crate) fund_revenue_per_step: f64,
+    pub(crate) socialization: Arc<dyn LossSocialization>,
+}
+
+impl std::fmt::Debug for Scenario {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scenario")
+            .field("steps", &self.steps)
+            .field("dt_seconds", &self.dt_seconds)
+            .field("price_model", &self.price_model)
+            .field("margin", &self.margin)
+            .field("liquidation", &self.liquidation)
+            .field("fund_initial", &self.fund.initial())
+            .finish_non_exhaustive()
+    }
+}
+
+fn distribution(d: &DistributionSpec) -> ParamResult<PositiveDistribution> {
+    match *d {
+        DistributionSpec::Fixed { value } => PositiveDistribution::fixed(value),
+        DistributionSpec::Uniform { min, max } => PositiveDistribution::uniform(min, max),
+        DistributionSpec::LogUniform { min, max } => PositiveDistribution::log_uniform(min, max),
+        DistributionSpec::Lognormal { median, log_sd } => {
+            PositiveDistribution::lognormal(median, log_sd)
+        }
+    }
+}
+
+impl Scenario {
+    /// Validates the file's parameters. The error's field is the full dotted path.
+    pub fn from_file(f: &ExperimentFile) -> Result<Self, ParamError> {
+        let x = &f.experiment;
+        if x.steps == 0 {
+            return Err(ParamError::new("experiment.steps", "must be >= 1, got 0"));
+        }
+        let dt = positive("dt_seconds", x.dt_seconds).map_err(|e| e.within("experiment"))?;
+
+        let m = &f.market;
+        let mark = MarkState::new(m.s0, m.impact_half_life_minutes, m.permanent_impact, dt)
+            .map_err(|e| e.within("market"))?;
+        let price_model = match &m.model {
+            PriceModelSpec::Gbm { vol, drift } => PriceModelParams::Gbm(
+                GbmParams::new(*vol, *drift, dt).map_err(|e| e.within("market.model"))?,
+            ),
+            PriceModelSpec::Garch {
+                long_run_vol,
+                alpha,
+                beta,
+                shocks,
+                initial_vol,
+                drift,
+            } => {
+                let shocks = match shocks {
+                    ShockSpec::Normal => Shocks::Normal,
+                    ShockSpec::StudentT { nu } => {
+                        Shocks::student_t(*nu).map_err(|e| e.within("market.model.shocks"))?
+                    }
+                };
+                PriceModelParams::Garch(
+                    GarchParams::new(
+                        *long_run_vol,
+                        *alpha,
+                        *beta,
+                        shocks,
+                        *initial_vol,
+                        *drift,
+                        dt,
+                    )
+                    .map_err(|e| e.within("market.model"))?,
+                )
+            }
+        };
+        let book = match m.book {
+            BookSpec::Linear { depth_usd } => {
+                BookParams::Linear(LinearBook::new(depth_usd).map_err(|e| e.within("market.book"))?)
+            }
+            BookSpec::None => BookParams::None,
+        };
+
+        let t = &f.traders;
+        let population = PopulationParams::new(
+            t.count,
+            distribution(&t.collateral).map_err(|e| e.within("traders.collateral"))?,
+            distribution(&t.leverage).map_err(|e| e.within("traders.leverage"))?,
+            t.long_share,
+        )
+        .map_err(|e| e.within("traders"))?;
+        let StrategySpec::Static = t.strategy;
+
+        let margin =
+            MarginParams::new(f.margin.imr, f.margin.mmr).map_err(|e| e.within("margin"))?;
+        let fees = FeeParams::new(f.margin.fee_rate, f.margin.fee_fund_share)
+            .map_err(|e| e.within("margin"))?;
+
+        let l = &f.liquidation;
+        let mode = match l.mode {
+            LiquidationModeSpec::Engine => LiquidationMode::Engine,
+        };
+        let close = match l.close {
+            CloseSpec::Full => CloseRule::Full,
+        };
+        let liquidation = LiquidationParams::new(l.penalty_rate, l.fund_share, mode, close)
+            .map_err(|e| e.within("liquidation"))?;
+
+        let fund = InsuranceFund::new(f.fund.initial).map_err(|e| e.within("fund"))?;
+        let fund_revenue_per_step = non_negative("revenue_per_step", f.fund.revenue_per_step)
+            .map_err(|e| e.within("fund"))?;
+        let socialization: Arc<dyn LossSocialization> = match f.fund.on_depletion {
+            SocializationSpec::Adl => Arc::new(Adl),
+            SocializationSpec::None => Arc::new(NoSocialization),
+        };
+
+        Ok(Self {
+            steps: x.steps,
+            dt_seconds: dt,
+            mark,
+            price_model,
+            book,
+            population,
+            margin,
+            fees,
+            liquidation,
+            fund,
+            fund_revenue_per_step,
+            socialization,
+        })
+    }
+
+    pub fn fund_initial(&self) -> f64 {
+        self.fund.initial()
+    }
+
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+}

@@ -1,0 +1,127 @@
+//! GARCH(1,1) (Bollerslev 1986): `h_t = omega + alpha e_{t-1}^2 + beta h_{t-1}`,
+//! `e_t = sqrt(h_t) z_t`, parameterized by the annualized long-run vol as in MODEL.md section 1:
+//! `omega = sigma_inf^2 dt (1 - alpha - beta)`.
+
+use super::{PriceModel, SECONDS_PER_YEAR, Shocks};
+use crate::params::{ParamError, ParamResult, finite, non_negative, positive};
+use crate::simulation::SimRng;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct GarchParams {
+    omega: f64,
+    alpha: f64,
+    beta: f64,
+    h0: f64,
+    drift_per_step: f64,
+    shocks: Shocks,
+}
+
+impl GarchParams {
+    /// `long_run_vol`, `initial_vol` (0 = long-run) and `drift` annualized; `dt_seconds` the step.
+    pub fn new(
+        long_run_vol: f64,
+        alpha: f64,
+        beta: f64,
+        shocks: Shocks,
+        initial_vol: f64,
+        drift: f64,
+        dt_seconds: f64,
+    ) -> ParamResult<Self> {
+        positive("long_run_vol", long_run_vol)?;
+        non_negative("alpha", alpha)?;
+        non_negative("beta", beta)?;
+        if alpha + beta >= 1.0 {
+            return Err(ParamError::new(
+                "alpha",
+                format!(
+                    "alpha + beta must be < 1 for a stationary variance, got {alpha} + {beta} = {}",
+                    alpha + beta
+                ),
+            ));
+        }
+        non_negative("initial_vol", initial_vol)?;
+        finite("drift", drift)?;
+        let dt = positive("dt_seconds", dt_seconds)? / SECONDS_PER_YEAR;
+        let h_inf = long_run_vol * long_run_vol * dt;
+        let h0 = if initial_vol > 0.0 {
+            initial_vol * initial_vol * dt
+        } else {
+            h_inf
+        };
+        Ok(Self {
+            omega: h_inf * (1.0 - alpha - beta),
+            alpha,
+            beta,
+            h0,
+            drift_per_step: drift * dt,
+            shocks,
+        })
+    }
+
+    /// `omega / (1 - alpha - beta)`: the unconditional variance of a step's return.
+    pub fn long_run_step_variance(&self) -> f64 {
+        self.omega / (1.0 - self.alpha - self.beta)
+    }
+}
+
+/// GARCH(1,1) state: the conditional variance of the next step.
+#[derive(Clone, Debug)]
+pub struct Garch {
+    p: GarchParams,
+    h: f64,
+}
+
+impl Garch {
+    pub fn new(p: &GarchParams) -> Self {
+        Self {
+            h: p.h0,
+            p: p.clone(),
+        }
+    }
+}
+
+impl PriceModel for Garch {
+    #[inline]
+    fn next_log_return(&mut self, rng: &mut SimRng) -> f64 {
+        let e = self.h.sqrt() * self.p.shocks.draw(rng);
+        self.h = self.p.omega + self.p.alpha * e * e + self.p.beta * self.h;
+        self.p.drift_per_step + e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simulation::{Stream, stream_rng};
+
+    #[test]
+    fn rejects_non_stationary_parameters() {
+        let e = GarchParams::new(0.8, 0.1, 0.9, Shocks::Normal, 0.0, 0.0, 60.0).unwrap_err();
+        assert_eq!(e.field, "alpha");
+        assert!(e.rule.contains("alpha + beta"));
+    }
+
+    /// The sample variance of many independent paths at a fixed horizon equals `h_inf`
+    /// when started at `h_inf` (the variance is a martingale around its long-run level).
+    #[test]
+    fn variance_stays_at_long_run_level() {
+        let p = GarchParams::new(0.8, 0.08, 0.90, Shocks::Normal, 0.0, 0.0, 60.0).unwrap();
+        let h_inf = p.long_run_step_variance();
+        let paths = 20_000;
+        let mut rng = stream_rng(11, 0, Stream::Market);
+        let mut xs = Vec::with_capacity(paths);
+        for _ in 0..paths {
+            let mut m = Garch::new(&p);
+            let mut r = 0.0;
+            for _ in 0..50 {
+                r = m.next_log_return(&mut rng);
+            }
+            xs.push(r);
+        }
+        let n = xs.len() as f64;
+        let m2 = xs.iter().map(|x| x * x).sum::<f64>() / n;
+        let m4 = xs.iter().map(|x| x.powi(4)).sum::<f64>() / n;
+        let se = ((m4 - m2 * m2) / n).sqrt();
+        assert!((m2 - h_inf).abs() < 4.0 * se, "{m2} vs {h_inf} (se {se})");
+    }
+}

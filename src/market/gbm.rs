@@ -1,0 +1,80 @@
+//! Geometric Brownian motion: `r = (mu - sigma^2 / 2) dt + sigma sqrt(dt) z`.
+
+use rand_distr::{Distribution, StandardNormal};
+
+use super::{PriceModel, SECONDS_PER_YEAR};
+use crate::params::{ParamResult, finite, non_negative, positive};
+use crate::simulation::SimRng;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct GbmParams {
+    drift_per_step: f64,
+    vol_per_step: f64,
+}
+
+impl GbmParams {
+    /// `vol` and `drift` annualized, `dt_seconds` the step.
+    pub fn new(vol: f64, drift: f64, dt_seconds: f64) -> ParamResult<Self> {
+        non_negative("vol", vol)?;
+        finite("drift", drift)?;
+        let dt = positive("dt_seconds", dt_seconds)? / SECONDS_PER_YEAR;
+        Ok(Self {
+            drift_per_step: (drift - 0.5 * vol * vol) * dt,
+            vol_per_step: vol * dt.sqrt(),
+        })
+    }
+
+    pub fn step_vol(&self) -> f64 {
+        self.vol_per_step
+    }
+
+    pub fn step_drift(&self) -> f64 {
+        self.drift_per_step
+    }
+}
+
+/// GBM holds no state beyond its parameters.
+#[derive(Clone, Debug)]
+pub struct Gbm {
+    p: GbmParams,
+}
+
+impl Gbm {
+    pub fn new(p: &GbmParams) -> Self {
+        Self { p: p.clone() }
+    }
+}
+
+impl PriceModel for Gbm {
+    #[inline]
+    fn next_log_return(&mut self, rng: &mut SimRng) -> f64 {
+        let z: f64 = StandardNormal.sample(rng);
+        self.p.drift_per_step + self.p.vol_per_step * z
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simulation::{Stream, stream_rng};
+
+    #[test]
+    fn log_returns_have_the_configured_mean_and_variance() {
+        let p = GbmParams::new(0.8, 0.1, 60.0).unwrap();
+        let mut m = Gbm::new(&p);
+        let mut rng = stream_rng(3, 0, Stream::Market);
+        let n = 400_000;
+        let xs: Vec<f64> = (0..n).map(|_| m.next_log_return(&mut rng)).collect();
+        let mean = xs.iter().sum::<f64>() / n as f64;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        let s2 = p.step_vol().powi(2);
+        // SE of the mean is sigma / sqrt(n); of the variance, sigma^2 sqrt(2 / (n - 1)).
+        assert!((mean - p.step_drift()).abs() < 4.0 * p.step_vol() / (n as f64).sqrt());
+        assert!((var - s2).abs() < 4.0 * s2 * (2.0 / (n - 1) as f64).sqrt());
+    }
+
+    #[test]
+    fn rejects_negative_vol() {
+        assert_eq!(GbmParams::new(-0.1, 0.0, 60.0).unwrap_err().field, "vol");
+    }
+}

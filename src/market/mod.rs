@@ -1,0 +1,75 @@
+//! The market: the exogenous index (volatility models) and the venue's mark with its book.
+//!
+//! * [`PriceModel`] is the seam for volatility models (MODEL.md section 1): each step it draws
+//!   the log return of the index from the market stream. One file per model, each with a
+//!   validating constructor, as in `rand_distr`.
+//! * [`ImpactModel`] is the seam for liquidity (section 2): what a forced fill costs and how far
+//!   it pushes the mark.
+//! * [`MarkState`] keeps index and impact and turns forced orders into fill prices.
+
+mod book;
+mod garch;
+mod gbm;
+mod mark;
+mod shocks;
+
+pub use book::{Fill, ImpactModel, LinearBook, NoImpact};
+pub use garch::{Garch, GarchParams};
+pub use gbm::{Gbm, GbmParams};
+pub use mark::{MarkState, Side};
+pub use shocks::Shocks;
+
+use crate::simulation::SimRng;
+
+/// Seconds in the 365-day year used to annualize (crypto trades every day).
+pub const SECONDS_PER_YEAR: f64 = 365.0 * 86_400.0;
+
+/// A volatility model of the index: a state machine that yields one log return per step.
+///
+/// Implementations keep only what the next step needs (no path) and allocate nothing per step.
+pub trait PriceModel: Send {
+    /// Log return of the index over the next step, drawn from `rng`.
+    fn next_log_return(&mut self, rng: &mut SimRng) -> f64;
+}
+
+/// Validated parameters of any price model; [`PriceModelParams::start`] makes a fresh model
+/// for one run.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PriceModelParams {
+    Gbm(GbmParams),
+    Garch(GarchParams),
+}
+
+impl PriceModelParams {
+    /// A model in its initial state, ready for the first step of a run.
+    pub fn start(&self) -> Box<dyn PriceModel> {
+        match self {
+            PriceModelParams::Gbm(p) => Box::new(Gbm::new(p)),
+            PriceModelParams::Garch(p) => Box::new(Garch::new(p)),
+        }
+    }
+
+    /// Per-step volatility that the model reverts to (used for diagnostics and tests).
+    pub fn long_run_step_vol(&self) -> f64 {
+        match self {
+            PriceModelParams::Gbm(p) => p.step_vol(),
+            PriceModelParams::Garch(p) => p.long_run_step_variance().sqrt(),
+        }
+    }
+}
+
+/// Validated liquidity model of the book.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BookParams {
+    Linear(LinearBook),
+    None,
+}
+
+impl BookParams {
+    pub fn model(&self) -> &dyn ImpactModel {
+        match self {
+            BookParams::Linear(b) => b,
+            BookParams::None => &NoImpact,
+        }
+    }
+}

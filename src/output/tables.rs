@@ -1,0 +1,107 @@
+//! Tables as polars DataFrames. Mesa's batch_run is the model: flat rows that carry their
+//! parameters, so every grid axis is a column of both tables.
+
+use polars::prelude::*;
+
+use crate::config::{AxisValue, Experiment, GridAxis};
+use crate::montecarlo::ExperimentResult;
+use crate::simulation::{ColumnSink, RunRow};
+
+/// One column per axis, repeating each cell's value `repeat` times.
+fn axis_columns(axes: &[GridAxis], cells: &[Vec<AxisValue>], repeat: usize) -> Vec<Column> {
+    axes.iter()
+        .enumerate()
+        .map(|(a, axis)| {
+            let name = PlSmallStr::from(axis.path.as_str());
+            if axis.is_numeric() {
+                let v: Vec<f64> = cells
+                    .iter()
+                    .flat_map(|c| std::iter::repeat_n(c[a].as_f64().unwrap_or(0.0), repeat))
+                    .collect();
+                Column::new(name, v)
+            } else if axis.values.iter().all(|v| matches!(v, AxisValue::Bool(_))) {
+                let v: Vec<bool> = cells
+                    .iter()
+                    .flat_map(|c| {
+                        std::iter::repeat_n(matches!(c[a], AxisValue::Bool(true)), repeat)
+                    })
+                    .collect();
+                Column::new(name, v)
+            } else {
+                let v: Vec<String> = cells
+                    .iter()
+                    .flat_map(|c| std::iter::repeat_n(c[a].to_string(), repeat))
+                    .collect();
+                Column::new(name, v)
+            }
+        })
+        .collect()
+}
+
+struct PolarsSink(Vec<Column>);
+
+impl ColumnSink for PolarsSink {
+    fn f64(&mut self, name: &'static str, values: Vec<f64>) {
+        self.0.push(Column::new(name.into(), values));
+    }
+    fn opt_f64(&mut self, name: &'static str, values: Vec<Option<f64>>) {
+        self.0.push(Column::new(name.into(), values));
+    }
+    fn u32(&mut self, name: &'static str, values: Vec<u32>) {
+        self.0.push(Column::new(name.into(), values));
+    }
+    fn opt_u32(&mut self, name: &'static str, values: Vec<Option<u32>>) {
+        self.0.push(Column::new(name.into(), values));
+    }
+    fn bool(&mut self, name: &'static str, values: Vec<bool>) {
+        self.0.push(Column::new(name.into(), values));
+    }
+}
+
+fn coords(exp: &Experiment) -> Vec<Vec<AxisValue>> {
+    exp.cells.iter().map(|c| c.coords.clone()).collect()
+}
+
+/// One row per run: `cell`, the grid axes, then the figures of [`RunRow`].
+pub fn runs_frame(exp: &Experiment, result: &ExperimentResult) -> PolarsResult<DataFrame> {
+    let seeds = exp.seeds as usize;
+    let height = result.rows.len();
+    let cell: Vec<u32> = (0..exp.cells.len() as u32)
+        .flat_map(|c| std::iter::repeat_n(c, seeds))
+        .collect();
+    let mut sink = PolarsSink(vec![Column::new("cell".into(), cell)]);
+    sink.0.extend(axis_columns(&exp.axes, &coords(exp), seeds));
+    RunRow::emit_columns(&result.rows, &mut sink);
+    DataFrame::new(height, sink.0)
+}
+
+/// One row per cell: `cell`, the grid axes, then the statistics of section 9.
+pub fn summary_frame(exp: &Experiment, result: &ExperimentResult) -> PolarsResult<DataFrame> {
+    let n = result.summaries.len();
+    let mut columns = vec![Column::new(
+        "cell".into(),
+        (0..n as u32).collect::<Vec<u32>>(),
+    )];
+    columns.extend(axis_columns(&exp.axes, &coords(exp), 1));
+    let per_cell: Vec<Vec<(&'static str, Option<f64>)>> =
+        result.summaries.iter().map(|s| s.columns()).collect();
+    if let Some(first) = per_cell.first() {
+        for (j, (name, _)) in first.iter().enumerate() {
+            let values: Vec<Option<f64>> = per_cell.iter().map(|c| c[j].1).collect();
+            columns.push(Column::new((*name).into(), values));
+        }
+    }
+    DataFrame::new(n, columns)
+}
+
+pub fn write_parquet_bytes(df: &mut DataFrame) -> PolarsResult<Vec<u8>> {
+    let mut buf = Vec::new();
+    ParquetWriter::new(&mut buf).finish(df)?;
+    Ok(buf)
+}
+
+pub fn write_csv_bytes(df: &mut DataFrame) -> PolarsResult<Vec<u8>> {
+    let mut buf = Vec::new();
+    CsvWriter::new(&mut buf).include_header(true).finish(df)?;
+    Ok(buf)
+}

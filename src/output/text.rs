@@ -1,0 +1,159 @@
+//! The short human summary printed at the end of a run.
+
+use std::fmt::Write;
+
+use crate::config::{Experiment, GridAxis, cell_label};
+use crate::montecarlo::ExperimentResult;
+
+/// `$1.23M`, `$45.6k`, `$812`: money at a glance (USD).
+pub fn format_money(x: f64) -> String {
+    let a = x.abs();
+    let sign = if x < 0.0 { "-" } else { "" };
+    if a >= 1e9 {
+        format!("{sign}${:.2}B", a / 1e9)
+    } else if a >= 1e6 {
+        format!("{sign}${:.2}M", a / 1e6)
+    } else if a >= 1e3 {
+        format!("{sign}${:.1}k", a / 1e3)
+    } else {
+        format!("{sign}${a:.0}")
+    }
+}
+
+fn pct(p: f64) -> String {
+    if p == 0.0 {
+        "0%".into()
+    } else if p < 0.001 {
+        format!("{:.3}%", 100.0 * p)
+    } else {
+        format!("{:.2}%", 100.0 * p)
+    }
+}
+
+fn axis_value(axis: &GridAxis, v: &crate::config::AxisValue) -> String {
+    match v.as_f64() {
+        Some(x)
+            if axis.path.ends_with("rate")
+                || axis.path.ends_with("share")
+                || axis.path.ends_with("mr") =>
+        {
+            pct(x)
+        }
+        Some(x) if axis.path.starts_with("fund.") => format_money(x),
+        _ => v.to_string(),
+    }
+}
+
+/// The printed summary: one line per cell with the headline figures, then, for a grid of two
+/// axes, the depletion probability as a table.
+pub fn summary_text(exp: &Experiment, result: &ExperimentResult, seconds: f64) -> String {
+    let mut s = String::new();
+    let runs = exp.total_runs();
+    let _ = writeln!(
+        s,
+        "backstop: {} | {} cell{} x {} seeds = {} runs in {:.1} s ({:.0} runs/s), master seed {}",
+        exp.name,
+        exp.cells.len(),
+        if exp.cells.len() == 1 { "" } else { "s" },
+        exp.seeds,
+        runs,
+        seconds,
+        runs as f64 / seconds.max(1e-9),
+        exp.master_seed
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "{:<44} {:>26} {:>13} {:>22} {:>22} {:>26}",
+        "cell",
+        "P(depletion) [95% CI]",
+        "VaR95 debt",
+        "CVaR99 debt (+-SE)",
+        "slippage mean (+-SE)",
+        "required q99 [95% CI]"
+    );
+    for (cell, sm) in exp.cells.iter().zip(&result.summaries) {
+        let label = if exp.axes.is_empty() {
+            cell_label(&exp.axes, &cell.coords)
+        } else {
+            exp.axes
+                .iter()
+                .zip(&cell.coords)
+                .map(|(a, v)| {
+                    format!(
+                        "{}={}",
+                        a.path.rsplit('.').next().unwrap_or(&a.path),
+                        axis_value(a, v)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let q99 = &sm.required_capital_q99;
+        let bound = |b: Option<f64>| b.map(format_money).unwrap_or_else(|| "n/a".into());
+        let _ = writeln!(
+            s,
+            "{:<44} {:>26} {:>13} {:>22} {:>22} {:>26}",
+            label,
+            format!(
+                "{} [{}, {}]",
+                pct(sm.depletion_probability),
+                pct(sm.depletion_ci95.0),
+                pct(sm.depletion_ci95.1)
+            ),
+            format_money(sm.var95.value),
+            format!(
+                "{} +-{}",
+                format_money(sm.cvar99),
+                format_money(sm.cvar99_se)
+            ),
+            format!(
+                "{} +-{}",
+                format_money(sm.slippage_loss_mean),
+                format_money(sm.slippage_loss_mean_se)
+            ),
+            format!(
+                "{} [{}, {}]",
+                format_money(q99.value),
+                bound(q99.lower),
+                bound(q99.upper)
+            ),
+        );
+    }
+    if exp.axes.len() == 2 {
+        let (rows, cols) = (&exp.axes[0], &exp.axes[1]);
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "P(depletion): {} (rows) x {} (columns)",
+            rows.path, cols.path
+        );
+        let _ = write!(s, "{:>14}", "");
+        for v in &cols.values {
+            let _ = write!(s, "{:>12}", axis_value(cols, v));
+        }
+        let _ = writeln!(s);
+        for (r, rv) in rows.values.iter().enumerate() {
+            let _ = write!(s, "{:>14}", axis_value(rows, rv));
+            for c in 0..cols.values.len() {
+                let sm = &result.summaries[r * cols.values.len() + c];
+                let _ = write!(s, "{:>12}", pct(sm.depletion_probability));
+            }
+            let _ = writeln!(s);
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_is_compact() {
+        assert_eq!(format_money(1_234_567.0), "$1.23M");
+        assert_eq!(format_money(45_600.0), "$45.6k");
+        assert_eq!(format_money(-812.4), "-$812");
+        assert_eq!(format_money(0.0), "$0");
+    }
+}

@@ -1,0 +1,128 @@
+//! Insurance fund (MODEL.md section 5): the flows it records and when it is depleted.
+//!
+//! The balance itself is an account of the [`super::Venue`] ledger; this type keeps the
+//! cumulative flows and decides how much of a deficit the fund pays.
+
+use crate::params::{ParamResult, non_negative};
+
+#[derive(Clone, Debug)]
+pub struct InsuranceFund {
+    initial: f64,
+    /// Current balance (USD). Moved only by the venue's ledger transfers.
+    pub(crate) balance: f64,
+    /// Cumulative outflow required minus cumulative inflow, counting deficits in full even
+    /// after depletion (what a large enough fund would have paid).
+    net_outflow: f64,
+    required_capital: f64,
+    inflow: f64,
+    deficits: f64,
+    paid_out: f64,
+    min_balance: f64,
+    depleted_at: Option<u64>,
+}
+
+impl InsuranceFund {
+    pub fn new(initial: f64) -> ParamResult<Self> {
+        non_negative("initial", initial)?;
+        Ok(Self {
+            initial,
+            balance: initial,
+            net_outflow: 0.0,
+            required_capital: 0.0,
+            inflow: 0.0,
+            deficits: 0.0,
+            paid_out: 0.0,
+            min_balance: initial,
+            depleted_at: None,
+        })
+    }
+
+    pub fn initial(&self) -> f64 {
+        self.initial
+    }
+
+    pub fn balance(&self) -> f64 {
+        self.balance
+    }
+
+    pub fn min_balance(&self) -> f64 {
+        self.min_balance
+    }
+
+    /// `R = max_t (cumulative outflow - cumulative inflow)`, floored at 0.
+    pub fn required_capital(&self) -> f64 {
+        self.required_capital
+    }
+
+    /// Step of the first deficit the fund could not cover.
+    pub fn depleted_at(&self) -> Option<u64> {
+        self.depleted_at
+    }
+
+    /// Total inflow so far (penalty and fee shares, revenue).
+    pub fn inflow(&self) -> f64 {
+        self.inflow
+    }
+
+    /// Total deficits presented to the fund so far.
+    pub fn deficits(&self) -> f64 {
+        self.deficits
+    }
+
+    /// Records an inflow of `amount`; the caller moves the money.
+    pub(crate) fn record_inflow(&mut self, amount: f64) {
+        self.inflow += amount;
+        self.net_outflow -= amount;
+    }
+
+    /// Records a deficit `d` at `step` and returns how much the fund pays (all of `d` unless it
+    /// is depleted); the caller moves the money and socializes the rest.
+    ///
+    /// Until the first depletion the test is `net outflow > F0`, the very quantity whose
+    /// running maximum is `R`, so that `R > F0` and depletion agree exactly, bit for bit, as
+    /// the calibration shortcut of section 5 needs.
+    pub(crate) fn record_deficit(&mut self, d: f64, step: u64) -> f64 {
+        self.deficits += d;
+        self.net_outflow += d;
+        self.required_capital = self.required_capital.max(self.net_outflow);
+        let paid = if self.depleted_at.is_none() {
+            if self.net_outflow > self.initial {
+                self.depleted_at = Some(step);
+                self.balance.clamp(0.0, d)
+            } else {
+                d
+            }
+        } else {
+            self.balance.clamp(0.0, d)
+        };
+        self.paid_out += paid;
+        paid
+    }
+
+    /// Call after every change of the balance.
+    pub(crate) fn observe_balance(&mut self) {
+        self.min_balance = self.min_balance.min(self.balance);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depletes_exactly_when_required_capital_exceeds_the_fund() {
+        let mut f = InsuranceFund::new(100.0).unwrap();
+        f.record_inflow(10.0);
+        f.balance += 10.0;
+        let paid = f.record_deficit(60.0, 3);
+        f.balance -= paid;
+        assert_eq!(paid, 60.0);
+        assert_eq!(f.depleted_at(), None);
+        let paid = f.record_deficit(60.0, 5);
+        f.balance -= paid;
+        assert_eq!(paid, 50.0);
+        assert_eq!(f.depleted_at(), Some(5));
+        assert_eq!(f.required_capital(), 110.0);
+        assert!(f.required_capital() > f.initial());
+    }
+}

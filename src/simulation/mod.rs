@@ -1,0 +1,9 @@
+//! One run: a pure function of (scenario, master seed, seed index). No globals, no I/O.
+
+mod rng;
+mod row;
+mod run;
+
+pub use rng::{SimRng, Stream, stream_rng};
+pub use row::{ColumnSink, ColumnType, RunRow};
+pub use run::{RunOptions, simulate};

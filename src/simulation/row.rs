@@ -1,0 +1,116 @@
+//! The per-run figures of MODEL.md section 8: one flat row of scalars per run.
+
+/// Receives the columns of a batch of rows, one call per field, in declaration order; lets
+/// output code build tables without the simulation knowing any table library.
+pub trait ColumnSink {
+    fn f64(&mut self, name: &'static str, values: Vec<f64>);
+    fn opt_f64(&mut self, name: &'static str, values: Vec<Option<f64>>);
+    fn u32(&mut self, name: &'static str, values: Vec<u32>);
+    fn opt_u32(&mut self, name: &'static str, values: Vec<Option<u32>>);
+    fn bool(&mut self, name: &'static str, values: Vec<bool>);
+}
+
+/// A field type that knows which [`ColumnSink`] method takes it.
+pub trait ColumnType: Sized + Copy {
+    fn emit(name: &'static str, values: Vec<Self>, sink: &mut dyn ColumnSink);
+}
+
+macro_rules! column_type {
+    ($t:ty, $m:ident) => {
+        impl ColumnType for $t {
+            fn emit(name: &'static str, values: Vec<Self>, sink: &mut dyn ColumnSink) {
+                sink.$m(name, values)
+            }
+        }
+    };
+}
+column_type!(f64, f64);
+column_type!(Option<f64>, opt_f64);
+column_type!(u32, u32);
+column_type!(Option<u32>, opt_u32);
+column_type!(bool, bool);
+
+macro_rules! run_row {
+    ($( $(#[doc = $doc:literal])* $name:ident : $ty:ty ),* $(,)?) => {
+        /// What one run reports (MODEL.md section 8). Money in USD, steps counted from 1.
+        /// Figures that are undefined for a run (a recovery rate without liquidations) are
+        /// `None`, never NaN.
+        #[derive(Clone, Copy, Debug, Default, PartialEq)]
+        pub struct RunRow {
+            $( $(#[doc = $doc])* pub $name: $ty, )*
+        }
+
+        impl RunRow {
+            /// Column names in declaration order.
+            pub const COLUMNS: &'static [&'static str] = &[$(stringify!($name)),*];
+
+            /// Hands every column of `rows` to `sink`, in declaration order.
+            pub fn emit_columns(rows: &[RunRow], sink: &mut dyn ColumnSink) {
+                $( <$ty as ColumnType>::emit(
+                    stringify!($name),
+                    rows.iter().map(|r| r.$name).collect(),
+                    sink,
+                ); )*
+            }
+        }
+    };
+}
+
+run_row! {
+    /// Seed index within the cell (the same index sees the same market in every cell).
+    seed: u32,
+    /// Insurance fund balance at the end.
+    fund_final: f64,
+    /// Lowest fund balance during the run.
+    fund_min: f64,
+    /// A deficit arrived that the fund could not cover.
+    depleted: bool,
+    /// Step of the first depletion.
+    depletion_step: Option<u32>,
+    /// `max_t (cumulative outflow - cumulative inflow)`, floored at 0: the smallest fund that
+    /// would not have been depleted.
+    required_capital: f64,
+    /// Sum of all bankruptcy deficits.
+    bad_debt: f64,
+    /// Deficits that neither the fund nor socialization covered.
+    bad_debt_uncovered: f64,
+    /// Positions auto-deleveraged.
+    adl_count: u32,
+    /// Notional closed by ADL, at the mark.
+    adl_notional: f64,
+    /// Deficits taken from other traders (ADL or haircuts).
+    socialized_loss: f64,
+    /// Forced closes.
+    liquidation_count: u32,
+    /// Notional of forced closes, at the mark.
+    liquidation_notional: f64,
+    /// `sum |q| |P - x|` over forced fills.
+    slippage_loss: f64,
+    /// Liquidation penalties taken from traders.
+    penalty_paid: f64,
+    /// Penalties paid into the fund.
+    penalty_to_fund: f64,
+    /// Profit of keepers (0 in engine mode).
+    keeper_profit: f64,
+    /// Trading fees paid.
+    fee_revenue: f64,
+    /// Open interest at t = 0 (sum of notionals).
+    open_interest: f64,
+    /// Largest fall of the index from its running peak, as a fraction.
+    index_max_drawdown: f64,
+    /// The mark/index ratio furthest from 1 (in log terms) during the run.
+    worst_mark_index_ratio: f64,
+    /// `1 - bad_debt / sum of liquidated positions' realized losses`.
+    recovery_rate: Option<f64>,
+    /// Cascades: maximal runs of consecutive steps with liquidations.
+    cascade_count: u32,
+    /// Steps in the longest cascade.
+    cascade_longest_steps: u32,
+    /// Notional liquidated in the largest cascade.
+    cascade_largest_notional: f64,
+    /// Share of liquidated notional not liquidatable at the index price (caused by impact).
+    induced_share: Option<f64>,
+    /// Largest `|sum of all ledger accounts - initial sum| / (total collateral + F0)` seen;
+    /// at most 1e-9 (MODEL.md section 7).
+    ledger_imbalance: f64,
+}

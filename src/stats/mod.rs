@@ -1,0 +1,17 @@
+//! Statistics behind MODEL.md section 9: mergeable moments, Wilson intervals, empirical
+//! quantiles with distribution-free confidence bounds, and expected shortfall with its
+//! standard error. Each helper is unit-tested against values computed by hand or by a
+//! reference formula.
+
+mod binomial;
+mod moments;
+mod normal;
+mod quantile;
+
+pub use binomial::{binomial_cdf, wilson};
+pub use moments::Moments;
+pub use normal::{Z95, normal_cdf};
+pub use quantile::{
+    QuantileEstimate, TailEstimate, expected_shortfall, quantile_sorted, quantile_with_bounds,
+    upper_bound_rank,
+};

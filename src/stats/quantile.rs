@@ -1,0 +1,153 @@
+//! Empirical quantiles, distribution-free confidence bounds from order statistics, and
+//! expected shortfall.
+
+use super::binomial_cdf;
+
+/// The `p`-quantile of sorted data as the order statistic `X_(ceil(n p))` (the empirical
+/// inverse distribution function, Hyndman-Fan type 1). With this definition, a fund equal to
+/// the `(1 - a)`-quantile of required capital is depleted in at most a share `a` of the runs.
+/// `None` for empty data.
+pub fn quantile_sorted(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let n = sorted.len();
+    let rank = ((p * n as f64).ceil() as usize).clamp(1, n);
+    Some(sorted[rank - 1])
+}
+
+/// A quantile with a two-sided distribution-free confidence interval.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct QuantileEstimate {
+    pub value: f64,
+    /// `None` when the sample is too small for the confidence asked.
+    pub lower: Option<f64>,
+    pub upper: Option<f64>,
+}
+
+/// The `p`-quantile of sorted data with a `conf` two-sided interval `[X_(l), X_(u)]` whose
+/// ranks come from the exact binomial distribution: `P(X_(l) <= xi_p) = P(B >= l)` and
+/// `P(X_(u) >= xi_p) = P(B <= u - 1)` with `B ~ Binomial(n, p)` (David and Nagaraja, Order
+/// Statistics, section 7.1). Each side misses with probability at most `(1 - conf) / 2`.
+pub fn quantile_with_bounds(sorted: &[f64], p: f64, conf: f64) -> Option<QuantileEstimate> {
+    let value = quantile_sorted(sorted, p)?;
+    let n = sorted.len() as u64;
+    let tail = (1.0 - conf) / 2.0;
+    // Largest l with P(B <= l - 1) <= tail.
+    let lower = lower_bound_rank(n, p, tail).map(|l| sorted[l as usize - 1]);
+    let upper = upper_bound_rank(n, p, 1.0 - tail).map(|u| sorted[u as usize - 1]);
+    Some(QuantileEstimate {
+        value,
+        lower,
+        upper,
+    })
+}
+
+/// Smallest rank `u` (1-based) with `P(B <= u - 1) >= conf`: `X_(u)` is a one-sided `conf`
+/// upper confidence bound for the `p`-quantile. `None` when even `X_(n)` is not enough.
+pub fn upper_bound_rank(n: u64, p: f64, conf: f64) -> Option<u64> {
+    // The CDF is increasing in u: binary search.
+    let (mut lo, mut hi) = (1u64, n);
+    if binomial_cdf(n - 1, n, p) < conf {
+        return None;
+    }
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if binomial_cdf(mid - 1, n, p) >= conf {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    Some(lo)
+}
+
+/// Largest rank `l` with `P(B <= l - 1) <= tail`; `None` when even `X_(1)` is not low enough.
+fn lower_bound_rank(n: u64, p: f64, tail: f64) -> Option<u64> {
+    // P(B <= 0) = (1 - p)^n must already be <= tail for l = 1.
+    if binomial_cdf(0, n, p) > tail {
+        return None;
+    }
+    let (mut lo, mut hi) = (1u64, n);
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        if binomial_cdf(mid - 1, n, p) <= tail {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    Some(lo)
+}
+
+/// Expected shortfall at `level` with its standard error.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TailEstimate {
+    pub value: f64,
+    pub std_error: f64,
+}
+
+/// Expected shortfall (CVaR) of losses at `level` (e.g. 0.99): the mean loss in the worst
+/// `a = 1 - level` of runs, estimated as `VaR + mean((X - VaR)+) / a` with `VaR` the
+/// `level`-quantile (Rockafellar and Uryasev 2002; equal to Acerbi and Tasche's estimator).
+/// Its standard error follows from the influence function, `sd((X - VaR)+) / (a sqrt n)`
+/// (Chen 2008, "Nonparametric estimation of expected shortfall").
+pub fn expected_shortfall(sorted: &[f64], level: f64) -> Option<TailEstimate> {
+    let var = quantile_sorted(sorted, level)?;
+    let a = 1.0 - level;
+    let n = sorted.len() as f64;
+    let excess: super::Moments = sorted.iter().map(|&x| (x - var).max(0.0)).collect();
+    let mean_excess = excess.mean()?;
+    let sd = excess.variance().unwrap_or(0.0).sqrt();
+    Some(TailEstimate {
+        value: var + mean_excess / a,
+        std_error: sd / (a * n.sqrt()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_one_quantiles() {
+        let xs: Vec<f64> = (1..=100).map(|i| i as f64).collect();
+        assert_eq!(quantile_sorted(&xs, 0.95), Some(95.0));
+        assert_eq!(quantile_sorted(&xs, 0.951), Some(96.0));
+        assert_eq!(quantile_sorted(&xs, 0.0), Some(1.0));
+        assert_eq!(quantile_sorted(&xs, 1.0), Some(100.0));
+        assert_eq!(quantile_sorted(&[], 0.5), None);
+    }
+
+    #[test]
+    fn expected_shortfall_of_a_uniform_grid() {
+        // 1..=100 at level 0.95: VaR = 95, worst 5% = 96..=100, mean 98.
+        let xs: Vec<f64> = (1..=100).map(|i| i as f64).collect();
+        let es = expected_shortfall(&xs, 0.95).unwrap();
+        assert!((es.value - 98.0).abs() < 1e-12);
+        assert!(es.std_error > 0.0);
+        // All zeros: ES 0 with zero SE (no NaN).
+        let zeros = vec![0.0; 50];
+        assert_eq!(
+            expected_shortfall(&zeros, 0.99).unwrap(),
+            TailEstimate {
+                value: 0.0,
+                std_error: 0.0
+            }
+        );
+    }
+
+    #[test]
+    fn order_statistic_ranks_match_binomial_tails() {
+        // Median of n = 100: the classic 95% interval is [X_(40), X_(61)].
+        let xs: Vec<f64> = (1..=100).map(|i| i as f64).collect();
+        let q = quantile_with_bounds(&xs, 0.5, 0.95).unwrap();
+        assert_eq!((q.lower, q.upper), (Some(40.0), Some(61.0)));
+        // p = 0.99 with n = 100 has no finite upper bound at 95%: P(B <= 99) = 1 - 0.99^100 = 0.634.
+        assert_eq!(upper_bound_rank(100, 0.99, 0.95), None);
+        // n = 1000, p = 0.99: the upper rank u is the smallest with P(B <= u - 1) >= 0.95.
+        let u = upper_bound_rank(1000, 0.99, 0.95).unwrap();
+        assert!(binomial_cdf(u - 1, 1000, 0.99) >= 0.95);
+        assert!(binomial_cdf(u - 2, 1000, 0.99) < 0.95);
+    }
+}

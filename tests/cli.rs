@@ -1,0 +1,375 @@
+//! The command line as a user runs it: a small experiment end to end, its Parquet tables read
+//! back with polars, and one rejected experiment per validation rule.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use polars::prelude::*;
+
+fn backstop(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_backstop"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("backstop-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn read_parquet(path: &Path) -> DataFrame {
+    ParquetReader::new(std::fs::File::open(path).unwrap())
+        .finish()
+        .unwrap()
+}
+
+const SMALL: &str = r#"
+[experiment]
+name = "small"
+seeds = 120
+master_seed = 7
+steps = 720
+
+[market.book]
+kind = "linear"
+depth_usd = 3e6
+
+[traders]
+count = 200
+
+[fund]
+initial = 1e5
+
+[grid]
+"fund.initial" = [0.0, 1e5]
+"liquidation.penalty_rate" = [0.005, 0.01]
+"#;
+
+#[test]
+fn run_writes_tables_that_read_back_and_agree() {
+    let dir = temp_dir("run");
+    let file = dir.join("small.toml");
+    std::fs::write(&file, SMALL).unwrap();
+    let out = dir.join("out");
+    let o = backstop(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--threads",
+        "2",
+        "--audit-ledger",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("P(depletion)"), "{stdout}");
+    assert!(
+        stdout.contains("4 cells x 120 seeds = 480 runs"),
+        "{stdout}"
+    );
+
+    let runs = read_parquet(&out.join("runs.parquet"));
+    assert_eq!(runs.height(), 480);
+    for col in [
+        "cell",
+        "fund.initial",
+        "liquidation.penalty_rate",
+        "seed",
+        "depleted",
+        "required_capital",
+        "bad_debt",
+        "slippage_loss",
+        "cascade_count",
+        "induced_share",
+        "ledger_imbalance",
+    ] {
+        assert!(runs.column(col).is_ok(), "runs.parquet lacks {col}");
+    }
+    // The ledger balanced in every run (audited after every step).
+    let ledger = runs
+        .column("ledger_imbalance")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .max()
+        .unwrap();
+    assert!(ledger <= 1e-9, "{ledger}");
+
+    let summary = read_parquet(&out.join("summary.parquet"));
+    assert_eq!(summary.height(), 4);
+    // The summary's depletion probability is the share of depleted runs of each cell.
+    let depleted = runs.column("depleted").unwrap().bool().unwrap();
+    let cells = runs.column("cell").unwrap().u32().unwrap();
+    let p = summary
+        .column("depletion_probability")
+        .unwrap()
+        .f64()
+        .unwrap();
+    for c in 0..4u32 {
+        let (mut n, mut k) = (0, 0);
+        for (cell, d) in cells.iter().zip(depleted.iter()) {
+            if cell == Some(c) {
+                n += 1;
+                k += d.unwrap() as u32;
+            }
+        }
+        assert_eq!(n, 120);
+        assert_eq!(p.get(c as usize).unwrap(), k as f64 / 120.0);
+    }
+    // A fund of 0 depletes at the first deficit; some runs have one.
+    assert!(p.get(0).unwrap() > 0.0);
+    assert!(out.join("summary.csv").exists());
+
+    // The resolved experiment repeats the run bit for bit.
+    let resolved = out.join("experiment.toml");
+    let again = dir.join("again");
+    let o = backstop(&[
+        "run",
+        resolved.to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+        "--threads",
+        "1",
+        "--quiet",
+        "--audit-ledger",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.stdout.is_empty(), "--quiet prints nothing");
+    assert_eq!(
+        std::fs::read(out.join("summary.csv")).unwrap(),
+        std::fs::read(again.join("summary.csv")).unwrap()
+    );
+    assert!(
+        read_parquet(&out.join("runs.parquet"))
+            .equals_missing(&read_parquet(&again.join("runs.parquet")))
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn validate_checks_without_writing() {
+    let o = backstop(&["validate", "experiments/baseline.toml"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("valid"));
+}
+
+/// Runs an invalid experiment and checks that it fails naming `field`, writing nothing.
+fn rejects(name: &str, toml: &str, field: &str, rule: &str) {
+    let dir = temp_dir(name);
+    let file = dir.join("bad.toml");
+    std::fs::write(&file, toml).unwrap();
+    let out = dir.join("out");
+    let o = backstop(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{name}: {stderr}");
+    assert!(
+        stderr.contains("bad.toml"),
+        "{name}: names the file: {stderr}"
+    );
+    assert!(stderr.contains(field), "{name}: names `{field}`: {stderr}");
+    assert!(
+        stderr.contains(rule),
+        "{name}: states the rule `{rule}`: {stderr}"
+    );
+    assert!(!out.exists(), "{name}: nothing is written");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn rejects_unknown_keys_naming_them() {
+    rejects(
+        "unknown",
+        "[liquidation]\npenalty_rat = 0.01\n",
+        "penalty_rat",
+        "unknown field",
+    );
+    rejects(
+        "unknown-section",
+        "[fnd]\ninitial = 1.0\n",
+        "fnd",
+        "unknown field",
+    );
+}
+
+#[test]
+fn rejects_negative_fund() {
+    rejects("fund", "[fund]\ninitial = -1.0\n", "fund.initial", ">= 0");
+}
+
+#[test]
+fn rejects_mmr_not_below_imr() {
+    rejects(
+        "mmr",
+        "[margin]\nimr = 0.01\nmmr = 0.01\n",
+        "margin.mmr",
+        "< imr",
+    );
+}
+
+#[test]
+fn rejects_non_stationary_garch() {
+    rejects(
+        "garch",
+        "[market.model]\nkind = \"garch\"\nlong_run_vol = 0.8\nalpha = 0.2\nbeta = 0.8\n",
+        "market.model.alpha",
+        "alpha + beta must be < 1",
+    );
+}
+
+#[test]
+fn rejects_zero_seeds() {
+    rejects(
+        "seeds",
+        "[experiment]\nseeds = 0\n",
+        "experiment.seeds",
+        "between 1 and",
+    );
+}
+
+#[test]
+fn rejects_probabilities_outside_the_unit_interval() {
+    rejects(
+        "long-share",
+        "[traders]\nlong_share = 1.5\n",
+        "traders.long_share",
+        "[0, 1]",
+    );
+    rejects(
+        "fund-share",
+        "[liquidation]\nfund_share = -0.1\n",
+        "liquidation.fund_share",
+        "[0, 1]",
+    );
+    rejects(
+        "penalty",
+        "[liquidation]\npenalty_rate = 1.0\n",
+        "liquidation.penalty_rate",
+        "[0, 1)",
+    );
+}
+
+#[test]
+fn rejects_student_t_without_variance() {
+    rejects(
+        "nu",
+        "[market.model]\nkind = \"garch\"\nlong_run_vol = 0.8\nalpha = 0.1\nbeta = 0.8\nshocks = { kind = \"student_t\", nu = 2.0 }\n",
+        "market.model.shocks.nu",
+        "> 2",
+    );
+}
+
+#[test]
+fn rejects_non_finite_numbers() {
+    rejects("nan", "[market]\ns0 = nan\n", "market.s0", "finite");
+}
+
+#[test]
+fn rejects_bad_book_depth() {
+    rejects(
+        "depth",
+        "[market.book]\nkind = \"linear\"\ndepth_usd = 0.0\n",
+        "market.book.depth_usd",
+        "> 0",
+    );
+}
+
+#[test]
+fn rejects_inverted_leverage_range() {
+    rejects(
+        "leverage",
+        "[traders]\nleverage = { kind = \"log_uniform\", min = 10.0, max = 2.0 }\n",
+        "traders.leverage.max",
+        ">= min",
+    );
+}
+
+#[test]
+fn rejects_unknown_grid_axes_and_bad_grid_values() {
+    rejects(
+        "grid-path",
+        "[grid]\n\"fund.inital\" = [1.0]\n",
+        "fund.inital",
+        "does not exist",
+    );
+    rejects(
+        "grid-value",
+        "[grid]\n\"fund.initial\" = [1.0, -5.0]\n",
+        "fund.initial",
+        ">= 0",
+    );
+    rejects(
+        "grid-seeds",
+        "[grid]\n\"experiment.seeds\" = [1, 2]\n",
+        "experiment.seeds",
+        "cannot be a grid axis",
+    );
+    rejects(
+        "grid-type",
+        "[grid]\n\"fund.initial\" = [\"lots\"]\n",
+        "fund.initial",
+        "lots",
+    );
+}
+
+#[test]
+fn rejects_a_missing_file() {
+    let o = backstop(&["validate", "no/such/file.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no/such/file.toml"));
+}
+
+#[test]
+fn defaults_are_reference_scenario_r1() {
+    // An experiment file that sets nothing but its size is R1 (MODEL.md section 12); the
+    // baseline spells R1 out. Their resolved files agree outside the [experiment] table.
+    let dir = temp_dir("defaults");
+    let empty = dir.join("empty.toml");
+    std::fs::write(&empty, "[experiment]\nseeds = 1\n").unwrap();
+    let strip = |text: String| -> String {
+        let mut t: toml::Table = toml::from_str(&text).unwrap();
+        t.remove("experiment");
+        t.remove("grid");
+        toml::to_string(&t).unwrap()
+    };
+    let a = dir.join("a");
+    let b = dir.join("b");
+    assert!(
+        backstop(&[
+            "run",
+            empty.to_str().unwrap(),
+            "--out",
+            a.to_str().unwrap(),
+            "--quiet"
+        ])
+        .status
+        .success()
+    );
+    assert!(
+        backstop(&[
+            "run",
+            "experiments/baseline.toml",
+            "--seeds",
+            "1",
+            "--out",
+            b.to_str().unwrap(),
+            "--quiet"
+        ])
+        .status
+        .success()
+    );
+    let base = strip(std::fs::read_to_string(b.join("experiment.toml")).unwrap());
+    assert_eq!(
+        strip(std::fs::read_to_string(a.join("experiment.toml")).unwrap()),
+        base
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

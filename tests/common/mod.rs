@@ -1,0 +1,79 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use backstop::config::{Experiment, Overrides};
+use backstop::montecarlo::{ExperimentResult, run_experiment};
+use backstop::protocol::LEDGER_TOLERANCE;
+use backstop::simulation::{RunOptions, RunRow};
+
+/// Every test run audits the ledger after every step.
+pub const AUDIT: RunOptions = RunOptions { audit_ledger: true };
+
+pub fn parse(toml: &str) -> Experiment {
+    Experiment::parse(toml, Path::new("test.toml"), Overrides::default())
+        .unwrap_or_else(|e| panic!("test experiment is invalid: {e}"))
+}
+
+/// Runs `exp` on a pool of `threads` threads with the ledger audited, and checks that the
+/// ledger balanced in every run.
+pub fn run(exp: &Experiment, threads: usize) -> ExperimentResult {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let result = pool.install(|| run_experiment(exp, AUDIT, &|| {}));
+    assert_ledger_balanced(&result.rows);
+    result
+}
+
+pub fn assert_ledger_balanced(rows: &[RunRow]) {
+    for r in rows {
+        assert!(
+            r.ledger_imbalance <= LEDGER_TOLERANCE,
+            "seed {}: relative ledger imbalance {:e}",
+            r.seed,
+            r.ledger_imbalance
+        );
+    }
+}
+
+/// A stressed market where deficits, depletion and ADL happen often: high leverage, thin book,
+/// fat tails, no penalty income.
+pub fn stressed(seeds: u32, fund: f64, extra: &str) -> String {
+    format!(
+        r#"
+[experiment]
+seeds = {seeds}
+master_seed = 99
+steps = 720
+
+[market.model]
+kind = "garch"
+long_run_vol = 1.2
+alpha = 0.1
+beta = 0.85
+shocks = {{ kind = "student_t", nu = 3.0 }}
+
+[market.book]
+kind = "linear"
+depth_usd = 2e6
+
+[traders]
+count = 300
+leverage = {{ kind = "log_uniform", min = 5.0, max = 100.0 }}
+
+[margin]
+imr = 0.01
+mmr = 0.005
+
+[liquidation]
+penalty_rate = 0.0
+
+[fund]
+initial = {fund:?}
+{extra}
+"#
+    )
+}
