@@ -14,6 +14,8 @@ fn one_thread_and_several_give_the_same_bytes() {
     let one = common::run(&exp, 1);
     let three = common::run(&exp, 3);
     assert_eq!(one.rows, three.rows);
+    assert_eq!(one.fans, three.fans);
+    assert_eq!(one.sample.steps, three.sample.steps);
     let a = write_csv_bytes(&mut summary_frame(&exp, &one).unwrap()).unwrap();
     let b = write_csv_bytes(&mut summary_frame(&exp, &three).unwrap()).unwrap();
     assert_eq!(a, b);

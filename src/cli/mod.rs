@@ -31,6 +31,11 @@ enum Command {
     Run(RunArgs),
     /// Check an experiment file without running it.
     Validate(ExperimentArgs),
+    /// Rebuild the charts and report.md of an earlier run from its tables, without simulating.
+    Report {
+        /// Output folder of `backstop run`.
+        dir: PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -61,6 +66,9 @@ struct RunArgs {
     /// Sum the ledger after every step of every run (slower; for audits).
     #[arg(long)]
     audit_ledger: bool,
+    /// Write tables only: no charts, no report.md.
+    #[arg(long)]
+    no_charts: bool,
 }
 
 fn load(args: &ExperimentArgs) -> Result<Experiment, String> {
@@ -127,11 +135,42 @@ fn run(args: &RunArgs) -> Result<(), String> {
     }
 
     output::write_all(&out, &exp, &result).map_err(|e| e.to_string())?;
+    let report = if args.no_charts {
+        None
+    } else {
+        Some(output::build_report(&out).map_err(|e| e.to_string())?)
+    };
     if !args.quiet {
         print!("{}", output::summary_text(&exp, &result, seconds));
         println!();
-        println!("Tables written to {}/", out.display());
+        match &report {
+            Some(r) => {
+                for note in &r.notes {
+                    println!("not drawn: {note}");
+                }
+                println!(
+                    "Tables, charts and report written to {}/ (open {}/{})",
+                    out.display(),
+                    out.display(),
+                    output::REPORT_FILE
+                );
+            }
+            None => println!("Tables written to {}/", out.display()),
+        }
     }
+    Ok(())
+}
+
+fn report(dir: &Path) -> Result<(), String> {
+    let r = output::build_report(dir).map_err(|e| e.to_string())?;
+    for note in &r.notes {
+        println!("not drawn: {note}");
+    }
+    println!(
+        "{} files written; open {}",
+        r.files.len(),
+        dir.join(output::REPORT_FILE).display()
+    );
     Ok(())
 }
 
@@ -140,6 +179,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Run(args) => run(args),
+        Command::Report { dir } => report(dir),
         Command::Validate(args) => load(args).map(|exp| {
             println!(
                 "{}: valid; {} cell{} x {} seeds = {} runs",

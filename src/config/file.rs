@@ -27,6 +27,8 @@ pub struct ExperimentFile {
 pub struct ExperimentSection {
     /// Name used in reports; the file's stem when empty.
     pub name: String,
+    /// The question the experiment answers, in a sentence; it opens the report.
+    pub question: String,
     /// Monte Carlo runs per grid cell.
     pub seeds: u64,
     /// Master seed: with the file, it fixes every random number of every run.
@@ -41,6 +43,7 @@ impl Default for ExperimentSection {
     fn default() -> Self {
         Self {
             name: String::new(),
+            question: String::new(),
             seeds: 10_000,
             master_seed: 1,
             steps: 1_440,

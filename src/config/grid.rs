@@ -153,6 +153,29 @@ pub(super) fn set_path(
     Err("is empty".into())
 }
 
+/// The value at the dotted `path` of `table`, if there is one.
+pub(super) fn get_path<'a>(table: &'a toml::Table, path: &str) -> Option<&'a toml::Value> {
+    let mut parts = path.split('.');
+    let mut v = table.get(parts.next()?)?;
+    for part in parts {
+        v = v.as_table()?.get(part)?;
+    }
+    Some(v)
+}
+
+impl AxisValue {
+    /// Equal to a TOML value (numbers compared as numbers: 1000000 equals 1e6).
+    pub fn matches(&self, v: &toml::Value) -> bool {
+        match (self, v) {
+            (AxisValue::Bool(a), toml::Value::Boolean(b)) => a == b,
+            (AxisValue::Text(a), toml::Value::String(b)) => a == b,
+            (a, toml::Value::Integer(b)) => a.as_f64() == Some(*b as f64),
+            (a, toml::Value::Float(b)) => a.as_f64() == Some(*b),
+            _ => false,
+        }
+    }
+}
+
 /// `fund.initial=1000000 liquidation.penalty_rate=0.01`, or `base` for a grid without axes.
 pub fn cell_label(axes: &[GridAxis], coords: &[AxisValue]) -> String {
     if axes.is_empty() {

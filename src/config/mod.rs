@@ -174,6 +174,23 @@ impl Experiment {
         )
     }
 
+    /// The cell that is the experiment as written outside its grid (every axis at the file's
+    /// own value), which reports lead with; cell 0 when the grid does not contain it.
+    pub fn headline_cell(&self) -> usize {
+        let Ok(toml::Value::Table(base)) = toml::Value::try_from(&self.resolved) else {
+            return 0;
+        };
+        self.cells
+            .iter()
+            .position(|c| {
+                self.axes
+                    .iter()
+                    .zip(&c.coords)
+                    .all(|(a, v)| grid::get_path(&base, &a.path).is_some_and(|b| v.matches(b)))
+            })
+            .unwrap_or(0)
+    }
+
     /// Total number of runs: cells x seeds.
     pub fn total_runs(&self) -> u64 {
         self.cells.len() as u64 * self.seeds as u64

@@ -165,4 +165,8 @@ impl Scenario {
     pub fn steps(&self) -> u64 {
         self.steps
     }
+
+    pub fn dt_seconds(&self) -> f64 {
+        self.dt_seconds
+    }
 }

@@ -74,6 +74,7 @@ pub struct CellSummary {
     pub required_capital_q95: QuantileEstimate,
     pub required_capital_q99: QuantileEstimate,
     pub required_capital_q999: QuantileEstimate,
+    pub required_capital_max: f64,
     /// One-sided 95% upper confidence bound of required capital q99 (MODEL.md section 10).
     pub required_capital_q99_ub95: Option<f64>,
     pub fund_final_mean: f64,
@@ -205,6 +206,7 @@ pub fn summarize(scenario: &Scenario, rows: &[RunRow]) -> CellSummary {
         required_capital_q95: q(&required, 0.95),
         required_capital_q99: q(&required, 0.99),
         required_capital_q999: q(&required, 0.999),
+        required_capital_max: required.last().copied().unwrap_or(0.0),
         required_capital_q99_ub95: upper_bound_rank(n, 0.99, 0.95)
             .map(|u| required[u as usize - 1]),
         fund_final_mean: ff_mean,
@@ -395,6 +397,7 @@ impl CellSummary {
         ));
         c.extend([
             ("required_capital_q99_ub95", self.required_capital_q99_ub95),
+            ("required_capital_max", Some(self.required_capital_max)),
             ("fund_final_mean", Some(self.fund_final_mean)),
             ("fund_final_mean_se", Some(self.fund_final_mean_se)),
             ("fund_min_mean", Some(self.fund_min_mean)),

@@ -105,3 +105,68 @@ pub fn write_csv_bytes(df: &mut DataFrame) -> PolarsResult<Vec<u8>> {
     CsvWriter::new(&mut buf).include_header(true).finish(df)?;
     Ok(buf)
 }
+
+/// Fund balance quantiles over time, per cell: `cell`, `step`, `hour`, `p5` ... `p95`.
+pub fn fan_frame(exp: &Experiment, result: &ExperimentResult) -> PolarsResult<DataFrame> {
+    let mut cell = Vec::new();
+    let mut step = Vec::new();
+    let mut hour = Vec::new();
+    let mut q: [Vec<f64>; 5] = Default::default();
+    for (c, (fan, cfg)) in result.fans.iter().zip(&exp.cells).enumerate() {
+        let dt = cfg.scenario.dt_seconds();
+        for p in fan {
+            cell.push(c as u32);
+            step.push(p.step as u32);
+            hour.push(p.step as f64 * dt / 3600.0);
+            for (v, x) in q.iter_mut().zip([p.p5, p.p25, p.p50, p.p75, p.p95]) {
+                v.push(x);
+            }
+        }
+    }
+    let height = cell.len();
+    let [p5, p25, p50, p75, p95] = q;
+    DataFrame::new(
+        height,
+        vec![
+            Column::new("cell".into(), cell),
+            Column::new("step".into(), step),
+            Column::new("hour".into(), hour),
+            Column::new("p5".into(), p5),
+            Column::new("p25".into(), p25),
+            Column::new("p50".into(), p50),
+            Column::new("p75".into(), p75),
+            Column::new("p95".into(), p95),
+        ],
+    )
+}
+
+/// One run step by step (the headline cell's 1-in-100 bad-debt day).
+pub fn sample_frame(exp: &Experiment, result: &ExperimentResult) -> PolarsResult<DataFrame> {
+    let s = &result.sample;
+    let dt = exp.cells[s.cell].scenario.dt_seconds();
+    let n = s.steps.len();
+    let col = |name: &str, f: &dyn Fn(&crate::simulation::StepView) -> f64| {
+        Column::new(name.into(), s.steps.iter().map(f).collect::<Vec<f64>>())
+    };
+    DataFrame::new(
+        n,
+        vec![
+            Column::new("cell".into(), vec![s.cell as u32; n]),
+            Column::new("seed".into(), vec![s.seed; n]),
+            Column::new(
+                "step".into(),
+                s.steps.iter().map(|v| v.step as u32).collect::<Vec<u32>>(),
+            ),
+            col("hour", &|v| v.step as f64 * dt / 3600.0),
+            col("index", &|v| v.index),
+            col("mark", &|v| v.mark),
+            col("fund_balance", &|v| v.fund_balance),
+            Column::new(
+                "liquidations".into(),
+                s.steps.iter().map(|v| v.liquidations).collect::<Vec<u32>>(),
+            ),
+            col("liquidated_notional", &|v| v.liquidated_notional),
+            col("bad_debt", &|v| v.bad_debt),
+        ],
+    )
+}

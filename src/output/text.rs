@@ -62,38 +62,42 @@ pub fn summary_text(exp: &Experiment, result: &ExperimentResult, seconds: f64) -
         exp.master_seed
     );
     let _ = writeln!(s);
+    let labels: Vec<String> = exp
+        .cells
+        .iter()
+        .map(|cell| {
+            if exp.axes.is_empty() {
+                cell_label(&exp.axes, &cell.coords)
+            } else {
+                exp.axes
+                    .iter()
+                    .zip(&cell.coords)
+                    .map(|(a, v)| {
+                        let short = a.path.rsplit('.').next().unwrap_or(&a.path);
+                        format!("{short}={}", axis_value(a, v))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }
+        })
+        .collect();
+    let w = labels.iter().map(String::len).max().unwrap_or(4).max(4);
     let _ = writeln!(
         s,
-        "{:<44} {:>26} {:>13} {:>22} {:>22} {:>26}",
+        "{:<w$}  {:>22}  {:>10}  {:>18}  {:>16}  {:>24}",
         "cell",
         "P(depletion) [95% CI]",
         "VaR95 debt",
-        "CVaR99 debt (+-SE)",
-        "slippage mean (+-SE)",
+        "CVaR99 debt +-SE",
+        "slippage +-SE",
         "required q99 [95% CI]"
     );
-    for (cell, sm) in exp.cells.iter().zip(&result.summaries) {
-        let label = if exp.axes.is_empty() {
-            cell_label(&exp.axes, &cell.coords)
-        } else {
-            exp.axes
-                .iter()
-                .zip(&cell.coords)
-                .map(|(a, v)| {
-                    format!(
-                        "{}={}",
-                        a.path.rsplit('.').next().unwrap_or(&a.path),
-                        axis_value(a, v)
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
+    for (label, sm) in labels.iter().zip(&result.summaries) {
         let q99 = &sm.required_capital_q99;
         let bound = |b: Option<f64>| b.map(format_money).unwrap_or_else(|| "n/a".into());
         let _ = writeln!(
             s,
-            "{:<44} {:>26} {:>13} {:>22} {:>22} {:>26}",
+            "{:<w$}  {:>22}  {:>10}  {:>18}  {:>16}  {:>24}",
             label,
             format!(
                 "{} [{}, {}]",
@@ -120,6 +124,10 @@ pub fn summary_text(exp: &Experiment, result: &ExperimentResult, seconds: f64) -
             ),
         );
     }
+    let _ = writeln!(
+        s,
+        "(mean slippage loss per run; required q99: the fund that keeps P(depletion) <= 1%)"
+    );
     if exp.axes.len() == 2 {
         let (rows, cols) = (&exp.axes[0], &exp.axes[1]);
         let _ = writeln!(s);

@@ -6,4 +6,4 @@ mod run;
 
 pub use rng::{SimRng, Stream, stream_rng};
 pub use row::{ColumnSink, ColumnType, RunRow};
-pub use run::{RunOptions, simulate};
+pub use run::{RunObserver, RunOptions, StepView, simulate, simulate_observed};

@@ -18,6 +18,41 @@ pub struct RunOptions {
     pub audit_ledger: bool,
 }
 
+/// The state of a run after one step, handed to a [`RunObserver`].
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StepView {
+    /// 0 is the state before the first step.
+    pub step: u64,
+    pub index: f64,
+    pub mark: f64,
+    pub fund_balance: f64,
+    /// Forced closes during this step.
+    pub liquidations: u32,
+    /// Their notional at the mark.
+    pub liquidated_notional: f64,
+    /// Bankruptcy deficits during this step.
+    pub bad_debt: f64,
+}
+
+/// Watches a run step by step from outside (as argmin's observers do): the run computes, the
+/// observer records. Observing never changes what the run computes.
+pub trait RunObserver {
+    fn on_step(&mut self, view: &StepView);
+}
+
+/// No observer: compiles to nothing.
+impl RunObserver for () {
+    #[inline]
+    fn on_step(&mut self, _: &StepView) {}
+}
+
+/// Records every step: for one sample path, not for batches.
+impl RunObserver for Vec<StepView> {
+    fn on_step(&mut self, view: &StepView) {
+        self.push(*view);
+    }
+}
+
 /// Runs `scenario` for seed index `seed_index` of `master_seed` and returns its figures.
 ///
 /// Per step: the index moves (market stream), the impact decays, every position liquidatable
@@ -30,6 +65,17 @@ pub fn simulate(
     master_seed: u64,
     seed_index: u64,
     opts: RunOptions,
+) -> RunRow {
+    simulate_observed(scenario, master_seed, seed_index, opts, &mut ())
+}
+
+/// [`simulate`] with an observer that sees the state after every step.
+pub fn simulate_observed<O: RunObserver>(
+    scenario: &Scenario,
+    master_seed: u64,
+    seed_index: u64,
+    opts: RunOptions,
+    observer: &mut O,
 ) -> RunRow {
     let sc = scenario;
     let mut market_rng = stream_rng(master_seed, seed_index, Stream::Market);
@@ -78,8 +124,19 @@ pub fn simulate(
     let mut cascade_notional = 0.0;
     let mut ledger_max: f64 = 0.0;
     let mut due = Vec::new();
+    observer.on_step(&StepView {
+        step: 0,
+        index: s0,
+        mark: market.mark(),
+        fund_balance: venue.fund.balance(),
+        ..StepView::default()
+    });
 
     for step in 1..=sc.steps {
+        let mut this_step = StepView {
+            step,
+            ..StepView::default()
+        };
         market.advance(model.next_log_return(&mut market_rng));
         let index = market.index();
         peak = peak.max(index);
@@ -128,6 +185,9 @@ pub fn simulate(
                     induced_notional += l.notional;
                 }
                 cascade_notional += l.notional;
+                this_step.liquidations += 1;
+                this_step.liquidated_notional += l.notional;
+                this_step.bad_debt += l.deficit;
             }
             row.cascade_longest_steps = row.cascade_longest_steps.max(cascade_steps);
             row.cascade_largest_notional = row.cascade_largest_notional.max(cascade_notional);
@@ -170,6 +230,10 @@ pub fn simulate(
         if opts.audit_ledger {
             ledger_max = ledger_max.max(venue.ledger_imbalance_relative());
         }
+        this_step.index = market.index();
+        this_step.mark = market.mark();
+        this_step.fund_balance = venue.fund.balance();
+        observer.on_step(&this_step);
     }
 
     ledger_max = ledger_max.max(venue.ledger_imbalance_relative());

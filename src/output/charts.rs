@@ -1,0 +1,821 @@
+//! Charts for governance posts, each as PNG (for forums) and SVG (for print).
+//!
+//! Every chart is a plain data struct implementing [`Chart`]. It only draws: the data comes
+//! from tables of a finished run, and [`render`] turns it into files. Text uses DejaVu Sans,
+//! shipped in `assets/fonts`, so the output does not depend on the fonts of the machine.
+
+use std::error::Error;
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::SegmentValue;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::format_money;
+
+/// Pixel size of every chart: wide enough for a forum post, fonts sized for it.
+pub const WIDTH: u32 = 1200;
+pub const HEIGHT: u32 = 700;
+
+const FONT: &str = "sans-serif";
+const TITLE: u32 = 34;
+const LABEL: u32 = 24;
+const TICK: u32 = 19;
+
+static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+static REGISTER: Once = Once::new();
+
+fn register_font() {
+    REGISTER.call_once(|| {
+        // The bytes are the font shipped with the crate; failing to parse it is a build bug.
+        plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES)
+            .map_err(|_| "invalid font")
+            .expect("the bundled DejaVu Sans parses");
+    });
+}
+
+type DrawResult = Result<(), Box<dyn Error>>;
+
+/// Something that can draw itself on any plotters backend.
+pub trait Chart {
+    /// File stem, e.g. `depletion_heatmap`.
+    fn name(&self) -> &'static str;
+    /// The title drawn on the chart.
+    fn title(&self) -> &str;
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static;
+}
+
+/// A chart rendered both ways.
+pub struct Rendered {
+    pub png: Vec<u8>,
+    pub svg: String,
+}
+
+/// Renders `chart` as PNG and SVG of [`WIDTH`] x [`HEIGHT`] pixels.
+pub fn render(chart: &impl Chart) -> Result<Rendered, Box<dyn Error>> {
+    register_font();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE)?;
+        chart.draw(&root)?;
+        root.present()?;
+    }
+    let mut rgb = vec![255u8; (WIDTH * HEIGHT * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE)?;
+        chart.draw(&root)?;
+        root.present()?;
+    }
+    let mut png_bytes = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut png_bytes, WIDTH, HEIGHT);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut w = enc.write_header()?;
+        w.write_image_data(&rgb)?;
+    }
+    Ok(Rendered {
+        png: png_bytes,
+        svg,
+    })
+}
+
+fn pct(p: f64) -> String {
+    if p == 0.0 {
+        "0%".into()
+    } else if p < 0.001 {
+        format!("{:.3}%", 100.0 * p)
+    } else if p < 0.1 {
+        format!("{:.2}%", 100.0 * p)
+    } else {
+        format!("{:.1}%", 100.0 * p)
+    }
+}
+
+fn title_style() -> TextStyle<'static> {
+    (FONT, TITLE).into_font().into()
+}
+
+/// Draws a message in the middle of the chart area instead of data.
+fn draw_message<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    message: &str,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let root = root.margin(12, 0, 0, 0).titled(title, title_style())?;
+    let (w, h) = root.dim_in_pixel();
+    root.draw(&Text::new(
+        message.to_string(),
+        (w as i32 / 2, h as i32 / 2),
+        TextStyle::from((FONT, LABEL).into_font()).pos(Pos::new(HPos::Center, VPos::Center)),
+    ))?;
+    Ok(())
+}
+
+const BLUE: RGBColor = RGBColor(31, 119, 180);
+const ORANGE: RGBColor = RGBColor(230, 120, 20);
+const GREEN: RGBColor = RGBColor(44, 160, 44);
+const GREY: RGBColor = RGBColor(120, 120, 120);
+const DARK_RED: RGBColor = RGBColor(178, 24, 43);
+
+/// P(depletion) over two grid axes, the value printed in each cell.
+pub struct Heatmap {
+    pub title: String,
+    pub x_name: String,
+    pub x_labels: Vec<String>,
+    pub y_name: String,
+    pub y_labels: Vec<String>,
+    /// `values[y][x]`: depletion probability.
+    pub values: Vec<Vec<f64>>,
+}
+
+impl Chart for Heatmap {
+    fn name(&self) -> &'static str {
+        "depletion_heatmap"
+    }
+
+    fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let (nx, ny) = (self.x_labels.len() as i32, self.y_labels.len() as i32);
+        if nx == 0 || ny == 0 {
+            return draw_message(root, &self.title, "No grid cells to show.");
+        }
+        let max = self.values.iter().flatten().copied().fold(0.0, f64::max);
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, title_style())
+            .margin(20)
+            .x_label_area_size(70)
+            .y_label_area_size(150)
+            .build_cartesian_2d((0..nx - 1).into_segmented(), (0..ny - 1).into_segmented())?;
+        let xl = self.x_labels.clone();
+        let yl = self.y_labels.clone();
+        let seg = |labels: &[String], v: &SegmentValue<i32>| match v {
+            SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+            _ => String::new(),
+        };
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc(&self.x_name)
+            .y_desc(&self.y_name)
+            .x_labels(nx as usize)
+            .y_labels(ny as usize)
+            .x_label_formatter(&|v| seg(&xl, v))
+            .y_label_formatter(&|v| seg(&yl, v))
+            .axis_desc_style((FONT, LABEL))
+            .label_style((FONT, TICK))
+            .draw()?;
+        for y in 0..ny {
+            for x in 0..nx {
+                let p = self.values[y as usize][x as usize];
+                // Square-root scale so that small probabilities still show colour.
+                let t = if max > 0.0 { (p / max).sqrt() } else { 0.0 };
+                let colour = RGBColor(255, (255.0 - 200.0 * t) as u8, (255.0 - 220.0 * t) as u8);
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [
+                        (SegmentValue::Exact(x), SegmentValue::Exact(y)),
+                        (SegmentValue::Exact(x + 1), SegmentValue::Exact(y + 1)),
+                    ],
+                    colour.filled(),
+                )))?;
+                chart.draw_series(std::iter::once(Text::new(
+                    pct(p),
+                    (SegmentValue::CenterOf(x), SegmentValue::CenterOf(y)),
+                    TextStyle::from((FONT, LABEL).into_font())
+                        .pos(Pos::new(HPos::Center, VPos::Center))
+                        .color(if t > 0.7 { &WHITE } else { &BLACK }),
+                )))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A grid cell's own estimate, drawn over the curve.
+#[derive(Clone, Copy, Debug)]
+pub struct CellEstimate {
+    pub fund: f64,
+    pub p: f64,
+    pub lo: f64,
+    pub hi: f64,
+}
+
+/// P(depletion) against fund size, read off the runs' required capital, with its Wilson band,
+/// the target line and the recommended size.
+pub struct DepletionCurve {
+    pub title: String,
+    /// Fund sizes (USD), increasing.
+    pub funds: Vec<f64>,
+    pub p: Vec<f64>,
+    pub lo: Vec<f64>,
+    pub hi: Vec<f64>,
+    pub runs: u64,
+    pub target: f64,
+    /// The `(1 - target)` quantile of required capital.
+    pub recommended: f64,
+    /// Its one-sided 95% upper confidence bound, when the runs can resolve it.
+    pub recommended_ub: Option<f64>,
+    pub cells: Vec<CellEstimate>,
+}
+
+impl Chart for DepletionCurve {
+    fn name(&self) -> &'static str {
+        "depletion_curve"
+    }
+
+    fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        if self.funds.len() < 2 || self.runs == 0 {
+            return draw_message(root, &self.title, "Not enough data for a curve.");
+        }
+        let floor = 0.5 / self.runs as f64;
+        let clamp = |p: f64| p.max(floor);
+        let x_max = *self.funds.last().unwrap_or(&1.0);
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, title_style())
+            .margin(20)
+            .x_label_area_size(70)
+            .y_label_area_size(110)
+            .build_cartesian_2d(0.0..x_max, (floor..1.0).log_scale())?;
+        chart
+            .configure_mesh()
+            .x_desc("Insurance fund at the start of the day (USD)")
+            .y_desc("P(fund runs dry) (log scale)")
+            .x_label_formatter(&|v| format_money(*v))
+            .y_label_formatter(&|v| pct(*v))
+            .axis_desc_style((FONT, LABEL))
+            .label_style((FONT, TICK))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()?;
+        let band: Vec<(f64, f64)> = self
+            .funds
+            .iter()
+            .zip(&self.hi)
+            .map(|(&x, &h)| (x, clamp(h)))
+            .chain(
+                self.funds
+                    .iter()
+                    .zip(&self.lo)
+                    .rev()
+                    .map(|(&x, &l)| (x, clamp(l))),
+            )
+            .collect();
+        chart
+            .draw_series(std::iter::once(Polygon::new(band, BLUE.mix(0.2).filled())))?
+            .label("Wilson 95% band")
+            .legend(|(x, y)| Rectangle::new([(x, y - 8), (x + 24, y + 8)], BLUE.mix(0.2).filled()));
+        chart
+            .draw_series(LineSeries::new(
+                self.funds.iter().zip(&self.p).map(|(&x, &p)| (x, clamp(p))),
+                BLUE.stroke_width(3),
+            ))?
+            .label("P(depletion) from required capital")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLUE.stroke_width(3)));
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(0.0, self.target), (x_max, self.target)],
+                10,
+                6,
+                DARK_RED.stroke_width(2),
+            ))?
+            .label(format!(
+                "Target {}%",
+                format!("{:.4}", 100.0 * self.target)
+                    .trim_end_matches('0')
+                    .trim_end_matches('.')
+            ))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], DARK_RED.stroke_width(2)));
+        let fund_line = |x: f64, colour: RGBColor| {
+            DashedLineSeries::new([(x, floor), (x, 1.0)], 8, 6, colour.stroke_width(2))
+        };
+        chart
+            .draw_series(fund_line(self.recommended, GREEN))?
+            .label(format!(
+                "q{:.0} of required capital: {}",
+                100.0 * (1.0 - self.target),
+                format_money(self.recommended)
+            ))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], GREEN.stroke_width(2)));
+        if let Some(ub) = self.recommended_ub.filter(|&u| u <= x_max) {
+            chart
+                .draw_series(fund_line(ub, ORANGE))?
+                .label(format!("95% upper bound: {}", format_money(ub)))
+                .legend(|(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 24, y)], ORANGE.stroke_width(2))
+                });
+        }
+        if !self.cells.is_empty() {
+            for c in &self.cells {
+                chart.draw_series(std::iter::once(PathElement::new(
+                    vec![(c.fund, clamp(c.lo)), (c.fund, clamp(c.hi))],
+                    BLACK.stroke_width(2),
+                )))?;
+            }
+            chart
+                .draw_series(
+                    self.cells
+                        .iter()
+                        .map(|c| Circle::new((c.fund, clamp(c.p)), 6, BLACK.filled())),
+                )?
+                .label("Grid cells run with that fund")
+                .legend(|(x, y)| Circle::new((x + 12, y), 6, BLACK.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(GREY)
+            .label_font((FONT, TICK))
+            .draw()?;
+        Ok(())
+    }
+}
+
+/// Quantile bands of the fund balance over the day.
+pub struct FundFan {
+    pub title: String,
+    pub hours: Vec<f64>,
+    /// p5, p25, p50, p75, p95 at each hour.
+    pub bands: Vec<[f64; 5]>,
+    pub initial: f64,
+}
+
+impl Chart for FundFan {
+    fn name(&self) -> &'static str {
+        "fund_fan"
+    }
+
+    fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        if self.hours.len() < 2 {
+            return draw_message(root, &self.title, "Not enough steps for a fan chart.");
+        }
+        let x_max = *self.hours.last().unwrap_or(&1.0);
+        let y_max = self
+            .bands
+            .iter()
+            .map(|b| b[4])
+            .fold(self.initial, f64::max)
+            .max(1.0)
+            * 1.05;
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, title_style())
+            .margin(20)
+            .x_label_area_size(70)
+            .y_label_area_size(130)
+            .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
+        chart
+            .configure_mesh()
+            .x_desc("Hours into the day")
+            .y_desc("Insurance fund balance (USD)")
+            .y_label_formatter(&|v| format_money(*v))
+            .axis_desc_style((FONT, LABEL))
+            .label_style((FONT, TICK))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()?;
+        let band = |lo: usize, hi: usize| -> Vec<(f64, f64)> {
+            self.hours
+                .iter()
+                .zip(&self.bands)
+                .map(|(&h, b)| (h, b[hi]))
+                .chain(
+                    self.hours
+                        .iter()
+                        .zip(&self.bands)
+                        .rev()
+                        .map(|(&h, b)| (h, b[lo])),
+                )
+                .collect()
+        };
+        chart
+            .draw_series(std::iter::once(Polygon::new(
+                band(0, 4),
+                BLUE.mix(0.15).filled(),
+            )))?
+            .label("5th to 95th percentile")
+            .legend(|(x, y)| {
+                Rectangle::new([(x, y - 8), (x + 24, y + 8)], BLUE.mix(0.15).filled())
+            });
+        chart
+            .draw_series(std::iter::once(Polygon::new(
+                band(1, 3),
+                BLUE.mix(0.35).filled(),
+            )))?
+            .label("25th to 75th percentile")
+            .legend(|(x, y)| {
+                Rectangle::new([(x, y - 8), (x + 24, y + 8)], BLUE.mix(0.35).filled())
+            });
+        chart
+            .draw_series(LineSeries::new(
+                self.hours.iter().zip(&self.bands).map(|(&h, b)| (h, b[2])),
+                BLUE.stroke_width(3),
+            ))?
+            .label("Median")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLUE.stroke_width(3)));
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(0.0, self.initial), (x_max, self.initial)],
+                10,
+                6,
+                GREY.stroke_width(2),
+            ))?
+            .label(format!("Initial fund {}", format_money(self.initial)))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], GREY.stroke_width(2)));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerLeft)
+            .background_style(WHITE.mix(0.9))
+            .border_style(GREY)
+            .label_font((FONT, TICK))
+            .draw()?;
+        Ok(())
+    }
+}
+
+/// Exceedance curve `P(X > x)` of a loss across runs, log scale.
+pub struct Exceedance {
+    pub title: String,
+    pub x_desc: String,
+    /// Sorted losses of every run (zeros included).
+    pub sorted: Vec<f64>,
+    /// Vertical markers (label, value), e.g. VaR95 and VaR99.
+    pub markers: Vec<(String, f64)>,
+}
+
+impl Chart for Exceedance {
+    fn name(&self) -> &'static str {
+        "bad_debt_exceedance"
+    }
+
+    fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let n = self.sorted.len();
+        let positive = self.sorted.iter().filter(|&&x| x > 0.0).count();
+        if positive == 0 {
+            return draw_message(
+                root,
+                &self.title,
+                &format!("No run out of {n} had any bad debt."),
+            );
+        }
+        let floor = 0.5 / n as f64;
+        let x_max = self.sorted[n - 1] * 1.02;
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, title_style())
+            .margin(20)
+            .x_label_area_size(70)
+            .y_label_area_size(110)
+            .build_cartesian_2d(0.0..x_max, (floor..1.0).log_scale())?;
+        chart
+            .configure_mesh()
+            .x_desc(&self.x_desc)
+            .y_desc("Share of days exceeding it (log scale)")
+            .x_label_formatter(&|v| format_money(*v))
+            .y_label_formatter(&|v| pct(*v))
+            .axis_desc_style((FONT, LABEL))
+            .label_style((FONT, TICK))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()?;
+        // Step function: after the i-th smallest value, n - i - 1 runs exceed.
+        let mut pts = Vec::with_capacity(2 * n);
+        let mut prev = 0.0;
+        for (i, &x) in self.sorted.iter().enumerate() {
+            let above = (n - i) as f64 / n as f64;
+            pts.push((prev, above));
+            pts.push((x, above));
+            prev = x;
+        }
+        pts.push((prev, floor));
+        chart
+            .draw_series(LineSeries::new(pts, BLUE.stroke_width(3)))?
+            .label(format!("{n} simulated days"))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLUE.stroke_width(3)));
+        for (i, (label, v)) in self.markers.iter().enumerate() {
+            let colour = if i == 0 { ORANGE } else { DARK_RED };
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(*v, floor), (*v, 1.0)],
+                    8,
+                    6,
+                    colour.stroke_width(2),
+                ))?
+                .label(format!("{label}: {}", format_money(*v)))
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(GREY)
+            .label_font((FONT, TICK))
+            .draw()?;
+        Ok(())
+    }
+}
+
+/// Histogram of a per-run amount (share of runs per bin).
+pub struct Histogram {
+    pub title: String,
+    pub x_desc: String,
+    pub values: Vec<f64>,
+    pub bins: usize,
+}
+
+impl Chart for Histogram {
+    fn name(&self) -> &'static str {
+        "slippage_histogram"
+    }
+
+    fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let n = self.values.len();
+        let (lo, hi) = self
+            .values
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+                (a.min(x), b.max(x))
+            });
+        if n == 0 || hi <= lo {
+            let msg = if n == 0 {
+                "No runs.".to_string()
+            } else {
+                format!(
+                    "Every one of the {n} runs lost exactly {}.",
+                    format_money(lo)
+                )
+            };
+            return draw_message(root, &self.title, &msg);
+        }
+        let width = (hi - lo) / self.bins as f64;
+        let mut counts = vec![0u64; self.bins];
+        for &x in &self.values {
+            counts[(((x - lo) / width) as usize).min(self.bins - 1)] += 1;
+        }
+        let y_max = counts.iter().copied().max().unwrap_or(1) as f64 / n as f64 * 1.1;
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, title_style())
+            .margin(20)
+            .x_label_area_size(70)
+            .y_label_area_size(110)
+            .build_cartesian_2d(lo..hi, 0.0..y_max)?;
+        chart
+            .configure_mesh()
+            .x_desc(&self.x_desc)
+            .y_desc("Share of simulated days")
+            .x_label_formatter(&|v| format_money(*v))
+            .y_label_formatter(&|v| pct(*v))
+            .axis_desc_style((FONT, LABEL))
+            .label_style((FONT, TICK))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()?;
+        chart
+            .draw_series(counts.iter().enumerate().map(|(i, &c)| {
+                let x0 = lo + i as f64 * width;
+                Rectangle::new(
+                    [(x0, 0.0), (x0 + width, c as f64 / n as f64)],
+                    BLUE.mix(0.7).filled(),
+                )
+            }))?
+            .label(format!("{n} simulated days, {} bins", self.bins))
+            .legend(|(x, y)| Rectangle::new([(x, y - 8), (x + 24, y + 8)], BLUE.mix(0.7).filled()));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(GREY)
+            .label_font((FONT, TICK))
+            .draw()?;
+        Ok(())
+    }
+}
+
+/// Complementary CDF of cascade sizes on log-log axes.
+pub struct CascadeCcdf {
+    pub title: String,
+    /// Largest cascade of each run (USD); zeros (no cascade) are left out of the curve.
+    pub sizes: Vec<f64>,
+}
+
+impl Chart for CascadeCcdf {
+    fn name(&self) -> &'static str {
+        "cascade_ccdf"
+    }
+
+    fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let mut xs: Vec<f64> = self.sizes.iter().copied().filter(|&x| x > 0.0).collect();
+        let n = self.sizes.len();
+        if xs.len() < 2 {
+            return draw_message(
+                root,
+                &self.title,
+                &format!("Fewer than two of {n} runs had a liquidation."),
+            );
+        }
+        xs.sort_by(f64::total_cmp);
+        let m = xs.len();
+        let floor = 0.5 / n as f64;
+        // Whole decades, so the log axis always carries at least two labelled ticks.
+        let x0 = 10f64.powf(xs[0].log10().floor());
+        let x1 = 10f64.powf(xs[m - 1].log10().ceil()).max(x0 * 10.0);
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, title_style())
+            .margin(20)
+            .x_label_area_size(70)
+            .y_label_area_size(110)
+            .build_cartesian_2d((x0..x1).log_scale(), (floor..1.0).log_scale())?;
+        chart
+            .configure_mesh()
+            .x_desc("Notional liquidated in the day's largest cascade (USD, log scale)")
+            .y_desc("Share of days with a larger one (log)")
+            .x_labels(12)
+            .light_line_style(WHITE.mix(0.0))
+            .x_label_formatter(&|v| format_money(*v))
+            .y_label_formatter(&|v| pct(*v))
+            .axis_desc_style((FONT, LABEL))
+            .label_style((FONT, TICK))
+            .draw()?;
+        chart
+            .draw_series(xs.iter().enumerate().map(|(i, &x)| {
+                Circle::new(
+                    (x, ((m - i) as f64 / n as f64).max(floor)),
+                    3,
+                    BLUE.filled(),
+                )
+            }))?
+            .label(format!("{m} of {n} days had a cascade"))
+            .legend(|(x, y)| Circle::new((x + 12, y), 4, BLUE.filled()));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerLeft)
+            .background_style(WHITE.mix(0.9))
+            .border_style(GREY)
+            .label_font((FONT, TICK))
+            .draw()?;
+        Ok(())
+    }
+}
+
+/// One day step by step: index and mark with liquidations marked, the fund beneath.
+pub struct SamplePathChart {
+    pub title: String,
+    pub hours: Vec<f64>,
+    pub index: Vec<f64>,
+    pub mark: Vec<f64>,
+    pub fund: Vec<f64>,
+    /// (hour, mark, notional) of steps with liquidations.
+    pub liquidations: Vec<(f64, f64, f64)>,
+}
+
+impl Chart for SamplePathChart {
+    fn name(&self) -> &'static str {
+        "sample_path"
+    }
+
+    fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        if self.hours.len() < 2 {
+            return draw_message(root, &self.title, "Not enough steps for a path.");
+        }
+        let root = root
+            .margin(12, 0, 0, 0)
+            .titled(&self.title, title_style())?;
+        let (upper, lower) = root.split_vertically((HEIGHT as f64 * 0.58) as u32);
+        let x_max = *self.hours.last().unwrap_or(&1.0);
+        let (p_lo, p_hi) = self
+            .index
+            .iter()
+            .chain(&self.mark)
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+                (a.min(x), b.max(x))
+            });
+        let pad = (p_hi - p_lo).max(p_hi * 1e-3) * 0.05;
+        let mut top = ChartBuilder::on(&upper)
+            .margin(15)
+            .x_label_area_size(10)
+            .y_label_area_size(130)
+            .build_cartesian_2d(0.0..x_max, (p_lo - pad)..(p_hi + pad))?;
+        top.configure_mesh()
+            .y_desc("Price (USD)")
+            .x_labels(0)
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .axis_desc_style((FONT, LABEL))
+            .label_style((FONT, TICK))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()?;
+        top.draw_series(LineSeries::new(
+            self.hours.iter().copied().zip(self.mark.iter().copied()),
+            BLUE.stroke_width(3),
+        ))?
+        .label("Mark (this venue)")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLUE.stroke_width(3)));
+        top.draw_series(LineSeries::new(
+            self.hours.iter().copied().zip(self.index.iter().copied()),
+            BLACK.stroke_width(1),
+        ))?
+        .label("Index (outside world)")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLACK.stroke_width(1)));
+        let biggest = self.liquidations.iter().map(|l| l.2).fold(0.0, f64::max);
+        top.draw_series(self.liquidations.iter().map(|&(h, p, notional)| {
+            let r = 3.0 + 9.0 * (notional / biggest.max(1.0)).sqrt();
+            Circle::new((h, p), r as i32, DARK_RED.mix(0.6).filled())
+        }))?
+        .label("Liquidations (area ~ notional)")
+        .legend(|(x, y)| Circle::new((x + 12, y), 6, DARK_RED.mix(0.6).filled()));
+        top.configure_series_labels()
+            .position(SeriesLabelPosition::LowerLeft)
+            .background_style(WHITE.mix(0.9))
+            .border_style(GREY)
+            .label_font((FONT, TICK))
+            .draw()?;
+
+        let f_max = self.fund.iter().copied().fold(1.0, f64::max) * 1.08;
+        let mut bottom = ChartBuilder::on(&lower)
+            .margin(15)
+            .x_label_area_size(60)
+            .y_label_area_size(130)
+            .build_cartesian_2d(0.0..x_max, 0.0..f_max)?;
+        bottom
+            .configure_mesh()
+            .x_desc("Hours into the day")
+            .y_desc("Fund (USD)")
+            .y_label_formatter(&|v| format_money(*v))
+            .axis_desc_style((FONT, LABEL))
+            .label_style((FONT, TICK))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()?;
+        bottom
+            .draw_series(
+                AreaSeries::new(
+                    self.hours.iter().copied().zip(self.fund.iter().copied()),
+                    0.0,
+                    GREEN.mix(0.25),
+                )
+                .border_style(GREEN.stroke_width(2)),
+            )?
+            .label("Insurance fund balance")
+            .legend(|(x, y)| {
+                Rectangle::new([(x, y - 8), (x + 24, y + 8)], GREEN.mix(0.25).filled())
+            });
+        bottom
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerLeft)
+            .background_style(WHITE.mix(0.9))
+            .border_style(GREY)
+            .label_font((FONT, TICK))
+            .draw()?;
+        Ok(())
+    }
+}

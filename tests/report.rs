@@ -1,0 +1,270 @@
+//! Charts and the governance report, made like a user makes them: `backstop run` on a small
+//! experiment, then `backstop report DIR`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use backstop::output::{format_money, headline};
+use polars::prelude::*;
+
+fn backstop(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_backstop"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("backstop-report-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn run(name: &str, toml: &str, extra: &[&str]) -> PathBuf {
+    let dir = temp_dir(name);
+    let file = dir.join(format!("{name}.toml"));
+    std::fs::write(&file, toml).unwrap();
+    let out = dir.join("out");
+    let mut args = vec![
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    let o = backstop(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    out
+}
+
+const GRID: &str = r#"
+[experiment]
+seeds = 300
+master_seed = 11
+steps = 720
+question = "Does the report work?"
+
+[market.book]
+kind = "linear"
+depth_usd = 3e6
+
+[traders]
+count = 200
+
+[fund]
+initial = 2e5
+
+[grid]
+"fund.initial" = [0.0, 2e5, 4e5]
+"liquidation.penalty_rate" = [0.005, 0.01]
+"#;
+
+/// Width and height from a PNG's IHDR chunk, after checking the signature.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    (be(&bytes[16..20]), be(&bytes[20..24]))
+}
+
+/// (file stem, title, axis labels) of every chart.
+const CHARTS: &[(&str, &str, &[&str])] = &[
+    (
+        "depletion_heatmap",
+        "Chance the fund runs dry in a day",
+        &["fund.initial", "liquidation.penalty_rate"],
+    ),
+    (
+        "depletion_curve",
+        "How big must the fund be?",
+        &[
+            "Insurance fund at the start of the day (USD)",
+            "P(fund runs dry) (log scale)",
+        ],
+    ),
+    (
+        "fund_fan",
+        "Insurance fund balance through the day",
+        &["Hours into the day", "Insurance fund balance (USD)"],
+    ),
+    (
+        "bad_debt_exceedance",
+        "How much bad debt can a day bring?",
+        &[
+            "Bad debt in the day (USD)",
+            "Share of days exceeding it (log scale)",
+        ],
+    ),
+    (
+        "slippage_histogram",
+        "What traders lose to slippage in forced closes",
+        &["Slippage loss in the day (USD)", "Share of simulated days"],
+    ),
+    (
+        "cascade_ccdf",
+        "How large do liquidation cascades get?",
+        &["Share of days with a larger one (log)"],
+    ),
+    (
+        "sample_path",
+        "A 1-in-100 day",
+        &["Price (USD)", "Fund (USD)", "Hours into the day"],
+    ),
+];
+
+fn check_chart_files(dir: &Path, stem: &str, title: &str, labels: &[&str]) {
+    let png = std::fs::read(dir.join(format!("{stem}.png")))
+        .unwrap_or_else(|e| panic!("{stem}.png: {e}"));
+    assert_eq!(png_size(&png), (1200, 700), "{stem}.png size");
+    let svg = std::fs::read_to_string(dir.join(format!("{stem}.svg"))).unwrap();
+    assert!(
+        svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+        "{stem}.svg is an SVG document"
+    );
+    assert!(
+        svg.contains(r#"width="1200""#) && svg.contains(r#"height="700""#),
+        "{stem}.svg size"
+    );
+    assert!(
+        svg.contains(title),
+        "{stem}.svg carries its title `{title}`"
+    );
+    for l in labels {
+        assert!(svg.contains(l), "{stem}.svg carries the axis label `{l}`");
+    }
+}
+
+fn summary_value(df: &DataFrame, col: &str, row: usize) -> Option<f64> {
+    df.column(col)
+        .unwrap()
+        .cast(&DataType::Float64)
+        .unwrap()
+        .f64()
+        .unwrap()
+        .get(row)
+}
+
+#[test]
+fn run_writes_every_chart_and_a_report_that_matches_the_tables() {
+    let out = run("grid", GRID, &[]);
+    for (stem, title, labels) in CHARTS {
+        check_chart_files(&out, stem, title, labels);
+    }
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("**Question.** Does the report work?"));
+
+    // Every file the report links to exists.
+    let mut links = 0;
+    for part in report.split("](").skip(1) {
+        let target = &part[..part.find(')').unwrap()];
+        assert!(
+            out.join(target).exists(),
+            "report.md links to missing {target}"
+        );
+        links += 1;
+    }
+    assert!(links >= 2 * CHARTS.len());
+
+    // The headline's figures are those of summary.parquet for the cell as written
+    // (fund.initial = 2e5, penalty 0.01: cell 3 of the 3 x 2 grid).
+    let summary = ParquetReader::new(std::fs::File::open(out.join("summary.parquet")).unwrap())
+        .finish()
+        .unwrap();
+    let h = 3;
+    assert_eq!(summary_value(&summary, "fund.initial", h), Some(2e5));
+    assert_eq!(
+        summary_value(&summary, "liquidation.penalty_rate", h),
+        Some(0.01)
+    );
+    let q99 = summary_value(&summary, "required_capital_q99", h).unwrap();
+    let ub = summary_value(&summary, "required_capital_q99_ub95", h);
+    let max = summary_value(&summary, "required_capital_max", h).unwrap();
+    let sentence = headline(q99, ub, 300, max);
+    assert!(
+        report.contains(&sentence),
+        "report lacks the headline `{sentence}`"
+    );
+    let p = summary_value(&summary, "depletion_probability", h).unwrap();
+    assert!(report.contains(&format!("the chance is **{:.2}%**", 100.0 * p)));
+    let var95 = summary_value(&summary, "bad_debt_var95", h).unwrap();
+    assert!(report.contains(&format!("**{}** one time in 20", format_money(var95))));
+
+    // `backstop report DIR` rebuilds the same report and charts from the tables alone.
+    let before = std::fs::read(out.join("report.md")).unwrap();
+    let png_before = std::fs::read(out.join("depletion_curve.png")).unwrap();
+    for (stem, _, _) in CHARTS {
+        std::fs::remove_file(out.join(format!("{stem}.png"))).unwrap();
+        std::fs::remove_file(out.join(format!("{stem}.svg"))).unwrap();
+    }
+    std::fs::remove_file(out.join("report.md")).unwrap();
+    let o = backstop(&["report", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read(out.join("report.md")).unwrap(), before);
+    assert_eq!(
+        std::fs::read(out.join("depletion_curve.png")).unwrap(),
+        png_before
+    );
+    let _ = std::fs::remove_dir_all(out.parent().unwrap());
+}
+
+/// One cell, a fund no deficit reaches and no impact: nothing to show on several charts, which
+/// must say so instead of failing.
+#[test]
+fn degenerate_runs_give_readable_charts_and_a_report() {
+    let calm = r#"
+[experiment]
+seeds = 50
+steps = 120
+
+[market.model]
+kind = "gbm"
+vol = 0.05
+
+[market.book]
+kind = "none"
+
+[traders]
+count = 20
+leverage = { kind = "fixed", value = 2.0 }
+
+[fund]
+initial = 1e6
+"#;
+    let out = run("calm", calm, &[]);
+    for (stem, title, _) in CHARTS.iter().skip(1) {
+        check_chart_files(&out, stem, title, &[]);
+    }
+    assert!(
+        !out.join("depletion_heatmap.png").exists(),
+        "a single cell has no heatmap"
+    );
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("no deficit ever reached the fund"),
+        "{report}"
+    );
+    assert!(report.contains("needs a grid with two axes"));
+    let svg = std::fs::read_to_string(out.join("bad_debt_exceedance.svg")).unwrap();
+    assert!(svg.contains("No run out of 50 had any bad debt."));
+    let _ = std::fs::remove_dir_all(out.parent().unwrap());
+}
+
+#[test]
+fn no_charts_writes_tables_only_and_report_needs_tables() {
+    let out = run(
+        "nocharts",
+        GRID.replace("seeds = 300", "seeds = 20").as_str(),
+        &["--no-charts"],
+    );
+    assert!(out.join("summary.parquet").exists());
+    assert!(!out.join("report.md").exists());
+    assert!(!out.join("fund_fan.png").exists());
+    let empty = temp_dir("empty");
+    let o = backstop(&["report", empty.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("experiment.toml"));
+    let _ = std::fs::remove_dir_all(out.parent().unwrap());
+    let _ = std::fs::remove_dir_all(empty);
+}
