@@ -9,8 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::{Experiment, Overrides};
-use crate::montecarlo::run_experiment;
-use crate::output;
+use crate::output::{self, store, store::Progress, store::Shard};
 use crate::protocol::LEDGER_TOLERANCE;
 use crate::simulation::RunOptions;
 
@@ -31,6 +30,8 @@ enum Command {
     Run(RunArgs),
     /// Check an experiment file without running it.
     Validate(ExperimentArgs),
+    /// Gather the units saved by shard runs into one folder and write its tables.
+    Merge(MergeArgs),
     /// Rebuild the charts and report.md of an earlier run from its tables, without simulating.
     Report {
         /// Output folder of `backstop run`.
@@ -69,6 +70,32 @@ struct RunArgs {
     /// Write tables only: no charts, no report.md.
     #[arg(long)]
     no_charts: bool,
+    /// Run only units of work i, i+N, i+2N, ... (0 <= i < N), for a batch scheduler's job
+    /// array; gather the shards with `backstop merge`.
+    #[arg(long, value_name = "i/N")]
+    shard: Option<Shard>,
+    /// Discard results saved in the output folder by an earlier, different experiment.
+    #[arg(long)]
+    restart: bool,
+}
+
+#[derive(Args, Debug)]
+struct MergeArgs {
+    /// Output folders of the shards (`backstop run --shard i/N --out DIR`).
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// Folder for the merged tables (may be one of the shard folders).
+    #[arg(long)]
+    out: PathBuf,
+    /// Worker threads for the final assembly.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Print nothing but errors.
+    #[arg(long)]
+    quiet: bool,
+    /// Write tables only: no charts, no report.md.
+    #[arg(long)]
+    no_charts: bool,
 }
 
 fn load(args: &ExperimentArgs) -> Result<Experiment, String> {
@@ -87,22 +114,9 @@ fn default_out(file: &Path) -> PathBuf {
     PathBuf::from("notebooks-output").join(stem)
 }
 
-fn run(args: &RunArgs) -> Result<(), String> {
-    let exp = load(&args.experiment)?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| default_out(&args.experiment.file));
-    if args.threads == Some(0) {
-        return Err("--threads must be at least 1".into());
-    }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
-        .build()
-        .map_err(|e| format!("cannot start worker threads: {e}"))?;
-
-    let bar = ProgressBar::new(exp.total_runs());
-    if args.quiet || !std::io::stderr().is_terminal() {
+fn progress_bar(total: u64, quiet: bool) -> Result<ProgressBar, String> {
+    let bar = ProgressBar::new(total);
+    if quiet || !std::io::stderr().is_terminal() {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     } else {
         bar.set_style(
@@ -113,19 +127,75 @@ fn run(args: &RunArgs) -> Result<(), String> {
             .progress_chars("=> "),
         );
     }
+    Ok(bar)
+}
+
+fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, String> {
+    if threads == Some(0) {
+        return Err("--threads must be at least 1".into());
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map_err(|e| format!("cannot start worker threads: {e}"))
+}
+
+fn run(args: &RunArgs) -> Result<(), String> {
+    let exp = load(&args.experiment)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&args.experiment.file));
+    let pool = pool(args.threads)?;
+    let bar = progress_bar(exp.total_runs(), args.quiet)?;
     let started = Instant::now();
     let opts = RunOptions {
         audit_ledger: args.audit_ledger,
     };
-    let result = pool.install(|| run_experiment(&exp, opts, &|| bar.inc(1)));
+    let progress = pool.install(|| {
+        store::run_to_dir(
+            &exp,
+            &out,
+            opts,
+            args.shard,
+            args.restart,
+            &|n| bar.inc(n),
+            &|| bar.inc(1),
+        )
+    });
     bar.finish_and_clear();
+    let progress = progress.map_err(|e| e.to_string())?;
     let seconds = started.elapsed().as_secs_f64();
+    finish(&exp, &out, progress, seconds, args.quiet, args.no_charts)
+}
 
+/// After a run or a merge: check the ledger, draw the report, print the summary.
+fn finish(
+    exp: &Experiment,
+    out: &Path,
+    progress: Progress,
+    seconds: f64,
+    quiet: bool,
+    no_charts: bool,
+) -> Result<(), String> {
+    let agg = match progress {
+        Progress::Partial { done, total } => {
+            if !quiet {
+                println!(
+                    "{done} of {total} units of work saved in {}/{}; gather the other shards with `backstop merge`",
+                    out.display(),
+                    store::PARTS_DIR
+                );
+            }
+            return Ok(());
+        }
+        Progress::Complete(agg) => agg,
+    };
     // Money is conserved: a broken ledger is a bug, not a result.
     if let Some((c, s)) = exp
         .cells
         .iter()
-        .zip(&result.summaries)
+        .zip(&agg.summaries)
         .find(|(_, s)| s.ledger_imbalance_max > LEDGER_TOLERANCE)
     {
         return Err(format!(
@@ -133,15 +203,13 @@ fn run(args: &RunArgs) -> Result<(), String> {
             s.ledger_imbalance_max, c.index
         ));
     }
-
-    output::write_all(&out, &exp, &result).map_err(|e| e.to_string())?;
-    let report = if args.no_charts {
+    let report = if no_charts {
         None
     } else {
-        Some(output::build_report(&out).map_err(|e| e.to_string())?)
+        Some(output::build_report(out).map_err(|e| e.to_string())?)
     };
-    if !args.quiet {
-        print!("{}", output::summary_text(&exp, &result, seconds));
+    if !quiet {
+        print!("{}", output::summary_text(exp, &agg.summaries, seconds));
         println!();
         match &report {
             Some(r) => {
@@ -159,6 +227,22 @@ fn run(args: &RunArgs) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+fn merge(args: &MergeArgs) -> Result<(), String> {
+    let pool = pool(args.threads)?;
+    let started = Instant::now();
+    let (exp, progress) = pool
+        .install(|| store::merge_dirs(&args.dirs, &args.out, RunOptions::default()))
+        .map_err(|e| e.to_string())?;
+    finish(
+        &exp,
+        &args.out,
+        progress,
+        started.elapsed().as_secs_f64(),
+        args.quiet,
+        args.no_charts,
+    )
 }
 
 fn report(dir: &Path) -> Result<(), String> {
@@ -180,6 +264,7 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Run(args) => run(args),
         Command::Report { dir } => report(dir),
+        Command::Merge(args) => merge(args),
         Command::Validate(args) => load(args).map(|exp| {
             println!(
                 "{}: valid; {} cell{} x {} seeds = {} runs",

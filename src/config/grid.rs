@@ -1,6 +1,11 @@
 //! The `[grid]` table: axes named by the dotted path of any field, swept as a Cartesian
 //! product. Each cell is the resolved base file with the axis values written in, then parsed
 //! and validated like a file of its own, so a grid can reach every field and every rule holds.
+//!
+//! An axis is a list (`[0.005, 0.01]`), an evenly spaced range (`{ linspace = [0.0, 0.02, 5] }`,
+//! both ends included) or a geometric one (`{ logspace = [1e5, 1e7, 5] }`). Axes that must move
+//! together form a zip group, `[grid.zip.NAME]`, whose lists have equal lengths; a group counts
+//! as one factor of the product.
 
 use std::fmt;
 
@@ -49,6 +54,11 @@ impl fmt::Display for AxisValue {
 pub struct GridAxis {
     pub path: String,
     pub values: Vec<AxisValue>,
+    /// Axes with the same group move together (a zip group); each group is one factor of the
+    /// Cartesian product. Groups are numbered in file order from 0.
+    pub group: usize,
+    /// Name of the zip group, for axes declared in `[grid.zip.NAME]`.
+    pub zip: Option<String>,
 }
 
 impl GridAxis {
@@ -65,60 +75,202 @@ const NOT_SWEEPABLE: &[&str] = &[
     "experiment.name",
 ];
 
-pub(super) fn parse_axes(grid: &toml::Table) -> Result<Vec<GridAxis>, (Option<String>, String)> {
-    let mut axes = Vec::new();
-    for (path, values) in grid {
-        let field = Some(format!("grid.\"{path}\""));
-        if NOT_SWEEPABLE.contains(&path.as_str()) {
-            return Err((
-                field,
-                format!("`{path}` is the same for every cell and cannot be a grid axis"),
-            ));
-        }
-        let toml::Value::Array(items) = values else {
-            return Err((field, "must be a list of values, e.g. [0.005, 0.01]".into()));
-        };
-        if items.is_empty() {
-            return Err((field, "must list at least one value".into()));
-        }
-        let mut parsed = Vec::with_capacity(items.len());
-        for item in items {
-            parsed.push(match item {
-                toml::Value::Integer(v) => AxisValue::Integer(*v),
-                toml::Value::Float(v) => AxisValue::Float(*v),
-                toml::Value::Boolean(v) => AxisValue::Bool(*v),
-                toml::Value::String(v) => AxisValue::Text(v.clone()),
-                other => {
+type AxisError = (Option<String>, String);
+
+/// The values of one axis: a list, or a `linspace` / `logspace` range.
+fn axis_values(path: &str, values: &toml::Value) -> Result<Vec<AxisValue>, AxisError> {
+    let field = Some(format!("grid.\"{path}\""));
+    if NOT_SWEEPABLE.contains(&path) {
+        return Err((
+            field,
+            format!("`{path}` is the same for every cell and cannot be a grid axis"),
+        ));
+    }
+    let items: Vec<toml::Value> = match values {
+        toml::Value::Array(items) => items.clone(),
+        toml::Value::Table(t)
+            if t.len() == 1 && (t.contains_key("linspace") || t.contains_key("logspace")) =>
+        {
+            let (kind, spec) = t.iter().next().expect("one entry");
+            let nums: Option<Vec<f64>> = spec.as_array().map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
+                    .collect()
+            });
+            let Some([start, stop, count]) =
+                nums.as_deref().and_then(|n| <[f64; 3]>::try_from(n).ok())
+            else {
+                return Err((
+                    field,
+                    format!(
+                        "`{kind}` takes [start, stop, count], e.g. {{ {kind} = [1.0, 100.0, 5] }}"
+                    ),
+                ));
+            };
+            if !(count >= 1.0 && count.fract() == 0.0 && count <= 100_000.0) {
+                return Err((
+                    field,
+                    format!("`{kind}` count must be a whole number from 1 to 100000, got {count}"),
+                ));
+            }
+            if !(start.is_finite() && stop.is_finite()) {
+                return Err((
+                    field,
+                    format!("`{kind}` ends must be finite, got {start} and {stop}"),
+                ));
+            }
+            let n = count as usize;
+            let at = |i: usize| {
+                if n == 1 {
+                    0.0
+                } else {
+                    i as f64 / (n - 1) as f64
+                }
+            };
+            if kind == "logspace" {
+                if !(start > 0.0 && stop > 0.0) {
                     return Err((
                         field,
-                        format!("values must be numbers, booleans or strings, got {other}"),
+                        format!("`logspace` ends must be > 0, got {start} and {stop}"),
                     ));
                 }
-            });
+                let (a, b) = (start.ln(), stop.ln());
+                // Ends exact, interior points geometric.
+                (0..n)
+                    .map(|i| {
+                        toml::Value::Float(if i == 0 {
+                            start
+                        } else if i + 1 == n {
+                            stop
+                        } else {
+                            (a + (b - a) * at(i)).exp()
+                        })
+                    })
+                    .collect()
+            } else {
+                (0..n)
+                    .map(|i| {
+                        toml::Value::Float(if i + 1 == n && n > 1 {
+                            stop
+                        } else {
+                            start + (stop - start) * at(i)
+                        })
+                    })
+                    .collect()
+            }
         }
-        axes.push(GridAxis {
-            path: path.clone(),
-            values: parsed,
-        });
+        _ => {
+            return Err((
+                field,
+                "must be a list of values, e.g. [0.005, 0.01], or a range, e.g. { linspace = [0.0, 0.02, 5] } or { logspace = [1e5, 1e7, 5] }".into(),
+            ));
+        }
+    };
+    if items.is_empty() {
+        return Err((field, "must list at least one value".into()));
+    }
+    items
+        .iter()
+        .map(|item| match item {
+            toml::Value::Integer(v) => Ok(AxisValue::Integer(*v)),
+            toml::Value::Float(v) => Ok(AxisValue::Float(*v)),
+            toml::Value::Boolean(v) => Ok(AxisValue::Bool(*v)),
+            toml::Value::String(v) => Ok(AxisValue::Text(v.clone())),
+            other => Err((
+                field.clone(),
+                format!("values must be numbers, booleans or strings, got {other}"),
+            )),
+        })
+        .collect()
+}
+
+pub(super) fn parse_axes(grid: &toml::Table) -> Result<Vec<GridAxis>, AxisError> {
+    let mut axes: Vec<GridAxis> = Vec::new();
+    let mut group = 0;
+    for (key, value) in grid {
+        if key == "zip" {
+            let Some(groups) = value.as_table() else {
+                return Err((
+                    Some("grid.zip".into()),
+                    "must hold named groups, e.g. [grid.zip.margins]".into(),
+                ));
+            };
+            for (name, members) in groups {
+                let field = Some(format!("grid.zip.{name}"));
+                let Some(members) = members.as_table().filter(|m| !m.is_empty()) else {
+                    return Err((field, "must be a table of axes that move together, e.g. \"margin.imr\" = [0.02, 0.04]".into()));
+                };
+                let mut len = None;
+                for (path, values) in members {
+                    let values = axis_values(path, values)?;
+                    match len {
+                        Some(l) if l != values.len() => {
+                            return Err((
+                                field,
+                                format!(
+                                    "axes of a zip group need lists of equal length; `{path}` has {} values, the group's first axis {l}",
+                                    values.len()
+                                ),
+                            ));
+                        }
+                        _ => len = Some(values.len()),
+                    }
+                    axes.push(GridAxis {
+                        path: path.clone(),
+                        values,
+                        group,
+                        zip: Some(name.clone()),
+                    });
+                }
+                group += 1;
+            }
+        } else {
+            axes.push(GridAxis {
+                path: key.clone(),
+                values: axis_values(key, value)?,
+                group,
+                zip: None,
+            });
+            group += 1;
+        }
+    }
+    for (i, a) in axes.iter().enumerate() {
+        if axes[..i].iter().any(|b| b.path == a.path) {
+            return Err((
+                Some(format!("grid.\"{}\"", a.path)),
+                "appears twice in the grid".into(),
+            ));
+        }
     }
     Ok(axes)
 }
 
-/// Every combination of axis values, the last axis varying fastest. No axes: one empty cell.
+/// Every combination of the groups' values, the last group varying fastest; within a zip
+/// group the axes advance together. No axes: one empty cell.
 pub(super) fn cartesian(axes: &[GridAxis]) -> Vec<Vec<AxisValue>> {
-    let mut cells: Vec<Vec<AxisValue>> = vec![Vec::new()];
-    for axis in axes {
-        let mut next = Vec::with_capacity(cells.len() * axis.values.len());
-        for prefix in &cells {
-            for v in &axis.values {
-                let mut c = prefix.clone();
-                c.push(v.clone());
-                next.push(c);
-            }
-        }
-        cells = next;
+    let groups = axes.iter().map(|a| a.group + 1).max().unwrap_or(0);
+    let len = |g: usize| {
+        axes.iter()
+            .find(|a| a.group == g)
+            .map_or(1, |a| a.values.len())
+    };
+    let mut picks: Vec<Vec<usize>> = vec![Vec::new()];
+    for g in 0..groups {
+        picks = picks
+            .into_iter()
+            .flat_map(|p| {
+                (0..len(g)).map(move |i| {
+                    let mut q = p.clone();
+                    q.push(i);
+                    q
+                })
+            })
+            .collect();
     }
-    cells
+    picks
+        .into_iter()
+        .map(|p| axes.iter().map(|a| a.values[p[a.group]].clone()).collect())
+        .collect()
 }
 
 /// Writes `value` at the dotted `path` of `table`. The field must exist in the resolved file
@@ -198,6 +350,8 @@ mod tests {
             GridAxis {
                 path: "a".into(),
                 values: vec![AxisValue::Integer(1), AxisValue::Integer(2)],
+                group: 0,
+                zip: None,
             },
             GridAxis {
                 path: "b".into(),
@@ -206,6 +360,8 @@ mod tests {
                     AxisValue::Bool(false),
                     AxisValue::Bool(true),
                 ],
+                group: 1,
+                zip: None,
             },
         ];
         let cells = cartesian(&axes);
@@ -216,6 +372,64 @@ mod tests {
         );
         assert_eq!(cells[3], vec![AxisValue::Integer(2), AxisValue::Bool(true)]);
         assert_eq!(cartesian(&[]), vec![Vec::<AxisValue>::new()]);
+    }
+
+    fn parse(text: &str) -> Result<Vec<GridAxis>, AxisError> {
+        let t: toml::Table = toml::from_str(text).unwrap();
+        parse_axes(&t)
+    }
+
+    #[test]
+    fn ranges_expand_with_exact_ends() {
+        let axes = parse("a = { linspace = [0.0, 0.02, 5] }\nb = { logspace = [1e5, 1e7, 3] }\nc = { linspace = [7, 7, 1] }\n").unwrap();
+        let v = |i: usize| {
+            axes[i]
+                .values
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(v(0), vec![0.0, 0.005, 0.01, 0.015, 0.02]);
+        let b = v(1);
+        assert_eq!((b[0], b[2]), (1e5, 1e7));
+        assert!((b[1] / 1e6 - 1.0).abs() < 1e-12);
+        assert_eq!(v(2), vec![7.0]);
+        assert_eq!(cartesian(&axes).len(), 15);
+    }
+
+    #[test]
+    fn zip_groups_move_together() {
+        let axes =
+            parse("p = [1, 2, 3]\n[zip.m]\nimr = [0.02, 0.04]\nmmr = [0.01, 0.02]\n").unwrap();
+        assert_eq!(
+            axes.iter().map(|a| a.group).collect::<Vec<_>>(),
+            vec![0, 1, 1]
+        );
+        let cells = cartesian(&axes);
+        assert_eq!(cells.len(), 6);
+        for c in &cells {
+            // imr is always twice mmr: they moved together.
+            assert_eq!(c[1].as_f64().unwrap(), 2.0 * c[2].as_f64().unwrap());
+        }
+    }
+
+    #[test]
+    fn grid_errors_name_the_axis_and_rule() {
+        let e = parse("a = { linspace = [0.0, 1.0] }\n").unwrap_err();
+        assert!(e.0.unwrap().contains('a') && e.1.contains("[start, stop, count]"));
+        let e = parse("a = { logspace = [0.0, 1.0, 3] }\n").unwrap_err();
+        assert!(e.1.contains("> 0"));
+        let e = parse("a = { linspace = [0.0, 1.0, 2.5] }\n").unwrap_err();
+        assert!(e.1.contains("whole number"));
+        let e = parse("[zip.m]\nimr = [0.02, 0.04]\nmmr = [0.01]\n").unwrap_err();
+        assert_eq!(e.0.as_deref(), Some("grid.zip.m"));
+        assert!(e.1.contains("equal length"));
+        let e = parse("a = 3\n").unwrap_err();
+        assert!(e.1.contains("list of values"));
+        let e = parse("a = []\n").unwrap_err();
+        assert!(e.1.contains("at least one"));
+        let e = parse("a = [1]\n[zip.m]\na = [2]\n").unwrap_err();
+        assert!(e.1.contains("twice"));
     }
 
     #[test]

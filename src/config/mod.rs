@@ -157,14 +157,28 @@ impl Experiment {
     /// The resolved experiment as a TOML file that repeats this run bit for bit.
     pub fn to_resolved_toml(&self) -> String {
         let mut file = self.resolved.clone();
-        file.grid = self
-            .axes
-            .iter()
-            .map(|a| {
-                let values = a.values.iter().map(AxisValue::to_toml).collect();
-                (a.path.clone(), toml::Value::Array(values))
-            })
-            .collect();
+        let mut grid = toml::Table::new();
+        let mut zips = toml::Table::new();
+        for a in &self.axes {
+            let values = toml::Value::Array(a.values.iter().map(AxisValue::to_toml).collect());
+            match &a.zip {
+                None => {
+                    grid.insert(a.path.clone(), values);
+                }
+                Some(name) => {
+                    let group = zips
+                        .entry(name.clone())
+                        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                    if let toml::Value::Table(t) = group {
+                        t.insert(a.path.clone(), values);
+                    }
+                }
+            }
+        }
+        if !zips.is_empty() {
+            grid.insert("zip".into(), toml::Value::Table(zips));
+        }
+        file.grid = grid;
         let body =
             toml::to_string_pretty(&file).unwrap_or_else(|e| format!("# cannot encode: {e}\n"));
         format!(

@@ -1,5 +1,9 @@
-//! Monte Carlo over a grid: every (cell, seed) run in parallel, rows collected in index order,
-//! each cell reduced serially. The same experiment gives the same bits on any thread count.
+//! Monte Carlo over a grid.
+//!
+//! Work is cut into [`Unit`]s: a block of up to [`BLOCK`] consecutive seeds of one cell. A unit
+//! runs its seeds in parallel and collects its rows in seed order, so its result is the same
+//! bits on any thread count; units are independent, which is what resuming, sharding and
+//! merging build on. Cells are reduced serially from their units' rows.
 
 mod fan;
 mod summary;
@@ -13,25 +17,101 @@ use crate::config::Experiment;
 use crate::simulation::{RunOptions, RunRow, StepView, simulate_observed};
 use crate::stats::quantile_sorted;
 
-/// Runs are processed in chunks of this many, so that per-run fund paths for the fan chart
-/// are folded into histograms and dropped while the next chunk runs: memory stays one row of
-/// scalars per run.
-const CHUNK: u64 = 4_096;
+/// Seeds per unit of work: small enough to checkpoint often, large enough to keep all cores
+/// busy.
+pub const BLOCK: u64 = 1_000;
 
 /// Points of the fund-balance fan chart per run.
 pub const FAN_POINTS: usize = 241;
+
+/// A block of consecutive seeds of one cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Unit {
+    /// Position in [`units`]: cell-major, then by seed.
+    pub index: usize,
+    pub cell: usize,
+    /// Seed indices `start..end`.
+    pub start: u64,
+    pub end: u64,
+}
+
+/// Every unit of `exp`, cell-major, seeds ascending.
+pub fn units(exp: &Experiment) -> Vec<Unit> {
+    let seeds = exp.seeds as u64;
+    let mut out = Vec::new();
+    for cell in 0..exp.cells.len() {
+        let mut start = 0;
+        while start < seeds {
+            let end = (start + BLOCK).min(seeds);
+            out.push(Unit {
+                index: out.len(),
+                cell,
+                start,
+                end,
+            });
+            start = end;
+        }
+    }
+    out
+}
+
+/// The rows of a unit's runs (seed order) and the histogram of their fund paths.
+#[derive(Clone, Debug)]
+pub struct UnitResult {
+    pub rows: Vec<RunRow>,
+    pub fan: FanAggregate,
+}
+
+/// The fan checkpoints of `cell`.
+pub fn cell_checkpoints(exp: &Experiment, cell: usize) -> Vec<u64> {
+    checkpoints(exp.cells[cell].scenario.steps(), FAN_POINTS)
+}
+
+/// Runs one unit on the current rayon pool; `on_run_done` is called once per finished run.
+pub fn run_unit(
+    exp: &Experiment,
+    unit: &Unit,
+    opts: RunOptions,
+    on_run_done: &(dyn Fn() + Sync),
+) -> UnitResult {
+    let cps = cell_checkpoints(exp, unit.cell);
+    let scenario = &exp.cells[unit.cell].scenario;
+    let out: Vec<(RunRow, Vec<f64>)> = (unit.start..unit.end)
+        .into_par_iter()
+        .map(|seed| {
+            let mut sampler = FundSampler::new(&cps);
+            let row = simulate_observed(scenario, exp.master_seed, seed, opts, &mut sampler);
+            on_run_done();
+            (row, sampler.values)
+        })
+        .collect();
+    let mut fan = FanAggregate::new(cps.clone());
+    let mut rows = Vec::with_capacity(out.len());
+    for (row, path) in out {
+        fan.push(&path);
+        rows.push(row);
+    }
+    UnitResult { rows, fan }
+}
 
 /// One run followed step by step, for the sample-path chart.
 #[derive(Clone, Debug)]
 pub struct SamplePath {
     pub cell: usize,
     pub seed: u32,
-    /// Why this seed: the run at the 99th percentile of bad debt in its cell.
     pub steps: Vec<StepView>,
 }
 
-/// Rows of every run, cell-major (all seeds of cell 0, then cell 1, ...), one summary and one
-/// fund fan per cell, and one sample path of the headline cell.
+/// What a finished experiment reports beyond its rows: one summary and one fund fan per cell,
+/// and one sample path of the headline cell.
+#[derive(Clone, Debug)]
+pub struct Aggregates {
+    pub summaries: Vec<CellSummary>,
+    pub fans: Vec<Vec<FanPoint>>,
+    pub sample: SamplePath,
+}
+
+/// Rows of every run, cell-major (all seeds of cell 0, then cell 1, ...), and the aggregates.
 #[derive(Clone, Debug)]
 pub struct ExperimentResult {
     pub rows: Vec<RunRow>,
@@ -46,70 +126,71 @@ impl ExperimentResult {
         let n = self.rows.len() / self.summaries.len().max(1);
         &self.rows[c * n..(c + 1) * n]
     }
+
+    pub fn aggregates(&self) -> Aggregates {
+        Aggregates {
+            summaries: self.summaries.clone(),
+            fans: self.fans.clone(),
+            sample: self.sample.clone(),
+        }
+    }
 }
 
-/// Runs every cell of `exp` over its seeds on the current rayon pool. `on_run_done` is called
-/// once per finished run (from worker threads), for progress reporting.
+/// Reduces cells one at a time: `cell_rows(c)` gives the rows of cell `c` in seed order and
+/// `fans` the merged histograms. Only one cell's rows need be in memory at once.
+pub fn aggregate<E>(
+    exp: &Experiment,
+    fans: &[FanAggregate],
+    opts: RunOptions,
+    mut cell_rows: impl FnMut(usize) -> Result<Vec<RunRow>, E>,
+) -> Result<Aggregates, E> {
+    let h = exp.headline_cell();
+    let mut summaries = Vec::with_capacity(exp.cells.len());
+    let mut sample = None;
+    for (c, cell) in exp.cells.iter().enumerate() {
+        let rows = cell_rows(c)?;
+        summaries.push(summarize(&cell.scenario, &rows));
+        if c == h {
+            sample = Some(sample_path(exp, c, &rows, opts));
+        }
+    }
+    Ok(Aggregates {
+        summaries,
+        fans: fans.iter().map(FanAggregate::bands).collect(),
+        sample: sample.unwrap_or(SamplePath {
+            cell: h,
+            seed: 0,
+            steps: Vec::new(),
+        }),
+    })
+}
+
+/// Runs every unit of `exp` in memory on the current rayon pool. `on_run_done` is called once
+/// per finished run (from worker threads), for progress reporting.
 pub fn run_experiment(
     exp: &Experiment,
     opts: RunOptions,
     on_run_done: &(dyn Fn() + Sync),
 ) -> ExperimentResult {
-    let seeds = exp.seeds as u64;
-    let total = exp.total_runs();
-    let cps: Vec<Vec<u64>> = exp
-        .cells
-        .iter()
-        .map(|c| checkpoints(c.scenario.steps(), FAN_POINTS))
+    let mut fans: Vec<FanAggregate> = (0..exp.cells.len())
+        .map(|c| FanAggregate::new(cell_checkpoints(exp, c)))
         .collect();
-    let mut fans: Vec<FanAggregate> = cps.iter().cloned().map(FanAggregate::new).collect();
-    let mut rows: Vec<RunRow> = Vec::with_capacity(total as usize);
-    let mut start = 0;
-    while start < total {
-        let end = (start + CHUNK).min(total);
-        let chunk: Vec<(RunRow, Vec<f64>)> = (start..end)
-            .into_par_iter()
-            .map(|k| {
-                let c = (k / seeds) as usize;
-                let mut sampler = FundSampler::new(&cps[c]);
-                let row = simulate_observed(
-                    &exp.cells[c].scenario,
-                    exp.master_seed,
-                    k % seeds,
-                    opts,
-                    &mut sampler,
-                );
-                on_run_done();
-                (row, sampler.values)
-            })
-            .collect();
-        for (k, (row, path)) in (start..end).zip(chunk) {
-            fans[(k / seeds) as usize].push(&path);
-            rows.push(row);
-        }
-        start = end;
+    let mut rows: Vec<RunRow> = Vec::with_capacity(exp.total_runs() as usize);
+    for unit in units(exp) {
+        let r = run_unit(exp, &unit, opts, on_run_done);
+        fans[unit.cell].merge(&r.fan);
+        rows.extend(r.rows);
     }
-    let summaries = exp
-        .cells
-        .iter()
-        .enumerate()
-        .map(|(c, cell)| {
-            let s = c * exp.seeds as usize;
-            summarize(&cell.scenario, &rows[s..s + exp.seeds as usize])
-        })
-        .collect();
-    let cell = exp.headline_cell();
-    let sample = sample_path(
-        exp,
-        cell,
-        &rows[cell * seeds as usize..(cell + 1) * seeds as usize],
-        opts,
-    );
+    let seeds = exp.seeds as usize;
+    let agg = aggregate(exp, &fans, opts, |c| {
+        Ok::<_, std::convert::Infallible>(rows[c * seeds..(c + 1) * seeds].to_vec())
+    })
+    .unwrap_or_else(|e| match e {});
     ExperimentResult {
         rows,
-        summaries,
-        fans: fans.iter().map(FanAggregate::bands).collect(),
-        sample,
+        summaries: agg.summaries,
+        fans: agg.fans,
+        sample: agg.sample,
     }
 }
 

@@ -85,6 +85,14 @@ pub fn render(chart: &impl Chart) -> Result<Rendered, Box<dyn Error>> {
     })
 }
 
+/// Indices `0..n` thinned to about `max` points, keeping the last `tail` (the extreme values
+/// that tail charts are about) and every k-th of the rest: charts of 10,000 runs stay light.
+fn thinned(n: usize, tail: usize, max: usize) -> impl Iterator<Item = usize> {
+    let body = n.saturating_sub(tail);
+    let step = body.div_ceil(max.saturating_sub(tail).max(1)).max(1);
+    (0..n).filter(move |&i| i >= body || i % step == 0)
+}
+
 fn pct(p: f64) -> String {
     if p == 0.0 {
         "0%".into()
@@ -509,9 +517,10 @@ impl Chart for Exceedance {
             .light_line_style(WHITE.mix(0.0))
             .draw()?;
         // Step function: after the i-th smallest value, n - i - 1 runs exceed.
-        let mut pts = Vec::with_capacity(2 * n);
+        let mut pts = Vec::with_capacity(2 * n.min(2_000));
         let mut prev = 0.0;
-        for (i, &x) in self.sorted.iter().enumerate() {
+        for i in thinned(n, 500, 2_000) {
+            let x = self.sorted[i];
             let above = (n - i) as f64 / n as f64;
             pts.push((prev, above));
             pts.push((x, above));
@@ -667,6 +676,7 @@ impl Chart for CascadeCcdf {
         let mut chart = ChartBuilder::on(root)
             .caption(&self.title, title_style())
             .margin(20)
+            .margin_right(55) // room for the last decade's label
             .x_label_area_size(70)
             .y_label_area_size(110)
             .build_cartesian_2d((x0..x1).log_scale(), (floor..1.0).log_scale())?;
@@ -817,5 +827,19 @@ impl Chart for SamplePathChart {
             .label_font((FONT, TICK))
             .draw()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thinning_keeps_the_tail_and_bounds_the_count() {
+        let kept: Vec<usize> = thinned(10_000, 500, 2_000).collect();
+        assert!(kept.len() <= 2_100, "{}", kept.len());
+        assert!(kept.ends_with(&(9_500..10_000).collect::<Vec<_>>()));
+        assert_eq!(kept[0], 0);
+        assert_eq!(thinned(10, 500, 2_000).count(), 10);
     }
 }

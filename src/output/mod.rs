@@ -4,20 +4,22 @@
 mod atomic;
 pub mod charts;
 mod report;
+pub mod store;
 mod tables;
 mod text;
 
 pub use atomic::write_atomic;
 pub use report::{REPORT_FILE, ReportOutcome, TARGET, build_report, headline};
 pub use tables::{
-    fan_frame, runs_frame, sample_frame, summary_frame, write_csv_bytes, write_parquet_bytes,
+    fan_frame, rows_frame, rows_from_frame, sample_frame, summary_frame, write_csv_bytes,
+    write_parquet_bytes,
 };
 pub use text::{format_money, summary_text};
 
 use std::path::{Path, PathBuf};
 
 use crate::config::Experiment;
-use crate::montecarlo::ExperimentResult;
+use crate::montecarlo::{Aggregates, ExperimentResult};
 
 /// An output that could not be written: which file and why.
 #[derive(Debug)]
@@ -42,27 +44,60 @@ pub const EXPERIMENT_FILE: &str = "experiment.toml";
 pub const FAN_FILE: &str = "fund_fan.parquet";
 pub const SAMPLE_FILE: &str = "sample_path.parquet";
 
-/// Encodes every table in memory, then writes each file atomically into `dir`: a killed
-/// process leaves either the previous file or the new one, never half of one.
-pub fn write_all(
-    dir: &Path,
-    exp: &Experiment,
-    result: &ExperimentResult,
-) -> Result<Vec<PathBuf>, OutputError> {
-    let fail = |path: &Path, e: &dyn std::fmt::Display| OutputError {
+fn fail(path: &Path, e: &dyn std::fmt::Display) -> OutputError {
+    OutputError {
         path: path.to_path_buf(),
         message: e.to_string(),
-    };
-    let mut runs = runs_frame(exp, result).map_err(|e| fail(&dir.join(RUNS_FILE), &e))?;
-    let mut summary =
-        summary_frame(exp, result).map_err(|e| fail(&dir.join(SUMMARY_PARQUET), &e))?;
-    let mut fan = fan_frame(exp, result).map_err(|e| fail(&dir.join(FAN_FILE), &e))?;
-    let mut sample = sample_frame(exp, result).map_err(|e| fail(&dir.join(SAMPLE_FILE), &e))?;
+    }
+}
+
+/// Writes `runs.parquet` from per-unit tables, one row group each, in the order given; the
+/// file appears only when complete (temporary file, then rename).
+pub fn write_runs_parquet(
+    path: &Path,
+    mut frames: impl Iterator<Item = Result<polars::prelude::DataFrame, OutputError>>,
+) -> Result<(), OutputError> {
+    use polars::prelude::ParquetWriter;
+    let tmp = path.with_extension(format!("parquet.{}.tmp", std::process::id()));
+    let result = (|| {
+        let file = std::fs::File::create(&tmp).map_err(|e| fail(&tmp, &e))?;
+        let mut writer = None;
+        for df in frames.by_ref() {
+            let df = df?;
+            if writer.is_none() {
+                writer = Some(
+                    ParquetWriter::new(&file)
+                        .batched(df.schema())
+                        .map_err(|e| fail(path, &e))?,
+                );
+            }
+            if let Some(w) = writer.as_mut() {
+                w.write_batch(&df).map_err(|e| fail(path, &e))?;
+            }
+        }
+        if let Some(w) = writer {
+            w.finish().map_err(|e| fail(path, &e))?;
+        }
+        file.sync_all().map_err(|e| fail(&tmp, &e))?;
+        std::fs::rename(&tmp, path).map_err(|e| fail(path, &e))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Writes the summary tables, the fan and sample-path tables and the resolved experiment into
+/// `dir`, each atomically: a killed process leaves the previous file or the new one.
+pub fn write_aggregates(
+    dir: &Path,
+    exp: &Experiment,
+    agg: &Aggregates,
+) -> Result<Vec<PathBuf>, OutputError> {
+    let mut summary = summary_frame(exp, agg).map_err(|e| fail(&dir.join(SUMMARY_PARQUET), &e))?;
+    let mut fan = fan_frame(exp, agg).map_err(|e| fail(&dir.join(FAN_FILE), &e))?;
+    let mut sample = sample_frame(exp, agg).map_err(|e| fail(&dir.join(SAMPLE_FILE), &e))?;
     let files: Vec<(&str, Vec<u8>)> = vec![
-        (
-            RUNS_FILE,
-            write_parquet_bytes(&mut runs).map_err(|e| fail(&dir.join(RUNS_FILE), &e))?,
-        ),
         (
             SUMMARY_PARQUET,
             write_parquet_bytes(&mut summary).map_err(|e| fail(&dir.join(SUMMARY_PARQUET), &e))?,
@@ -88,5 +123,30 @@ pub fn write_all(
         write_atomic(&path, &bytes).map_err(|e| fail(&path, &e))?;
         written.push(path);
     }
+    Ok(written)
+}
+
+/// Writes every table of an in-memory result into `dir` (the same bytes as a run through
+/// [`store::run_to_dir`]).
+pub fn write_all(
+    dir: &Path,
+    exp: &Experiment,
+    result: &ExperimentResult,
+) -> Result<Vec<PathBuf>, OutputError> {
+    std::fs::create_dir_all(dir).map_err(|e| fail(dir, &e))?;
+    let seeds = exp.seeds as usize;
+    let path = dir.join(RUNS_FILE);
+    let frames = crate::montecarlo::units(exp).into_iter().map(|u| {
+        let base = u.cell * seeds;
+        rows_frame(
+            exp,
+            u.cell,
+            &result.rows[base + u.start as usize..base + u.end as usize],
+        )
+        .map_err(|e| fail(&path, &e))
+    });
+    write_runs_parquet(&path, frames)?;
+    let mut written = vec![path.clone()];
+    written.extend(write_aggregates(dir, exp, &result.aggregates())?);
     Ok(written)
 }

@@ -201,9 +201,11 @@ pub fn build_report(dir: &Path) -> Result<ReportOutcome, OutputError> {
         Ok(())
     };
 
-    // 1. Heatmap over the first two axes.
-    if exp.axes.len() >= 2 {
-        let (ya, xa) = (&exp.axes[0], &exp.axes[1]);
+    // 1. Heatmap over the first axes of the first two grid factors; other axes are held at the
+    // headline cell's values.
+    let first_of = |g: usize| exp.axes.iter().position(|a| a.group == g);
+    if let (Some(yi_axis), Some(xi_axis)) = (first_of(0), first_of(1)) {
+        let (ya, xa) = (&exp.axes[yi_axis], &exp.axes[xi_axis]);
         let p = f64_col(&summary, "depletion_probability", &summary_path)?;
         let mut values = vec![vec![0.0; xa.values.len()]; ya.values.len()];
         let mut seen = vec![vec![false; xa.values.len()]; ya.values.len()];
@@ -211,15 +213,18 @@ pub fn build_report(dir: &Path) -> Result<ReportOutcome, OutputError> {
             let yi = ya
                 .values
                 .iter()
-                .position(|v| *v == cell.coords[0])
+                .position(|v| *v == cell.coords[yi_axis])
                 .unwrap_or(0);
             let xi = xa
                 .values
                 .iter()
-                .position(|v| *v == cell.coords[1])
+                .position(|v| *v == cell.coords[xi_axis])
                 .unwrap_or(0);
-            // With more than two axes, show the slice through the headline cell.
-            let in_slice = cell.coords[2..] == exp.cells[h].coords[2..];
+            let in_slice = exp
+                .axes
+                .iter()
+                .enumerate()
+                .all(|(i, a)| a.group <= 1 || cell.coords[i] == exp.cells[h].coords[i]);
             if in_slice && !seen[yi][xi] {
                 values[yi][xi] = p[c].unwrap_or(0.0);
                 seen[yi][xi] = true;

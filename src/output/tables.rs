@@ -4,8 +4,8 @@
 use polars::prelude::*;
 
 use crate::config::{AxisValue, Experiment, GridAxis};
-use crate::montecarlo::ExperimentResult;
-use crate::simulation::{ColumnSink, RunRow};
+use crate::montecarlo::Aggregates;
+use crate::simulation::{ColumnSink, ColumnSource, RunRow};
 
 /// One column per axis, repeating each cell's value `repeat` times.
 fn axis_columns(axes: &[GridAxis], cells: &[Vec<AxisValue>], repeat: usize) -> Vec<Column> {
@@ -58,31 +58,81 @@ impl ColumnSink for PolarsSink {
     }
 }
 
-fn coords(exp: &Experiment) -> Vec<Vec<AxisValue>> {
-    exp.cells.iter().map(|c| c.coords.clone()).collect()
+/// Rows of cell `cell` as a table: `cell`, the grid axes, then the figures of [`RunRow`].
+/// `runs.parquet` is these tables, one row group per unit of work, in unit order.
+pub fn rows_frame(exp: &Experiment, cell: usize, rows: &[RunRow]) -> PolarsResult<DataFrame> {
+    let n = rows.len();
+    let mut sink = PolarsSink(vec![Column::new("cell".into(), vec![cell as u32; n])]);
+    sink.0.extend(axis_columns(
+        &exp.axes,
+        std::slice::from_ref(&exp.cells[cell].coords),
+        n,
+    ));
+    RunRow::emit_columns(rows, &mut sink);
+    DataFrame::new(n, sink.0)
 }
 
-/// One row per run: `cell`, the grid axes, then the figures of [`RunRow`].
-pub fn runs_frame(exp: &Experiment, result: &ExperimentResult) -> PolarsResult<DataFrame> {
-    let seeds = exp.seeds as usize;
-    let height = result.rows.len();
-    let cell: Vec<u32> = (0..exp.cells.len() as u32)
-        .flat_map(|c| std::iter::repeat_n(c, seeds))
-        .collect();
-    let mut sink = PolarsSink(vec![Column::new("cell".into(), cell)]);
-    sink.0.extend(axis_columns(&exp.axes, &coords(exp), seeds));
-    RunRow::emit_columns(&result.rows, &mut sink);
-    DataFrame::new(height, sink.0)
+struct PolarsSource<'a>(&'a DataFrame);
+
+impl PolarsSource<'_> {
+    fn column(&self, name: &str) -> Result<&Column, String> {
+        self.0
+            .column(name)
+            .map_err(|_| format!("column `{name}` is missing"))
+    }
+}
+
+impl ColumnSource for PolarsSource<'_> {
+    fn f64(&mut self, name: &'static str) -> Result<Vec<f64>, String> {
+        let c = self.column(name)?.f64().map_err(|e| e.to_string())?;
+        c.iter()
+            .map(|v| v.ok_or_else(|| format!("`{name}` has a null")))
+            .collect()
+    }
+    fn opt_f64(&mut self, name: &'static str) -> Result<Vec<Option<f64>>, String> {
+        Ok(self
+            .column(name)?
+            .f64()
+            .map_err(|e| e.to_string())?
+            .iter()
+            .collect())
+    }
+    fn u32(&mut self, name: &'static str) -> Result<Vec<u32>, String> {
+        let c = self.column(name)?.u32().map_err(|e| e.to_string())?;
+        c.iter()
+            .map(|v| v.ok_or_else(|| format!("`{name}` has a null")))
+            .collect()
+    }
+    fn opt_u32(&mut self, name: &'static str) -> Result<Vec<Option<u32>>, String> {
+        Ok(self
+            .column(name)?
+            .u32()
+            .map_err(|e| e.to_string())?
+            .iter()
+            .collect())
+    }
+    fn bool(&mut self, name: &'static str) -> Result<Vec<bool>, String> {
+        let c = self.column(name)?.bool().map_err(|e| e.to_string())?;
+        c.iter()
+            .map(|v| v.ok_or_else(|| format!("`{name}` has a null")))
+            .collect()
+    }
+}
+
+/// Reads rows written by [`rows_frame`] back, bit for bit.
+pub fn rows_from_frame(df: &DataFrame) -> Result<Vec<RunRow>, String> {
+    RunRow::take_columns(df.height(), &mut PolarsSource(df))
 }
 
 /// One row per cell: `cell`, the grid axes, then the statistics of section 9.
-pub fn summary_frame(exp: &Experiment, result: &ExperimentResult) -> PolarsResult<DataFrame> {
+pub fn summary_frame(exp: &Experiment, result: &Aggregates) -> PolarsResult<DataFrame> {
     let n = result.summaries.len();
+    let coords: Vec<Vec<AxisValue>> = exp.cells.iter().map(|c| c.coords.clone()).collect();
     let mut columns = vec![Column::new(
         "cell".into(),
         (0..n as u32).collect::<Vec<u32>>(),
     )];
-    columns.extend(axis_columns(&exp.axes, &coords(exp), 1));
+    columns.extend(axis_columns(&exp.axes, &coords, 1));
     let per_cell: Vec<Vec<(&'static str, Option<f64>)>> =
         result.summaries.iter().map(|s| s.columns()).collect();
     if let Some(first) = per_cell.first() {
@@ -107,7 +157,7 @@ pub fn write_csv_bytes(df: &mut DataFrame) -> PolarsResult<Vec<u8>> {
 }
 
 /// Fund balance quantiles over time, per cell: `cell`, `step`, `hour`, `p5` ... `p95`.
-pub fn fan_frame(exp: &Experiment, result: &ExperimentResult) -> PolarsResult<DataFrame> {
+pub fn fan_frame(exp: &Experiment, result: &Aggregates) -> PolarsResult<DataFrame> {
     let mut cell = Vec::new();
     let mut step = Vec::new();
     let mut hour = Vec::new();
@@ -141,7 +191,7 @@ pub fn fan_frame(exp: &Experiment, result: &ExperimentResult) -> PolarsResult<Da
 }
 
 /// One run step by step (the headline cell's 1-in-100 bad-debt day).
-pub fn sample_frame(exp: &Experiment, result: &ExperimentResult) -> PolarsResult<DataFrame> {
+pub fn sample_frame(exp: &Experiment, result: &Aggregates) -> PolarsResult<DataFrame> {
     let s = &result.sample;
     let dt = exp.cells[s.cell].scenario.dt_seconds();
     let n = s.steps.len();

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use crate::config::{Experiment, GridAxis, cell_label};
-use crate::montecarlo::ExperimentResult;
+use crate::montecarlo::CellSummary;
 
 /// `$1.23M`, `$45.6k`, `$812`: money at a glance (USD).
 pub fn format_money(x: f64) -> String {
@@ -46,7 +46,7 @@ fn axis_value(axis: &GridAxis, v: &crate::config::AxisValue) -> String {
 
 /// The printed summary: one line per cell with the headline figures, then, for a grid of two
 /// axes, the depletion probability as a table.
-pub fn summary_text(exp: &Experiment, result: &ExperimentResult, seconds: f64) -> String {
+pub fn summary_text(exp: &Experiment, summaries: &[CellSummary], seconds: f64) -> String {
     let mut s = String::new();
     let runs = exp.total_runs();
     let _ = writeln!(
@@ -92,7 +92,7 @@ pub fn summary_text(exp: &Experiment, result: &ExperimentResult, seconds: f64) -
         "slippage +-SE",
         "required q99 [95% CI]"
     );
-    for (label, sm) in labels.iter().zip(&result.summaries) {
+    for (label, sm) in labels.iter().zip(summaries) {
         let q99 = &sm.required_capital_q99;
         let bound = |b: Option<f64>| b.map(format_money).unwrap_or_else(|| "n/a".into());
         let _ = writeln!(
@@ -128,7 +128,7 @@ pub fn summary_text(exp: &Experiment, result: &ExperimentResult, seconds: f64) -
         s,
         "(mean slippage loss per run; required q99: the fund that keeps P(depletion) <= 1%)"
     );
-    if exp.axes.len() == 2 {
+    if exp.axes.len() == 2 && exp.axes[1].group == 1 {
         let (rows, cols) = (&exp.axes[0], &exp.axes[1]);
         let _ = writeln!(s);
         let _ = writeln!(
@@ -144,7 +144,7 @@ pub fn summary_text(exp: &Experiment, result: &ExperimentResult, seconds: f64) -
         for (r, rv) in rows.values.iter().enumerate() {
             let _ = write!(s, "{:>14}", axis_value(rows, rv));
             for c in 0..cols.values.len() {
-                let sm = &result.summaries[r * cols.values.len() + c];
+                let sm = &summaries[r * cols.values.len() + c];
                 let _ = write!(s, "{:>12}", pct(sm.depletion_probability));
             }
             let _ = writeln!(s);

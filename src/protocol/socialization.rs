@@ -1,5 +1,8 @@
 //! Loss socialization (MODEL.md section 6): who pays a deficit the fund cannot cover.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use super::{Account, Venue};
 
 /// What socialization took from other traders for one deficit.
@@ -65,20 +68,21 @@ impl LossSocialization for Adl {
         residual: f64,
         mark: f64,
     ) -> Socialized {
-        // Rare path (only once the fund is gone): a scan and a sort are fine here.
+        // One O(n) scan and an O(n) heapify; popping stops as soon as the residual is covered,
+        // usually after one or two positions. Scores are positive, so their bit patterns order
+        // like the numbers; ties go to the lower trader id.
         let book = &venue.book;
-        let mut ranked: Vec<(f64, u32)> = (0..book.len())
+        let mut ranked: BinaryHeap<(u64, Reverse<u32>)> = (0..book.len())
             .filter(|&j| (book.size[j] < 0.0) == bankrupt_was_long && book.size[j] != 0.0)
             .filter_map(|j| {
                 adl_rank(book.collateral[j], book.size[j], book.entry[j], mark)
-                    .map(|r| (r, j as u32))
+                    .map(|r| (r.to_bits(), Reverse(j as u32)))
             })
-            .collect();
-        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-
+            .collect::<Vec<_>>()
+            .into();
         let mut out = Socialized::default();
         let mut left = residual;
-        for (_, j) in ranked {
+        while let Some((_, Reverse(j))) = ranked.pop() {
             if left <= 0.0 {
                 break;
             }

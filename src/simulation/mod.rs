@@ -5,5 +5,5 @@ mod row;
 mod run;
 
 pub use rng::{SimRng, Stream, stream_rng};
-pub use row::{ColumnSink, ColumnType, RunRow};
+pub use row::{ColumnSink, ColumnSource, ColumnType, RunRow};
 pub use run::{RunObserver, RunOptions, StepView, simulate, simulate_observed};

@@ -10,9 +10,20 @@ pub trait ColumnSink {
     fn bool(&mut self, name: &'static str, values: Vec<bool>);
 }
 
-/// A field type that knows which [`ColumnSink`] method takes it.
+/// Gives back the columns of a batch of rows by name: the inverse of [`ColumnSink`], so rows
+/// saved to disk can be read back exactly.
+pub trait ColumnSource {
+    fn f64(&mut self, name: &'static str) -> Result<Vec<f64>, String>;
+    fn opt_f64(&mut self, name: &'static str) -> Result<Vec<Option<f64>>, String>;
+    fn u32(&mut self, name: &'static str) -> Result<Vec<u32>, String>;
+    fn opt_u32(&mut self, name: &'static str) -> Result<Vec<Option<u32>>, String>;
+    fn bool(&mut self, name: &'static str) -> Result<Vec<bool>, String>;
+}
+
+/// A field type that knows which [`ColumnSink`] and [`ColumnSource`] methods take it.
 pub trait ColumnType: Sized + Copy {
     fn emit(name: &'static str, values: Vec<Self>, sink: &mut dyn ColumnSink);
+    fn take(name: &'static str, source: &mut dyn ColumnSource) -> Result<Vec<Self>, String>;
 }
 
 macro_rules! column_type {
@@ -20,6 +31,12 @@ macro_rules! column_type {
         impl ColumnType for $t {
             fn emit(name: &'static str, values: Vec<Self>, sink: &mut dyn ColumnSink) {
                 sink.$m(name, values)
+            }
+            fn take(
+                name: &'static str,
+                source: &mut dyn ColumnSource,
+            ) -> Result<Vec<Self>, String> {
+                source.$m(name)
             }
         }
     };
@@ -43,6 +60,21 @@ macro_rules! run_row {
         impl RunRow {
             /// Column names in declaration order.
             pub const COLUMNS: &'static [&'static str] = &[$(stringify!($name)),*];
+
+            /// Reads `n` rows back from `source` (each column must hold `n` values).
+            pub fn take_columns(n: usize, source: &mut dyn ColumnSource) -> Result<Vec<RunRow>, String> {
+                let mut rows = vec![RunRow::default(); n];
+                $(
+                    let values = <$ty as ColumnType>::take(stringify!($name), source)?;
+                    if values.len() != n {
+                        return Err(format!("column `{}` has {} values, expected {n}", stringify!($name), values.len()));
+                    }
+                    for (r, v) in rows.iter_mut().zip(values) {
+                        r.$name = v;
+                    }
+                )*
+                Ok(rows)
+            }
 
             /// Hands every column of `rows` to `sink`, in declaration order.
             pub fn emit_columns(rows: &[RunRow], sink: &mut dyn ColumnSink) {

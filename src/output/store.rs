@@ -1,0 +1,317 @@
+//! Runs that survive a kill and spread over machines.
+//!
+//! Every unit of work (a block of seeds of one cell, see [`crate::montecarlo::units`]) is saved
+//! to `DIR/parts/` as soon as it finishes, atomically: its rows as Parquet and its fund-path
+//! histogram. A manifest records a hash of the resolved experiment. Running the same command
+//! again skips the units already saved; a changed experiment is refused unless the caller asks
+//! to start over. `--shard i/N` runs every N-th unit, and [`merge_dirs`] gathers the shards'
+//! parts. Once every unit is saved, the tables are assembled from the parts in unit order, so
+//! an interrupted, resumed, sharded or merged run ends with the same bytes as one straight run.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use polars::prelude::*;
+
+use super::{
+    OutputError, RUNS_FILE, rows_frame, rows_from_frame, write_aggregates, write_atomic,
+    write_runs_parquet,
+};
+use crate::config::{Experiment, Overrides};
+use crate::montecarlo::{
+    Aggregates, FanAggregate, Unit, aggregate, cell_checkpoints, run_unit, units,
+};
+use crate::simulation::{RunOptions, RunRow};
+
+pub const PARTS_DIR: &str = "parts";
+const MANIFEST: &str = "manifest.toml";
+
+fn fail(path: &Path, e: impl std::fmt::Display) -> OutputError {
+    OutputError {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// A slice of the work: units whose index is `index` modulo `count`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl FromStr for Shard {
+    type Err = String;
+
+    /// `i/N` with `0 <= i < N` (Slurm's `SLURM_ARRAY_TASK_ID` and Kubernetes'
+    /// `JOB_COMPLETION_INDEX` count from 0).
+    fn from_str(s: &str) -> Result<Self, String> {
+        let err = || format!("--shard takes i/N with 0 <= i < N, e.g. 0/4; got `{s}`");
+        let (i, n) = s.split_once('/').ok_or_else(err)?;
+        let index: usize = i.trim().parse().map_err(|_| err())?;
+        let count: usize = n.trim().parse().map_err(|_| err())?;
+        if count == 0 || index >= count {
+            return Err(err());
+        }
+        Ok(Self { index, count })
+    }
+}
+
+impl Shard {
+    pub fn owns(&self, unit: &Unit) -> bool {
+        unit.index % self.count == self.index
+    }
+}
+
+/// FNV-1a, 64 bits: a stable fingerprint of the resolved experiment (not for security).
+fn fingerprint(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+fn part_paths(parts: &Path, unit: &Unit) -> (PathBuf, PathBuf) {
+    (
+        parts.join(format!("unit-{:06}.parquet", unit.index)),
+        parts.join(format!("unit-{:06}.fan", unit.index)),
+    )
+}
+
+/// Prepares `dir/parts` for `exp`: a new manifest, or a check that the existing one belongs to
+/// the same experiment (or, with `restart`, a clean start).
+fn open_parts(dir: &Path, exp: &Experiment, restart: bool) -> Result<PathBuf, OutputError> {
+    let parts = dir.join(PARTS_DIR);
+    let manifest = parts.join(MANIFEST);
+    let text = exp.to_resolved_toml();
+    let hash = fingerprint(&text);
+    if restart && parts.exists() {
+        std::fs::remove_dir_all(&parts).map_err(|e| fail(&parts, e))?;
+    }
+    if manifest.exists() {
+        let old = std::fs::read_to_string(&manifest).map_err(|e| fail(&manifest, e))?;
+        let old_hash = old
+            .lines()
+            .find_map(|l| l.strip_prefix("hash = \""))
+            .and_then(|l| l.strip_suffix('"'))
+            .unwrap_or("");
+        if old_hash != hash {
+            return Err(fail(
+                &manifest,
+                format!(
+                    "holds results of a different experiment (fingerprint {old_hash}, this one {hash}); \
+                     run with --restart to discard them, or choose another --out"
+                ),
+            ));
+        }
+        return Ok(parts);
+    }
+    std::fs::create_dir_all(&parts).map_err(|e| fail(&parts, e))?;
+    let body = format!(
+        "# Units of work of one backstop experiment; see src/output/store.rs.\nhash = \"{hash}\"\nunits = {}\n\n[experiment]\ntext = {}\n",
+        units(exp).len(),
+        toml::Value::String(text)
+    );
+    write_atomic(&manifest, body.as_bytes()).map_err(|e| fail(&manifest, e))?;
+    Ok(parts)
+}
+
+/// The experiment saved in a parts manifest.
+fn manifest_experiment(parts: &Path) -> Result<(Experiment, String), OutputError> {
+    let manifest = parts.join(MANIFEST);
+    let text = std::fs::read_to_string(&manifest)
+        .map_err(|e| fail(&manifest, format!("{e} (not a backstop output folder?)")))?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| fail(&manifest, e))?;
+    let hash = table
+        .get("hash")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string();
+    let exp_text = table
+        .get("experiment")
+        .and_then(|t| t.get("text"))
+        .and_then(|t| t.as_str())
+        .ok_or_else(|| fail(&manifest, "lacks the experiment"))?;
+    let exp = Experiment::parse(exp_text, &manifest, Overrides::default())
+        .map_err(|e| fail(&manifest, e))?;
+    Ok((exp, hash))
+}
+
+/// Where a run to a folder stands.
+#[derive(Debug)]
+pub enum Progress {
+    /// Every unit is saved and the tables are written.
+    Complete(Aggregates),
+    /// Some units are still missing (a shard's share is done, or others are).
+    Partial { done: usize, total: usize },
+}
+
+/// Runs the units of `exp` that `shard` owns (all without a shard) into `dir`, skipping those
+/// already saved. `on_skip(runs)` reports runs found done; `on_run_done` each finished run.
+pub fn run_to_dir(
+    exp: &Experiment,
+    dir: &Path,
+    opts: RunOptions,
+    shard: Option<Shard>,
+    restart: bool,
+    on_skip: &dyn Fn(u64),
+    on_run_done: &(dyn Fn() + Sync),
+) -> Result<Progress, OutputError> {
+    let parts = open_parts(dir, exp, restart)?;
+    for unit in units(exp) {
+        if shard.is_some_and(|s| !s.owns(&unit)) {
+            continue;
+        }
+        let (rows_path, fan_path) = part_paths(&parts, &unit);
+        if rows_path.exists() {
+            on_skip(unit.end - unit.start);
+            continue;
+        }
+        let r = run_unit(exp, &unit, opts, on_run_done);
+        // The histogram first, the rows last: the rows file marks the unit as done.
+        write_atomic(&fan_path, &r.fan.to_bytes()).map_err(|e| fail(&fan_path, e))?;
+        let mut df = rows_frame(exp, unit.cell, &r.rows).map_err(|e| fail(&rows_path, e))?;
+        let bytes = super::write_parquet_bytes(&mut df).map_err(|e| fail(&rows_path, e))?;
+        write_atomic(&rows_path, &bytes).map_err(|e| fail(&rows_path, e))?;
+    }
+    finish_if_complete(exp, dir, &parts, opts)
+}
+
+fn finish_if_complete(
+    exp: &Experiment,
+    dir: &Path,
+    parts: &Path,
+    opts: RunOptions,
+) -> Result<Progress, OutputError> {
+    let all = units(exp);
+    let done = all
+        .iter()
+        .filter(|u| part_paths(parts, u).0.exists())
+        .count();
+    if done < all.len() {
+        return Ok(Progress::Partial {
+            done,
+            total: all.len(),
+        });
+    }
+    assemble(exp, dir, parts, opts).map(Progress::Complete)
+}
+
+fn read_rows(path: &Path) -> Result<Vec<RunRow>, OutputError> {
+    let f = std::fs::File::open(path).map_err(|e| fail(path, e))?;
+    let df = ParquetReader::new(f).finish().map_err(|e| fail(path, e))?;
+    rows_from_frame(&df).map_err(|e| fail(path, e))
+}
+
+/// Writes every table of `dir` from its parts, in unit order.
+fn assemble(
+    exp: &Experiment,
+    dir: &Path,
+    parts: &Path,
+    opts: RunOptions,
+) -> Result<Aggregates, OutputError> {
+    let all = units(exp);
+    let runs_path = dir.join(RUNS_FILE);
+    write_runs_parquet(
+        &runs_path,
+        all.iter().map(|u| {
+            let (rows_path, _) = part_paths(parts, u);
+            let f = std::fs::File::open(&rows_path).map_err(|e| fail(&rows_path, e))?;
+            ParquetReader::new(f)
+                .finish()
+                .map_err(|e| fail(&rows_path, e))
+        }),
+    )?;
+    let mut fans: Vec<FanAggregate> = (0..exp.cells.len())
+        .map(|c| FanAggregate::new(cell_checkpoints(exp, c)))
+        .collect();
+    for u in &all {
+        let (_, fan_path) = part_paths(parts, u);
+        let bytes = std::fs::read(&fan_path).map_err(|e| fail(&fan_path, e))?;
+        let fan = FanAggregate::from_bytes(&bytes)
+            .ok_or_else(|| fail(&fan_path, "is not a fan histogram"))?;
+        fans[u.cell].merge(&fan);
+    }
+    let agg = aggregate(exp, &fans, opts, |c| {
+        let mut rows = Vec::with_capacity(exp.seeds as usize);
+        for u in all.iter().filter(|u| u.cell == c) {
+            rows.extend(read_rows(&part_paths(parts, u).0)?);
+        }
+        Ok(rows)
+    })?;
+    write_aggregates(dir, exp, &agg)?;
+    Ok(agg)
+}
+
+/// Gathers the parts of shard folders `from` into `out` and, when every unit is there, writes
+/// the tables into `out`. All folders must hold the same experiment.
+pub fn merge_dirs(
+    from: &[PathBuf],
+    out: &Path,
+    opts: RunOptions,
+) -> Result<(Experiment, Progress), OutputError> {
+    let first = from
+        .first()
+        .ok_or_else(|| fail(out, "merge needs at least one folder"))?;
+    let (exp, hash) = manifest_experiment(&first.join(PARTS_DIR))?;
+    let parts = open_parts(out, &exp, false)?;
+    for dir in from {
+        let src = dir.join(PARTS_DIR);
+        let (_, other) = manifest_experiment(&src)?;
+        if other != hash {
+            return Err(fail(
+                &src.join(MANIFEST),
+                format!("belongs to a different experiment (fingerprint {other}, expected {hash})"),
+            ));
+        }
+        if src == parts {
+            continue;
+        }
+        for u in units(&exp) {
+            let (rows_src, fan_src) = part_paths(&src, &u);
+            let (rows_dst, fan_dst) = part_paths(&parts, &u);
+            if rows_src.exists() && !rows_dst.exists() {
+                let fan = std::fs::read(&fan_src).map_err(|e| fail(&fan_src, e))?;
+                write_atomic(&fan_dst, &fan).map_err(|e| fail(&fan_dst, e))?;
+                let rows = std::fs::read(&rows_src).map_err(|e| fail(&rows_src, e))?;
+                write_atomic(&rows_dst, &rows).map_err(|e| fail(&rows_dst, e))?;
+            }
+        }
+    }
+    let progress = finish_if_complete(&exp, out, &parts, opts)?;
+    Ok((exp, progress))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_parse_and_partition_the_units() {
+        assert_eq!("1/4".parse::<Shard>(), Ok(Shard { index: 1, count: 4 }));
+        for bad in ["4/4", "1/0", "x/2", "3", "-1/2"] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+        let unit = |index| Unit {
+            index,
+            cell: 0,
+            start: 0,
+            end: 1,
+        };
+        for i in 0..10 {
+            let owners = (0..3)
+                .filter(|&s| Shard { index: s, count: 3 }.owns(&unit(i)))
+                .count();
+            assert_eq!(owners, 1);
+        }
+    }
+
+    #[test]
+    fn fingerprint_is_stable_and_sensitive() {
+        assert_eq!(fingerprint("a"), fingerprint("a"));
+        assert_ne!(fingerprint("a"), fingerprint("b"));
+        assert_eq!(fingerprint(""), "cbf29ce484222325");
+    }
+}
