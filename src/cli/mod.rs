@@ -30,6 +30,9 @@ enum Command {
     Run(RunArgs),
     /// Check an experiment file without running it.
     Validate(ExperimentArgs),
+    /// Find, for every cell of the non-fund axes, the fund that keeps P(depletion) at or under
+    /// a target, with its 95% upper confidence bound and the whole depletion curve.
+    Calibrate(CalibrateArgs),
     /// Gather the units saved by shard runs into one folder and write its tables.
     Merge(MergeArgs),
     /// Rebuild the charts and report.md of an earlier run from its tables, without simulating.
@@ -74,6 +77,27 @@ struct RunArgs {
     /// array; gather the shards with `backstop merge`.
     #[arg(long, value_name = "i/N")]
     shard: Option<Shard>,
+    /// Discard results saved in the output folder by an earlier, different experiment.
+    #[arg(long)]
+    restart: bool,
+}
+
+#[derive(Args, Debug)]
+struct CalibrateArgs {
+    #[command(flatten)]
+    experiment: ExperimentArgs,
+    /// Target depletion probability, in (0, 1).
+    #[arg(long, default_value_t = 0.01)]
+    target: f64,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Output folder (default: notebooks-output/<file stem>-calibration).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print nothing but errors; no progress bar.
+    #[arg(long)]
+    quiet: bool,
     /// Discard results saved in the output folder by an earlier, different experiment.
     #[arg(long)]
     restart: bool,
@@ -229,6 +253,60 @@ fn finish(
     Ok(())
 }
 
+fn calibrate(args: &CalibrateArgs) -> Result<(), String> {
+    if !(args.target > 0.0 && args.target < 1.0) {
+        return Err(format!("--target must be in (0, 1), got {}", args.target));
+    }
+    let exp = load(&args.experiment)?
+        .for_calibration(&args.experiment.file)
+        .map_err(|e| e.to_string())?;
+    let out = args.out.clone().unwrap_or_else(|| {
+        let mut d = default_out(&args.experiment.file).into_os_string();
+        d.push("-calibration");
+        PathBuf::from(d)
+    });
+    let pool = pool(args.threads)?;
+    let bar = progress_bar(exp.total_runs(), args.quiet)?;
+    let progress = pool.install(|| {
+        store::run_to_dir(
+            &exp,
+            &out,
+            RunOptions::default(),
+            None,
+            args.restart,
+            &|n| bar.inc(n),
+            &|| bar.inc(1),
+        )
+    });
+    bar.finish_and_clear();
+    let Progress::Complete(agg) = progress.map_err(|e| e.to_string())? else {
+        return Err("the calibration runs did not complete".into());
+    };
+    if let Some(s) = agg
+        .summaries
+        .iter()
+        .find(|s| s.ledger_imbalance_max > LEDGER_TOLERANCE)
+    {
+        return Err(format!(
+            "relative ledger imbalance {:e}: money was not conserved (a bug; please report it)",
+            s.ledger_imbalance_max
+        ));
+    }
+    let cells =
+        output::calibration::calibrate_dir(&exp, &out, args.target).map_err(|e| e.to_string())?;
+    output::calibration::write_calibration(&out, &exp, &cells).map_err(|e| e.to_string())?;
+    if !args.quiet {
+        print!("{}", output::calibration::calibration_text(&exp, &cells));
+        println!(
+            "\nTables written to {}/ ({}, {})",
+            out.display(),
+            output::calibration::CALIBRATION_CSV,
+            output::calibration::CURVE_CSV
+        );
+    }
+    Ok(())
+}
+
 fn merge(args: &MergeArgs) -> Result<(), String> {
     let pool = pool(args.threads)?;
     let started = Instant::now();
@@ -265,6 +343,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Report { dir } => report(dir),
         Command::Merge(args) => merge(args),
+        Command::Calibrate(args) => calibrate(args),
         Command::Validate(args) => load(args).map(|exp| {
             println!(
                 "{}: valid; {} cell{} x {} seeds = {} runs",

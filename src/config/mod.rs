@@ -38,6 +38,10 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// The fund of calibration runs: larger than any deficit a run can produce, so that no run
+/// depletes and required capital is measured in full.
+pub const CALIBRATION_FUND: f64 = 1e15;
+
 /// Command-line settings that take precedence over the file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Overrides {
@@ -203,6 +207,52 @@ impl Experiment {
                     .all(|(a, v)| grid::get_path(&base, &a.path).is_some_and(|b| v.matches(b)))
             })
             .unwrap_or(0)
+    }
+
+    /// The experiment that calibrates this one's fund (MODEL.md section 10): the same grid
+    /// without its `fund.initial` axis, run with a fund no deficit can exhaust, so that every
+    /// run's required capital is exact for every fund size at once.
+    pub fn for_calibration(&self, path: &Path) -> Result<Experiment, ConfigError> {
+        let err = |field: Option<String>, message: String| ConfigError {
+            file: path.to_path_buf(),
+            field,
+            message,
+        };
+        if let Some(a) = self
+            .axes
+            .iter()
+            .find(|a| a.path == "fund.initial" && a.zip.is_some())
+        {
+            return Err(err(
+                Some(format!("grid.zip.{}", a.zip.as_deref().unwrap_or_default())),
+                "`fund.initial` moves with other axes in a zip group; calibration needs it alone"
+                    .into(),
+            ));
+        }
+        if let Some(c) = self
+            .cells
+            .iter()
+            .find(|c| c.scenario.fund_shapes_the_run_before_depletion())
+        {
+            return Err(err(
+                None,
+                format!(
+                    "in grid cell {}, the fund's size changes the run before it is depleted, so \
+                     required capital cannot stand for a sweep over fund sizes",
+                    cell_label(&self.axes, &c.coords)
+                ),
+            ));
+        }
+        let mut table: toml::Table = toml::from_str(&self.to_resolved_toml())
+            .map_err(|e| err(None, format!("cannot re-read the resolved experiment: {e}")))?;
+        if let Some(toml::Value::Table(grid)) = table.get_mut("grid") {
+            grid.remove("fund.initial");
+        }
+        if let Some(toml::Value::Table(fund)) = table.get_mut("fund") {
+            fund.insert("initial".into(), toml::Value::Float(CALIBRATION_FUND));
+        }
+        let text = toml::to_string(&table).map_err(|e| err(None, e.to_string()))?;
+        Experiment::parse(&text, path, Overrides::default())
     }
 
     /// Total number of runs: cells x seeds.

@@ -166,6 +166,15 @@ impl Scenario {
         self.steps
     }
 
+    /// True when the fund's initial size changes anything in a run before its first
+    /// depletion, which would break the calibration shortcut of MODEL.md section 5. Nothing
+    /// in the current model does: the fund only pays deficits, and only socialization after
+    /// depletion acts on traders. A fund cap (excess swept to treasury) would, and must answer
+    /// true here when it is added.
+    pub fn fund_shapes_the_run_before_depletion(&self) -> bool {
+        false
+    }
+
     pub fn dt_seconds(&self) -> f64 {
         self.dt_seconds
     }

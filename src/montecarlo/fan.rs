@@ -139,16 +139,28 @@ impl FanAggregate {
 }
 
 impl FanAggregate {
-    /// A compact little-endian encoding: checkpoint count, runs, checkpoints, then counts.
+    /// A compact little-endian encoding for part files: checkpoint count, runs, checkpoints,
+    /// then per checkpoint the number of non-empty bins and (bin, count) pairs. Most bins are
+    /// empty, so this is far smaller than the dense histogram.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut b = Vec::with_capacity(16 + 8 * self.checkpoints.len() + 4 * self.counts.len());
+        let mut b = Vec::new();
         b.extend_from_slice(&(self.checkpoints.len() as u64).to_le_bytes());
         b.extend_from_slice(&self.runs.to_le_bytes());
         for c in &self.checkpoints {
             b.extend_from_slice(&c.to_le_bytes());
         }
-        for c in &self.counts {
-            b.extend_from_slice(&c.to_le_bytes());
+        for h in self.counts.chunks_exact(BINS) {
+            let nonzero: Vec<(usize, u32)> = h
+                .iter()
+                .copied()
+                .enumerate()
+                .filter(|&(_, c)| c > 0)
+                .collect();
+            b.extend_from_slice(&(nonzero.len() as u32).to_le_bytes());
+            for (bin, count) in nonzero {
+                b.extend_from_slice(&(bin as u32).to_le_bytes());
+                b.extend_from_slice(&count.to_le_bytes());
+            }
         }
         b
     }
@@ -156,18 +168,23 @@ impl FanAggregate {
     /// Decodes [`FanAggregate::to_bytes`]; `None` if the bytes are not such an encoding.
     pub fn from_bytes(b: &[u8]) -> Option<Self> {
         let u64_at = |i: usize| Some(u64::from_le_bytes(b.get(i..i + 8)?.try_into().ok()?));
+        let u32_at = |i: usize| Some(u32::from_le_bytes(b.get(i..i + 4)?.try_into().ok()?));
         let k = u64_at(0)? as usize;
         let runs = u64_at(8)?;
         let checkpoints: Vec<u64> = (0..k).map(|j| u64_at(16 + 8 * j)).collect::<Option<_>>()?;
-        let at = 16 + 8 * k;
-        if b.len() != at + 4 * k * BINS {
-            return None;
+        let mut at = 16 + 8 * k;
+        let mut counts = vec![0u32; k * BINS];
+        for j in 0..k {
+            let n = u32_at(at)? as usize;
+            at += 4;
+            for _ in 0..n {
+                let bin = u32_at(at)? as usize;
+                let count = u32_at(at + 4)?;
+                at += 8;
+                *counts.get_mut(j * BINS + bin)? = count;
+            }
         }
-        let counts = b[at..]
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
-        Some(Self {
+        (at == b.len()).then_some(Self {
             checkpoints,
             counts,
             runs,

@@ -5,6 +5,7 @@
 //! bits on any thread count; units are independent, which is what resuming, sharding and
 //! merging build on. Cells are reduced serially from their units' rows.
 
+pub mod calibration;
 mod fan;
 mod summary;
 

@@ -2,6 +2,7 @@
 //! governance report. Runs downstream of the simulation and never reaches back into it.
 
 mod atomic;
+pub mod calibration;
 pub mod charts;
 mod report;
 pub mod store;

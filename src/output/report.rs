@@ -158,7 +158,21 @@ pub fn build_report(dir: &Path) -> Result<ReportOutcome, OutputError> {
         row: h,
     };
     let runs_path = dir.join(RUNS_FILE);
-    let runs = read_parquet(&runs_path)?;
+    // Only the columns the charts use: a million-run table stays small in memory.
+    let runs = {
+        let f = std::fs::File::open(&runs_path).map_err(|e| err(&runs_path, e))?;
+        let wanted = [
+            "cell",
+            "required_capital",
+            "bad_debt",
+            "slippage_loss",
+            "cascade_largest_notional",
+        ];
+        ParquetReader::new(f)
+            .with_columns(Some(wanted.iter().map(|s| s.to_string()).collect()))
+            .finish()
+            .map_err(|e| err(&runs_path, e))?
+    };
     let run_cells = u32_col(&runs, "cell", &runs_path)?;
     let of_headline = |name: &str| -> Result<Vec<f64>, OutputError> {
         Ok(f64_col(&runs, name, &runs_path)?

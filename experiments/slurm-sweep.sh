@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Run a backstop sweep as a Slurm job array, then merge the shards.
+#
+#   sbatch --array=0-15 experiments/slurm-sweep.sh experiments/penalty-sweep.toml
+#   # when every task has finished:
+#   backstop merge sweeps/penalty-sweep/shard-* --out notebooks-output/penalty-sweep
+#
+# Each array task runs every 16th unit of work (a block of 1,000 seeds of one grid cell) and
+# saves each unit as it finishes. A task killed by the scheduler is resumed by resubmitting it
+# (`sbatch --array=<id> ...`): the units it already saved are skipped. The merge checks that
+# every shard ran the same experiment and writes exactly the tables one machine would have
+# written.
+#
+# Kubernetes: an Indexed Job does the same with `--shard "$JOB_COMPLETION_INDEX/$COUNT"` and
+# a shared volume for the shard folders.
+#SBATCH --job-name=backstop-sweep
+#SBATCH --cpus-per-task=8
+#SBATCH --mem=2G
+#SBATCH --time=02:00:00
+set -euo pipefail
+
+file=${1:?usage: sbatch --array=0-N experiments/slurm-sweep.sh EXPERIMENT.toml}
+count=${SLURM_ARRAY_TASK_COUNT:?run as a job array (sbatch --array=0-N)}
+index=${SLURM_ARRAY_TASK_ID:?run as a job array (sbatch --array=0-N)}
+name=$(basename "$file" .toml)
+out="sweeps/$name/shard-$index"
+
+# Build once per node in the project's release profile (fast no-op when already built).
+cargo build --release --quiet
+./target/release/backstop run "$file" \
+    --shard "$index/$count" \
+    --threads "${SLURM_CPUS_PER_TASK:-1}" \
+    --out "$out" \
+    --quiet
+echo "shard $index/$count saved in $out"

@@ -1,0 +1,300 @@
+//! Tables and text of `backstop calibrate`, from the runs of a calibration experiment.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use super::{
+    OutputError, RUNS_FILE, format_money, write_atomic, write_csv_bytes, write_parquet_bytes,
+};
+use crate::config::{AxisValue, Experiment};
+use crate::montecarlo::calibration::{
+    Calibration, CurvePoint, calibrate, depletion_curve, frontier,
+};
+
+pub const CALIBRATION_CSV: &str = "calibration.csv";
+pub const CALIBRATION_PARQUET: &str = "calibration.parquet";
+pub const CURVE_CSV: &str = "calibration_curve.csv";
+
+/// Points of each cell's depletion curve.
+const CURVE_POINTS: usize = 101;
+
+fn fail(path: &Path, e: impl std::fmt::Display) -> OutputError {
+    OutputError {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// One cell's calibration and its curve.
+#[derive(Clone, Debug)]
+pub struct CellCalibration {
+    pub cell: usize,
+    pub calibration: Calibration,
+    pub curve: Vec<CurvePoint>,
+    pub on_frontier: bool,
+}
+
+fn column(df: &DataFrame, name: &str, path: &Path) -> Result<Vec<f64>, OutputError> {
+    let c = df
+        .column(name)
+        .map_err(|_| fail(path, format!("column `{name}` is missing")))?
+        .cast(&DataType::Float64)
+        .map_err(|e| fail(path, e))?;
+    Ok(c.f64()
+        .map_err(|e| fail(path, e))?
+        .iter()
+        .map(|v| v.unwrap_or(0.0))
+        .collect())
+}
+
+/// Calibrates every cell of `exp` (a calibration experiment) from `dir/runs.parquet`.
+pub fn calibrate_dir(
+    exp: &Experiment,
+    dir: &Path,
+    target: f64,
+) -> Result<Vec<CellCalibration>, OutputError> {
+    let path = dir.join(RUNS_FILE);
+    let f = std::fs::File::open(&path).map_err(|e| fail(&path, e))?;
+    let wanted = ["cell", "required_capital", "penalty_paid", "slippage_loss"];
+    let df = ParquetReader::new(f)
+        .with_columns(Some(wanted.iter().map(|s| s.to_string()).collect()))
+        .finish()
+        .map_err(|e| fail(&path, e))?;
+    let cells = column(&df, "cell", &path)?;
+    let required = column(&df, "required_capital", &path)?;
+    let penalty = column(&df, "penalty_paid", &path)?;
+    let slippage = column(&df, "slippage_loss", &path)?;
+    let mut per_cell: Vec<(Vec<f64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); exp.cells.len()];
+    for i in 0..cells.len() {
+        let c = cells[i] as usize;
+        if let Some((r, l)) = per_cell.get_mut(c) {
+            r.push(required[i]);
+            l.push(penalty[i] + slippage[i]);
+        }
+    }
+    let calibrations: Vec<Calibration> = per_cell
+        .iter()
+        .map(|(r, l)| calibrate(r, l, target))
+        .collect();
+    // One fund axis for every curve, reaching past the largest bound.
+    let top = calibrations
+        .iter()
+        .map(|c| c.fund_ub95.unwrap_or(c.fund))
+        .fold(1.0, f64::max)
+        * 1.5;
+    let funds: Vec<f64> = (0..CURVE_POINTS)
+        .map(|i| top * i as f64 / (CURVE_POINTS - 1) as f64)
+        .collect();
+    let front = frontier(&calibrations);
+    Ok(calibrations
+        .into_iter()
+        .enumerate()
+        .map(|(cell, calibration)| CellCalibration {
+            cell,
+            curve: depletion_curve(&per_cell[cell].0, &funds),
+            calibration,
+            on_frontier: front.contains(&cell),
+        })
+        .collect())
+}
+
+fn axis_columns(exp: &Experiment, cells: &[usize]) -> Vec<Column> {
+    exp.axes
+        .iter()
+        .enumerate()
+        .map(|(a, axis)| {
+            let name = PlSmallStr::from(axis.path.as_str());
+            if axis.is_numeric() {
+                Column::new(
+                    name,
+                    cells
+                        .iter()
+                        .map(|&c| exp.cells[c].coords[a].as_f64().unwrap_or(0.0))
+                        .collect::<Vec<f64>>(),
+                )
+            } else {
+                Column::new(
+                    name,
+                    cells
+                        .iter()
+                        .map(|&c| exp.cells[c].coords[a].to_string())
+                        .collect::<Vec<String>>(),
+                )
+            }
+        })
+        .collect()
+}
+
+/// Writes `calibration.csv` / `.parquet` (one row per cell) and `calibration_curve.csv`.
+pub fn write_calibration(
+    dir: &Path,
+    exp: &Experiment,
+    cells: &[CellCalibration],
+) -> Result<Vec<PathBuf>, OutputError> {
+    let idx: Vec<usize> = cells.iter().map(|c| c.cell).collect();
+    let n = cells.len();
+    let cal = |f: &dyn Fn(&Calibration) -> Option<f64>| -> Vec<Option<f64>> {
+        cells.iter().map(|c| f(&c.calibration)).collect()
+    };
+    let mut columns = vec![Column::new(
+        "cell".into(),
+        idx.iter().map(|&c| c as u32).collect::<Vec<u32>>(),
+    )];
+    columns.extend(axis_columns(exp, &idx));
+    columns.extend([
+        Column::new("target".into(), cal(&|c| Some(c.target))),
+        Column::new(
+            "runs".into(),
+            cells
+                .iter()
+                .map(|c| c.calibration.runs)
+                .collect::<Vec<u64>>(),
+        ),
+        Column::new("fund_required".into(), cal(&|c| Some(c.fund))),
+        Column::new("fund_required_ub95".into(), cal(&|c| c.fund_ub95)),
+        Column::new(
+            "depletion_at_fund".into(),
+            cal(&|c| Some(c.depletion_at_fund)),
+        ),
+        Column::new("trader_losses_mean".into(), cal(&|c| Some(c.trader_losses))),
+        Column::new(
+            "trader_losses_mean_se".into(),
+            cal(&|c| Some(c.trader_losses_se)),
+        ),
+        Column::new(
+            "on_frontier".into(),
+            cells.iter().map(|c| c.on_frontier).collect::<Vec<bool>>(),
+        ),
+    ]);
+    let mut table = DataFrame::new(n, columns).map_err(|e| fail(&dir.join(CALIBRATION_CSV), e))?;
+
+    let mut curve_cells = Vec::new();
+    let (mut fund, mut p, mut lo, mut hi) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for c in cells {
+        for pt in &c.curve {
+            curve_cells.push(c.cell);
+            fund.push(pt.fund);
+            p.push(pt.p);
+            lo.push(pt.lo);
+            hi.push(pt.hi);
+        }
+    }
+    let mut curve_cols = vec![Column::new(
+        "cell".into(),
+        curve_cells.iter().map(|&c| c as u32).collect::<Vec<u32>>(),
+    )];
+    curve_cols.extend(axis_columns(exp, &curve_cells));
+    curve_cols.extend([
+        Column::new("fund".into(), fund),
+        Column::new("depletion_probability".into(), p),
+        Column::new("depletion_probability_lo95".into(), lo),
+        Column::new("depletion_probability_hi95".into(), hi),
+    ]);
+    let mut curve =
+        DataFrame::new(curve_cells.len(), curve_cols).map_err(|e| fail(&dir.join(CURVE_CSV), e))?;
+
+    let files = [
+        (
+            CALIBRATION_CSV,
+            write_csv_bytes(&mut table).map_err(|e| fail(&dir.join(CALIBRATION_CSV), e))?,
+        ),
+        (
+            CALIBRATION_PARQUET,
+            write_parquet_bytes(&mut table).map_err(|e| fail(&dir.join(CALIBRATION_PARQUET), e))?,
+        ),
+        (
+            CURVE_CSV,
+            write_csv_bytes(&mut curve).map_err(|e| fail(&dir.join(CURVE_CSV), e))?,
+        ),
+    ];
+    let mut written = Vec::new();
+    for (name, bytes) in files {
+        let path = dir.join(name);
+        write_atomic(&path, &bytes).map_err(|e| fail(&path, e))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+fn cell_text(exp: &Experiment, c: usize) -> String {
+    if exp.axes.is_empty() {
+        return "the scenario".into();
+    }
+    exp.axes
+        .iter()
+        .zip(&exp.cells[c].coords)
+        .map(|(a, v): (_, &AxisValue)| format!("{}={v}", a.path))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The printed recommendations.
+pub fn calibration_text(exp: &Experiment, cells: &[CellCalibration]) -> String {
+    let mut s = String::new();
+    let Some(first) = cells.first() else {
+        return "no cells to calibrate\n".into();
+    };
+    let target = first.calibration.target;
+    let _ = writeln!(
+        s,
+        "Fund that keeps P(depletion) <= {}% ({} runs per cell; bound: one-sided 95% from binomial order statistics)\n",
+        100.0 * target,
+        first.calibration.runs
+    );
+    let w = cells
+        .iter()
+        .map(|c| cell_text(exp, c.cell).len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let _ = writeln!(
+        s,
+        "{:<w$}  {:>12}  {:>12}  {:>22}  frontier",
+        "cell", "fund", "95% bound", "trader losses +-SE"
+    );
+    for c in cells {
+        let k = &c.calibration;
+        let _ = writeln!(
+            s,
+            "{:<w$}  {:>12}  {:>12}  {:>22}  {}",
+            cell_text(exp, c.cell),
+            format_money(k.fund),
+            k.fund_ub95
+                .map(format_money)
+                .unwrap_or_else(|| "n/a".into()),
+            format!(
+                "{} +-{}",
+                format_money(k.trader_losses),
+                format_money(k.trader_losses_se)
+            ),
+            if c.on_frontier { "yes" } else { "" }
+        );
+    }
+    let bound = |c: &CellCalibration| c.calibration.fund_ub95.unwrap_or(c.calibration.fund);
+    if let Some(best) = cells.iter().min_by(|a, b| bound(a).total_cmp(&bound(b))) {
+        let ties: Vec<String> = cells
+            .iter()
+            .filter(|c| bound(c) == bound(best))
+            .map(|c| cell_text(exp, c.cell))
+            .collect();
+        let _ = writeln!(
+            s,
+            "\nSmallest fund meeting the target: {} ({}, 95% bound {}).",
+            ties.join("; "),
+            format_money(best.calibration.fund),
+            best.calibration
+                .fund_ub95
+                .map(format_money)
+                .unwrap_or_else(|| "n/a".into())
+        );
+    }
+    if cells.len() > 1 {
+        let _ = writeln!(
+            s,
+            "Frontier of fund size against what liquidated traders pay (penalties plus slippage): the cells marked `yes`; every other cell needs a larger fund or costs traders more, or both."
+        );
+    }
+    s
+}

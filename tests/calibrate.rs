@@ -1,0 +1,162 @@
+//! `backstop calibrate` agrees exactly, run by run, with a brute-force sweep over the fund on
+//! the same seeds (MODEL.md sections 5 and 10).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use polars::prelude::*;
+
+fn backstop(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_backstop"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("backstop-cal-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn read(path: &Path) -> DataFrame {
+    ParquetReader::new(std::fs::File::open(path).unwrap())
+        .finish()
+        .unwrap()
+}
+
+fn f64s(df: &DataFrame, col: &str) -> Vec<f64> {
+    df.column(col)
+        .unwrap()
+        .cast(&DataType::Float64)
+        .unwrap()
+        .f64()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap())
+        .collect()
+}
+
+/// The curve CSV as (cell, fund, p) triples.
+fn curve(path: &Path) -> Vec<(usize, f64, f64)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (c, f, p) = (at("cell"), at("fund"), at("depletion_probability"));
+    lines
+        .map(|l| {
+            let v: Vec<&str> = l.split(',').collect();
+            (
+                v[c].parse().unwrap(),
+                v[f].parse().unwrap(),
+                v[p].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn calibration_agrees_with_a_brute_force_fund_sweep() {
+    let dir = temp_dir("agree");
+    let seeds = 400;
+    let file = dir.join("stressed.toml");
+    let grid =
+        "[grid]\n\"fund.initial\" = [1e5, 2e5]\n\"liquidation.penalty_rate\" = [0.0, 0.01]\n";
+    std::fs::write(&file, common::stressed(seeds, 1e5, grid)).unwrap();
+    let cal = dir.join("cal");
+    let o = backstop(&[
+        "calibrate",
+        file.to_str().unwrap(),
+        "--target",
+        "0.05",
+        "--out",
+        cal.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("Smallest fund meeting the target"),
+        "{stdout}"
+    );
+
+    // The fund axis is gone: one calibration per penalty.
+    let table = read(&cal.join("calibration.parquet"));
+    assert_eq!(table.height(), 2);
+    let penalties = f64s(&table, "liquidation.penalty_rate");
+    let funds = f64s(&table, "fund_required");
+    let at_fund = f64s(&table, "depletion_at_fund");
+    let points = curve(&cal.join("calibration_curve.csv"));
+
+    for (c, &penalty) in penalties.iter().enumerate() {
+        assert!(at_fund[c] <= 0.05);
+        // Brute force: the original experiment with this penalty, swept over the recommended
+        // fund and a spread of the curve's fund sizes, on the same seeds.
+        let sampled: Vec<(f64, f64)> = points
+            .iter()
+            .filter(|p| p.0 == c)
+            .step_by(10)
+            .map(|p| (p.1, p.2))
+            .chain([(funds[c], at_fund[c])])
+            .collect();
+        assert!(
+            sampled.iter().any(|s| s.1 > 0.0 && s.1 < 1.0),
+            "the curve has something to check"
+        );
+        let values: Vec<String> = sampled.iter().map(|s| format!("{:?}", s.0)).collect();
+        let sweep_grid = format!("[grid]\n\"fund.initial\" = [{}]\n", values.join(", "));
+        let sweep_file = dir.join(format!("sweep{c}.toml"));
+        std::fs::write(
+            &sweep_file,
+            common::stressed(seeds, 1.0, &sweep_grid).replace(
+                "[liquidation]\npenalty_rate = 0.0",
+                &format!("[liquidation]\npenalty_rate = {penalty:?}"),
+            ),
+        )
+        .unwrap();
+        let out = dir.join(format!("sweep{c}"));
+        let o = backstop(&[
+            "run",
+            sweep_file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+            "--no-charts",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let brute = f64s(&read(&out.join("summary.parquet")), "depletion_probability");
+        for ((fund, p), b) in sampled.iter().zip(&brute) {
+            assert_eq!(
+                p, b,
+                "penalty {penalty}, fund {fund}: calibration {p} vs brute force {b}"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn calibrate_rejects_bad_targets_and_zipped_funds() {
+    let o = backstop(&["calibrate", "experiments/baseline.toml", "--target", "1.5"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--target must be in (0, 1)"));
+    let dir = temp_dir("zip");
+    let file = dir.join("zip.toml");
+    std::fs::write(
+        &file,
+        "[grid.zip.z]\n\"fund.initial\" = [1.0, 2.0]\n\"liquidation.penalty_rate\" = [0.0, 0.01]\n",
+    )
+    .unwrap();
+    let o = backstop(&[
+        "calibrate",
+        file.to_str().unwrap(),
+        "--out",
+        dir.join("out").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("zip group"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
