@@ -160,3 +160,96 @@ fn calibrate_rejects_bad_targets_and_zipped_funds() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("zip group"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// With a fund cap, how much is swept to treasury depends on where the fund started, so the
+/// required-capital shortcut is wrong; calibration says so, falls back to bisection over the
+/// fund seed by seed, and still agrees exactly with a brute-force sweep.
+#[test]
+fn a_fund_cap_makes_calibration_fall_back_to_bisection() {
+    let dir = temp_dir("cap");
+    let seeds = 150;
+    let capped = |fund: f64, grid: &str| {
+        common::stressed(seeds, fund, grid)
+            .replace(
+                "[liquidation]\npenalty_rate = 0.0",
+                "[liquidation]\npenalty_rate = 0.01",
+            )
+            .replace("[fund]\n", "[fund]\ncap = 2e7\nrevenue_per_step = 2e4\n")
+    };
+    let file = dir.join("capped.toml");
+    std::fs::write(&file, capped(1e5, "")).unwrap();
+    let cal = dir.join("cal");
+    let o = backstop(&[
+        "calibrate",
+        file.to_str().unwrap(),
+        "--target",
+        "0.1",
+        "--out",
+        cal.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("Falling back to bisection"), "{stdout}");
+
+    let points: Vec<(f64, f64)> = curve(&cal.join("calibration_curve.csv"))
+        .into_iter()
+        .filter(|p| p.1 <= 2e7)
+        .step_by(7)
+        .map(|p| (p.1, p.2))
+        .collect();
+    assert!(points.iter().any(|p| p.1 > 0.0 && p.1 < 1.0), "{points:?}");
+    let values: Vec<String> = points.iter().map(|p| format!("{:?}", p.0)).collect();
+    let sweep = dir.join("sweep.toml");
+    std::fs::write(
+        &sweep,
+        capped(
+            1.0,
+            &format!("[grid]\n\"fund.initial\" = [{}]\n", values.join(", ")),
+        ),
+    )
+    .unwrap();
+    let out = dir.join("sweep");
+    let o = backstop(&[
+        "run",
+        sweep.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--no-charts",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let brute = f64s(&read(&out.join("summary.parquet")), "depletion_probability");
+    for ((fund, p), b) in points.iter().zip(&brute) {
+        assert_eq!(
+            p, b,
+            "fund {fund}: bisection calibration {p} vs brute force {b}"
+        );
+    }
+    // The fallback was needed: without the cap the same funds deplete less often somewhere,
+    // so required capital would have understated the fund.
+    let uncapped = dir.join("uncapped.toml");
+    std::fs::write(
+        &uncapped,
+        std::fs::read_to_string(&sweep)
+            .unwrap()
+            .replace("cap = 2e7\n", ""),
+    )
+    .unwrap();
+    let out = dir.join("uncapped");
+    let o = backstop(&[
+        "run",
+        uncapped.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--no-charts",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let free = f64s(&read(&out.join("summary.parquet")), "depletion_probability");
+    assert!(brute.iter().zip(&free).all(|(c, f)| c >= f));
+    assert!(
+        brute.iter().zip(&free).any(|(c, f)| c > f),
+        "{brute:?} vs {free:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

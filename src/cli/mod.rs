@@ -8,7 +8,8 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::config::{Experiment, Overrides};
+use crate::config::{CALIBRATION_FUND, CalibrationMethod, Experiment, Overrides};
+use crate::montecarlo::calibration;
 use crate::output::{self, store, store::Progress, store::Shard};
 use crate::protocol::LEDGER_TOLERANCE;
 use crate::simulation::RunOptions;
@@ -257,7 +258,7 @@ fn calibrate(args: &CalibrateArgs) -> Result<(), String> {
     if !(args.target > 0.0 && args.target < 1.0) {
         return Err(format!("--target must be in (0, 1), got {}", args.target));
     }
-    let exp = load(&args.experiment)?
+    let (exp, method) = load(&args.experiment)?
         .for_calibration(&args.experiment.file)
         .map_err(|e| e.to_string())?;
     let out = args.out.clone().unwrap_or_else(|| {
@@ -266,34 +267,74 @@ fn calibrate(args: &CalibrateArgs) -> Result<(), String> {
         PathBuf::from(d)
     });
     let pool = pool(args.threads)?;
-    let bar = progress_bar(exp.total_runs(), args.quiet)?;
-    let progress = pool.install(|| {
-        store::run_to_dir(
-            &exp,
-            &out,
-            RunOptions::default(),
-            None,
-            args.restart,
-            &|n| bar.inc(n),
-            &|| bar.inc(1),
-        )
-    });
-    bar.finish_and_clear();
-    let Progress::Complete(agg) = progress.map_err(|e| e.to_string())? else {
-        return Err("the calibration runs did not complete".into());
+    let per_cell = match method {
+        CalibrationMethod::RequiredCapital => {
+            let bar = progress_bar(exp.total_runs(), args.quiet)?;
+            let progress = pool.install(|| {
+                store::run_to_dir(
+                    &exp,
+                    &out,
+                    RunOptions::default(),
+                    None,
+                    args.restart,
+                    &|n| bar.inc(n),
+                    &|| bar.inc(1),
+                )
+            });
+            bar.finish_and_clear();
+            let Progress::Complete(agg) = progress.map_err(|e| e.to_string())? else {
+                return Err("the calibration runs did not complete".into());
+            };
+            if let Some(s) = agg
+                .summaries
+                .iter()
+                .find(|s| s.ledger_imbalance_max > LEDGER_TOLERANCE)
+            {
+                return Err(format!(
+                    "relative ledger imbalance {:e}: money was not conserved (a bug; please report it)",
+                    s.ledger_imbalance_max
+                ));
+            }
+            output::calibration::samples_from_runs(&exp, &out).map_err(|e| e.to_string())?
+        }
+        CalibrationMethod::Bisection => {
+            if !args.quiet {
+                println!(
+                    "The fund cap makes the run before depletion depend on the fund, so required capital \
+                     cannot stand in for a sweep. Falling back to bisection over the fund, seed by seed \
+                     ({} simulations per seed).",
+                    calibration::BISECTION_STEPS + 3
+                );
+            }
+            let bar = progress_bar(exp.total_runs(), args.quiet)?;
+            let mut per_cell = Vec::with_capacity(exp.cells.len());
+            for cell in &exp.cells {
+                let cap = cell.scenario.fund_cap().unwrap_or(CALIBRATION_FUND);
+                let samples = pool
+                    .install(|| {
+                        calibration::bisect_cell(
+                            &cell.scenario,
+                            exp.master_seed,
+                            exp.seeds as u64,
+                            cap,
+                            &|| bar.inc(1),
+                        )
+                    })
+                    .map_err(|e| format!("{}: {e}", args.experiment.file.display()))?;
+                per_cell.push(samples);
+            }
+            bar.finish_and_clear();
+            std::fs::create_dir_all(&out)
+                .map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+            output::write_atomic(
+                &out.join(output::EXPERIMENT_FILE),
+                exp.to_resolved_toml().as_bytes(),
+            )
+            .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+            per_cell
+        }
     };
-    if let Some(s) = agg
-        .summaries
-        .iter()
-        .find(|s| s.ledger_imbalance_max > LEDGER_TOLERANCE)
-    {
-        return Err(format!(
-            "relative ledger imbalance {:e}: money was not conserved (a bug; please report it)",
-            s.ledger_imbalance_max
-        ));
-    }
-    let cells =
-        output::calibration::calibrate_dir(&exp, &out, args.target).map_err(|e| e.to_string())?;
+    let cells = output::calibration::calibrate_cells(&exp, &per_cell, args.target);
     output::calibration::write_calibration(&out, &exp, &cells).map_err(|e| e.to_string())?;
     if !args.quiet {
         print!("{}", output::calibration::calibration_text(&exp, &cells));

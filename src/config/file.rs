@@ -261,6 +261,8 @@ pub struct FundSection {
     pub revenue_per_step: f64,
     /// What happens to a deficit the fund cannot cover (MODEL.md section 6).
     pub on_depletion: SocializationSpec,
+    /// Balance above which inflows are swept to treasury; 0 means no cap.
+    pub cap: f64,
 }
 
 impl Default for FundSection {
@@ -269,6 +271,7 @@ impl Default for FundSection {
             initial: 1e6,
             revenue_per_step: 0.0,
             on_depletion: SocializationSpec::Adl,
+            cap: 0.0,
         }
     }
 }

@@ -38,6 +38,15 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// How `backstop calibrate` finds the fund.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CalibrationMethod {
+    /// Quantiles of required capital from one batch with an inexhaustible fund.
+    RequiredCapital,
+    /// Each seed's critical fund by bisection over `[0, cap]`.
+    Bisection,
+}
+
 /// The fund of calibration runs: larger than any deficit a run can produce, so that no run
 /// depletes and required capital is measured in full.
 pub const CALIBRATION_FUND: f64 = 1e15;
@@ -210,9 +219,15 @@ impl Experiment {
     }
 
     /// The experiment that calibrates this one's fund (MODEL.md section 10): the same grid
-    /// without its `fund.initial` axis, run with a fund no deficit can exhaust, so that every
-    /// run's required capital is exact for every fund size at once.
-    pub fn for_calibration(&self, path: &Path) -> Result<Experiment, ConfigError> {
+    /// without its `fund.initial` axis. When nothing before depletion depends on the fund, it
+    /// runs with a fund no deficit can exhaust, so every run's required capital answers for
+    /// every fund size at once ([`CalibrationMethod::RequiredCapital`]). When the fund shapes
+    /// the run (a cap), that shortcut is wrong and calibration falls back to a bisection over
+    /// the fund, seed by seed ([`CalibrationMethod::Bisection`]).
+    pub fn for_calibration(
+        &self,
+        path: &Path,
+    ) -> Result<(Experiment, CalibrationMethod), ConfigError> {
         let err = |field: Option<String>, message: String| ConfigError {
             file: path.to_path_buf(),
             field,
@@ -229,30 +244,30 @@ impl Experiment {
                     .into(),
             ));
         }
-        if let Some(c) = self
+        let method = if self
             .cells
             .iter()
-            .find(|c| c.scenario.fund_shapes_the_run_before_depletion())
+            .any(|c| c.scenario.fund_shapes_the_run_before_depletion())
         {
-            return Err(err(
-                None,
-                format!(
-                    "in grid cell {}, the fund's size changes the run before it is depleted, so \
-                     required capital cannot stand for a sweep over fund sizes",
-                    cell_label(&self.axes, &c.coords)
-                ),
-            ));
-        }
+            CalibrationMethod::Bisection
+        } else {
+            CalibrationMethod::RequiredCapital
+        };
         let mut table: toml::Table = toml::from_str(&self.to_resolved_toml())
             .map_err(|e| err(None, format!("cannot re-read the resolved experiment: {e}")))?;
         if let Some(toml::Value::Table(grid)) = table.get_mut("grid") {
             grid.remove("fund.initial");
         }
-        if let Some(toml::Value::Table(fund)) = table.get_mut("fund") {
+        if method == CalibrationMethod::RequiredCapital
+            && let Some(toml::Value::Table(fund)) = table.get_mut("fund")
+        {
             fund.insert("initial".into(), toml::Value::Float(CALIBRATION_FUND));
         }
         let text = toml::to_string(&table).map_err(|e| err(None, e.to_string()))?;
-        Experiment::parse(&text, path, Overrides::default())
+        Ok((
+            Experiment::parse(&text, path, Overrides::default())?,
+            method,
+        ))
     }
 
     /// Total number of runs: cells x seeds.

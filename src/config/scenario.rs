@@ -134,7 +134,9 @@ impl Scenario {
         let liquidation = LiquidationParams::new(l.penalty_rate, l.fund_share, mode, close)
             .map_err(|e| e.within("liquidation"))?;
 
-        let fund = InsuranceFund::new(f.fund.initial).map_err(|e| e.within("fund"))?;
+        let cap = non_negative("cap", f.fund.cap).map_err(|e| e.within("fund"))?;
+        let fund = InsuranceFund::with_cap(f.fund.initial, (cap > 0.0).then_some(cap))
+            .map_err(|e| e.within("fund"))?;
         let fund_revenue_per_step = non_negative("revenue_per_step", f.fund.revenue_per_step)
             .map_err(|e| e.within("fund"))?;
         let socialization: Arc<dyn LossSocialization> = match f.fund.on_depletion {
@@ -167,12 +169,22 @@ impl Scenario {
     }
 
     /// True when the fund's initial size changes anything in a run before its first
-    /// depletion, which would break the calibration shortcut of MODEL.md section 5. Nothing
-    /// in the current model does: the fund only pays deficits, and only socialization after
-    /// depletion acts on traders. A fund cap (excess swept to treasury) would, and must answer
-    /// true here when it is added.
+    /// depletion, which breaks the calibration shortcut of MODEL.md section 5. Without a cap
+    /// the fund only pays deficits, and only socialization after depletion acts on traders;
+    /// with a cap, how much is swept to treasury depends on where the balance started.
     pub fn fund_shapes_the_run_before_depletion(&self) -> bool {
-        false
+        self.fund.cap().is_some()
+    }
+
+    pub fn fund_cap(&self) -> Option<f64> {
+        self.fund.cap()
+    }
+
+    /// The same scenario with another initial fund (same cap).
+    pub fn with_fund(&self, initial: f64) -> Result<Scenario, ParamError> {
+        let mut s = self.clone();
+        s.fund = InsuranceFund::with_cap(initial, self.fund.cap()).map_err(|e| e.within("fund"))?;
+        Ok(s)
     }
 
     pub fn dt_seconds(&self) -> f64 {

@@ -6,6 +6,11 @@
 //! depletion probability `a` is the `(1 - a)` quantile of R. Its one-sided 95% upper
 //! confidence bound is an order statistic whose rank comes from the binomial distribution.
 
+use rayon::prelude::*;
+
+use crate::config::Scenario;
+use crate::params::ParamError;
+use crate::simulation::{RunOptions, simulate};
 use crate::stats::{Moments, Z95, quantile_sorted, upper_bound_rank, wilson};
 
 /// The calibrated fund of one cell of the non-fund axes.
@@ -24,6 +29,17 @@ pub struct Calibration {
     /// Mean of what liquidated traders pay per run: penalties plus slippage.
     pub trader_losses: f64,
     pub trader_losses_se: f64,
+    /// The target needs more than the fund cap allows: `fund` (and the bound) are the cap, and
+    /// the target is not met (bisection calibration only).
+    pub capped: bool,
+}
+
+/// Per run of one cell: the critical fund (required capital, or a bisection threshold that
+/// is infinite above a cap) and what liquidated traders paid (penalties plus slippage).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CellSamples {
+    pub critical: Vec<f64>,
+    pub trader_losses: Vec<f64>,
 }
 
 /// One point of a depletion curve.
@@ -55,7 +71,98 @@ pub fn calibrate(required: &[f64], trader_losses: &[f64], target: f64) -> Calibr
         depletion_at_fund: share_above(&r, fund),
         trader_losses: losses.mean().unwrap_or(0.0),
         trader_losses_se: losses.std_error().unwrap_or(0.0),
+        capped: false,
     }
+}
+
+/// Bisection steps of the fallback: the critical fund is found to within `cap / 2^30`.
+pub const BISECTION_STEPS: u32 = 30;
+
+/// The smallest fund, within `[0, cap]`, that seed `seed` does not deplete, to within
+/// `cap / 2^steps` (the upper end of the final bracket, so that fund does not deplete);
+/// infinity when even `cap` depletes. Depletion is monotone in the initial fund even with a
+/// cap: a larger start keeps the balance at least as high at every step until depletion (the
+/// cap clamps both paths alike), so bisection finds the threshold.
+pub fn critical_fund(
+    scenario: &Scenario,
+    master_seed: u64,
+    seed: u64,
+    cap: f64,
+    steps: u32,
+) -> Result<f64, ParamError> {
+    let depletes = |f: f64| -> Result<bool, ParamError> {
+        Ok(simulate(
+            &scenario.with_fund(f)?,
+            master_seed,
+            seed,
+            RunOptions::default(),
+        )
+        .depleted)
+    };
+    if depletes(cap)? {
+        return Ok(f64::INFINITY);
+    }
+    if !depletes(0.0)? {
+        return Ok(0.0);
+    }
+    let (mut lo, mut hi) = (0.0, cap);
+    for _ in 0..steps {
+        let mid = 0.5 * (lo + hi);
+        if depletes(mid)? {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok(hi)
+}
+
+/// The fallback of calibration when the fund shapes the run before depletion: every seed's
+/// critical fund by bisection, and its trader losses with the fund at the cap. Seeds run in
+/// parallel and come back in order.
+pub fn bisect_cell(
+    scenario: &Scenario,
+    master_seed: u64,
+    seeds: u64,
+    cap: f64,
+    on_seed_done: &(dyn Fn() + Sync),
+) -> Result<CellSamples, ParamError> {
+    let at_cap = scenario.with_fund(cap)?;
+    let out: Vec<Result<(f64, f64), ParamError>> = (0..seeds)
+        .into_par_iter()
+        .map(|seed| {
+            let critical = critical_fund(scenario, master_seed, seed, cap, BISECTION_STEPS)?;
+            let row = simulate(&at_cap, master_seed, seed, RunOptions::default());
+            on_seed_done();
+            Ok((critical, row.penalty_paid + row.slippage_loss))
+        })
+        .collect();
+    let mut samples = CellSamples::default();
+    for r in out {
+        let (c, l) = r?;
+        samples.critical.push(c);
+        samples.trader_losses.push(l);
+    }
+    Ok(samples)
+}
+
+/// [`calibrate`] for critical funds that may be infinite (above the cap): a target that needs
+/// more than the cap is reported as the cap, flagged, never as infinity.
+pub fn calibrate_capped(
+    critical: &[f64],
+    trader_losses: &[f64],
+    target: f64,
+    cap: f64,
+) -> Calibration {
+    let mut c = calibrate(critical, trader_losses, target);
+    if !c.fund.is_finite() {
+        c.fund = cap;
+        c.capped = true;
+    }
+    if c.fund_ub95.is_some_and(|u| !u.is_finite()) {
+        c.fund_ub95 = None;
+    }
+    c
 }
 
 /// Share of sorted values strictly above `x`: the depletion probability of a fund `x`.
@@ -144,6 +251,7 @@ mod tests {
             depletion_at_fund: 0.0,
             trader_losses: losses,
             trader_losses_se: 0.0,
+            capped: false,
         };
         let cells = [
             cell(10.0, 5.0),

@@ -10,7 +10,7 @@ use super::{
 };
 use crate::config::{AxisValue, Experiment};
 use crate::montecarlo::calibration::{
-    Calibration, CurvePoint, calibrate, depletion_curve, frontier,
+    Calibration, CellSamples, CurvePoint, calibrate, calibrate_capped, depletion_curve, frontier,
 };
 
 pub const CALIBRATION_CSV: &str = "calibration.csv";
@@ -49,12 +49,9 @@ fn column(df: &DataFrame, name: &str, path: &Path) -> Result<Vec<f64>, OutputErr
         .collect())
 }
 
-/// Calibrates every cell of `exp` (a calibration experiment) from `dir/runs.parquet`.
-pub fn calibrate_dir(
-    exp: &Experiment,
-    dir: &Path,
-    target: f64,
-) -> Result<Vec<CellCalibration>, OutputError> {
+/// Each cell's required capital and trader losses (penalties plus slippage), per run, from
+/// `dir/runs.parquet` of a calibration experiment.
+pub fn samples_from_runs(exp: &Experiment, dir: &Path) -> Result<Vec<CellSamples>, OutputError> {
     let path = dir.join(RUNS_FILE);
     let f = std::fs::File::open(&path).map_err(|e| fail(&path, e))?;
     let wanted = ["cell", "required_capital", "penalty_paid", "slippage_loss"];
@@ -66,17 +63,30 @@ pub fn calibrate_dir(
     let required = column(&df, "required_capital", &path)?;
     let penalty = column(&df, "penalty_paid", &path)?;
     let slippage = column(&df, "slippage_loss", &path)?;
-    let mut per_cell: Vec<(Vec<f64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); exp.cells.len()];
+    let mut per_cell = vec![CellSamples::default(); exp.cells.len()];
     for i in 0..cells.len() {
-        let c = cells[i] as usize;
-        if let Some((r, l)) = per_cell.get_mut(c) {
-            r.push(required[i]);
-            l.push(penalty[i] + slippage[i]);
+        if let Some(s) = per_cell.get_mut(cells[i] as usize) {
+            s.critical.push(required[i]);
+            s.trader_losses.push(penalty[i] + slippage[i]);
         }
     }
+    Ok(per_cell)
+}
+
+/// Calibrates every cell from its runs' critical funds (required capital, or bisection
+/// thresholds that may be infinite above a cap) and trader losses.
+pub fn calibrate_cells(
+    exp: &Experiment,
+    per_cell: &[CellSamples],
+    target: f64,
+) -> Vec<CellCalibration> {
     let calibrations: Vec<Calibration> = per_cell
         .iter()
-        .map(|(r, l)| calibrate(r, l, target))
+        .enumerate()
+        .map(|(c, s)| match exp.cells[c].scenario.fund_cap() {
+            Some(cap) => calibrate_capped(&s.critical, &s.trader_losses, target, cap),
+            None => calibrate(&s.critical, &s.trader_losses, target),
+        })
         .collect();
     // One fund axis for every curve, reaching past the largest bound.
     let top = calibrations
@@ -88,16 +98,16 @@ pub fn calibrate_dir(
         .map(|i| top * i as f64 / (CURVE_POINTS - 1) as f64)
         .collect();
     let front = frontier(&calibrations);
-    Ok(calibrations
+    calibrations
         .into_iter()
         .enumerate()
         .map(|(cell, calibration)| CellCalibration {
             cell,
-            curve: depletion_curve(&per_cell[cell].0, &funds),
+            curve: depletion_curve(&per_cell[cell].critical, &funds),
             calibration,
             on_frontier: front.contains(&cell),
         })
-        .collect())
+        .collect()
 }
 
 fn axis_columns(exp: &Experiment, cells: &[usize]) -> Vec<Column> {
@@ -260,7 +270,11 @@ pub fn calibration_text(exp: &Experiment, cells: &[CellCalibration]) -> String {
             s,
             "{:<w$}  {:>12}  {:>12}  {:>22}  {}",
             cell_text(exp, c.cell),
-            format_money(k.fund),
+            if k.capped {
+                format!("> cap {}", format_money(k.fund))
+            } else {
+                format_money(k.fund)
+            },
             k.fund_ub95
                 .map(format_money)
                 .unwrap_or_else(|| "n/a".into()),

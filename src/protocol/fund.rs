@@ -19,11 +19,29 @@ pub struct InsuranceFund {
     paid_out: f64,
     min_balance: f64,
     depleted_at: Option<u64>,
+    /// Balance above which inflows are swept to treasury (MODEL.md section 5).
+    cap: Option<f64>,
+    swept: f64,
 }
 
 impl InsuranceFund {
     pub fn new(initial: f64) -> ParamResult<Self> {
+        Self::with_cap(initial, None)
+    }
+
+    /// A fund whose balance above `cap` is swept to treasury after every inflow; the cap must
+    /// be at least the initial balance.
+    pub fn with_cap(initial: f64, cap: Option<f64>) -> ParamResult<Self> {
         non_negative("initial", initial)?;
+        if let Some(c) = cap {
+            non_negative("cap", c)?;
+            if c < initial {
+                return Err(crate::params::ParamError::new(
+                    "cap",
+                    format!("must be >= fund.initial ({initial}), got {c}"),
+                ));
+            }
+        }
         Ok(Self {
             initial,
             balance: initial,
@@ -34,6 +52,8 @@ impl InsuranceFund {
             paid_out: 0.0,
             min_balance: initial,
             depleted_at: None,
+            cap,
+            swept: 0.0,
         })
     }
 
@@ -69,6 +89,22 @@ impl InsuranceFund {
         self.deficits
     }
 
+    pub fn cap(&self) -> Option<f64> {
+        self.cap
+    }
+
+    /// Total swept to treasury by the cap.
+    pub fn swept(&self) -> f64 {
+        self.swept
+    }
+
+    /// How much of the balance lies above the cap (0 without a cap); records it as swept.
+    pub(crate) fn take_excess(&mut self) -> f64 {
+        let excess = self.cap.map_or(0.0, |c| (self.balance - c).max(0.0));
+        self.swept += excess;
+        excess
+    }
+
     /// Records an inflow of `amount`; the caller moves the money.
     pub(crate) fn record_inflow(&mut self, amount: f64) {
         self.inflow += amount;
@@ -78,15 +114,22 @@ impl InsuranceFund {
     /// Records a deficit `d` at `step` and returns how much the fund pays (all of `d` unless it
     /// is depleted); the caller moves the money and socializes the rest.
     ///
-    /// Until the first depletion the test is `net outflow > F0`, the very quantity whose
-    /// running maximum is `R`, so that `R > F0` and depletion agree exactly, bit for bit, as
-    /// the calibration shortcut of section 5 needs.
+    /// Until the first depletion, and without a cap, the test is `net outflow > F0`, the very
+    /// quantity whose running maximum is `R`, so that `R > F0` and depletion agree exactly, bit
+    /// for bit, as the calibration shortcut of section 5 needs.
     pub(crate) fn record_deficit(&mut self, d: f64, step: u64) -> f64 {
         self.deficits += d;
         self.net_outflow += d;
         self.required_capital = self.required_capital.max(self.net_outflow);
+        // Without a cap the balance is exactly `initial - net outflow` until the first
+        // depletion, so the test below is the same as `d > balance` but exact. With a cap,
+        // sweeps to treasury lower the balance too, and only the balance itself will do.
+        let runs_dry = match self.cap {
+            None => self.net_outflow > self.initial,
+            Some(_) => d > self.balance,
+        };
         let paid = if self.depleted_at.is_none() {
-            if self.net_outflow > self.initial {
+            if runs_dry {
                 self.depleted_at = Some(step);
                 self.balance.clamp(0.0, d)
             } else {

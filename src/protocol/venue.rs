@@ -114,10 +114,15 @@ impl Venue {
     }
 
     /// Pays `amount` from `from` into the insurance fund and records it as an inflow.
+    /// With a cap, whatever the balance then holds above it is swept to treasury.
     pub fn pay_into_fund(&mut self, from: Account, amount: f64) {
         if amount > 0.0 {
             self.fund.record_inflow(amount);
             self.transfer(from, Account::Fund, amount);
+            let excess = self.fund.take_excess();
+            if excess > 0.0 {
+                self.transfer(Account::Fund, Account::Treasury, excess);
+            }
         }
     }
 
@@ -227,6 +232,28 @@ mod tests {
             MarginParams::new(0.1, 0.05).unwrap(),
             InsuranceFund::new(500.0).unwrap(),
         )
+    }
+
+    #[test]
+    fn a_capped_fund_sweeps_its_excess_to_treasury() {
+        let mut book = PositionBook::default();
+        book.push(1_000.0, 0.0, 0.0);
+        let mut v = Venue::open(
+            book,
+            MarginParams::new(0.1, 0.05).unwrap(),
+            InsuranceFund::with_cap(500.0, Some(520.0)).unwrap(),
+        );
+        v.pay_into_fund(Account::Trader(0), 50.0);
+        assert_eq!(v.balance(Account::Fund), 520.0);
+        assert_eq!(v.balance(Account::Treasury), 30.0);
+        assert_eq!(v.fund.swept(), 30.0);
+        assert!(v.ledger_imbalance().abs() <= v.ledger_tolerance());
+        assert_eq!(
+            InsuranceFund::with_cap(500.0, Some(400.0))
+                .unwrap_err()
+                .field,
+            "cap"
+        );
     }
 
     #[test]
