@@ -268,3 +268,24 @@ fn no_charts_writes_tables_only_and_report_needs_tables() {
     let _ = std::fs::remove_dir_all(out.parent().unwrap());
     let _ = std::fs::remove_dir_all(empty);
 }
+
+/// With a fund cap, required capital does not give the depletion curve: the report says so
+/// instead of drawing a wrong curve or stating a wrong fund.
+#[test]
+fn a_capped_fund_gets_no_required_capital_headline() {
+    let capped = GRID
+        .replace(
+            "[fund]\ninitial = 2e5\n",
+            "[fund]\ninitial = 2e5\ncap = 5e5\n",
+        )
+        .replace("seeds = 300", "seeds = 60");
+    let out = run("capped", &capped, &[]);
+    assert!(!out.join("depletion_curve.png").exists());
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("does not read a fund size off required capital"),
+        "{report}"
+    );
+    assert!(report.contains("backstop calibrate"));
+    let _ = std::fs::remove_dir_all(out.parent().unwrap());
+}

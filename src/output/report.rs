@@ -266,72 +266,77 @@ pub fn build_report(dir: &Path) -> Result<ReportOutcome, OutputError> {
         );
     }
 
-    // 2. Depletion curve from required capital.
-    let recommended = quantile_sorted(&required, 1.0 - TARGET).unwrap_or(0.0);
-    let recommended_ub = head.get("required_capital_q99_ub95");
-    let fund_axis = exp.axes.iter().position(|a| a.path == "fund.initial");
-    let cells: Vec<CellEstimate> = match fund_axis {
-        Some(fa) => exp
-            .cells
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| {
-                c.coords
-                    .iter()
-                    .enumerate()
-                    .all(|(i, v)| i == fa || *v == exp.cells[h].coords[i])
-            })
-            .map(|(c, cell)| {
-                let row = SummaryRow {
-                    df: &summary,
-                    row: c,
-                };
-                CellEstimate {
-                    fund: cell.scenario.fund_initial(),
-                    p: row.num("depletion_probability"),
-                    lo: row.num("depletion_probability_lo95"),
-                    hi: row.num("depletion_probability_hi95"),
-                }
-            })
-            .collect(),
-        None => Vec::new(),
-    };
-    let top = [
-        quantile_sorted(&required, 0.999).unwrap_or(0.0) * 1.2,
-        recommended_ub.unwrap_or(0.0) * 1.1,
-        cells.iter().map(|c| c.fund).fold(f0, f64::max) * 1.1,
-    ]
-    .into_iter()
-    .fold(1.0, f64::max);
-    let funds: Vec<f64> = (0..=200).map(|i| top * i as f64 / 200.0).collect();
-    let (mut p, mut lo, mut hi) = (Vec::new(), Vec::new(), Vec::new());
-    for &f in &funds {
-        // Runs that deplete a fund f: required capital above f.
-        let k = required.len() - required.partition_point(|&r| r <= f);
-        let (l, u) = wilson(k as u64, n, Z95).unwrap_or((0.0, 1.0));
-        p.push(k as f64 / n.max(1) as f64);
-        lo.push(l);
-        hi.push(u);
+    // 2. Depletion curve from required capital: only where required capital predicts depletion.
+    let shortcut = !exp.cells[h].scenario.fund_shapes_the_run_before_depletion();
+    if shortcut {
+        let recommended = quantile_sorted(&required, 1.0 - TARGET).unwrap_or(0.0);
+        let recommended_ub = head.get("required_capital_q99_ub95");
+        let fund_axis = exp.axes.iter().position(|a| a.path == "fund.initial");
+        let cells: Vec<CellEstimate> = match fund_axis {
+            Some(fa) => exp
+                .cells
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| {
+                    c.coords
+                        .iter()
+                        .enumerate()
+                        .all(|(i, v)| i == fa || *v == exp.cells[h].coords[i])
+                })
+                .map(|(c, cell)| {
+                    let row = SummaryRow {
+                        df: &summary,
+                        row: c,
+                    };
+                    CellEstimate {
+                        fund: cell.scenario.fund_initial(),
+                        p: row.num("depletion_probability"),
+                        lo: row.num("depletion_probability_lo95"),
+                        hi: row.num("depletion_probability_hi95"),
+                    }
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let top = [
+            quantile_sorted(&required, 0.999).unwrap_or(0.0) * 1.2,
+            recommended_ub.unwrap_or(0.0) * 1.1,
+            cells.iter().map(|c| c.fund).fold(f0, f64::max) * 1.1,
+        ]
+        .into_iter()
+        .fold(1.0, f64::max);
+        let funds: Vec<f64> = (0..=200).map(|i| top * i as f64 / 200.0).collect();
+        let (mut p, mut lo, mut hi) = (Vec::new(), Vec::new(), Vec::new());
+        for &f in &funds {
+            // Runs that deplete a fund f: required capital above f.
+            let k = required.len() - required.partition_point(|&r| r <= f);
+            let (l, u) = wilson(k as u64, n, Z95).unwrap_or((0.0, 1.0));
+            p.push(k as f64 / n.max(1) as f64);
+            lo.push(l);
+            hi.push(u);
+        }
+        let curve = DepletionCurve {
+            title: "How big must the fund be?".into(),
+            funds,
+            p,
+            lo,
+            hi,
+            runs: n,
+            target: TARGET,
+            recommended,
+            recommended_ub,
+            cells,
+        };
+        emit(
+            &curve,
+            &format!(
+                "P(depletion) against fund size for {label}, read off the required capital of {n} runs; dots are grid cells run with that fund (95% Wilson intervals)."
+            ),
+            &mut out,
+        )?;
+    } else {
+        out.notes.push("depletion_curve: the fund cap makes the run depend on the fund, so required capital does not give the curve; use `backstop calibrate`".into());
     }
-    let curve = DepletionCurve {
-        title: "How big must the fund be?".into(),
-        funds,
-        p,
-        lo,
-        hi,
-        runs: n,
-        target: TARGET,
-        recommended,
-        recommended_ub,
-        cells,
-    };
-    emit(
-        &curve,
-        &format!(
-            "P(depletion) against fund size for {label}, read off the required capital of {n} runs; dots are grid cells run with that fund (95% Wilson intervals)."
-        ),
-        &mut out,
-    )?;
 
     // 3. Fan chart of the fund balance.
     let fan_path = dir.join(FAN_FILE);
@@ -532,12 +537,16 @@ fn report_markdown(
     let _ = writeln!(
         s,
         "**Answer.** {} With the fund as configured ({}), the chance is **{}** (95% CI {} to {}).\n",
-        headline(
-            head.num("required_capital_q99"),
-            head.get("required_capital_q99_ub95"),
-            n,
-            head.num("required_capital_max")
-        ),
+        if exp.cells[h].scenario.fund_shapes_the_run_before_depletion() {
+            "The fund cap makes the run depend on the fund, so this report does not read a fund size off required capital; `backstop calibrate` finds it by bisection.".to_string()
+        } else {
+            headline(
+                head.num("required_capital_q99"),
+                head.get("required_capital_q99_ub95"),
+                n,
+                head.num("required_capital_max"),
+            )
+        },
         format_money(head.num("fund_initial")),
         pct(head.num("depletion_probability")),
         pct(head.num("depletion_probability_lo95")),
@@ -644,8 +653,8 @@ fn report_markdown(
          the same seed (common random numbers), so differences between cells are differences of \
          parameters, not of luck.\n\n\
          The fund a day needs is its *required capital*, the largest cumulative excess of payouts \
-         over inflows. A fund of size F runs dry exactly on the days whose required capital \
-         exceeds F, so one batch of runs gives the whole depletion curve. Depletion \
+         over inflows. Without a fund cap, a fund of size F runs dry exactly on the days whose \
+         required capital exceeds F, so one batch of runs gives the whole depletion curve. Depletion \
          probabilities carry Wilson 95% intervals. Quantiles are order statistics, with \
          distribution-free binomial confidence bounds. Expected shortfall carries an \
          influence-function standard error. The model is specified in MODEL.md. The resolved \
