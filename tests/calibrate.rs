@@ -3,24 +3,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use common::{backstop, temp_dir};
+
+use std::path::Path;
 
 use polars::prelude::*;
-
-fn backstop(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_backstop"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("backstop-cal-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn read(path: &Path) -> DataFrame {
     ParquetReader::new(std::fs::File::open(path).unwrap())

@@ -1,24 +1,13 @@
 //! The command line as a user runs it: a small experiment end to end, its Parquet tables read
 //! back with polars, and one rejected experiment per validation rule.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use common::{backstop, temp_dir};
+
+use std::path::Path;
 
 use polars::prelude::*;
-
-fn backstop(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_backstop"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("backstop-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn read_parquet(path: &Path) -> DataFrame {
     ParquetReader::new(std::fs::File::open(path).unwrap())

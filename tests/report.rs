@@ -1,25 +1,14 @@
 //! Charts and the governance report, made like a user makes them: `backstop run` on a small
 //! experiment, then `backstop report DIR`.
 
+mod common;
+
+use common::{backstop, temp_dir};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-use backstop::output::{format_money, headline};
+use backstop::output::{format_money, format_pct, headline};
 use polars::prelude::*;
-
-fn backstop(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_backstop"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("backstop-report-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn run(name: &str, toml: &str, extra: &[&str]) -> PathBuf {
     let dir = temp_dir(name);
@@ -187,7 +176,7 @@ fn run_writes_every_chart_and_a_report_that_matches_the_tables() {
         "report lacks the headline `{sentence}`"
     );
     let p = summary_value(&summary, "depletion_probability", h).unwrap();
-    assert!(report.contains(&format!("the chance is **{:.2}%**", 100.0 * p)));
+    assert!(report.contains(&format!("the chance is **{}**", format_pct(p))));
     let var95 = summary_value(&summary, "bad_debt_var95", h).unwrap();
     assert!(report.contains(&format!("**{}** one time in 20", format_money(var95))));
 

@@ -1,24 +1,12 @@
 //! Long sweeps: a killed run resumes where it stopped, shards merge, and both end with the same
 //! bytes as one uninterrupted run. Grids with ranges and zip groups run end to end.
 
+mod common;
+
+use common::{backstop, bin, temp_dir};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_backstop"))
-}
-
-fn backstop(args: &[&str]) -> Output {
-    bin().args(args).output().expect("the binary runs")
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("backstop-sweep-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 /// 4 cells x 3,000 seeds: 12 units of work of 1,000 seeds.
 const SWEEP: &str = r#"

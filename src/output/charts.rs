@@ -12,7 +12,7 @@ use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::format_money;
+use super::{format_money, format_pct};
 
 /// Pixel size of every chart: wide enough for a forum post, fonts sized for it.
 pub const WIDTH: u32 = 1200;
@@ -93,20 +93,26 @@ fn thinned(n: usize, tail: usize, max: usize) -> impl Iterator<Item = usize> {
     (0..n).filter(move |&i| i >= body || i % step == 0)
 }
 
-fn pct(p: f64) -> String {
-    if p == 0.0 {
-        "0%".into()
-    } else if p < 0.001 {
-        format!("{:.3}%", 100.0 * p)
-    } else if p < 0.1 {
-        format!("{:.2}%", 100.0 * p)
-    } else {
-        format!("{:.1}%", 100.0 * p)
-    }
-}
-
 fn title_style() -> TextStyle<'static> {
     (FONT, TITLE).into_font().into()
+}
+
+/// The legend box every chart uses.
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(GREY)
+        .label_font((FONT, TICK))
+        .draw()?;
+    Ok(())
 }
 
 /// Draws a message in the middle of the chart area instead of data.
@@ -201,7 +207,7 @@ impl Chart for Heatmap {
                     colour.filled(),
                 )))?;
                 chart.draw_series(std::iter::once(Text::new(
-                    pct(p),
+                    format_pct(p),
                     (SegmentValue::CenterOf(x), SegmentValue::CenterOf(y)),
                     TextStyle::from((FONT, LABEL).into_font())
                         .pos(Pos::new(HPos::Center, VPos::Center))
@@ -270,7 +276,7 @@ impl Chart for DepletionCurve {
             .x_desc("Insurance fund at the start of the day (USD)")
             .y_desc("P(fund runs dry) (log scale)")
             .x_label_formatter(&|v| format_money(*v))
-            .y_label_formatter(&|v| pct(*v))
+            .y_label_formatter(&|v| format_pct(*v))
             .axis_desc_style((FONT, LABEL))
             .label_style((FONT, TICK))
             .light_line_style(WHITE.mix(0.0))
@@ -348,13 +354,7 @@ impl Chart for DepletionCurve {
                 .label("Grid cells run with that fund")
                 .legend(|(x, y)| Circle::new((x + 12, y), 6, BLACK.filled()));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .label_font((FONT, TICK))
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         Ok(())
     }
 }
@@ -455,13 +455,7 @@ impl Chart for FundFan {
             ))?
             .label(format!("Initial fund {}", format_money(self.initial)))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], GREY.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .label_font((FONT, TICK))
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
         Ok(())
     }
 }
@@ -511,7 +505,7 @@ impl Chart for Exceedance {
             .x_desc(&self.x_desc)
             .y_desc("Share of days exceeding it (log scale)")
             .x_label_formatter(&|v| format_money(*v))
-            .y_label_formatter(&|v| pct(*v))
+            .y_label_formatter(&|v| format_pct(*v))
             .axis_desc_style((FONT, LABEL))
             .label_style((FONT, TICK))
             .light_line_style(WHITE.mix(0.0))
@@ -545,13 +539,7 @@ impl Chart for Exceedance {
                     PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(2))
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .label_font((FONT, TICK))
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         Ok(())
     }
 }
@@ -612,7 +600,7 @@ impl Chart for Histogram {
             .x_desc(&self.x_desc)
             .y_desc("Share of simulated days")
             .x_label_formatter(&|v| format_money(*v))
-            .y_label_formatter(&|v| pct(*v))
+            .y_label_formatter(&|v| format_pct(*v))
             .axis_desc_style((FONT, LABEL))
             .label_style((FONT, TICK))
             .light_line_style(WHITE.mix(0.0))
@@ -627,13 +615,7 @@ impl Chart for Histogram {
             }))?
             .label(format!("{n} simulated days, {} bins", self.bins))
             .legend(|(x, y)| Rectangle::new([(x, y - 8), (x + 24, y + 8)], BLUE.mix(0.7).filled()));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .label_font((FONT, TICK))
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         Ok(())
     }
 }
@@ -687,7 +669,7 @@ impl Chart for CascadeCcdf {
             .x_labels(12)
             .light_line_style(WHITE.mix(0.0))
             .x_label_formatter(&|v| format_money(*v))
-            .y_label_formatter(&|v| pct(*v))
+            .y_label_formatter(&|v| format_pct(*v))
             .axis_desc_style((FONT, LABEL))
             .label_style((FONT, TICK))
             .draw()?;
@@ -701,13 +683,7 @@ impl Chart for CascadeCcdf {
             }))?
             .label(format!("{m} of {n} days had a cascade"))
             .legend(|(x, y)| Circle::new((x + 12, y), 4, BLUE.filled()));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .label_font((FONT, TICK))
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
         Ok(())
     }
 }
@@ -784,12 +760,7 @@ impl Chart for SamplePathChart {
         }))?
         .label("Liquidations (area ~ notional)")
         .legend(|(x, y)| Circle::new((x + 12, y), 6, DARK_RED.mix(0.6).filled()));
-        top.configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .label_font((FONT, TICK))
-            .draw()?;
+        draw_legend(&mut top, SeriesLabelPosition::LowerLeft)?;
 
         let f_max = self.fund.iter().copied().fold(1.0, f64::max) * 1.08;
         let mut bottom = ChartBuilder::on(&lower)
@@ -819,13 +790,7 @@ impl Chart for SamplePathChart {
             .legend(|(x, y)| {
                 Rectangle::new([(x, y - 8), (x + 24, y + 8)], GREEN.mix(0.25).filled())
             });
-        bottom
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .label_font((FONT, TICK))
-            .draw()?;
+        draw_legend(&mut bottom, SeriesLabelPosition::LowerLeft)?;
         Ok(())
     }
 }

@@ -15,7 +15,7 @@ pub use tables::{
     fan_frame, rows_frame, rows_from_frame, sample_frame, summary_frame, write_csv_bytes,
     write_parquet_bytes,
 };
-pub use text::{format_money, summary_text};
+pub use text::{format_money, format_pct, summary_text};
 
 use std::path::{Path, PathBuf};
 

@@ -13,7 +13,7 @@ use super::charts::{
 };
 use super::{
     EXPERIMENT_FILE, FAN_FILE, OutputError, RUNS_FILE, SAMPLE_FILE, SUMMARY_CSV, SUMMARY_PARQUET,
-    format_money, write_atomic,
+    format_money, format_pct, write_atomic,
 };
 use crate::config::{AxisValue, Experiment, Overrides};
 use crate::stats::{Z95, quantile_sorted, wilson};
@@ -80,21 +80,11 @@ impl SummaryRow<'_> {
     }
 }
 
-fn pct(p: f64) -> String {
-    if p == 0.0 {
-        "0%".into()
-    } else if p < 0.001 {
-        format!("{:.3}%", 100.0 * p)
-    } else {
-        format!("{:.2}%", 100.0 * p)
-    }
-}
-
 fn axis_text(path: &str, v: &AxisValue) -> String {
     match v.as_f64() {
         Some(x) if path.starts_with("fund.") => format_money(x),
         Some(x) if path.ends_with("rate") || path.ends_with("share") || path.ends_with("mr") => {
-            pct(x)
+            format_pct(x)
         }
         _ => v.to_string(),
     }
@@ -548,9 +538,9 @@ fn report_markdown(
             )
         },
         format_money(head.num("fund_initial")),
-        pct(head.num("depletion_probability")),
-        pct(head.num("depletion_probability_lo95")),
-        pct(head.num("depletion_probability_hi95")),
+        format_pct(head.num("depletion_probability")),
+        format_pct(head.num("depletion_probability_lo95")),
+        format_pct(head.num("depletion_probability_hi95")),
     );
     let _ = writeln!(
         s,
@@ -597,9 +587,9 @@ fn report_markdown(
         let _ = writeln!(
             line,
             " {} [{}, {}] | {} | {} | {} | {} [{}, {}] |",
-            pct(r.num("depletion_probability")),
-            pct(r.num("depletion_probability_lo95")),
-            pct(r.num("depletion_probability_hi95")),
+            format_pct(r.num("depletion_probability")),
+            format_pct(r.num("depletion_probability_lo95")),
+            format_pct(r.num("depletion_probability_hi95")),
             format_money(r.num("bad_debt_var95")),
             format_money(r.num("bad_debt_cvar99")),
             format_money(r.num("slippage_loss_mean")),

@@ -20,13 +20,16 @@ pub fn format_money(x: f64) -> String {
     }
 }
 
-fn pct(p: f64) -> String {
+/// A probability as a percentage with sensible precision: `0%`, `0.035%`, `1.76%`, `33.4%`.
+pub fn format_pct(p: f64) -> String {
     if p == 0.0 {
         "0%".into()
     } else if p < 0.001 {
         format!("{:.3}%", 100.0 * p)
-    } else {
+    } else if p < 0.1 {
         format!("{:.2}%", 100.0 * p)
+    } else {
+        format!("{:.1}%", 100.0 * p)
     }
 }
 
@@ -37,7 +40,7 @@ fn axis_value(axis: &GridAxis, v: &crate::config::AxisValue) -> String {
                 || axis.path.ends_with("share")
                 || axis.path.ends_with("mr") =>
         {
-            pct(x)
+            format_pct(x)
         }
         Some(x) if axis.path.starts_with("fund.") => format_money(x),
         _ => v.to_string(),
@@ -101,9 +104,9 @@ pub fn summary_text(exp: &Experiment, summaries: &[CellSummary], seconds: f64) -
             label,
             format!(
                 "{} [{}, {}]",
-                pct(sm.depletion_probability),
-                pct(sm.depletion_ci95.0),
-                pct(sm.depletion_ci95.1)
+                format_pct(sm.depletion_probability),
+                format_pct(sm.depletion_ci95.0),
+                format_pct(sm.depletion_ci95.1)
             ),
             format_money(sm.var95.value),
             format!(
@@ -145,7 +148,7 @@ pub fn summary_text(exp: &Experiment, summaries: &[CellSummary], seconds: f64) -
             let _ = write!(s, "{:>14}", axis_value(rows, rv));
             for c in 0..cols.values.len() {
                 let sm = &summaries[r * cols.values.len() + c];
-                let _ = write!(s, "{:>12}", pct(sm.depletion_probability));
+                let _ = write!(s, "{:>12}", format_pct(sm.depletion_probability));
             }
             let _ = writeln!(s);
         }

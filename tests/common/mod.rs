@@ -1,7 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use backstop::config::{Experiment, Overrides};
 use backstop::montecarlo::{ExperimentResult, run_experiment};
@@ -76,4 +77,21 @@ initial = {fund:?}
 {extra}
 "#
     )
+}
+
+/// The `backstop` binary under test, as a user runs it.
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_backstop"))
+}
+
+pub fn backstop(args: &[&str]) -> Output {
+    bin().args(args).output().expect("the binary runs")
+}
+
+/// A fresh, empty folder under the system's temporary directory, unique to this process.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("backstop-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
 }
