@@ -59,6 +59,13 @@ impl PopulationParams {
         &*self.strategy
     }
 
+    /// The same population following another strategy (the experiment file offers only
+    /// `static` so far; this is the seam the other strategies plug into).
+    pub fn with_strategy(mut self, strategy: std::sync::Arc<dyn Strategy>) -> Self {
+        self.strategy = strategy;
+        self
+    }
+
     /// Draws trader `i`'s account; leverage is capped at `max_leverage`, positions open at
     /// `price`. Draw order is fixed (collateral, leverage, side) so populations repeat exactly.
     pub fn draw(&self, rng: &mut SimRng, price: f64, max_leverage: f64) -> InitialPosition {

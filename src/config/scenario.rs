@@ -180,6 +180,13 @@ impl Scenario {
         self.fund.cap()
     }
 
+    /// The same scenario with its traders following `strategy`.
+    pub fn with_strategy(&self, strategy: Arc<dyn crate::agents::Strategy>) -> Scenario {
+        let mut s = self.clone();
+        s.population = s.population.with_strategy(strategy);
+        s
+    }
+
     /// The same scenario with another initial fund (same cap).
     pub fn with_fund(&self, initial: f64) -> Result<Scenario, ParamError> {
         let mut s = self.clone();
