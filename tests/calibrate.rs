@@ -7,26 +7,6 @@ use common::{backstop, temp_dir};
 
 use std::path::Path;
 
-use polars::prelude::*;
-
-fn read(path: &Path) -> DataFrame {
-    ParquetReader::new(std::fs::File::open(path).unwrap())
-        .finish()
-        .unwrap()
-}
-
-fn f64s(df: &DataFrame, col: &str) -> Vec<f64> {
-    df.column(col)
-        .unwrap()
-        .cast(&DataType::Float64)
-        .unwrap()
-        .f64()
-        .unwrap()
-        .iter()
-        .map(|v| v.unwrap())
-        .collect()
-}
-
 /// The curve CSV as (cell, fund, p) triples.
 fn curve(path: &Path) -> Vec<(usize, f64, f64)> {
     let text = std::fs::read_to_string(path).unwrap();
@@ -71,11 +51,11 @@ fn calibration_agrees_with_a_brute_force_fund_sweep() {
     );
 
     // The fund axis is gone: one calibration per penalty.
-    let table = read(&cal.join("calibration.parquet"));
+    let table = common::read_parquet(&cal.join("calibration.parquet"));
     assert_eq!(table.height(), 2);
-    let penalties = f64s(&table, "liquidation.penalty_rate");
-    let funds = f64s(&table, "fund_required");
-    let at_fund = f64s(&table, "depletion_at_fund");
+    let penalties = common::f64_column(&table, "liquidation.penalty_rate");
+    let funds = common::f64_column(&table, "fund_required");
+    let at_fund = common::f64_column(&table, "depletion_at_fund");
     let points = curve(&cal.join("calibration_curve.csv"));
 
     for (c, &penalty) in penalties.iter().enumerate() {
@@ -104,17 +84,7 @@ fn calibration_agrees_with_a_brute_force_fund_sweep() {
             ),
         )
         .unwrap();
-        let out = dir.join(format!("sweep{c}"));
-        let o = backstop(&[
-            "run",
-            sweep_file.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-            "--no-charts",
-        ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let brute = f64s(&read(&out.join("summary.parquet")), "depletion_probability");
+        let brute = common::depletion_by_cell(&sweep_file, &dir.join(format!("sweep{c}")));
         for ((fund, p), b) in sampled.iter().zip(&brute) {
             assert_eq!(
                 p, b,
@@ -195,17 +165,7 @@ fn a_fund_cap_makes_calibration_fall_back_to_bisection() {
         ),
     )
     .unwrap();
-    let out = dir.join("sweep");
-    let o = backstop(&[
-        "run",
-        sweep.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-        "--no-charts",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let brute = f64s(&read(&out.join("summary.parquet")), "depletion_probability");
+    let brute = common::depletion_by_cell(&sweep, &dir.join("sweep"));
     for ((fund, p), b) in points.iter().zip(&brute) {
         assert_eq!(
             p, b,
@@ -222,17 +182,7 @@ fn a_fund_cap_makes_calibration_fall_back_to_bisection() {
             .replace("cap = 2e7\n", ""),
     )
     .unwrap();
-    let out = dir.join("uncapped");
-    let o = backstop(&[
-        "run",
-        uncapped.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-        "--no-charts",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let free = f64s(&read(&out.join("summary.parquet")), "depletion_probability");
+    let free = common::depletion_by_cell(&uncapped, &dir.join("uncapped"));
     assert!(brute.iter().zip(&free).all(|(c, f)| c >= f));
     assert!(
         brute.iter().zip(&free).any(|(c, f)| c > f),

@@ -3,17 +3,9 @@
 
 mod common;
 
-use common::{backstop, temp_dir};
-
-use std::path::Path;
+use common::{backstop, read_parquet, temp_dir};
 
 use polars::prelude::*;
-
-fn read_parquet(path: &Path) -> DataFrame {
-    ParquetReader::new(std::fs::File::open(path).unwrap())
-        .finish()
-        .unwrap()
-}
 
 const SMALL: &str = r#"
 [experiment]

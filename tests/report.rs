@@ -158,9 +158,7 @@ fn run_writes_every_chart_and_a_report_that_matches_the_tables() {
 
     // The headline's figures are those of summary.parquet for the cell as written
     // (fund.initial = 2e5, penalty 0.01: cell 3 of the 3 x 2 grid).
-    let summary = ParquetReader::new(std::fs::File::open(out.join("summary.parquet")).unwrap())
-        .finish()
-        .unwrap();
+    let summary = common::read_parquet(&out.join("summary.parquet"));
     let h = 3;
     assert_eq!(summary_value(&summary, "fund.initial", h), Some(2e5));
     assert_eq!(

@@ -95,3 +95,41 @@ pub fn temp_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+pub fn read_parquet(path: &Path) -> polars::prelude::DataFrame {
+    use polars::prelude::*;
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    ParquetReader::new(file).finish().unwrap()
+}
+
+/// A numeric column as f64 values (nulls fail the test).
+pub fn f64_column(df: &polars::prelude::DataFrame, name: &str) -> Vec<f64> {
+    use polars::prelude::*;
+    df.column(name)
+        .unwrap()
+        .cast(&DataType::Float64)
+        .unwrap()
+        .f64()
+        .unwrap()
+        .iter()
+        .map(|v| v.expect("no nulls"))
+        .collect()
+}
+
+/// Runs the experiment file `file` into `out` (tables only) like a user, and returns each
+/// cell's depletion probability from `summary.parquet`.
+pub fn depletion_by_cell(file: &Path, out: &Path) -> Vec<f64> {
+    let o = backstop(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--no-charts",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    f64_column(
+        &read_parquet(&out.join("summary.parquet")),
+        "depletion_probability",
+    )
+}
