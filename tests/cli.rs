@@ -354,3 +354,35 @@ fn defaults_are_reference_scenario_r1() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn merton_jump_diffusion_runs_from_a_file_and_checks_its_parameters() {
+    let dir = temp_dir("merton");
+    let file = dir.join("merton.toml");
+    let model = "[market.model]\nkind = \"merton\"\nvol = 0.6\njump_intensity = 20.0\njump_mean = -0.04\njump_sd = 0.03\n";
+    std::fs::write(
+        &file,
+        format!("[experiment]\nseeds = 20\nsteps = 120\n[traders]\ncount = 50\n{model}"),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let o = backstop(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--no-charts",
+        "--audit-ledger",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let resolved = std::fs::read_to_string(out.join("experiment.toml")).unwrap();
+    assert!(resolved.contains("kind = \"merton\"") && resolved.contains("jump_intensity = 20.0"));
+    let _ = std::fs::remove_dir_all(&dir);
+    rejects(
+        "merton-sd",
+        &model.replace("jump_sd = 0.03", "jump_sd = -0.03"),
+        "market.model.jump_sd",
+        ">= 0",
+    );
+}

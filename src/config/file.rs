@@ -87,6 +87,16 @@ pub enum PriceModelSpec {
         #[serde(default)]
         drift: f64,
     },
+    /// Merton jump-diffusion: GBM plus Poisson jumps (per year) with normal log sizes,
+    /// drift-compensated.
+    Merton {
+        vol: f64,
+        jump_intensity: f64,
+        jump_mean: f64,
+        jump_sd: f64,
+        #[serde(default)]
+        drift: f64,
+    },
     /// GARCH(1,1) parameterized by its long-run vol.
     Garch {
         long_run_vol: f64,

@@ -8,7 +8,8 @@ use super::file::{
 };
 use crate::agents::{PopulationParams, PositiveDistribution};
 use crate::market::{
-    BookParams, GarchParams, GbmParams, LinearBook, MarkState, PriceModelParams, Shocks,
+    BookParams, GarchParams, GbmParams, LinearBook, MarkState, MertonParams, PriceModelParams,
+    Shocks,
 };
 use crate::params::{ParamError, ParamResult, non_negative, positive};
 use crate::protocol::{
@@ -73,6 +74,16 @@ impl Scenario {
         let price_model = match &m.model {
             PriceModelSpec::Gbm { vol, drift } => PriceModelParams::Gbm(
                 GbmParams::new(*vol, *drift, dt).map_err(|e| e.within("market.model"))?,
+            ),
+            PriceModelSpec::Merton {
+                vol,
+                jump_intensity,
+                jump_mean,
+                jump_sd,
+                drift,
+            } => PriceModelParams::Merton(
+                MertonParams::new(*vol, *drift, *jump_intensity, *jump_mean, *jump_sd, dt)
+                    .map_err(|e| e.within("market.model"))?,
             ),
             PriceModelSpec::Garch {
                 long_run_vol,

@@ -11,12 +11,14 @@ mod book;
 mod garch;
 mod gbm;
 mod mark;
+mod merton;
 mod shocks;
 
 pub use book::{Fill, ImpactModel, LinearBook, NoImpact};
 pub use garch::{Garch, GarchParams};
 pub use gbm::{Gbm, GbmParams};
 pub use mark::{MarkState, Side};
+pub use merton::{Merton, MertonParams};
 pub use shocks::Shocks;
 
 use crate::simulation::SimRng;
@@ -38,6 +40,7 @@ pub trait PriceModel: Send {
 pub enum PriceModelParams {
     Gbm(GbmParams),
     Garch(GarchParams),
+    Merton(MertonParams),
 }
 
 impl PriceModelParams {
@@ -46,14 +49,7 @@ impl PriceModelParams {
         match self {
             PriceModelParams::Gbm(p) => Box::new(Gbm::new(p)),
             PriceModelParams::Garch(p) => Box::new(Garch::new(p)),
-        }
-    }
-
-    /// Per-step volatility that the model reverts to (used for diagnostics and tests).
-    pub fn long_run_step_vol(&self) -> f64 {
-        match self {
-            PriceModelParams::Gbm(p) => p.step_vol(),
-            PriceModelParams::Garch(p) => p.long_run_step_variance().sqrt(),
+            PriceModelParams::Merton(p) => Box::new(Merton::new(p)),
         }
     }
 }
