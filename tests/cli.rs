@@ -386,3 +386,39 @@ fn merton_jump_diffusion_runs_from_a_file_and_checks_its_parameters() {
         ">= 0",
     );
 }
+
+#[test]
+fn heston_runs_from_a_file_and_checks_its_parameters() {
+    let dir = temp_dir("heston");
+    let file = dir.join("heston.toml");
+    let model = "[market.model]\nkind = \"heston\"\ninitial_vol = 0.6\nlong_run_vol = 0.8\nkappa = 3.0\nxi = 1.0\nrho = -0.5\nsubsteps = 2\n";
+    std::fs::write(
+        &file,
+        format!("[experiment]\nseeds = 20\nsteps = 120\n[traders]\ncount = 50\n{model}"),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let o = backstop(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--no-charts",
+        "--audit-ledger",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+    rejects(
+        "heston-rho",
+        &model.replace("rho = -0.5", "rho = -1.5"),
+        "market.model.rho",
+        "[-1, 1]",
+    );
+    rejects(
+        "heston-kappa",
+        &model.replace("kappa = 3.0", "kappa = 0.0"),
+        "market.model.kappa",
+        "> 0",
+    );
+}

@@ -97,6 +97,18 @@ pub enum PriceModelSpec {
         #[serde(default)]
         drift: f64,
     },
+    /// Heston stochastic volatility (full-truncation Euler with `substeps` per step).
+    Heston {
+        initial_vol: f64,
+        long_run_vol: f64,
+        kappa: f64,
+        xi: f64,
+        rho: f64,
+        #[serde(default = "default_substeps")]
+        substeps: u32,
+        #[serde(default)]
+        drift: f64,
+    },
     /// GARCH(1,1) parameterized by its long-run vol.
     Garch {
         long_run_vol: f64,
@@ -123,6 +135,10 @@ impl Default for PriceModelSpec {
             drift: 0.0,
         }
     }
+}
+
+fn default_substeps() -> u32 {
+    10
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]

@@ -8,8 +8,8 @@ use super::file::{
 };
 use crate::agents::{PopulationParams, PositiveDistribution};
 use crate::market::{
-    BookParams, GarchParams, GbmParams, LinearBook, MarkState, MertonParams, PriceModelParams,
-    Shocks,
+    BookParams, GarchParams, GbmParams, HestonParams, LinearBook, MarkState, MertonParams,
+    PriceModelParams, Shocks,
 };
 use crate::params::{ParamError, ParamResult, non_negative, positive};
 use crate::protocol::{
@@ -74,6 +74,27 @@ impl Scenario {
         let price_model = match &m.model {
             PriceModelSpec::Gbm { vol, drift } => PriceModelParams::Gbm(
                 GbmParams::new(*vol, *drift, dt).map_err(|e| e.within("market.model"))?,
+            ),
+            PriceModelSpec::Heston {
+                initial_vol,
+                long_run_vol,
+                kappa,
+                xi,
+                rho,
+                substeps,
+                drift,
+            } => PriceModelParams::Heston(
+                HestonParams::new(
+                    *initial_vol,
+                    *long_run_vol,
+                    *kappa,
+                    *xi,
+                    *rho,
+                    *drift,
+                    *substeps,
+                    dt,
+                )
+                .map_err(|e| e.within("market.model"))?,
             ),
             PriceModelSpec::Merton {
                 vol,

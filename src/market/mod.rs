@@ -10,6 +10,7 @@
 mod book;
 mod garch;
 mod gbm;
+mod heston;
 mod mark;
 mod merton;
 mod shocks;
@@ -17,6 +18,7 @@ mod shocks;
 pub use book::{Fill, ImpactModel, LinearBook, NoImpact};
 pub use garch::{Garch, GarchParams};
 pub use gbm::{Gbm, GbmParams};
+pub use heston::{Heston, HestonParams};
 pub use mark::{MarkState, Side};
 pub use merton::{Merton, MertonParams};
 pub use shocks::Shocks;
@@ -41,6 +43,7 @@ pub enum PriceModelParams {
     Gbm(GbmParams),
     Garch(GarchParams),
     Merton(MertonParams),
+    Heston(HestonParams),
 }
 
 impl PriceModelParams {
@@ -50,6 +53,7 @@ impl PriceModelParams {
             PriceModelParams::Gbm(p) => Box::new(Gbm::new(p)),
             PriceModelParams::Garch(p) => Box::new(Garch::new(p)),
             PriceModelParams::Merton(p) => Box::new(Merton::new(p)),
+            PriceModelParams::Heston(p) => Box::new(Heston::new(p)),
         }
     }
 }
