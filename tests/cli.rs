@@ -422,3 +422,42 @@ fn heston_runs_from_a_file_and_checks_its_parameters() {
         "> 0",
     );
 }
+
+#[test]
+fn regime_switching_runs_from_a_file_and_names_nested_fields() {
+    let dir = temp_dir("regimes");
+    let file = dir.join("regimes.toml");
+    let model = "[market.model]\nkind = \"regime_switching\"\ntransition = [[0.99, 0.01], [0.05, 0.95]]\n\n[[market.model.regimes]]\nkind = \"gbm\"\nvol = 0.5\n\n[[market.model.regimes]]\nkind = \"garch\"\nlong_run_vol = 1.5\nalpha = 0.1\nbeta = 0.85\n";
+    std::fs::write(
+        &file,
+        format!("[experiment]\nseeds = 20\nsteps = 120\n[traders]\ncount = 50\n{model}"),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let o = backstop(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--no-charts",
+        "--audit-ledger",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The resolved file, regimes and all, is itself a valid experiment.
+    let o = backstop(&["validate", out.join("experiment.toml").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+    rejects(
+        "regime-row",
+        &model.replace("[0.99, 0.01]", "[0.99, 0.02]"),
+        "market.model.transition",
+        "row 0 must sum to 1",
+    );
+    rejects(
+        "regime-nested",
+        &model.replace("beta = 0.85", "beta = 0.95"),
+        "market.model.regimes[1].alpha",
+        "alpha + beta must be < 1",
+    );
+}

@@ -109,6 +109,14 @@ pub enum PriceModelSpec {
         #[serde(default)]
         drift: f64,
     },
+    /// A Markov chain over regimes, each with its own model; `transition[i][j]` is the
+    /// per-step probability of moving from regime i to j.
+    RegimeSwitching {
+        regimes: Vec<PriceModelSpec>,
+        transition: Vec<Vec<f64>>,
+        #[serde(default)]
+        initial: usize,
+    },
     /// GARCH(1,1) parameterized by its long-run vol.
     Garch {
         long_run_vol: f64,

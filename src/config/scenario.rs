@@ -9,7 +9,7 @@ use super::file::{
 use crate::agents::{PopulationParams, PositiveDistribution};
 use crate::market::{
     BookParams, GarchParams, GbmParams, HestonParams, LinearBook, MarkState, MertonParams,
-    PriceModelParams, Shocks,
+    PriceModelParams, RegimeParams, Shocks,
 };
 use crate::params::{ParamError, ParamResult, non_negative, positive};
 use crate::protocol::{
@@ -59,6 +59,87 @@ fn distribution(d: &DistributionSpec) -> ParamResult<PositiveDistribution> {
     }
 }
 
+/// Validates a price model spec found at dotted `path` (regimes nest models).
+fn price_model(spec: &PriceModelSpec, dt: f64, path: &str) -> Result<PriceModelParams, ParamError> {
+    Ok(match spec {
+        PriceModelSpec::RegimeSwitching {
+            regimes,
+            transition,
+            initial,
+        } => {
+            let models = regimes
+                .iter()
+                .enumerate()
+                .map(|(i, r)| price_model(r, dt, &format!("{path}.regimes[{i}]")))
+                .collect::<Result<Vec<_>, _>>()?;
+            PriceModelParams::RegimeSwitching(
+                RegimeParams::new(models, transition, *initial).map_err(|e| e.within(path))?,
+            )
+        }
+        PriceModelSpec::Gbm { vol, drift } => {
+            PriceModelParams::Gbm(GbmParams::new(*vol, *drift, dt).map_err(|e| e.within(path))?)
+        }
+        PriceModelSpec::Heston {
+            initial_vol,
+            long_run_vol,
+            kappa,
+            xi,
+            rho,
+            substeps,
+            drift,
+        } => PriceModelParams::Heston(
+            HestonParams::new(
+                *initial_vol,
+                *long_run_vol,
+                *kappa,
+                *xi,
+                *rho,
+                *drift,
+                *substeps,
+                dt,
+            )
+            .map_err(|e| e.within(path))?,
+        ),
+        PriceModelSpec::Merton {
+            vol,
+            jump_intensity,
+            jump_mean,
+            jump_sd,
+            drift,
+        } => PriceModelParams::Merton(
+            MertonParams::new(*vol, *drift, *jump_intensity, *jump_mean, *jump_sd, dt)
+                .map_err(|e| e.within(path))?,
+        ),
+        PriceModelSpec::Garch {
+            long_run_vol,
+            alpha,
+            beta,
+            shocks,
+            initial_vol,
+            drift,
+        } => {
+            let shocks = match shocks {
+                ShockSpec::Normal => Shocks::Normal,
+                ShockSpec::StudentT { nu } => {
+                    Shocks::student_t(*nu).map_err(|e| e.within(&format!("{path}.shocks")))?
+                }
+            };
+            PriceModelParams::Garch(
+                GarchParams::new(
+                    *long_run_vol,
+                    *alpha,
+                    *beta,
+                    shocks,
+                    *initial_vol,
+                    *drift,
+                    dt,
+                )
+                .map_err(|e| e.within(path))?,
+            )
+        }
+    })
+}
+
 impl Scenario {
     /// Validates the file's parameters. The error's field is the full dotted path.
     pub fn from_file(f: &ExperimentFile) -> Result<Self, ParamError> {
@@ -71,69 +152,7 @@ impl Scenario {
         let m = &f.market;
         let mark = MarkState::new(m.s0, m.impact_half_life_minutes, m.permanent_impact, dt)
             .map_err(|e| e.within("market"))?;
-        let price_model = match &m.model {
-            PriceModelSpec::Gbm { vol, drift } => PriceModelParams::Gbm(
-                GbmParams::new(*vol, *drift, dt).map_err(|e| e.within("market.model"))?,
-            ),
-            PriceModelSpec::Heston {
-                initial_vol,
-                long_run_vol,
-                kappa,
-                xi,
-                rho,
-                substeps,
-                drift,
-            } => PriceModelParams::Heston(
-                HestonParams::new(
-                    *initial_vol,
-                    *long_run_vol,
-                    *kappa,
-                    *xi,
-                    *rho,
-                    *drift,
-                    *substeps,
-                    dt,
-                )
-                .map_err(|e| e.within("market.model"))?,
-            ),
-            PriceModelSpec::Merton {
-                vol,
-                jump_intensity,
-                jump_mean,
-                jump_sd,
-                drift,
-            } => PriceModelParams::Merton(
-                MertonParams::new(*vol, *drift, *jump_intensity, *jump_mean, *jump_sd, dt)
-                    .map_err(|e| e.within("market.model"))?,
-            ),
-            PriceModelSpec::Garch {
-                long_run_vol,
-                alpha,
-                beta,
-                shocks,
-                initial_vol,
-                drift,
-            } => {
-                let shocks = match shocks {
-                    ShockSpec::Normal => Shocks::Normal,
-                    ShockSpec::StudentT { nu } => {
-                        Shocks::student_t(*nu).map_err(|e| e.within("market.model.shocks"))?
-                    }
-                };
-                PriceModelParams::Garch(
-                    GarchParams::new(
-                        *long_run_vol,
-                        *alpha,
-                        *beta,
-                        shocks,
-                        *initial_vol,
-                        *drift,
-                        dt,
-                    )
-                    .map_err(|e| e.within("market.model"))?,
-                )
-            }
-        };
+        let price_model = price_model(&m.model, dt, "market.model")?;
         let book = match m.book {
             BookSpec::Linear { depth_usd } => {
                 BookParams::Linear(LinearBook::new(depth_usd).map_err(|e| e.within("market.book"))?)

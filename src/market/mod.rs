@@ -13,6 +13,7 @@ mod gbm;
 mod heston;
 mod mark;
 mod merton;
+mod regime;
 mod shocks;
 
 pub use book::{Fill, ImpactModel, LinearBook, NoImpact};
@@ -21,6 +22,7 @@ pub use gbm::{Gbm, GbmParams};
 pub use heston::{Heston, HestonParams};
 pub use mark::{MarkState, Side};
 pub use merton::{Merton, MertonParams};
+pub use regime::{RegimeParams, RegimeSwitching};
 pub use shocks::Shocks;
 
 use crate::simulation::SimRng;
@@ -44,6 +46,7 @@ pub enum PriceModelParams {
     Garch(GarchParams),
     Merton(MertonParams),
     Heston(HestonParams),
+    RegimeSwitching(RegimeParams),
 }
 
 impl PriceModelParams {
@@ -54,6 +57,7 @@ impl PriceModelParams {
             PriceModelParams::Garch(p) => Box::new(Garch::new(p)),
             PriceModelParams::Merton(p) => Box::new(Merton::new(p)),
             PriceModelParams::Heston(p) => Box::new(Heston::new(p)),
+            PriceModelParams::RegimeSwitching(p) => Box::new(RegimeSwitching::new(p)),
         }
     }
 }
