@@ -140,8 +140,8 @@ mod tests {
         let mut rng = stream_rng(31, 0, Stream::Market);
         // Occupancy is counted after a burn-in, so the start in regime 0 does not bias it.
         let (chains, burn_in, steps) = (200, 500, 5_000);
-        let mut share = vec![crate::stats::Moments::default(); 3];
-        let mut sojourns = vec![crate::stats::Moments::default(); 3];
+        let mut share = [crate::stats::Moments::default(); 3];
+        let mut sojourns = [crate::stats::Moments::default(); 3];
         for _ in 0..chains {
             let mut m = RegimeSwitching::new(&p);
             let mut counts = [0u64; 3];
