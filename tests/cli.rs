@@ -355,11 +355,11 @@ fn defaults_are_reference_scenario_r1() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[test]
-fn merton_jump_diffusion_runs_from_a_file_and_checks_its_parameters() {
-    let dir = temp_dir("merton");
-    let file = dir.join("merton.toml");
-    let model = "[market.model]\nkind = \"merton\"\nvol = 0.6\njump_intensity = 20.0\njump_mean = -0.04\njump_sd = 0.03\n";
+/// Runs a small experiment whose market model is the TOML `model` (audited ledger, tables
+/// only) and returns the resolved experiment it wrote, after checking it validates again.
+fn run_with_model(name: &str, model: &str) -> String {
+    let dir = temp_dir(name);
+    let file = dir.join(format!("{name}.toml"));
     std::fs::write(
         &file,
         format!("[experiment]\nseeds = 20\nsteps = 120\n[traders]\ncount = 50\n{model}"),
@@ -375,10 +375,28 @@ fn merton_jump_diffusion_runs_from_a_file_and_checks_its_parameters() {
         "--no-charts",
         "--audit-ledger",
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let resolved = std::fs::read_to_string(out.join("experiment.toml")).unwrap();
-    assert!(resolved.contains("kind = \"merton\"") && resolved.contains("jump_intensity = 20.0"));
+    assert!(
+        o.status.success(),
+        "{name}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let resolved = out.join("experiment.toml");
+    let o = backstop(&["validate", resolved.to_str().unwrap()]);
+    assert!(
+        o.status.success(),
+        "{name}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = std::fs::read_to_string(resolved).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
+    text
+}
+
+#[test]
+fn merton_jump_diffusion_runs_from_a_file_and_checks_its_parameters() {
+    let model = "[market.model]\nkind = \"merton\"\nvol = 0.6\njump_intensity = 20.0\njump_mean = -0.04\njump_sd = 0.03\n";
+    let resolved = run_with_model("merton", model);
+    assert!(resolved.contains("kind = \"merton\"") && resolved.contains("jump_intensity = 20.0"));
     rejects(
         "merton-sd",
         &model.replace("jump_sd = 0.03", "jump_sd = -0.03"),
@@ -389,26 +407,8 @@ fn merton_jump_diffusion_runs_from_a_file_and_checks_its_parameters() {
 
 #[test]
 fn heston_runs_from_a_file_and_checks_its_parameters() {
-    let dir = temp_dir("heston");
-    let file = dir.join("heston.toml");
     let model = "[market.model]\nkind = \"heston\"\ninitial_vol = 0.6\nlong_run_vol = 0.8\nkappa = 3.0\nxi = 1.0\nrho = -0.5\nsubsteps = 2\n";
-    std::fs::write(
-        &file,
-        format!("[experiment]\nseeds = 20\nsteps = 120\n[traders]\ncount = 50\n{model}"),
-    )
-    .unwrap();
-    let out = dir.join("out");
-    let o = backstop(&[
-        "run",
-        file.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-        "--no-charts",
-        "--audit-ledger",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let _ = std::fs::remove_dir_all(&dir);
+    assert!(run_with_model("heston", model).contains("kind = \"heston\""));
     rejects(
         "heston-rho",
         &model.replace("rho = -0.5", "rho = -1.5"),
@@ -425,29 +425,8 @@ fn heston_runs_from_a_file_and_checks_its_parameters() {
 
 #[test]
 fn regime_switching_runs_from_a_file_and_names_nested_fields() {
-    let dir = temp_dir("regimes");
-    let file = dir.join("regimes.toml");
     let model = "[market.model]\nkind = \"regime_switching\"\ntransition = [[0.99, 0.01], [0.05, 0.95]]\n\n[[market.model.regimes]]\nkind = \"gbm\"\nvol = 0.5\n\n[[market.model.regimes]]\nkind = \"garch\"\nlong_run_vol = 1.5\nalpha = 0.1\nbeta = 0.85\n";
-    std::fs::write(
-        &file,
-        format!("[experiment]\nseeds = 20\nsteps = 120\n[traders]\ncount = 50\n{model}"),
-    )
-    .unwrap();
-    let out = dir.join("out");
-    let o = backstop(&[
-        "run",
-        file.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-        "--no-charts",
-        "--audit-ledger",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    // The resolved file, regimes and all, is itself a valid experiment.
-    let o = backstop(&["validate", out.join("experiment.toml").to_str().unwrap()]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let _ = std::fs::remove_dir_all(&dir);
+    assert!(run_with_model("regimes", model).contains("regime_switching"));
     rejects(
         "regime-row",
         &model.replace("[0.99, 0.01]", "[0.99, 0.02]"),
