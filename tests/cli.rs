@@ -440,3 +440,43 @@ fn regime_switching_runs_from_a_file_and_names_nested_fields() {
         "alpha + beta must be < 1",
     );
 }
+
+/// The March 2020 replay runs end to end, and the replayed index is the file's hourly closes
+/// rescaled to s0, step by step.
+#[test]
+fn the_march_2020_replay_follows_the_file() {
+    use backstop::market::data::{load_price_csv, parse_time};
+    let data = std::path::Path::new("../shared/data/btcusd_bitstamp_1h.csv");
+    if !data.exists() {
+        return; // the shared data sits beside the repository in CI and on developers' machines
+    }
+    let dir = temp_dir("replay");
+    let out = dir.join("out");
+    let o = backstop(&[
+        "run",
+        "experiments/replay-2020-03.toml",
+        "--seeds",
+        "10",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--audit-ledger",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.join("report.md").exists());
+    let series = load_price_csv(data, "close", "unix").unwrap().window(
+        parse_time("2020-03-12 00:00:00"),
+        parse_time("2020-03-14 00:00:00"),
+    );
+    assert_eq!(series.prices.len(), 49);
+    let index = common::f64_column(&read_parquet(&out.join("sample_path.parquet")), "index");
+    assert_eq!(index.len(), 49);
+    for (k, (i, p)) in index.iter().zip(&series.prices).enumerate() {
+        let expected = 7_900.0 * p / series.prices[0];
+        assert!(
+            (i / expected - 1.0).abs() < 1e-12,
+            "step {k}: {i} vs {expected}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

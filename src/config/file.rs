@@ -117,6 +117,22 @@ pub enum PriceModelSpec {
         #[serde(default)]
         initial: usize,
     },
+    /// Historical replay of a CSV price column, one row per step, rescaled to `s0`. `path` is
+    /// relative to the experiment file; `start` and `end` (dates or Unix seconds, UTC) choose
+    /// the window.
+    Replay {
+        path: String,
+        #[serde(default = "default_price_column")]
+        price_column: String,
+        #[serde(default = "default_time_column")]
+        time_column: String,
+        #[serde(default)]
+        start: String,
+        #[serde(default)]
+        end: String,
+        #[serde(default = "default_one")]
+        vol_multiplier: f64,
+    },
     /// GARCH(1,1) parameterized by its long-run vol.
     Garch {
         long_run_vol: f64,
@@ -147,6 +163,18 @@ impl Default for PriceModelSpec {
 
 fn default_substeps() -> u32 {
     10
+}
+
+fn default_price_column() -> String {
+    "close".into()
+}
+
+fn default_time_column() -> String {
+    "unix".into()
+}
+
+fn default_one() -> f64 {
+    1.0
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]

@@ -58,6 +58,24 @@ pub struct Overrides {
     pub master_seed: Option<u64>,
 }
 
+fn absolutize_data_paths(spec: &mut file::PriceModelSpec, base: &Path) {
+    match spec {
+        file::PriceModelSpec::Replay { path, .. }
+            if !path.is_empty() && Path::new(path).is_relative() =>
+        {
+            let joined = base.join(&*path);
+            let resolved = std::fs::canonicalize(&joined).unwrap_or(joined);
+            *path = resolved.to_string_lossy().into_owned();
+        }
+        file::PriceModelSpec::RegimeSwitching { regimes, .. } => {
+            for r in regimes {
+                absolutize_data_paths(r, base);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// One cell of the grid: its coordinates (one value per axis) and its scenario.
 #[derive(Clone, Debug)]
 pub struct Cell {
@@ -105,6 +123,10 @@ impl Experiment {
         if let Some(s) = overrides.master_seed {
             file.experiment.master_seed = s;
         }
+        // Data files are named relative to the experiment file; the resolved experiment names
+        // them absolutely, so it can be run from anywhere.
+        let base = path.parent().unwrap_or(Path::new("."));
+        absolutize_data_paths(&mut file.market.model, base);
         if file.experiment.name.is_empty() {
             file.experiment.name = path
                 .file_stem()

@@ -1,5 +1,6 @@
 //! One validated grid cell: every parameter checked, every model ready to start a run.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use super::file::{
@@ -7,9 +8,10 @@ use super::file::{
     ShockSpec, SocializationSpec, StrategySpec,
 };
 use crate::agents::{PopulationParams, PositiveDistribution};
+use crate::market::data::{load_price_csv, parse_time};
 use crate::market::{
     BookParams, GarchParams, GbmParams, HestonParams, LinearBook, MarkState, MertonParams,
-    PriceModelParams, RegimeParams, Shocks,
+    PriceModelParams, RegimeParams, ReplayParams, Shocks,
 };
 use crate::params::{ParamError, ParamResult, non_negative, positive};
 use crate::protocol::{
@@ -60,7 +62,12 @@ fn distribution(d: &DistributionSpec) -> ParamResult<PositiveDistribution> {
 }
 
 /// Validates a price model spec found at dotted `path` (regimes nest models).
-fn price_model(spec: &PriceModelSpec, dt: f64, path: &str) -> Result<PriceModelParams, ParamError> {
+fn price_model(
+    spec: &PriceModelSpec,
+    dt: f64,
+    steps: u64,
+    path: &str,
+) -> Result<PriceModelParams, ParamError> {
     Ok(match spec {
         PriceModelSpec::RegimeSwitching {
             regimes,
@@ -70,10 +77,41 @@ fn price_model(spec: &PriceModelSpec, dt: f64, path: &str) -> Result<PriceModelP
             let models = regimes
                 .iter()
                 .enumerate()
-                .map(|(i, r)| price_model(r, dt, &format!("{path}.regimes[{i}]")))
+                .map(|(i, r)| price_model(r, dt, steps, &format!("{path}.regimes[{i}]")))
                 .collect::<Result<Vec<_>, _>>()?;
             PriceModelParams::RegimeSwitching(
                 RegimeParams::new(models, transition, *initial).map_err(|e| e.within(path))?,
+            )
+        }
+        PriceModelSpec::Replay {
+            path: file,
+            price_column,
+            time_column,
+            start,
+            end,
+            vol_multiplier,
+        } => {
+            let when = |field: &str, v: &str| -> Result<Option<i64>, ParamError> {
+                if v.is_empty() {
+                    return Ok(None);
+                }
+                parse_time(v).map(Some).ok_or_else(|| {
+                    ParamError::new(
+                        field,
+                        format!(
+                            "must be a date (YYYY-MM-DD HH:MM:SS, UTC) or Unix seconds, got `{v}`"
+                        ),
+                    )
+                    .within(path)
+                })
+            };
+            let (from, to) = (when("start", start)?, when("end", end)?);
+            let series = load_price_csv(Path::new(file), price_column, time_column)
+                .map_err(|e| e.within(path))?
+                .window(from, to);
+            PriceModelParams::Replay(
+                ReplayParams::new(&series, *vol_multiplier, dt, steps)
+                    .map_err(|e| e.within(path))?,
             )
         }
         PriceModelSpec::Gbm { vol, drift } => {
@@ -152,7 +190,7 @@ impl Scenario {
         let m = &f.market;
         let mark = MarkState::new(m.s0, m.impact_half_life_minutes, m.permanent_impact, dt)
             .map_err(|e| e.within("market"))?;
-        let price_model = price_model(&m.model, dt, "market.model")?;
+        let price_model = price_model(&m.model, dt, x.steps, "market.model")?;
         let book = match m.book {
             BookSpec::Linear { depth_usd } => {
                 BookParams::Linear(LinearBook::new(depth_usd).map_err(|e| e.within("market.book"))?)

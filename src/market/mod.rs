@@ -8,12 +8,14 @@
 //! * [`MarkState`] keeps index and impact and turns forced orders into fill prices.
 
 mod book;
+pub mod data;
 mod garch;
 mod gbm;
 mod heston;
 mod mark;
 mod merton;
 mod regime;
+mod replay;
 mod shocks;
 
 pub use book::{Fill, ImpactModel, LinearBook, NoImpact};
@@ -23,6 +25,7 @@ pub use heston::{Heston, HestonParams};
 pub use mark::{MarkState, Side};
 pub use merton::{Merton, MertonParams};
 pub use regime::{RegimeParams, RegimeSwitching};
+pub use replay::{Replay, ReplayParams};
 pub use shocks::Shocks;
 
 use crate::simulation::SimRng;
@@ -47,6 +50,7 @@ pub enum PriceModelParams {
     Merton(MertonParams),
     Heston(HestonParams),
     RegimeSwitching(RegimeParams),
+    Replay(ReplayParams),
 }
 
 impl PriceModelParams {
@@ -58,6 +62,7 @@ impl PriceModelParams {
             PriceModelParams::Merton(p) => Box::new(Merton::new(p)),
             PriceModelParams::Heston(p) => Box::new(Heston::new(p)),
             PriceModelParams::RegimeSwitching(p) => Box::new(RegimeSwitching::new(p)),
+            PriceModelParams::Replay(p) => Box::new(Replay::new(p)),
         }
     }
 }
