@@ -480,3 +480,31 @@ fn the_march_2020_replay_follows_the_file() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_btc_bootstrap_experiment_runs_end_to_end() {
+    if !std::path::Path::new("../shared/data/btcusd_bitstamp_1h.csv").exists() {
+        return; // the shared data sits beside the repository in CI and on developers' machines
+    }
+    let dir = temp_dir("bootstrap");
+    let out = dir.join("out");
+    let o = backstop(&[
+        "run",
+        "experiments/bootstrap-btc.toml",
+        "--seeds",
+        "30",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--no-charts",
+        "--audit-ledger",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Seeds resample different days: the index paths differ from run to run.
+    let dd = common::f64_column(
+        &read_parquet(&out.join("runs.parquet")),
+        "index_max_drawdown",
+    );
+    assert!(dd.iter().any(|&d| d != dd[0]));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -133,6 +133,22 @@ pub enum PriceModelSpec {
         #[serde(default = "default_one")]
         vol_multiplier: f64,
     },
+    /// Stationary block bootstrap (Politis-Romano) of a CSV price column's log returns, with
+    /// blocks of `mean_block` steps on average; window and path as for `replay`.
+    Bootstrap {
+        path: String,
+        #[serde(default = "default_price_column")]
+        price_column: String,
+        #[serde(default = "default_time_column")]
+        time_column: String,
+        #[serde(default)]
+        start: String,
+        #[serde(default)]
+        end: String,
+        mean_block: f64,
+        #[serde(default = "default_one")]
+        vol_multiplier: f64,
+    },
     /// GARCH(1,1) parameterized by its long-run vol.
     Garch {
         long_run_vol: f64,

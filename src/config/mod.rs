@@ -61,6 +61,7 @@ pub struct Overrides {
 fn absolutize_data_paths(spec: &mut file::PriceModelSpec, base: &Path) {
     match spec {
         file::PriceModelSpec::Replay { path, .. }
+        | file::PriceModelSpec::Bootstrap { path, .. }
             if !path.is_empty() && Path::new(path).is_relative() =>
         {
             let joined = base.join(&*path);

@@ -8,10 +8,10 @@ use super::file::{
     ShockSpec, SocializationSpec, StrategySpec,
 };
 use crate::agents::{PopulationParams, PositiveDistribution};
-use crate::market::data::{load_price_csv, parse_time};
+use crate::market::data::{PriceSeries, load_price_csv, parse_time};
 use crate::market::{
-    BookParams, GarchParams, GbmParams, HestonParams, LinearBook, MarkState, MertonParams,
-    PriceModelParams, RegimeParams, ReplayParams, Shocks,
+    BookParams, BootstrapParams, GarchParams, GbmParams, HestonParams, LinearBook, MarkState,
+    MertonParams, PriceModelParams, RegimeParams, ReplayParams, Shocks,
 };
 use crate::params::{ParamError, ParamResult, non_negative, positive};
 use crate::protocol::{
@@ -61,6 +61,34 @@ fn distribution(d: &DistributionSpec) -> ParamResult<PositiveDistribution> {
     }
 }
 
+/// The rows of a CSV price file between `start` and `end` (empty: open), for the price model
+/// at dotted `path`.
+fn data_window(
+    file: &str,
+    price_column: &str,
+    time_column: &str,
+    start: &str,
+    end: &str,
+    path: &str,
+) -> Result<PriceSeries, ParamError> {
+    let when = |field: &str, v: &str| -> Result<Option<i64>, ParamError> {
+        if v.is_empty() {
+            return Ok(None);
+        }
+        parse_time(v).map(Some).ok_or_else(|| {
+            ParamError::new(
+                field,
+                format!("must be a date (YYYY-MM-DD HH:MM:SS, UTC) or Unix seconds, got `{v}`"),
+            )
+            .within(path)
+        })
+    };
+    let (from, to) = (when("start", start)?, when("end", end)?);
+    Ok(load_price_csv(Path::new(file), price_column, time_column)
+        .map_err(|e| e.within(path))?
+        .window(from, to))
+}
+
 /// Validates a price model spec found at dotted `path` (regimes nest models).
 fn price_model(
     spec: &PriceModelSpec,
@@ -83,6 +111,21 @@ fn price_model(
                 RegimeParams::new(models, transition, *initial).map_err(|e| e.within(path))?,
             )
         }
+        PriceModelSpec::Bootstrap {
+            path: file,
+            price_column,
+            time_column,
+            start,
+            end,
+            mean_block,
+            vol_multiplier,
+        } => {
+            let series = data_window(file, price_column, time_column, start, end, path)?;
+            PriceModelParams::Bootstrap(
+                BootstrapParams::new(&series, *mean_block, *vol_multiplier, dt)
+                    .map_err(|e| e.within(path))?,
+            )
+        }
         PriceModelSpec::Replay {
             path: file,
             price_column,
@@ -91,24 +134,7 @@ fn price_model(
             end,
             vol_multiplier,
         } => {
-            let when = |field: &str, v: &str| -> Result<Option<i64>, ParamError> {
-                if v.is_empty() {
-                    return Ok(None);
-                }
-                parse_time(v).map(Some).ok_or_else(|| {
-                    ParamError::new(
-                        field,
-                        format!(
-                            "must be a date (YYYY-MM-DD HH:MM:SS, UTC) or Unix seconds, got `{v}`"
-                        ),
-                    )
-                    .within(path)
-                })
-            };
-            let (from, to) = (when("start", start)?, when("end", end)?);
-            let series = load_price_csv(Path::new(file), price_column, time_column)
-                .map_err(|e| e.within(path))?
-                .window(from, to);
+            let series = data_window(file, price_column, time_column, start, end, path)?;
             PriceModelParams::Replay(
                 ReplayParams::new(&series, *vol_multiplier, dt, steps)
                     .map_err(|e| e.within(path))?,

@@ -8,6 +8,7 @@
 //! * [`MarkState`] keeps index and impact and turns forced orders into fill prices.
 
 mod book;
+mod bootstrap;
 pub mod data;
 mod garch;
 mod gbm;
@@ -19,6 +20,7 @@ mod replay;
 mod shocks;
 
 pub use book::{Fill, ImpactModel, LinearBook, NoImpact};
+pub use bootstrap::{Bootstrap, BootstrapParams};
 pub use garch::{Garch, GarchParams};
 pub use gbm::{Gbm, GbmParams};
 pub use heston::{Heston, HestonParams};
@@ -51,6 +53,7 @@ pub enum PriceModelParams {
     Heston(HestonParams),
     RegimeSwitching(RegimeParams),
     Replay(ReplayParams),
+    Bootstrap(BootstrapParams),
 }
 
 impl PriceModelParams {
@@ -63,6 +66,7 @@ impl PriceModelParams {
             PriceModelParams::Heston(p) => Box::new(Heston::new(p)),
             PriceModelParams::RegimeSwitching(p) => Box::new(RegimeSwitching::new(p)),
             PriceModelParams::Replay(p) => Box::new(Replay::new(p)),
+            PriceModelParams::Bootstrap(p) => Box::new(Bootstrap::new(p)),
         }
     }
 }
