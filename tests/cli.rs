@@ -35,6 +35,7 @@ fn run_writes_tables_that_read_back_and_agree() {
     let file = dir.join("small.toml");
     std::fs::write(&file, SMALL).unwrap();
     let out = dir.join("out");
+    common::run_tables(&file, &out, &["--audit-ledger"]);
     let o = backstop(&[
         "run",
         file.to_str().unwrap(),
@@ -488,18 +489,11 @@ fn the_btc_bootstrap_experiment_runs_end_to_end() {
     }
     let dir = temp_dir("bootstrap");
     let out = dir.join("out");
-    let o = backstop(&[
-        "run",
-        "experiments/bootstrap-btc.toml",
-        "--seeds",
-        "30",
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-        "--no-charts",
-        "--audit-ledger",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    common::run_tables(
+        std::path::Path::new("experiments/bootstrap-btc.toml"),
+        &out,
+        &["--seeds", "30", "--audit-ledger"],
+    );
     // Seeds resample different days: the index paths differ from run to run.
     let dd = common::f64_column(
         &read_parquet(&out.join("runs.parquet")),

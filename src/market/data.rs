@@ -28,6 +28,35 @@ impl PriceSeries {
         self.prices.windows(2).map(|w| (w[1] / w[0]).ln()).collect()
     }
 
+    /// Log returns for a simulation whose step is `dt_seconds`, scaled by `vol_multiplier`:
+    /// one row per step, so the file's spacing must equal the step. The error's field is
+    /// relative to the price model (`path`, `vol_multiplier`).
+    pub fn step_returns(
+        &self,
+        vol_multiplier: f64,
+        dt_seconds: f64,
+    ) -> Result<Vec<f64>, ParamError> {
+        crate::params::positive("vol_multiplier", vol_multiplier)?;
+        if (self.spacing as f64 - dt_seconds).abs() > 1e-9 {
+            return Err(ParamError::new(
+                "path",
+                format!(
+                    "rows are {} s apart but a step is {dt_seconds} s; set experiment.dt_seconds = {}",
+                    self.spacing, self.spacing
+                ),
+            ));
+        }
+        let returns: Vec<f64> = self
+            .log_returns()
+            .iter()
+            .map(|r| r * vol_multiplier)
+            .collect();
+        if returns.is_empty() {
+            return Err(ParamError::new("path", "the window holds no returns"));
+        }
+        Ok(returns)
+    }
+
     /// The rows with `start <= time <= end` (Unix seconds; `None` leaves that side open).
     pub fn window(&self, start: Option<i64>, end: Option<i64>) -> PriceSeries {
         let keep: Vec<usize> = (0..self.times.len())

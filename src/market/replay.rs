@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::PriceModel;
 use super::data::PriceSeries;
-use crate::params::{ParamError, ParamResult, positive};
+use crate::params::{ParamError, ParamResult};
 use crate::simulation::SimRng;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -23,21 +23,7 @@ impl ReplayParams {
         dt_seconds: f64,
         steps: u64,
     ) -> ParamResult<Self> {
-        positive("vol_multiplier", vol_multiplier)?;
-        if (series.spacing as f64 - dt_seconds).abs() > 1e-9 {
-            return Err(ParamError::new(
-                "path",
-                format!(
-                    "rows are {} s apart but a step is {dt_seconds} s; set experiment.dt_seconds = {}",
-                    series.spacing, series.spacing
-                ),
-            ));
-        }
-        let returns: Vec<f64> = series
-            .log_returns()
-            .iter()
-            .map(|r| r * vol_multiplier)
-            .collect();
+        let returns = series.step_returns(vol_multiplier, dt_seconds)?;
         if (returns.len() as u64) < steps {
             return Err(ParamError::new(
                 "end",

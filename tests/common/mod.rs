@@ -116,18 +116,31 @@ pub fn f64_column(df: &polars::prelude::DataFrame, name: &str) -> Vec<f64> {
         .collect()
 }
 
-/// Runs the experiment file `file` into `out` (tables only) like a user, and returns each
-/// cell's depletion probability from `summary.parquet`.
-pub fn depletion_by_cell(file: &Path, out: &Path) -> Vec<f64> {
-    let o = backstop(&[
+/// Runs the experiment file `file` into `out` like a user, tables only (`--quiet
+/// --no-charts` plus `extra`), and fails the test if the run fails.
+pub fn run_tables(file: &Path, out: &Path, extra: &[&str]) {
+    let mut args = vec![
         "run",
         file.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
         "--quiet",
         "--no-charts",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    ];
+    args.extend_from_slice(extra);
+    let o = backstop(&args);
+    assert!(
+        o.status.success(),
+        "{}: {}",
+        file.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// Runs the experiment file `file` into `out` (tables only) and returns each cell's depletion
+/// probability from `summary.parquet`.
+pub fn depletion_by_cell(file: &Path, out: &Path) -> Vec<f64> {
+    run_tables(file, out, &[]);
     f64_column(
         &read_parquet(&out.join("summary.parquet")),
         "depletion_probability",
