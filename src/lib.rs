@@ -12,6 +12,7 @@
 pub mod agents;
 pub mod cli;
 pub mod config;
+pub mod fit;
 pub mod market;
 pub mod montecarlo;
 pub mod output;

@@ -9,6 +9,8 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::{CALIBRATION_FUND, CalibrationMethod, Experiment, Overrides};
+use crate::fit;
+use crate::market::data::{format_time, load_price_csv, parse_time};
 use crate::montecarlo::calibration;
 use crate::output::{self, store, store::Progress, store::Shard};
 use crate::protocol::LEDGER_TOLERANCE;
@@ -36,6 +38,9 @@ enum Command {
     Calibrate(CalibrateArgs),
     /// Gather the units saved by shard runs into one folder and write its tables.
     Merge(MergeArgs),
+    /// Fit a price model to a CSV of prices and write a `[market.model]` snippet for
+    /// experiment files.
+    Fit(FitArgs),
     /// Rebuild the charts and report.md of an earlier run from its tables, without simulating.
     Report {
         /// Output folder of `backstop run`.
@@ -102,6 +107,48 @@ struct CalibrateArgs {
     /// Discard results saved in the output folder by an earlier, different experiment.
     #[arg(long)]
     restart: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum FitModel {
+    /// GARCH(1,1) with Student-t shocks, by maximum likelihood.
+    GarchT,
+    /// Merton jump-diffusion, by the method of cumulants.
+    Merton,
+}
+
+#[derive(Args, Debug)]
+struct FitArgs {
+    /// CSV file of prices (a banner line before the header and newest-first rows are fine).
+    file: PathBuf,
+    /// The model to fit.
+    #[arg(long, value_enum)]
+    model: FitModel,
+    /// Column holding the price.
+    #[arg(long, default_value = "close")]
+    price_column: String,
+    /// Column holding the time (Unix seconds or a date).
+    #[arg(long, default_value = "unix")]
+    time_column: String,
+    /// First time to use (date or Unix seconds, UTC; default: the file's first row).
+    #[arg(long)]
+    start: Option<String>,
+    /// Last time to use (date or Unix seconds, UTC; default: the file's last row).
+    #[arg(long)]
+    end: Option<String>,
+    /// Step of the experiment the snippet is for, in seconds (default: the data's spacing).
+    #[arg(long)]
+    dt: Option<f64>,
+    /// Where to write the snippet (default: notebooks-output/fit/<file stem>-<model>.toml).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// GARCH: pin the long-run variance to the sample's (Engle and Mezrich 1996) instead of
+    /// estimating it. Without this flag it is done only when the free fit is integrated.
+    #[arg(long)]
+    variance_targeting: bool,
+    /// Bootstrap resamples for the Merton standard errors.
+    #[arg(long, default_value_t = 200)]
+    replicates: usize,
 }
 
 #[derive(Args, Debug)]
@@ -377,6 +424,102 @@ fn report(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
+fn fit(args: &FitArgs) -> Result<(), String> {
+    let file = args.file.display().to_string();
+    let in_file = |e: String| format!("{file}: {e}");
+    let time = |flag: &str, v: &Option<String>| -> Result<Option<i64>, String> {
+        v.as_deref()
+            .map(|s| {
+                parse_time(s).ok_or_else(|| {
+                    format!(
+                        "{flag}: expected a date (YYYY-MM-DD[ HH:MM:SS]) or Unix seconds, got `{s}`"
+                    )
+                })
+            })
+            .transpose()
+    };
+    let (start, end) = (time("--start", &args.start)?, time("--end", &args.end)?);
+    if let Some(dt) = args.dt
+        && !(dt.is_finite() && dt > 0.0)
+    {
+        return Err(format!("--dt: expected seconds > 0, got {dt}"));
+    }
+    let series = load_price_csv(&args.file, &args.price_column, &args.time_column)
+        .map_err(|e| e.rule.clone())?
+        .window(start, end);
+    if series.prices.len() < 2 {
+        return Err(in_file("the window holds fewer than two prices".into()));
+    }
+    let returns = series.log_returns();
+    let step = series.spacing as f64;
+    let stamp = format_time;
+    let data = fit::DataDescription {
+        file: file.clone(),
+        column: args.price_column.clone(),
+        first: stamp(series.times[0]),
+        last: stamp(series.times[series.times.len() - 1]),
+    };
+    let dt = args.dt.unwrap_or(step);
+    let (report, snippet, model_name) = match args.model {
+        FitModel::GarchT => {
+            let fit_with = |long_run| {
+                fit::fit_garch_t(&returns, step, long_run).map_err(|e| in_file(e.to_string()))
+            };
+            let mut report = String::new();
+            let mut f = fit_with(if args.variance_targeting {
+                fit::LongRunVariance::Targeted
+            } else {
+                fit::LongRunVariance::Free
+            })?;
+            if f.is_integrated() && !args.variance_targeting {
+                // No long-run vol to put in an experiment: keep the answer, then refit with
+                // the long-run variance pinned to the sample's.
+                report.push_str(&fit::garch_report(&f, &data));
+                report.push_str(
+                    "\nThe free fit is integrated; refitting with variance targeting (the long-run\n\
+                     vol set to the sample's) for the snippet:\n\n",
+                );
+                f = fit_with(fit::LongRunVariance::Targeted)?;
+            }
+            let at = f.at_step(dt).map_err(|e| e.to_string())?;
+            report.push_str(&fit::garch_report(&f, &data));
+            (report, fit::garch_snippet(&f, &at, &data), "garch-t")
+        }
+        FitModel::Merton => {
+            let f = fit::fit_merton(&returns, step, args.replicates)
+                .map_err(|e| in_file(e.to_string()))?;
+            (
+                fit::merton_report(&f, &data),
+                fit::merton_snippet(&f, &data),
+                "merton",
+            )
+        }
+    };
+    let out = args.out.clone().unwrap_or_else(|| {
+        let stem = args
+            .file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "data".into());
+        PathBuf::from("notebooks-output/fit").join(format!("{stem}-{model_name}.toml"))
+    });
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    output::write_atomic(&out, snippet.as_bytes())
+        .map_err(|e| format!("{}: {e}", out.display()))?;
+    for note in &series.notes {
+        println!("note: {note}");
+    }
+    print!("{report}");
+    println!(
+        "\nSnippet for experiments with dt_seconds = {dt} written to {}:\n",
+        out.display()
+    );
+    print!("{snippet}");
+    Ok(())
+}
+
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -385,6 +528,7 @@ pub fn main() -> ExitCode {
         Command::Report { dir } => report(dir),
         Command::Merge(args) => merge(args),
         Command::Calibrate(args) => calibrate(args),
+        Command::Fit(args) => fit(args),
         Command::Validate(args) => load(args).map(|exp| {
             println!(
                 "{}: valid; {} cell{} x {} seeds = {} runs",

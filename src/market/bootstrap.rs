@@ -28,13 +28,21 @@ impl BootstrapParams {
         vol_multiplier: f64,
         dt_seconds: f64,
     ) -> ParamResult<Self> {
+        let returns = series.step_returns(vol_multiplier, dt_seconds)?;
+        Self::from_returns(returns, mean_block)
+    }
+
+    /// Resamples `returns` (one per step) in blocks of mean length `mean_block` steps.
+    pub fn from_returns(returns: Vec<f64>, mean_block: f64) -> ParamResult<Self> {
         if !(mean_block.is_finite() && mean_block >= 1.0) {
             return Err(ParamError::new(
                 "mean_block",
                 format!("must be >= 1 step, got {mean_block}"),
             ));
         }
-        let returns = series.step_returns(vol_multiplier, dt_seconds)?;
+        if returns.is_empty() {
+            return Err(ParamError::new("path", "the window holds no returns"));
+        }
         Ok(Self {
             returns: Arc::new(returns),
             restart_probability: 1.0 / mean_block,

@@ -83,6 +83,30 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// Civil date from days since 1970-01-01 (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// `2020-03-12 09:00` (UTC) from Unix seconds: the inverse of [`parse_time`] to the minute.
+pub fn format_time(secs: i64) -> String {
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
+        rest / 3_600,
+        rest % 3_600 / 60
+    )
+}
+
 /// Unix seconds from `1584003600`, `2020-03-12` or `2020-03-12 09:00:00` (UTC).
 pub fn parse_time(s: &str) -> Option<i64> {
     let s = s.trim();
@@ -231,6 +255,19 @@ mod tests {
         assert_eq!(parse_time("1584003600"), Some(1_584_003_600));
         assert_eq!(parse_time("2020-13-01"), None);
         assert_eq!(parse_time("yesterday"), None);
+    }
+
+    #[test]
+    fn times_format_back_to_the_dates_they_came_from() {
+        for t in [
+            "1970-01-01 00:00",
+            "2020-02-29 23:59",
+            "2020-03-12 09:00",
+            "2100-03-01 12:30",
+        ] {
+            assert_eq!(format_time(parse_time(t).unwrap()), t);
+        }
+        assert_eq!(format_time(-60), "1969-12-31 23:59");
     }
 
     #[test]

@@ -124,4 +124,43 @@ mod tests {
         let se = ((m4 - m2 * m2) / n).sqrt();
         assert!((m2 - h_inf).abs() < 4.0 * se, "{m2} vs {h_inf} (se {se})");
     }
+
+    /// With normal shocks the stationary kurtosis of returns is
+    /// `3 (1 - (a+b)^2) / (1 - (a+b)^2 - 2 a^2)` (Bollerslev 1986). Parameters where the
+    /// eighth moment exists (`E[(b + a z^2)^4] = 0.85 < 1`) so the sample kurtosis has a finite
+    /// variance; 20 independent batches of long paths after a burn-in give the standard error.
+    #[test]
+    fn normal_shock_kurtosis_matches_bollerslev() {
+        let (a, b) = (0.05, 0.9);
+        let p = GarchParams::new(0.8, a, b, Shocks::Normal, 0.0, 0.0, 60.0).unwrap();
+        let q = (a + b) * (a + b);
+        let expected = 3.0 * (1.0 - q) / (1.0 - q - 2.0 * a * a);
+        let mut rng = stream_rng(1986, 0, Stream::Market);
+        let mut batches = crate::stats::Moments::default();
+        for _ in 0..20 {
+            let (mut m2, mut m4, mut n) = (0.0, 0.0, 0.0);
+            for _ in 0..10 {
+                let mut m = Garch::new(&p);
+                for _ in 0..1_000 {
+                    m.next_log_return(&mut rng);
+                }
+                for _ in 0..50_000 {
+                    let r = m.next_log_return(&mut rng);
+                    m2 += r * r;
+                    m4 += r * r * r * r;
+                    n += 1.0;
+                }
+            }
+            let (m2, m4) = (m2 / n, m4 / n);
+            batches.push(m4 / (m2 * m2));
+        }
+        let k = batches.mean().unwrap();
+        let se = batches.std_error().unwrap();
+        assert!(
+            (k - expected).abs() < 4.0 * se,
+            "kurtosis {k} vs {expected} (se {se})"
+        );
+        // The test can tell GARCH from iid normal returns (kurtosis 3).
+        assert!((k - 3.0).abs() > 4.0 * se, "{k}, se {se}");
+    }
 }

@@ -1,0 +1,306 @@
+//! Fitting price models to historical returns (`backstop fit`): GARCH(1,1)-t by maximum
+//! likelihood and Merton jump-diffusion by the method of cumulants, each with standard errors,
+//! converted to an experiment's step and written as a `[market.model]` snippet.
+//!
+//! Like the simulator, a fit only computes: reading the CSV and writing the snippet are the
+//! CLI's business.
+
+mod garch;
+mod merton;
+mod optimize;
+
+use std::fmt::Write as _;
+
+pub use garch::{
+    Aggregated, Conversion, GarchAtStep, GarchTFit, INTEGRATED, LongRunVariance, aggregate,
+    disaggregate, fit_garch_t, log_likelihood, nelson_scaling, t_kurtosis,
+};
+pub use merton::{MertonFit, MertonPoint, fit_merton, solve_cumulants};
+pub use optimize::{Minimum, hessian, invert, ln_gamma, nelder_mead};
+
+/// A point estimate with its standard error (`None` when it could not be computed, e.g. a
+/// singular Hessian at a boundary).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Estimate {
+    pub value: f64,
+    pub se: Option<f64>,
+}
+
+/// Why a fit failed: the option or input at fault, and what was expected.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FitError {
+    pub field: String,
+    pub rule: String,
+}
+
+impl FitError {
+    pub fn new(field: impl Into<String>, rule: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            rule: rule.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for FitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.rule)
+    }
+}
+
+impl std::error::Error for FitError {}
+
+/// What the fitted data were, for the report and the snippet's header.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataDescription {
+    pub file: String,
+    pub column: String,
+    pub first: String,
+    pub last: String,
+}
+
+fn se_text(e: &Estimate, digits: usize) -> String {
+    match e.se {
+        Some(s) => format!("{s:.digits$e}"),
+        None => "n/a".to_string(),
+    }
+}
+
+fn row(out: &mut String, name: &str, e: &Estimate, unit: &str) {
+    let _ = writeln!(
+        out,
+        "  {name:<16} {:>14.6e} {:>12}   {unit}",
+        e.value,
+        se_text(e, 2)
+    );
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", 100.0 * x)
+}
+
+/// A GARCH fit in words and numbers, for the terminal.
+pub fn garch_report(fit: &GarchTFit, data: &DataDescription) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "GARCH(1,1) with Student-t shocks, fitted by maximum likelihood{}\n\
+         data: {} ({}), {} to {} UTC, {} log returns every {} s",
+        match fit.long_run {
+            LongRunVariance::Free => "",
+            LongRunVariance::Targeted => " with variance targeting",
+        },
+        data.file,
+        data.column,
+        data.first,
+        data.last,
+        fit.observations,
+        fit.step_seconds
+    );
+    let _ = writeln!(
+        out,
+        "\n  {:<16} {:>14} {:>12}",
+        "parameter", "estimate", "std. error"
+    );
+    row(&mut out, "mu", &fit.mu, "mean log return per step");
+    row(&mut out, "omega", &fit.omega, "per step");
+    row(&mut out, "alpha", &fit.alpha, "");
+    row(&mut out, "beta", &fit.beta, "");
+    row(&mut out, "nu", &fit.nu, "degrees of freedom of the shocks");
+    let _ = writeln!(
+        out,
+        "\n  log-likelihood             {:.2}{}",
+        fit.log_likelihood,
+        if fit.converged {
+            ""
+        } else {
+            "  (the optimizer stopped on its budget: treat with care)"
+        }
+    );
+    if fit.is_integrated() {
+        let _ = writeln!(
+            out,
+            "  persistence alpha + beta   {:.7}   integrated: the likelihood rises all the way to\n\
+             \x20                                        alpha + beta = 1, so there is no long-run vol",
+            fit.persistence()
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "  persistence alpha + beta   {:.5}   (a variance shock halves in {:.1} hours)",
+            fit.persistence(),
+            fit.variance_half_life_seconds() / 3_600.0
+        );
+        let _ = writeln!(
+            out,
+            "  long-run annualized vol    {}   (sample: {}{})",
+            pct(fit.long_run_annual_vol()),
+            pct(fit.sample_annual_vol()),
+            match fit.long_run {
+                LongRunVariance::Free => "",
+                LongRunVariance::Targeted => ", targeted",
+            }
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  shock kurtosis             {}",
+        match garch::t_kurtosis(fit.nu.value) {
+            k if k.is_finite() => format!("{k:.2}"),
+            _ => "infinite (nu <= 4)".to_string(),
+        }
+    );
+    out
+}
+
+/// A Merton fit in words and numbers, for the terminal.
+pub fn merton_report(fit: &MertonFit, data: &DataDescription) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Merton jump-diffusion, fitted by the method of cumulants (1 to 4 and 6)\n\
+         data: {} ({}), {} to {} UTC, {} log returns every {} s",
+        data.file, data.column, data.first, data.last, fit.observations, fit.step_seconds
+    );
+    let _ = writeln!(
+        out,
+        "\n  {:<16} {:>14} {:>12}",
+        "parameter", "estimate", "std. error"
+    );
+    row(&mut out, "vol", &fit.vol, "annualized diffusion vol");
+    row(
+        &mut out,
+        "jump_intensity",
+        &fit.jump_intensity,
+        "jumps per year",
+    );
+    row(&mut out, "jump_mean", &fit.jump_mean, "mean log jump");
+    row(&mut out, "jump_sd", &fit.jump_sd, "sd of log jumps");
+    row(&mut out, "drift", &fit.drift, "annualized");
+    let _ = writeln!(
+        out,
+        "\n  standard errors: stationary bootstrap, {} resamples, mean block {} steps{}",
+        fit.replicates,
+        fit.mean_block,
+        if fit.failed_replicates > 0 {
+            format!(
+                " ({} resamples admitted no Merton law and were left out)",
+                fit.failed_replicates
+            )
+        } else {
+            String::new()
+        }
+    );
+    let _ = writeln!(
+        out,
+        "  sample skewness {:.3}, excess kurtosis {:.2} per step",
+        fit.skewness, fit.excess_kurtosis
+    );
+    out
+}
+
+fn header(out: &mut String, title: &str, data: &DataDescription, n: usize, step: f64) {
+    let _ = writeln!(out, "# {title}");
+    let _ = writeln!(
+        out,
+        "# data: {} ({}), {} to {} UTC, {n} log returns every {step} s",
+        data.file, data.column, data.first, data.last
+    );
+}
+
+/// The `[market.model]` snippet for a GARCH fit converted to `at.dt_seconds`.
+pub fn garch_snippet(fit: &GarchTFit, at: &GarchAtStep, data: &DataDescription) -> String {
+    let mut out = String::new();
+    header(
+        &mut out,
+        "GARCH(1,1)-t fitted by `backstop fit` (maximum likelihood)",
+        data,
+        fit.observations,
+        fit.step_seconds,
+    );
+    if fit.long_run == LongRunVariance::Targeted {
+        let _ = writeln!(
+            out,
+            "# variance targeting: the long-run vol is the sample's (the free fit is integrated)"
+        );
+    }
+    if at.conversion != Conversion::None {
+        let _ = writeln!(
+            out,
+            "# converted from {} s to {} s steps, same long-run vol, by {}\n\
+             # fitted at the data's step: alpha {:.6}, beta {:.6}",
+            fit.step_seconds,
+            at.dt_seconds,
+            at.conversion.describe(),
+            fit.alpha.value,
+            fit.beta.value
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# valid for experiment.dt_seconds = {}\n\
+         # fitted drift {:.3} a year (se {}) is left out: no drift unless configured (MODEL.md 0)",
+        at.dt_seconds,
+        at.drift,
+        fit.mu
+            .se
+            .map(|s| format!(
+                "{:.3}",
+                s * crate::market::SECONDS_PER_YEAR / fit.step_seconds
+            ))
+            .unwrap_or_else(|| "n/a".into())
+    );
+    let _ = writeln!(
+        out,
+        "[market.model]\nkind = \"garch\"\nlong_run_vol = {}\nalpha = {}\nbeta = {}\n\
+         shocks = {{ kind = \"student_t\", nu = {} }}",
+        round_sig(at.long_run_vol),
+        round_sig(at.alpha),
+        round_sig(at.beta),
+        round_sig(at.nu)
+    );
+    out
+}
+
+/// The `[market.model]` snippet for a Merton fit (its parameters are per year, so they hold
+/// at any step).
+pub fn merton_snippet(fit: &MertonFit, data: &DataDescription) -> String {
+    let mut out = String::new();
+    header(
+        &mut out,
+        "Merton jump-diffusion fitted by `backstop fit` (method of cumulants)",
+        data,
+        fit.observations,
+        fit.step_seconds,
+    );
+    let _ = writeln!(
+        out,
+        "# annualized, so valid at any experiment.dt_seconds\n\
+         # fitted drift {:.3} a year (se {}) is left out: no drift unless configured (MODEL.md 0)",
+        fit.drift.value,
+        fit.drift
+            .se
+            .map(|s| format!("{s:.3}"))
+            .unwrap_or_else(|| "n/a".into())
+    );
+    let _ = writeln!(
+        out,
+        "[market.model]\nkind = \"merton\"\nvol = {}\njump_intensity = {}\njump_mean = {}\njump_sd = {}",
+        round_sig(fit.vol.value),
+        round_sig(fit.jump_intensity.value),
+        round_sig(fit.jump_mean.value),
+        round_sig(fit.jump_sd.value)
+    );
+    out
+}
+
+/// Eight significant digits: enough to reproduce the fit, short enough to read.
+fn round_sig(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let digits = 8 - 1 - x.abs().log10().floor() as i32;
+    let factor = 10f64.powi(digits.clamp(-300, 300));
+    let v = (x * factor).round() / factor;
+    format!("{v}")
+}
