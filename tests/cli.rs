@@ -167,6 +167,70 @@ fn rejects(name: &str, toml: &str, field: &str, rule: &str) {
 }
 
 #[test]
+fn rejects_bad_market_sets_naming_the_field() {
+    let eth = "[markets.ETH]\ns0 = 2000.0\n";
+    rejects(
+        "mm-unknown",
+        "[markets.ETH]\ns00 = 2000.0\n",
+        "markets.ETH",
+        "s00",
+    );
+    rejects(
+        "mm-one-market-correlation",
+        "[correlation]\nmatrix = [[1.0]]\n",
+        "correlation",
+        "two or more markets",
+    );
+    rejects(
+        "mm-matrix-size",
+        &format!(
+            "{eth}[correlation]\nmatrix = [[1.0, 0.5, 0.1], [0.5, 1.0, 0.1], [0.1, 0.1, 1.0]]\n"
+        ),
+        "correlation.matrix",
+        "2 x 2",
+    );
+    rejects(
+        "mm-not-pd",
+        &format!(
+            "{eth}[markets.SOL]\n[correlation]\nmatrix = [[1.0, 0.9, -0.9], [0.9, 1.0, 0.9], [-0.9, 0.9, 1.0]]\n"
+        ),
+        "correlation.matrix",
+        "positive definite",
+    );
+    rejects(
+        "mm-betas",
+        &format!(
+            "{eth}[correlation]\nmatrix = [[1.0, 0.5], [0.5, 1.0]]\n[correlation.crash]\nintensity = 1.0\njump_mean = -0.1\njump_sd = 0.05\nbetas = [1.0]\n"
+        ),
+        "correlation.crash.betas",
+        "one beta per market",
+    );
+    if let Ok(data) = std::fs::canonicalize("../shared/data/btcusd_bitstamp_1h.csv") {
+        rejects(
+            "mm-replay",
+            &format!(
+                "[experiment]\ndt_seconds = 3600.0\nsteps = 10\n[markets.ETH.model]\nkind = \"replay\"\npath = {:?}\n[correlation]\nmatrix = [[1.0, 0.5], [0.5, 1.0]]\n",
+                data.to_string_lossy()
+            ),
+            "markets.ETH.model",
+            "cannot take correlated shocks",
+        );
+    }
+    rejects(
+        "mm-weight",
+        &format!("{eth}fund_weight = 0.0\n"),
+        "markets.ETH.fund_weight",
+        "> 0",
+    );
+    rejects(
+        "mm-too-many",
+        "[markets.A]\n[markets.B]\n[markets.C]\n[markets.D]\n",
+        "markets",
+        "at most 4",
+    );
+}
+
+#[test]
 fn rejects_unknown_keys_naming_them() {
     rejects(
         "unknown",

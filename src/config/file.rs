@@ -11,7 +11,16 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields, default)]
 pub struct ExperimentFile {
     pub experiment: ExperimentSection,
+    /// The first (often the only) market.
     pub market: MarketSection,
+    /// Further markets, by name, in file order: `[markets.ETH]` takes every field of
+    /// `[market]`. Kept as raw TOML here (so grid paths like `markets.ETH.s0` work) and
+    /// checked field by field when the scenario is built.
+    #[serde(skip_serializing_if = "toml::Table::is_empty")]
+    pub markets: toml::Table,
+    /// How the markets' shocks move together; needs two or more markets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correlation: Option<CorrelationSection>,
     pub traders: TradersSection,
     pub margin: MarginSection,
     pub liquidation: LiquidationSection,
@@ -55,6 +64,15 @@ impl Default for ExperimentSection {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct MarketSection {
+    /// Name in reports (`[markets.NAME]` takes its table's name; `[market]` defaults to "main").
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    /// Traders in this market (default: `traders.count`); they draw from `[traders]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traders: Option<u64>,
+    /// This market's share of `fund.initial` (and of the cap) when funds are isolated,
+    /// relative to the other markets' weights.
+    pub fund_weight: f64,
     /// Index price at t = 0 (USD).
     pub s0: f64,
     /// Half-life of the impact that forced flow leaves on the mark, in minutes.
@@ -68,6 +86,9 @@ pub struct MarketSection {
 impl Default for MarketSection {
     fn default() -> Self {
         Self {
+            name: String::new(),
+            traders: None,
+            fund_weight: 1.0,
             s0: 30_000.0,
             impact_half_life_minutes: 10.0,
             permanent_impact: 0.0,
@@ -75,6 +96,29 @@ impl Default for MarketSection {
             book: BookSpec::default(),
         }
     }
+}
+
+/// Correlated shocks across markets (MODEL.md section 1).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CorrelationSection {
+    /// Correlation of the markets' shocks: `[market]` first, then `[markets.*]` in file order.
+    pub matrix: Vec<Vec<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crash: Option<CrashSection>,
+}
+
+/// A crash that hits every market in the same step.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CrashSection {
+    /// Crashes per year.
+    pub intensity: f64,
+    /// Mean and sd of the crash's log size (before the betas).
+    pub jump_mean: f64,
+    pub jump_sd: f64,
+    /// Each market's exposure to the crash, in market order.
+    pub betas: Vec<f64>,
 }
 
 /// The volatility model of the index (MODEL.md section 1). Vols are annualized (365-day year).
@@ -341,6 +385,17 @@ pub struct FundSection {
     pub on_depletion: SocializationSpec,
     /// Balance above which inflows are swept to treasury; 0 means no cap.
     pub cap: f64,
+    /// One fund for all markets, or one per market (`isolated`, each holding its
+    /// `fund_weight` share of `initial`).
+    pub scope: FundScope,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FundScope {
+    #[default]
+    Shared,
+    Isolated,
 }
 
 impl Default for FundSection {
@@ -350,6 +405,7 @@ impl Default for FundSection {
             revenue_per_step: 0.0,
             on_depletion: SocializationSpec::Adl,
             cap: 0.0,
+            scope: FundScope::Shared,
         }
     }
 }

@@ -77,6 +77,28 @@ fn absolutize_data_paths(spec: &mut file::PriceModelSpec, base: &Path) {
     }
 }
 
+/// [`absolutize_data_paths`] on a model still in raw TOML (`[markets.NAME.model]`).
+fn absolutize_raw_data_paths(model: &mut toml::Value, base: &Path) {
+    let Some(t) = model.as_table_mut() else {
+        return;
+    };
+    let kind = t.get("kind").and_then(toml::Value::as_str).unwrap_or("");
+    if kind == "replay" || kind == "bootstrap" {
+        if let Some(toml::Value::String(path)) = t.get_mut("path")
+            && !path.is_empty()
+            && Path::new(path.as_str()).is_relative()
+        {
+            let joined = base.join(&*path);
+            let resolved = std::fs::canonicalize(&joined).unwrap_or(joined);
+            *path = resolved.to_string_lossy().into_owned();
+        }
+    } else if let Some(toml::Value::Array(regimes)) = t.get_mut("regimes") {
+        for r in regimes {
+            absolutize_raw_data_paths(r, base);
+        }
+    }
+}
+
 /// One cell of the grid: its coordinates (one value per axis) and its scenario.
 #[derive(Clone, Debug)]
 pub struct Cell {
@@ -128,6 +150,11 @@ impl Experiment {
         // them absolutely, so it can be run from anywhere.
         let base = path.parent().unwrap_or(Path::new("."));
         absolutize_data_paths(&mut file.market.model, base);
+        for (_, market) in file.markets.iter_mut() {
+            if let Some(model) = market.as_table_mut().and_then(|t| t.get_mut("model")) {
+                absolutize_raw_data_paths(model, base);
+            }
+        }
         if file.experiment.name.is_empty() {
             file.experiment.name = path
                 .file_stem()

@@ -4,20 +4,38 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::file::{
-    BookSpec, CloseSpec, DistributionSpec, ExperimentFile, LiquidationModeSpec, PriceModelSpec,
-    ShockSpec, SocializationSpec, StrategySpec,
+    BookSpec, CloseSpec, DistributionSpec, ExperimentFile, FundScope, LiquidationModeSpec,
+    MarketSection, PriceModelSpec, ShockSpec, SocializationSpec, StrategySpec,
 };
 use crate::agents::{PopulationParams, PositiveDistribution};
 use crate::market::data::{PriceSeries, load_price_csv, parse_time};
 use crate::market::{
-    BookParams, BootstrapParams, GarchParams, GbmParams, HestonParams, LinearBook, MarkState,
-    MertonParams, PriceModelParams, RegimeParams, ReplayParams, Shocks,
+    BookParams, BootstrapParams, CommonCrash, CorrelatedShocks, GarchParams, GbmParams,
+    HestonParams, LinearBook, MarkState, MertonParams, PriceModelParams, RegimeParams,
+    ReplayParams, Shocks,
 };
 use crate::params::{ParamError, ParamResult, non_negative, positive};
 use crate::protocol::{
     Adl, CloseRule, FeeParams, InsuranceFund, LiquidationMode, LiquidationParams,
     LossSocialization, MarginParams, NoSocialization,
 };
+use crate::simulation::MAX_MARKETS;
+
+/// One market of a scenario: its index model, mark, book and number of traders.
+#[derive(Clone, Debug)]
+pub struct MarketScenario {
+    pub(crate) name: String,
+    pub(crate) mark: MarkState,
+    pub(crate) price_model: PriceModelParams,
+    pub(crate) book: BookParams,
+    pub(crate) traders: u32,
+}
+
+impl MarketScenario {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
 
 /// Everything one run needs, validated. Built only by [`Scenario::from_file`], so a
 /// `Scenario` cannot hold an invalid parameter.
@@ -25,9 +43,15 @@ use crate::protocol::{
 pub struct Scenario {
     pub(crate) steps: u64,
     pub(crate) dt_seconds: f64,
-    pub(crate) mark: MarkState,
-    pub(crate) price_model: PriceModelParams,
-    pub(crate) book: BookParams,
+    /// `[market]` first, then `[markets.*]` in file order.
+    pub(crate) markets: Vec<MarketScenario>,
+    /// Joint shocks of correlated markets; `None`: each market's model draws on its own.
+    pub(crate) shocks: Option<CorrelatedShocks>,
+    /// Isolated funds: each market's share of `fund` (sums to 1). Empty: one shared fund.
+    pub(crate) fund_shares: Vec<f64>,
+    /// Each market's `fund_weight`, normalized to sum to 1: its share of F0 when isolated, its
+    /// stake in a shared fund for the spill-over figure.
+    pub(crate) market_weights: Vec<f64>,
     pub(crate) population: PopulationParams,
     pub(crate) margin: MarginParams,
     pub(crate) fees: FeeParams,
@@ -42,7 +66,7 @@ impl std::fmt::Debug for Scenario {
         f.debug_struct("Scenario")
             .field("steps", &self.steps)
             .field("dt_seconds", &self.dt_seconds)
-            .field("price_model", &self.price_model)
+            .field("markets", &self.markets)
             .field("margin", &self.margin)
             .field("liquidation", &self.liquidation)
             .field("fund_initial", &self.fund.initial())
@@ -213,18 +237,120 @@ impl Scenario {
         }
         let dt = positive("dt_seconds", x.dt_seconds).map_err(|e| e.within("experiment"))?;
 
-        let m = &f.market;
-        let mark = MarkState::new(m.s0, m.impact_half_life_minutes, m.permanent_impact, dt)
-            .map_err(|e| e.within("market"))?;
-        let price_model = price_model(&m.model, dt, x.steps, "market.model")?;
-        let book = match m.book {
-            BookSpec::Linear { depth_usd } => {
-                BookParams::Linear(LinearBook::new(depth_usd).map_err(|e| e.within("market.book"))?)
+        let t = &f.traders;
+        let mut sections: Vec<(String, String, MarketSection)> = Vec::new();
+        let mut first = f.market.clone();
+        if first.name.is_empty() {
+            first.name = "main".into();
+        }
+        sections.push(("market".into(), first.name.clone(), first));
+        for (name, raw) in &f.markets {
+            let path = format!("markets.{name}");
+            let mut section: MarketSection = raw
+                .clone()
+                .try_into()
+                .map_err(|e: toml::de::Error| ParamError::new(&path, e.message().to_string()))?;
+            if !section.name.is_empty() && section.name != *name {
+                return Err(ParamError::new(
+                    format!("{path}.name"),
+                    format!("is given by the table's name `{name}`; leave it out"),
+                ));
             }
-            BookSpec::None => BookParams::None,
+            section.name = name.clone();
+            if sections.iter().any(|(_, n, _)| n == name) {
+                return Err(ParamError::new(
+                    path,
+                    format!("market name `{name}` is used twice"),
+                ));
+            }
+            sections.push((path, name.clone(), section));
+        }
+        if sections.len() > MAX_MARKETS {
+            return Err(ParamError::new(
+                "markets",
+                format!(
+                    "at most {MAX_MARKETS} markets in all (each has columns of its own in runs.parquet), got {}",
+                    sections.len()
+                ),
+            ));
+        }
+        let mut markets = Vec::with_capacity(sections.len());
+        let mut total_traders: u64 = 0;
+        for (path, name, m) in &sections {
+            let mark = MarkState::new(m.s0, m.impact_half_life_minutes, m.permanent_impact, dt)
+                .map_err(|e| e.within(path))?;
+            let price_model = price_model(&m.model, dt, x.steps, &format!("{path}.model"))?;
+            let book = match m.book {
+                BookSpec::Linear { depth_usd } => BookParams::Linear(
+                    LinearBook::new(depth_usd).map_err(|e| e.within(&format!("{path}.book")))?,
+                ),
+                BookSpec::None => BookParams::None,
+            };
+            let traders = m.traders.unwrap_or(t.count);
+            if traders == 0 || traders > u32::MAX as u64 {
+                return Err(ParamError::new(
+                    format!("{path}.traders"),
+                    format!("must be between 1 and {}, got {traders}", u32::MAX),
+                ));
+            }
+            total_traders += traders;
+            positive("fund_weight", m.fund_weight).map_err(|e| e.within(path))?;
+            markets.push(MarketScenario {
+                name: name.clone(),
+                mark,
+                price_model,
+                book,
+                traders: traders as u32,
+            });
+        }
+        if total_traders > u32::MAX as u64 {
+            return Err(ParamError::new(
+                "traders.count",
+                format!("all markets together may hold at most {} traders", u32::MAX),
+            ));
+        }
+        let shocks = match &f.correlation {
+            None => None,
+            Some(c) => {
+                if markets.len() < 2 {
+                    return Err(ParamError::new(
+                        "correlation",
+                        "needs two or more markets ([markets.NAME] tables besides [market])",
+                    ));
+                }
+                let mut laws = Vec::with_capacity(markets.len());
+                for ((path, _, _), m) in sections.iter().zip(&markets) {
+                    laws.push(m.price_model.shock_law().map_err(|why| {
+                        ParamError::new(
+                            format!("{path}.model"),
+                            format!("cannot take correlated shocks: {why}"),
+                        )
+                    })?);
+                }
+                let crash = c
+                    .crash
+                    .as_ref()
+                    .map(|k| {
+                        CommonCrash::new(k.intensity, k.jump_mean, k.jump_sd, k.betas.clone(), dt)
+                            .map_err(|e| e.within("correlation.crash"))
+                    })
+                    .transpose()?;
+                Some(
+                    CorrelatedShocks::new(&c.matrix, &laws, crash)
+                        .map_err(|e| e.within("correlation"))?,
+                )
+            }
+        };
+        let total_weight: f64 = sections.iter().map(|(_, _, m)| m.fund_weight).sum();
+        let market_weights: Vec<f64> = sections
+            .iter()
+            .map(|(_, _, m)| m.fund_weight / total_weight)
+            .collect();
+        let fund_shares = match f.fund.scope {
+            FundScope::Shared => Vec::new(),
+            FundScope::Isolated => market_weights.clone(),
         };
 
-        let t = &f.traders;
         let population = PopulationParams::new(
             t.count,
             distribution(&t.collateral).map_err(|e| e.within("traders.collateral"))?,
@@ -262,9 +388,10 @@ impl Scenario {
         Ok(Self {
             steps: x.steps,
             dt_seconds: dt,
-            mark,
-            price_model,
-            book,
+            markets,
+            shocks,
+            fund_shares,
+            market_weights,
             population,
             margin,
             fees,
@@ -277,6 +404,22 @@ impl Scenario {
 
     pub fn fund_initial(&self) -> f64 {
         self.fund.initial()
+    }
+
+    pub fn markets(&self) -> &[MarketScenario] {
+        &self.markets
+    }
+
+    /// The funds a run starts with: one, or one per market holding its share of `fund`.
+    pub(crate) fn initial_funds(&self) -> Vec<InsuranceFund> {
+        if self.fund_shares.is_empty() {
+            vec![self.fund.clone()]
+        } else {
+            self.fund_shares
+                .iter()
+                .map(|s| self.fund.scaled(*s))
+                .collect()
+        }
     }
 
     pub fn steps(&self) -> u64 {

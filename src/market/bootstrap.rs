@@ -77,6 +77,11 @@ impl PriceModel for Bootstrap {
         self.at = Some(next);
         self.p.returns[next]
     }
+
+    /// A historical path has no shock to drive (validation keeps it out of correlations).
+    fn next_log_return_driven(&mut self, _shock: f64, rng: &mut SimRng) -> f64 {
+        self.next_log_return(rng)
+    }
 }
 
 #[cfg(test)]

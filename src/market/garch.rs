@@ -58,6 +58,13 @@ impl GarchParams {
         })
     }
 
+    pub fn shock_law(&self) -> super::ShockLaw {
+        match self.shocks {
+            Shocks::Normal => super::ShockLaw::Normal,
+            Shocks::StudentT { nu, .. } => super::ShockLaw::StudentT(nu),
+        }
+    }
+
     /// `omega / (1 - alpha - beta)`: the unconditional variance of a step's return.
     pub fn long_run_step_variance(&self) -> f64 {
         self.omega / (1.0 - self.alpha - self.beta)
@@ -84,6 +91,13 @@ impl PriceModel for Garch {
     #[inline]
     fn next_log_return(&mut self, rng: &mut SimRng) -> f64 {
         let e = self.h.sqrt() * self.p.shocks.draw(rng);
+        self.h = self.p.omega + self.p.alpha * e * e + self.p.beta * self.h;
+        self.p.drift_per_step + e
+    }
+
+    #[inline]
+    fn next_log_return_driven(&mut self, shock: f64, _rng: &mut SimRng) -> f64 {
+        let e = self.h.sqrt() * shock;
         self.h = self.p.omega + self.p.alpha * e * e + self.p.beta * self.h;
         self.p.drift_per_step + e
     }

@@ -51,6 +51,11 @@ impl PriceModel for Gbm {
         let z: f64 = StandardNormal.sample(rng);
         self.p.drift_per_step + self.p.vol_per_step * z
     }
+
+    #[inline]
+    fn next_log_return_driven(&mut self, z: f64, _rng: &mut SimRng) -> f64 {
+        self.p.drift_per_step + self.p.vol_per_step * z
+    }
 }
 
 #[cfg(test)]

@@ -112,6 +112,34 @@ impl PriceModel for Heston {
         }
         r
     }
+
+    /// The step's price shocks are the sub-step normals `w_k` conditioned on
+    /// `sum w_k = sqrt(n) shock` (drawn one after another from the conditional law, so nothing
+    /// is allocated): they are iid N(0, 1) again, and their sum is the given shock. Each
+    /// variance shock is `rho w_k + sqrt(1 - rho^2) z_k`.
+    fn next_log_return_driven(&mut self, shock: f64, rng: &mut SimRng) -> f64 {
+        let p = &self.p;
+        let sqrt_h = p.h.sqrt();
+        let n = p.substeps;
+        let mut left = shock * (n as f64).sqrt();
+        let mut r = 0.0;
+        for k in 0..n {
+            let m = (n - k) as f64;
+            let w = if k + 1 == n {
+                left
+            } else {
+                let u: f64 = StandardNormal.sample(rng);
+                left / m + ((m - 1.0) / m).sqrt() * u
+            };
+            left -= w;
+            let z: f64 = StandardNormal.sample(rng);
+            let vp = self.v.max(0.0);
+            let sv = vp.sqrt() * sqrt_h;
+            r += (p.drift - 0.5 * vp) * p.h + sv * w;
+            self.v += p.kappa * (p.theta - vp) * p.h + p.xi * sv * (p.rho * w + p.rho_bar * z);
+        }
+        r
+    }
 }
 
 #[cfg(test)]
@@ -119,6 +147,22 @@ mod tests {
     use super::*;
     use crate::simulation::{Stream, stream_rng};
     use crate::stats::Moments;
+
+    /// Driven by an outside shock, the sub-step price shocks add up to it: with constant
+    /// variance (`xi = 0`, `v0 = theta`) the step's log return is exactly
+    /// `-v dt / 2 + sqrt(v dt) shock`, whatever the sub-steps drew.
+    #[test]
+    fn a_driven_step_returns_the_given_shock() {
+        let p = HestonParams::new(0.6, 0.6, 2.0, 0.0, -0.5, 0.0, 8, 3_600.0).unwrap();
+        let dt = 3_600.0 / SECONDS_PER_YEAR;
+        let mut m = Heston::new(&p);
+        let mut rng = stream_rng(8, 0, Stream::Market);
+        for shock in [-2.5, 0.0, 0.7] {
+            let r = m.next_log_return_driven(shock, &mut rng);
+            let want = -0.5 * 0.36 * dt + (0.36 * dt).sqrt() * shock;
+            assert!((r - want).abs() < 1e-12, "{r} vs {want}");
+        }
+    }
 
     #[test]
     fn mean_variance_reverts_as_the_closed_form_says() {

@@ -72,6 +72,11 @@ impl PriceModel for Merton {
     #[inline]
     fn next_log_return(&mut self, rng: &mut SimRng) -> f64 {
         let z: f64 = StandardNormal.sample(rng);
+        self.next_log_return_driven(z, rng)
+    }
+
+    #[inline]
+    fn next_log_return_driven(&mut self, z: f64, rng: &mut SimRng) -> f64 {
         let mut r = self.p.drift_per_step + self.p.vol_per_step * z;
         if let Some(jumps) = &self.p.jumps_per_step {
             let n: f64 = jumps.sample(rng);

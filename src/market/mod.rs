@@ -9,6 +9,7 @@
 
 mod book;
 mod bootstrap;
+mod correlated;
 pub mod data;
 mod garch;
 mod gbm;
@@ -21,6 +22,7 @@ mod shocks;
 
 pub use book::{Fill, ImpactModel, LinearBook, NoImpact};
 pub use bootstrap::{Bootstrap, BootstrapParams};
+pub use correlated::{CommonCrash, CommonStreams, CorrelatedShocks};
 pub use garch::{Garch, GarchParams};
 pub use gbm::{Gbm, GbmParams};
 pub use heston::{Heston, HestonParams};
@@ -41,6 +43,21 @@ pub const SECONDS_PER_YEAR: f64 = 365.0 * 86_400.0;
 pub trait PriceModel: Send {
     /// Log return of the index over the next step, drawn from `rng`.
     fn next_log_return(&mut self, rng: &mut SimRng) -> f64;
+
+    /// Log return of the next step driven by `shock`: a unit-variance draw of the model's own
+    /// [`ShockLaw`], supplied from outside so that several markets' shocks can be correlated
+    /// (MODEL.md section 1). Whatever else the step needs (jumps, regime moves, the variance
+    /// shock) still comes from `rng`. Models without a shock law (replay, bootstrap) ignore
+    /// `shock`; validation keeps them out of correlated setups.
+    fn next_log_return_driven(&mut self, shock: f64, rng: &mut SimRng) -> f64;
+}
+
+/// The law of the unit-variance shock that drives a model's diffusion part.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ShockLaw {
+    Normal,
+    /// Standardized Student-t(nu).
+    StudentT(f64),
 }
 
 /// Validated parameters of any price model; [`PriceModelParams::start`] makes a fresh model
@@ -57,6 +74,21 @@ pub enum PriceModelParams {
 }
 
 impl PriceModelParams {
+    /// The law of the shock that drives the model, or why it has none (a historical path, or
+    /// regimes driven by different laws).
+    pub fn shock_law(&self) -> Result<ShockLaw, &'static str> {
+        match self {
+            PriceModelParams::Gbm(_)
+            | PriceModelParams::Merton(_)
+            | PriceModelParams::Heston(_) => Ok(ShockLaw::Normal),
+            PriceModelParams::Garch(p) => Ok(p.shock_law()),
+            PriceModelParams::RegimeSwitching(p) => p.shock_law(),
+            PriceModelParams::Replay(_) | PriceModelParams::Bootstrap(_) => {
+                Err("a historical path cannot be correlated with other markets")
+            }
+        }
+    }
+
     /// A model in its initial state, ready for the first step of a run.
     pub fn start(&self) -> Box<dyn PriceModel> {
         match self {

@@ -77,6 +77,22 @@ impl RegimeParams {
     }
 }
 
+impl RegimeParams {
+    /// The regimes' common shock law; regimes driven by different laws cannot take one
+    /// correlated shock.
+    pub fn shock_law(&self) -> Result<super::ShockLaw, &'static str> {
+        let mut law = None;
+        for r in &self.regimes {
+            let l = r.shock_law()?;
+            if law.is_some_and(|x| x != l) {
+                return Err("its regimes are driven by different shock laws");
+            }
+            law = Some(l);
+        }
+        law.ok_or("it has no regimes")
+    }
+}
+
 /// The chain's current regime and every regime's model.
 pub struct RegimeSwitching {
     cumulative: Vec<Vec<f64>>,
@@ -105,6 +121,13 @@ impl PriceModel for RegimeSwitching {
         let row = &self.cumulative[self.current];
         self.current = row.iter().position(|&c| u < c).unwrap_or(row.len() - 1);
         self.models[self.current].next_log_return(rng)
+    }
+
+    fn next_log_return_driven(&mut self, shock: f64, rng: &mut SimRng) -> f64 {
+        let u: f64 = rng.random();
+        let row = &self.cumulative[self.current];
+        self.current = row.iter().position(|&c| u < c).unwrap_or(row.len() - 1);
+        self.models[self.current].next_log_return_driven(shock, rng)
     }
 }
 

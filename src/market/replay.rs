@@ -63,6 +63,11 @@ impl PriceModel for Replay {
         self.next += 1;
         r
     }
+
+    /// A historical path has no shock to drive (validation keeps it out of correlations).
+    fn next_log_return_driven(&mut self, _shock: f64, rng: &mut SimRng) -> f64 {
+        self.next_log_return(rng)
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! carries a standard error or an interval; undefined figures are `None`, never NaN.
 
 use crate::config::Scenario;
-use crate::simulation::RunRow;
+use crate::simulation::{MAX_MARKETS, RunRow};
 use crate::stats::{
     Moments, QuantileEstimate, Z95, expected_shortfall, quantile_sorted, quantile_with_bounds,
     upper_bound_rank, wilson,
@@ -82,6 +82,14 @@ pub struct CellSummary {
     pub fund_min_mean: f64,
     pub fund_min_mean_se: f64,
     pub ledger_imbalance_max: f64,
+    /// Shared fund of several markets: mean spill-over (what other markets' stake paid for a
+    /// market's deficits) and the share of runs with any.
+    pub spillover_mean: f64,
+    pub spillover_mean_se: f64,
+    pub spillover_probability: f64,
+    /// Per market (`None` past the last): mean bad debt and mean fund payout.
+    pub market_bad_debt_mean: [Option<f64>; MAX_MARKETS],
+    pub market_fund_paid_mean: [Option<f64>; MAX_MARKETS],
 }
 
 fn sorted(rows: &[RunRow], f: impl Fn(&RunRow) -> f64) -> Vec<f64> {
@@ -139,6 +147,10 @@ pub fn summarize(scenario: &Scenario, rows: &[RunRow]) -> CellSummary {
     let (fm_mean, fm_se) = m(|r| r.fund_min);
     let induced = moments(rows, |r| r.induced_share);
     let recovery = moments(rows, |r| r.recovery_rate);
+    let (spill_mean, spill_se) = m(|r| r.spillover);
+    let per_market = |f: fn(&RunRow) -> [Option<f64>; MAX_MARKETS]| {
+        std::array::from_fn(|k| moments(rows, |r| f(r)[k]).mean())
+    };
     let worst_ratio = rows
         .iter()
         .map(|r| r.worst_mark_index_ratio)
@@ -214,6 +226,20 @@ pub fn summarize(scenario: &Scenario, rows: &[RunRow]) -> CellSummary {
         fund_min_mean: fm_mean,
         fund_min_mean_se: fm_se,
         ledger_imbalance_max: rows.iter().map(|r| r.ledger_imbalance).fold(0.0, f64::max),
+        spillover_mean: spill_mean,
+        spillover_mean_se: spill_se,
+        spillover_probability: rows.iter().filter(|r| r.spillover > 0.0).count() as f64 / n as f64,
+        market_bad_debt_mean: per_market(|r| {
+            [r.m1_bad_debt, r.m2_bad_debt, r.m3_bad_debt, r.m4_bad_debt]
+        }),
+        market_fund_paid_mean: per_market(|r| {
+            [
+                r.m1_fund_paid,
+                r.m2_fund_paid,
+                r.m3_fund_paid,
+                r.m4_fund_paid,
+            ]
+        }),
     }
 }
 
@@ -403,7 +429,24 @@ impl CellSummary {
             ("fund_min_mean", Some(self.fund_min_mean)),
             ("fund_min_mean_se", Some(self.fund_min_mean_se)),
             ("ledger_imbalance_max", Some(self.ledger_imbalance_max)),
+            ("spillover_mean", Some(self.spillover_mean)),
+            ("spillover_mean_se", Some(self.spillover_mean_se)),
+            ("spillover_probability", Some(self.spillover_probability)),
         ]);
+        const BAD_DEBT: [&str; MAX_MARKETS] = [
+            "m1_bad_debt_mean",
+            "m2_bad_debt_mean",
+            "m3_bad_debt_mean",
+            "m4_bad_debt_mean",
+        ];
+        const FUND_PAID: [&str; MAX_MARKETS] = [
+            "m1_fund_paid_mean",
+            "m2_fund_paid_mean",
+            "m3_fund_paid_mean",
+            "m4_fund_paid_mean",
+        ];
+        c.extend(BAD_DEBT.into_iter().zip(self.market_bad_debt_mean));
+        c.extend(FUND_PAID.into_iter().zip(self.market_fund_paid_mean));
         c
     }
 }

@@ -610,6 +610,77 @@ fn report_markdown(
         "\nAll statistics, with standard errors and intervals, are in [`{SUMMARY_CSV}`]({SUMMARY_CSV}).\n"
     );
 
+    let markets = exp
+        .cells
+        .first()
+        .map(|c| c.scenario.markets())
+        .unwrap_or(&[]);
+    if markets.len() > 1 {
+        let _ = writeln!(
+            s,
+            "## Markets\n\nMean bad debt of each market and what the fund paid for it. *Spill-over* \
+             is what a shared fund paid for a market beyond that market's own stake (its \
+             `fund_weight` share of the fund plus the penalties and fees it paid in): losses that \
+             other markets' money covered. Isolated funds have none by construction.\n"
+        );
+        let mut header = String::from("|");
+        let mut rule = String::from("|");
+        for a in &exp.axes {
+            let _ = write!(header, " {} |", a.path);
+            rule.push_str(" ---: |");
+        }
+        for m in markets {
+            let _ = write!(
+                header,
+                " {} bad debt | {} paid by fund |",
+                m.name(),
+                m.name()
+            );
+            rule.push_str(" ---: | ---: |");
+        }
+        header.push_str(" spill-over (mean) | runs with spill-over |");
+        rule.push_str(" ---: | ---: |");
+        let _ = writeln!(s, "{header}\n{rule}");
+        const BAD: [&str; 4] = [
+            "m1_bad_debt_mean",
+            "m2_bad_debt_mean",
+            "m3_bad_debt_mean",
+            "m4_bad_debt_mean",
+        ];
+        const PAID: [&str; 4] = [
+            "m1_fund_paid_mean",
+            "m2_fund_paid_mean",
+            "m3_fund_paid_mean",
+            "m4_fund_paid_mean",
+        ];
+        for (c, cell) in exp.cells.iter().enumerate() {
+            let r = SummaryRow {
+                df: summary,
+                row: c,
+            };
+            let mut line = String::from("|");
+            for (a, v) in exp.axes.iter().zip(&cell.coords) {
+                let _ = write!(line, " {} |", axis_text(&a.path, v));
+            }
+            for k in 0..markets.len().min(4) {
+                let _ = write!(
+                    line,
+                    " {} | {} |",
+                    format_money(r.num(BAD[k])),
+                    format_money(r.num(PAID[k]))
+                );
+            }
+            let _ = writeln!(
+                line,
+                " {} | {} |",
+                format_money(r.num("spillover_mean")),
+                format_pct(r.num("spillover_probability"))
+            );
+            s.push_str(&line);
+        }
+        s.push('\n');
+    }
+
     let _ = writeln!(s, "## Charts\n\n{charts_md}");
     for note in notes {
         let _ = writeln!(s, "*Not drawn:* {note}.\n");

@@ -131,6 +131,43 @@ pub fn summary_text(exp: &Experiment, summaries: &[CellSummary], seconds: f64) -
         s,
         "(mean slippage loss per run; required q99: the fund that keeps P(depletion) <= 1%)"
     );
+    let markets = exp
+        .cells
+        .first()
+        .map(|c| c.scenario.markets())
+        .unwrap_or(&[]);
+    if markets.len() > 1 {
+        let _ = writeln!(s);
+        let names: Vec<&str> = markets.iter().map(|m| m.name()).collect();
+        let _ = writeln!(
+            s,
+            "By market ({}): mean bad debt | mean paid by the fund; spill-over onto a shared fund",
+            names.join(", ")
+        );
+        for (label, sm) in labels.iter().zip(summaries) {
+            let per: Vec<String> = names
+                .iter()
+                .enumerate()
+                .map(|(k, name)| {
+                    let money = |v: Option<f64>| format_money(v.unwrap_or(0.0));
+                    format!(
+                        "{name} {} | {}",
+                        money(sm.market_bad_debt_mean[k]),
+                        money(sm.market_fund_paid_mean[k])
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                s,
+                "{:<w$}  {};  spill-over {} +-{} (in {} of runs)",
+                label,
+                per.join(";  "),
+                format_money(sm.spillover_mean),
+                format_money(sm.spillover_mean_se),
+                format_pct(sm.spillover_probability)
+            );
+        }
+    }
     if exp.axes.len() == 2 && exp.axes[1].group == 1 {
         let (rows, cols) = (&exp.axes[0], &exp.axes[1]);
         let _ = writeln!(s);

@@ -42,7 +42,12 @@ impl InsuranceFund {
                 ));
             }
         }
-        Ok(Self {
+        Ok(Self::fresh(initial, cap))
+    }
+
+    /// A fund at the start of a run (parameters already checked).
+    fn fresh(initial: f64, cap: Option<f64>) -> Self {
+        Self {
             initial,
             balance: initial,
             net_outflow: 0.0,
@@ -54,7 +59,13 @@ impl InsuranceFund {
             depleted_at: None,
             cap,
             swept: 0.0,
-        })
+        }
+    }
+
+    /// A fresh fund holding `share` of this one's initial balance and cap (isolated funds of
+    /// several markets split one total).
+    pub fn scaled(&self, share: f64) -> InsuranceFund {
+        Self::fresh(self.initial * share, self.cap.map(|c| c * share))
     }
 
     pub fn initial(&self) -> f64 {

@@ -121,7 +121,8 @@ impl Venue {
         if equity > 0.0 {
             out.penalty = (params.penalty_rate * notional).min(equity);
             out.penalty_to_fund = out.penalty * params.fund_share;
-            self.pay_into_fund(Account::Trader(i), out.penalty_to_fund);
+            let fund = self.fund_of_market(self.market_of(i));
+            self.pay_into_fund(Account::Trader(i), fund, out.penalty_to_fund);
             self.transfer(
                 Account::Trader(i),
                 Account::Treasury,
@@ -130,8 +131,9 @@ impl Venue {
         } else if equity < 0.0 {
             let d = -equity;
             out.deficit = d;
-            out.fund_paid = self.fund.record_deficit(d, step);
-            self.transfer(Account::Fund, Account::Trader(i), out.fund_paid);
+            let fund = self.fund_of_market(self.market_of(i));
+            out.fund_paid = self.funds[fund as usize].record_deficit(d, step);
+            self.transfer(Account::Fund(fund), Account::Trader(i), out.fund_paid);
             let residual = d - out.fund_paid;
             if residual > 0.0 {
                 out.socialized = socialization.cover(self, i, q > 0.0, residual, market.mark());

@@ -71,8 +71,11 @@ impl LossSocialization for Adl {
         // One O(n) scan and an O(n) heapify; popping stops as soon as the residual is covered,
         // usually after one or two positions. Scores are positive, so their bit patterns order
         // like the numbers; ties go to the lower trader id.
+        // Only the bankrupt trader's market: its counterparties are there.
         let book = &venue.book;
-        let mut ranked: BinaryHeap<(u64, Reverse<u32>)> = (0..book.len())
+        let traders = venue.market_traders(venue.market_of(bankrupt));
+        let mut ranked: BinaryHeap<(u64, Reverse<u32>)> = (traders.start as usize
+            ..traders.end as usize)
             .filter(|&j| (book.size[j] < 0.0) == bankrupt_was_long && book.size[j] != 0.0)
             .filter_map(|j| {
                 adl_rank(book.collateral[j], book.size[j], book.entry[j], mark)

@@ -1,4 +1,10 @@
-//! One perpetual-swap market: its traders' accounts, the insurance fund and the ledger.
+//! A perpetual-swap venue: its markets' traders' accounts, the insurance fund (one shared by
+//! all markets, or one per market), and the ledger.
+//!
+//! Traders sit in one struct-of-arrays book, each market's traders in a contiguous range;
+//! every market has its own liquidation queue (its own mark) and pays deficits from its fund.
+
+use std::ops::Range;
 
 use super::{InsuranceFund, LiquidationQueue, MarginParams, PositionBook};
 use crate::params::{ParamResult, unit_interval};
@@ -11,8 +17,8 @@ pub const LEDGER_TOLERANCE: f64 = 1e-9;
 pub enum Account {
     /// A trader's collateral.
     Trader(u32),
-    /// The insurance fund.
-    Fund,
+    /// An insurance fund (index 0 when one fund serves every market).
+    Fund(u16),
     /// The venue's treasury: fees and penalties not paid into the fund.
     Treasury,
     /// The outside world, which takes the other side of every fill: realized PnL moves between
@@ -43,6 +49,8 @@ impl FeeParams {
 pub struct TradeFill {
     pub notional: f64,
     pub fee: f64,
+    /// Part of the fee paid into the fund.
+    pub fee_to_fund: f64,
     pub realized_pnl: f64,
 }
 
@@ -53,12 +61,22 @@ pub enum TradeError {
     InsufficientMargin,
 }
 
+/// One market's share of the venue: its traders, their liquidation queue, and its fund.
+#[derive(Clone, Debug)]
+pub(crate) struct VenueMarket {
+    pub(crate) traders: Range<u32>,
+    pub(crate) queue: LiquidationQueue,
+    pub(crate) fund: u16,
+}
+
 #[derive(Clone, Debug)]
 pub struct Venue {
     pub book: PositionBook,
     pub margin: MarginParams,
-    pub fund: InsuranceFund,
-    pub(crate) queue: LiquidationQueue,
+    pub funds: Vec<InsuranceFund>,
+    pub(crate) markets: Vec<VenueMarket>,
+    /// The market of every trader.
+    market_of: Vec<u16>,
     treasury: f64,
     counterparty: f64,
     uncovered: f64,
@@ -69,13 +87,50 @@ pub struct Venue {
 impl Venue {
     /// A venue whose traders hold the positions of `book` (opened at t = 0 without fees).
     pub fn open(book: PositionBook, margin: MarginParams, fund: InsuranceFund) -> Self {
-        let queue = LiquidationQueue::build(&book, &margin);
-        let initial_total = book.total_collateral() + fund.balance();
+        let n = book.len() as u32;
+        let everyone = 0..n;
+        Self::open_markets(
+            book,
+            std::slice::from_ref(&everyone),
+            margin,
+            vec![fund],
+            &[0],
+        )
+    }
+
+    /// A venue of several markets: `ranges[m]` are market `m`'s traders in `book` (contiguous,
+    /// in order, covering the book), paying deficits from `funds[fund_of_market[m]]`.
+    pub fn open_markets(
+        book: PositionBook,
+        ranges: &[Range<u32>],
+        margin: MarginParams,
+        funds: Vec<InsuranceFund>,
+        fund_of_market: &[u16],
+    ) -> Self {
+        let mut market_of = vec![0u16; book.len()];
+        let markets = ranges
+            .iter()
+            .zip(fund_of_market)
+            .enumerate()
+            .map(|(m, (r, &fund))| {
+                for i in r.clone() {
+                    market_of[i as usize] = m as u16;
+                }
+                VenueMarket {
+                    traders: r.clone(),
+                    queue: LiquidationQueue::build_range(&book, &margin, r.clone()),
+                    fund,
+                }
+            })
+            .collect();
+        let initial_total =
+            book.total_collateral() + funds.iter().map(InsuranceFund::balance).sum::<f64>();
         Self {
             book,
             margin,
-            fund,
-            queue,
+            funds,
+            markets,
+            market_of,
             treasury: 0.0,
             counterparty: 0.0,
             uncovered: 0.0,
@@ -86,7 +141,7 @@ impl Venue {
     fn balance_mut(&mut self, a: Account) -> &mut f64 {
         match a {
             Account::Trader(i) => &mut self.book.collateral[i as usize],
-            Account::Fund => &mut self.fund.balance,
+            Account::Fund(f) => &mut self.funds[f as usize].balance,
             Account::Treasury => &mut self.treasury,
             Account::Counterparty => &mut self.counterparty,
             Account::Uncovered => &mut self.uncovered,
@@ -96,7 +151,7 @@ impl Venue {
     pub fn balance(&self, a: Account) -> f64 {
         match a {
             Account::Trader(i) => self.book.collateral[i as usize],
-            Account::Fund => self.fund.balance,
+            Account::Fund(f) => self.funds[f as usize].balance,
             Account::Treasury => self.treasury,
             Account::Counterparty => self.counterparty,
             Account::Uncovered => self.uncovered,
@@ -108,20 +163,50 @@ impl Venue {
     pub fn transfer(&mut self, from: Account, to: Account, amount: f64) {
         *self.balance_mut(from) -= amount;
         *self.balance_mut(to) += amount;
-        if from == Account::Fund || to == Account::Fund {
-            self.fund.observe_balance();
+        for a in [from, to] {
+            if let Account::Fund(f) = a {
+                self.funds[f as usize].observe_balance();
+            }
         }
     }
 
-    /// Pays `amount` from `from` into the insurance fund and records it as an inflow.
-    /// With a cap, whatever the balance then holds above it is swept to treasury.
-    pub fn pay_into_fund(&mut self, from: Account, amount: f64) {
+    /// The market of trader `i`.
+    #[inline]
+    pub fn market_of(&self, i: u32) -> usize {
+        self.market_of[i as usize] as usize
+    }
+
+    /// The fund that pays market `m`'s deficits.
+    #[inline]
+    pub fn fund_of_market(&self, m: usize) -> u16 {
+        self.markets[m].fund
+    }
+
+    /// Market `m`'s traders.
+    pub fn market_traders(&self, m: usize) -> Range<u32> {
+        self.markets[m].traders.clone()
+    }
+
+    /// The fund of the only market, or fund 0.
+    pub fn fund(&self) -> &InsuranceFund {
+        &self.funds[0]
+    }
+
+    /// Sum of the funds' balances.
+    pub fn fund_balance(&self) -> f64 {
+        self.funds.iter().map(InsuranceFund::balance).sum()
+    }
+
+    /// Pays `amount` from `from` into fund `fund` and records it as an inflow. With a cap,
+    /// whatever the balance then holds above it is swept to treasury.
+    pub fn pay_into_fund(&mut self, from: Account, fund: u16, amount: f64) {
         if amount > 0.0 {
-            self.fund.record_inflow(amount);
-            self.transfer(from, Account::Fund, amount);
-            let excess = self.fund.take_excess();
+            let f = fund as usize;
+            self.funds[f].record_inflow(amount);
+            self.transfer(from, Account::Fund(fund), amount);
+            let excess = self.funds[f].take_excess();
             if excess > 0.0 {
-                self.transfer(Account::Fund, Account::Treasury, excess);
+                self.transfer(Account::Fund(fund), Account::Treasury, excess);
             }
         }
     }
@@ -129,7 +214,7 @@ impl Venue {
     /// Sum of all accounts minus the sum at the start: zero up to rounding.
     pub fn ledger_imbalance(&self) -> f64 {
         self.book.total_collateral()
-            + self.fund.balance
+            + self.fund_balance()
             + self.treasury
             + self.counterparty
             + self.uncovered
@@ -154,7 +239,8 @@ impl Venue {
     /// Marks trader `i` as changed: stale queue entries are skipped and it is re-indexed.
     pub(crate) fn reindex(&mut self, i: u32) {
         self.book.version[i as usize] = self.book.version[i as usize].wrapping_add(1);
-        self.queue.update(&self.book, &self.margin, i);
+        let m = self.market_of(i);
+        self.markets[m].queue.update(&self.book, &self.margin, i);
     }
 
     /// A voluntary trade of `delta` base units by trader `i` at `price` against the outside
@@ -193,7 +279,8 @@ impl Venue {
             self.transfer(Account::Counterparty, Account::Trader(i), realized);
         }
         let to_fund = fee * fees.fund_share;
-        self.pay_into_fund(Account::Trader(i), to_fund);
+        let fund = self.fund_of_market(self.market_of(i));
+        self.pay_into_fund(Account::Trader(i), fund, to_fund);
         self.transfer(Account::Trader(i), Account::Treasury, fee - to_fund);
         self.book.size[k] = new_q;
         self.book.entry[k] = new_entry;
@@ -201,6 +288,7 @@ impl Venue {
         Ok(TradeFill {
             notional,
             fee,
+            fee_to_fund: to_fund,
             realized_pnl: realized,
         })
     }
@@ -243,10 +331,10 @@ mod tests {
             MarginParams::new(0.1, 0.05).unwrap(),
             InsuranceFund::with_cap(500.0, Some(520.0)).unwrap(),
         );
-        v.pay_into_fund(Account::Trader(0), 50.0);
-        assert_eq!(v.balance(Account::Fund), 520.0);
+        v.pay_into_fund(Account::Trader(0), 0, 50.0);
+        assert_eq!(v.balance(Account::Fund(0)), 520.0);
         assert_eq!(v.balance(Account::Treasury), 30.0);
-        assert_eq!(v.fund.swept(), 30.0);
+        assert_eq!(v.fund().swept(), 30.0);
         assert!(v.ledger_imbalance().abs() <= v.ledger_tolerance());
         assert_eq!(
             InsuranceFund::with_cap(500.0, Some(400.0))
@@ -272,7 +360,7 @@ mod tests {
         let f = v.trade(0, -0.25, 10_400.0, &fees).unwrap();
         assert!((f.realized_pnl - 100.0).abs() < 1e-9);
         assert_eq!(v.book.entry[0], 10_000.0);
-        assert!((v.balance(Account::Fund) - (500.0 + 0.25 * (5.0 + 2.6))).abs() < 1e-9);
+        assert!((v.balance(Account::Fund(0)) - (500.0 + 0.25 * (5.0 + 2.6))).abs() < 1e-9);
         assert!((v.balance(Account::Treasury) - 0.75 * (5.0 + 2.6)).abs() < 1e-9);
         assert!(v.ledger_imbalance().abs() <= v.ledger_tolerance());
         // Flip to short: the new entry is the trade price.

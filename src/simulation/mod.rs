@@ -4,6 +4,6 @@ mod rng;
 mod row;
 mod run;
 
-pub use rng::{SimRng, Stream, stream_rng};
-pub use row::{ColumnSink, ColumnSource, ColumnType, RunRow};
+pub use rng::{SimRng, Stream, market_rng, stream_rng};
+pub use row::{ColumnSink, ColumnSource, ColumnType, MAX_MARKETS, RunRow};
 pub use run::{RunObserver, RunOptions, StepView, simulate, simulate_observed};

@@ -22,6 +22,13 @@ pub enum Stream {
     Population = 2,
     /// Agents' decision times and decisions.
     Decisions = 3,
+    /// The joint Gaussian shocks of correlated markets.
+    CommonShocks = 4,
+    /// Their common Student-t mixing draws (own stream, so changing `nu` leaves the
+    /// Gaussian shocks alone).
+    CommonMixing = 5,
+    /// Common crash jumps (own stream, so a crash grid keeps the diffusion shocks).
+    CommonCrash = 6,
 }
 
 /// SplitMix64's output function (Steele, Lea, Flood 2014): a bijective 64-bit mixer.
@@ -36,6 +43,16 @@ fn mix(mut z: u64) -> u64 {
 /// The generator of one component of one seed index.
 pub fn stream_rng(master_seed: u64, seed_index: u64, stream: Stream) -> SimRng {
     let key = mix(mix(mix(master_seed) ^ seed_index) ^ (stream as u64));
+    Xoshiro256PlusPlus::seed_from_u64(key)
+}
+
+/// The own stream of market `m`'s index model: [`Stream::Market`] for the first market (so a
+/// one-market run draws exactly what it always did), a stream of its own for each other.
+pub fn market_rng(master_seed: u64, seed_index: u64, market: usize) -> SimRng {
+    if market == 0 {
+        return stream_rng(master_seed, seed_index, Stream::Market);
+    }
+    let key = mix(mix(mix(master_seed) ^ seed_index) ^ (0x100 + market as u64));
     Xoshiro256PlusPlus::seed_from_u64(key)
 }
 

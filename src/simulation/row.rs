@@ -47,6 +47,9 @@ column_type!(u32, u32);
 column_type!(Option<u32>, opt_u32);
 column_type!(bool, bool);
 
+/// Markets with columns of their own in [`RunRow`].
+pub const MAX_MARKETS: usize = 4;
+
 macro_rules! run_row {
     ($( $(#[doc = $doc:literal])* $name:ident : $ty:ty ),* $(,)?) => {
         /// What one run reports (MODEL.md section 8). Money in USD, steps counted from 1.
@@ -142,6 +145,26 @@ run_row! {
     cascade_largest_notional: f64,
     /// Share of liquidated notional not liquidatable at the index price (caused by impact).
     induced_share: Option<f64>,
+    /// Shared fund of several markets: deficits it paid for a market beyond that market's own
+    /// stake (its `fund_weight` share of F0 plus the penalties and fees it paid in), summed
+    /// over markets: what other markets' money covered. 0 with one market or isolated funds.
+    spillover: f64,
+    /// Per market (1 = `[market]`, then `[markets.*]` in file order; none past the last):
+    /// bankruptcy deficits,
+    m1_bad_debt: Option<f64>,
+    m2_bad_debt: Option<f64>,
+    m3_bad_debt: Option<f64>,
+    m4_bad_debt: Option<f64>,
+    /// the part of them the fund paid,
+    m1_fund_paid: Option<f64>,
+    m2_fund_paid: Option<f64>,
+    m3_fund_paid: Option<f64>,
+    m4_fund_paid: Option<f64>,
+    /// and the notional liquidated.
+    m1_liquidation_notional: Option<f64>,
+    m2_liquidation_notional: Option<f64>,
+    m3_liquidation_notional: Option<f64>,
+    m4_liquidation_notional: Option<f64>,
     /// Largest `|sum of all ledger accounts - initial sum| / (total collateral + F0)` seen;
     /// at most 1e-9 (MODEL.md section 7).
     ledger_imbalance: f64,

@@ -5,9 +5,11 @@ use std::collections::BinaryHeap;
 
 use rand_distr::{Distribution, Exp1};
 
-use super::{RunRow, Stream, stream_rng};
+use super::row::MAX_MARKETS;
+use super::{RunRow, Stream, market_rng, stream_rng};
 use crate::agents::{MarketView, Order, TraderView};
 use crate::config::Scenario;
+use crate::market::{CommonStreams, MarkState};
 use crate::protocol::{Account, PositionBook, Venue};
 
 /// Switches that change how much a run checks, never what it computes.
@@ -78,25 +80,48 @@ pub fn simulate_observed<O: RunObserver>(
     observer: &mut O,
 ) -> RunRow {
     let sc = scenario;
-    let mut market_rng = stream_rng(master_seed, seed_index, Stream::Market);
+    let n_markets = sc.markets.len();
     let mut population_rng = stream_rng(master_seed, seed_index, Stream::Population);
     let mut decision_rng = stream_rng(master_seed, seed_index, Stream::Decisions);
+    let mut market_rngs: Vec<_> = (0..n_markets)
+        .map(|m| market_rng(master_seed, seed_index, m))
+        .collect();
+    let mut common = sc
+        .shocks
+        .as_ref()
+        .map(|_| CommonStreams::new(master_seed, seed_index));
+    let mut models: Vec<_> = sc.markets.iter().map(|m| m.price_model.start()).collect();
+    let mut marks: Vec<MarkState> = sc.markets.iter().map(|m| m.mark.clone()).collect();
+    let impacts: Vec<_> = sc.markets.iter().map(|m| m.book.model()).collect();
 
-    let mut model = sc.price_model.start();
-    let mut market = sc.mark.clone();
-    let s0 = market.index();
-    let n = sc.population.count() as usize;
+    // Traders of each market in turn, opened at its index.
+    let n: usize = sc.markets.iter().map(|m| m.traders as usize).sum();
     let mut book = PositionBook::with_capacity(n);
+    let mut ranges = Vec::with_capacity(n_markets);
     let mut open_interest = 0.0;
-    for _ in 0..n {
-        let p = sc
-            .population
-            .draw(&mut population_rng, s0, sc.margin.max_leverage());
-        book.push(p.collateral, p.size, s0);
-        open_interest += p.size.abs() * s0;
+    for (m, ms) in sc.markets.iter().enumerate() {
+        let s0 = marks[m].index();
+        let start = book.len() as u32;
+        for _ in 0..ms.traders {
+            let p = sc
+                .population
+                .draw(&mut population_rng, s0, sc.margin.max_leverage());
+            book.push(p.collateral, p.size, s0);
+            open_interest += p.size.abs() * s0;
+        }
+        ranges.push(start..book.len() as u32);
     }
-    let mut venue = Venue::open(book, sc.margin, sc.fund.clone());
-    let impact = sc.book.model();
+    let funds = sc.initial_funds();
+    let isolated = funds.len() > 1;
+    let fund_of_market: Vec<u16> = (0..n_markets)
+        .map(|m| if isolated { m as u16 } else { 0 })
+        .collect();
+    let fund_shares: Vec<f64> = if isolated {
+        sc.fund_shares.clone()
+    } else {
+        vec![1.0]
+    };
+    let mut venue = Venue::open_markets(book, &ranges, sc.margin, funds, &fund_of_market);
     let socialization = &*sc.socialization;
 
     // Poisson decision clock: (time in steps as ordered bits, trader). Positive f64s order
@@ -118,17 +143,25 @@ pub fn simulate_observed<O: RunObserver>(
     };
     let mut losses_of_liquidated = 0.0;
     let mut induced_notional = 0.0;
-    let mut peak = s0;
+    let mut peaks: Vec<f64> = marks.iter().map(MarkState::index).collect();
     let mut worst_log_ratio: f64 = 0.0;
     let mut cascade_steps = 0u32;
     let mut cascade_notional = 0.0;
     let mut ledger_max: f64 = 0.0;
     let mut due = Vec::new();
+    // Per market: deficits, fund payouts, liquidated notional, inflows to the fund.
+    let mut by_market = vec![[0.0f64; 4]; n_markets];
+    let (mut scratch, mut shocks, mut crash) = (
+        vec![0.0; n_markets],
+        vec![0.0; n_markets],
+        vec![0.0; n_markets],
+    );
+    let mut total_fund_min = venue.fund_balance();
     observer.on_step(&StepView {
         step: 0,
-        index: s0,
-        mark: market.mark(),
-        fund_balance: venue.fund.balance(),
+        index: marks[0].index(),
+        mark: marks[0].mark(),
+        fund_balance: venue.fund_balance(),
         ..StepView::default()
     });
 
@@ -137,39 +170,67 @@ pub fn simulate_observed<O: RunObserver>(
             step,
             ..StepView::default()
         };
-        market.advance(model.next_log_return(&mut market_rng));
-        let index = market.index();
-        peak = peak.max(index);
-        row.index_max_drawdown = row.index_max_drawdown.max(1.0 - index / peak);
+        match (&sc.shocks, &mut common) {
+            (Some(joint), Some(rngs)) => {
+                joint.draw(rngs, &mut scratch, &mut shocks, &mut crash);
+                for (m, mark) in marks.iter_mut().enumerate() {
+                    let r = models[m].next_log_return_driven(shocks[m], &mut market_rngs[m]);
+                    mark.advance(r + crash[m]);
+                }
+            }
+            _ => {
+                for (m, mark) in marks.iter_mut().enumerate() {
+                    mark.advance(models[m].next_log_return(&mut market_rngs[m]));
+                }
+            }
+        }
+        for (peak, mark) in peaks.iter_mut().zip(&marks) {
+            let index = mark.index();
+            *peak = peak.max(index);
+            row.index_max_drawdown = row.index_max_drawdown.max(1.0 - index / *peak);
+        }
         if sc.fund_revenue_per_step > 0.0 {
-            venue.pay_into_fund(Account::Counterparty, sc.fund_revenue_per_step);
+            for (f, share) in fund_shares.iter().enumerate() {
+                venue.pay_into_fund(
+                    Account::Counterparty,
+                    f as u16,
+                    sc.fund_revenue_per_step * share,
+                );
+            }
+            for (m, w) in sc.market_weights.iter().enumerate() {
+                by_market[m][3] += sc.fund_revenue_per_step * w;
+            }
         }
 
-        // Liquidations: the set is fixed at this moment's mark.
-        due.clear();
-        let mark = market.mark();
-        venue
-            .queue
-            .pop_liquidatable(&venue.book, &venue.margin, mark, &mut due);
-        if due.is_empty() {
-            cascade_steps = 0;
-            cascade_notional = 0.0;
-        } else {
+        // Liquidations, market by market: each set is fixed at this moment's mark.
+        let mut any_due = false;
+        for m in 0..n_markets {
+            due.clear();
+            let mark = marks[m].mark();
+            venue.markets[m]
+                .queue
+                .pop_liquidatable(&venue.book, &venue.margin, mark, &mut due);
+            if due.is_empty() {
+                continue;
+            }
+            any_due = true;
             due.sort_by(|&a, &b| {
                 let ra = venue.book.margin_ratio(a as usize, mark);
                 let rb = venue.book.margin_ratio(b as usize, mark);
                 ra.total_cmp(&rb).then(a.cmp(&b))
             });
-            if cascade_steps == 0 {
-                row.cascade_count += 1;
-            }
-            cascade_steps += 1;
             for &i in &due {
                 if venue.book.size[i as usize] == 0.0 {
                     continue; // closed earlier this step (ADL)
                 }
-                let l =
-                    venue.liquidate(i, &sc.liquidation, &mut market, impact, socialization, step);
+                let l = venue.liquidate(
+                    i,
+                    &sc.liquidation,
+                    &mut marks[m],
+                    impacts[m],
+                    socialization,
+                    step,
+                );
                 row.liquidation_count += 1;
                 row.liquidation_notional += l.notional;
                 row.slippage_loss += l.slippage_loss;
@@ -188,13 +249,29 @@ pub fn simulate_observed<O: RunObserver>(
                 this_step.liquidations += 1;
                 this_step.liquidated_notional += l.notional;
                 this_step.bad_debt += l.deficit;
+                let b = &mut by_market[m];
+                b[0] += l.deficit;
+                b[1] += l.fund_paid;
+                b[2] += l.notional;
+                b[3] += l.penalty_to_fund;
             }
+        }
+        if any_due {
+            if cascade_steps == 0 {
+                row.cascade_count += 1;
+            }
+            cascade_steps += 1;
             row.cascade_longest_steps = row.cascade_longest_steps.max(cascade_steps);
             row.cascade_largest_notional = row.cascade_largest_notional.max(cascade_notional);
+        } else {
+            cascade_steps = 0;
+            cascade_notional = 0.0;
         }
-        let log_ratio = (market.mark() / market.index()).ln();
-        if log_ratio.abs() > worst_log_ratio.abs() {
-            worst_log_ratio = log_ratio;
+        for mark in &marks {
+            let log_ratio = (mark.mark() / mark.index()).ln();
+            if log_ratio.abs() > worst_log_ratio.abs() {
+                worst_log_ratio = log_ratio;
+            }
         }
 
         // Decisions due by the end of this step, in time order.
@@ -205,6 +282,7 @@ pub fn simulate_observed<O: RunObserver>(
             }
             clock.pop();
             let k = i as usize;
+            let m = venue.market_of(i);
             let me = TraderView {
                 collateral: venue.book.collateral[k],
                 size: venue.book.size[k],
@@ -212,8 +290,8 @@ pub fn simulate_observed<O: RunObserver>(
             };
             let view = MarketView {
                 step,
-                mark: market.mark(),
-                index: market.index(),
+                mark: marks[m].mark(),
+                index: marks[m].index(),
             };
             if let Order::TargetSize(target) = strategy.decide(&me, &view, &mut decision_rng) {
                 let delta = target - me.size;
@@ -221,6 +299,7 @@ pub fn simulate_observed<O: RunObserver>(
                     && let Ok(fill) = venue.trade(i, delta, view.mark, &sc.fees)
                 {
                     row.fee_revenue += fill.fee;
+                    by_market[m][3] += fill.fee_to_fund;
                 }
             }
             let gap: f64 = Exp1.sample(&mut decision_rng);
@@ -230,19 +309,64 @@ pub fn simulate_observed<O: RunObserver>(
         if opts.audit_ledger {
             ledger_max = ledger_max.max(venue.ledger_imbalance_relative());
         }
-        this_step.index = market.index();
-        this_step.mark = market.mark();
-        this_step.fund_balance = venue.fund.balance();
+        this_step.index = marks[0].index();
+        this_step.mark = marks[0].mark();
+        this_step.fund_balance = venue.fund_balance();
+        total_fund_min = total_fund_min.min(this_step.fund_balance);
         observer.on_step(&this_step);
     }
 
     ledger_max = ledger_max.max(venue.ledger_imbalance_relative());
-    let fund = &venue.fund;
-    row.fund_final = fund.balance();
-    row.fund_min = fund.min_balance();
-    row.depletion_step = fund.depleted_at().map(|s| s as u32);
+    row.fund_final = venue.fund_balance();
+    row.fund_min = if venue.funds.len() == 1 {
+        venue.funds[0].min_balance()
+    } else {
+        total_fund_min
+    };
+    row.depletion_step = venue
+        .funds
+        .iter()
+        .filter_map(|f| f.depleted_at())
+        .min()
+        .map(|s| s as u32);
     row.depleted = row.depletion_step.is_some();
-    row.required_capital = fund.required_capital();
+    // The smallest total fund that no fund of the run would have run dry with: with isolated
+    // funds, fund m holds share s_m of the total and runs dry exactly when R_m > s_m F0.
+    row.required_capital = venue
+        .funds
+        .iter()
+        .zip(&fund_shares)
+        .map(|(f, s)| f.required_capital() / s)
+        .fold(0.0, f64::max);
+    if !isolated && n_markets > 1 {
+        let f0 = sc.fund.initial();
+        row.spillover = by_market
+            .iter()
+            .zip(&sc.market_weights)
+            .map(|(b, w)| (b[1] - (f0 * w + b[3])).max(0.0))
+            .sum();
+    }
+    let per_market = |k: usize| -> [Option<f64>; MAX_MARKETS] {
+        std::array::from_fn(|m| by_market.get(m).map(|b| b[k]))
+    };
+    [
+        row.m1_bad_debt,
+        row.m2_bad_debt,
+        row.m3_bad_debt,
+        row.m4_bad_debt,
+    ] = per_market(0);
+    [
+        row.m1_fund_paid,
+        row.m2_fund_paid,
+        row.m3_fund_paid,
+        row.m4_fund_paid,
+    ] = per_market(1);
+    [
+        row.m1_liquidation_notional,
+        row.m2_liquidation_notional,
+        row.m3_liquidation_notional,
+        row.m4_liquidation_notional,
+    ] = per_market(2);
     row.worst_mark_index_ratio = worst_log_ratio.exp();
     row.recovery_rate =
         (losses_of_liquidated > 0.0).then(|| 1.0 - row.bad_debt / losses_of_liquidated);
