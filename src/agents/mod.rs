@@ -2,31 +2,60 @@
 //! Poisson decision times.
 //!
 //! A [`Strategy`] is asked only at its trader's decision times, drawn from an exponential
-//! clock of rate [`Strategy::decisions_per_hour`], so cost grows with decisions, not with
-//! traders x steps. Static traders have rate 0 and are never asked.
+//! clock whose rate each trader draws from its group's distribution, so cost grows with
+//! decisions, not with traders x steps. Static traders have rate 0 and are never asked.
 
 mod distribution;
 mod population;
+mod strategies;
 
 pub use distribution::PositiveDistribution;
-pub use population::{InitialPosition, PopulationParams};
+pub use population::{InitialPosition, PopulationParams, Reentry, StrategyGroup};
+pub use strategies::{Contrarian, MarginDefender, Momentum, Noise, Panic};
 
 use crate::simulation::SimRng;
 
 /// What a trader sees when it decides.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TraderView {
     pub collateral: f64,
     pub size: f64,
     pub entry: f64,
+    /// Money it holds outside the venue and can add as collateral.
+    pub reserve: f64,
+    /// Highest equity seen at its decision times (and at t = 0).
+    pub peak_equity: f64,
+    /// The leverage it opened with at t = 0, which it uses again when it opens.
+    pub target_leverage: f64,
+}
+
+impl TraderView {
+    /// `E = C + q (P - e)`.
+    pub fn equity(&self, mark: f64) -> f64 {
+        self.collateral + self.size * (mark - self.entry)
+    }
 }
 
 /// What the market looks like when a trader decides.
 #[derive(Clone, Copy, Debug)]
-pub struct MarketView {
+pub struct MarketView<'a> {
     pub step: u64,
     pub mark: f64,
     pub index: f64,
+    pub imr: f64,
+    pub mmr: f64,
+    /// The values of the strategy's [`Strategy::indicators`], in its order.
+    pub signals: &'a [f64],
+}
+
+/// A market signal a strategy reads; the simulation keeps one per market and asks nothing of
+/// strategies that read none.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Indicator {
+    /// Exponential moving average of the mark with time constant `minutes`.
+    MarkEma { minutes: f64 },
+    /// Notional liquidated in the market over the last `minutes` (this step included).
+    LiquidatedNotional { minutes: f64 },
 }
 
 /// A trader's decision.
@@ -35,13 +64,17 @@ pub enum Order {
     Hold,
     /// Trade to this signed position (base units); the venue checks margin and charges fees.
     TargetSize(f64),
+    /// Move this much from the trader's reserve into its collateral.
+    TopUp(f64),
 }
 
 /// A behavioral rule. Implementations hold parameters only; per-trader state lives in the
 /// simulation's arrays so that a population stays a struct of arrays.
 pub trait Strategy: Send + Sync {
-    /// Poisson rate of decisions per hour; 0 means the trader never decides after t = 0.
-    fn decisions_per_hour(&self) -> f64;
+    /// The market signals it reads, handed over in this order as [`MarketView::signals`].
+    fn indicators(&self) -> Vec<Indicator> {
+        Vec::new()
+    }
 
     /// The trader's order at one of its decision times.
     fn decide(&self, me: &TraderView, market: &MarketView, rng: &mut SimRng) -> Order;
@@ -52,10 +85,6 @@ pub trait Strategy: Send + Sync {
 pub struct Static;
 
 impl Strategy for Static {
-    fn decisions_per_hour(&self) -> f64 {
-        0.0
-    }
-
     fn decide(&self, _: &TraderView, _: &MarketView, _: &mut SimRng) -> Order {
         Order::Hold
     }

@@ -1,10 +1,77 @@
-//! The population at t = 0: collateral, leverage (capped at `1 / imr`) and side per trader.
+//! The population at t = 0: collateral, leverage (capped at `1 / imr`) and side per trader, and
+//! the mix of strategies the traders follow (MODEL.md sections 3 and 13).
+
+use std::sync::Arc;
 
 use rand::RngExt;
 
 use super::{PositiveDistribution, Static, Strategy};
-use crate::params::{ParamError, ParamResult, unit_interval};
+use crate::params::{ParamError, ParamResult, non_negative, unit_interval};
 use crate::simulation::SimRng;
+
+/// One strategy of the mix: the share of traders that follow it, how often each decides, and
+/// the reserve each holds outside the venue.
+#[derive(Clone)]
+pub struct StrategyGroup {
+    pub(crate) name: String,
+    pub(crate) share: f64,
+    pub(crate) strategy: Arc<dyn Strategy>,
+    /// Decisions per hour, drawn once per trader; `None` never decides (static).
+    pub(crate) decisions_per_hour: Option<PositiveDistribution>,
+    /// Reserve at t = 0 as a multiple of the trader's collateral.
+    pub(crate) reserve_ratio: f64,
+}
+
+impl std::fmt::Debug for StrategyGroup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StrategyGroup")
+            .field("name", &self.name)
+            .field("share", &self.share)
+            .field("decisions_per_hour", &self.decisions_per_hour)
+            .field("reserve_ratio", &self.reserve_ratio)
+            .finish()
+    }
+}
+
+impl StrategyGroup {
+    pub fn new(
+        name: impl Into<String>,
+        share: f64,
+        strategy: Arc<dyn Strategy>,
+        decisions_per_hour: Option<PositiveDistribution>,
+        reserve_ratio: f64,
+    ) -> ParamResult<Self> {
+        Ok(Self {
+            name: name.into(),
+            share: unit_interval("share", share)?,
+            strategy,
+            decisions_per_hour,
+            reserve_ratio: non_negative("reserve_ratio", reserve_ratio)?,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// A liquidated trader comes back after a cool-down with probability `probability`, with fresh
+/// collateral and a new position drawn like those at t = 0 (MODEL.md section 3).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Reentry {
+    pub(crate) cooldown_steps: u64,
+    pub(crate) probability: f64,
+}
+
+impl Reentry {
+    pub fn new(cooldown_minutes: f64, probability: f64, dt_seconds: f64) -> ParamResult<Self> {
+        non_negative("cooldown_minutes", cooldown_minutes)?;
+        Ok(Self {
+            cooldown_steps: (cooldown_minutes * 60.0 / dt_seconds).ceil().max(1.0) as u64,
+            probability: unit_interval("probability", probability)?,
+        })
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct PopulationParams {
@@ -12,13 +79,10 @@ pub struct PopulationParams {
     collateral: PositiveDistribution,
     leverage: PositiveDistribution,
     long_share: f64,
-    strategy: std::sync::Arc<dyn Strategy>,
-}
-
-impl std::fmt::Debug for dyn Strategy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Strategy({} decisions/h)", self.decisions_per_hour())
-    }
+    groups: Vec<StrategyGroup>,
+    /// `cumulative[g]`: share of traders in groups `0..=g`.
+    cumulative: Vec<f64>,
+    reentry: Option<Reentry>,
 }
 
 /// One trader's account at t = 0.
@@ -27,6 +91,8 @@ pub struct InitialPosition {
     pub collateral: f64,
     /// Signed size in base units.
     pub size: f64,
+    /// The leverage it opened with (after the cap).
+    pub leverage: f64,
 }
 
 impl PopulationParams {
@@ -42,27 +108,94 @@ impl PopulationParams {
                 format!("must be between 1 and {}, got {count}", u32::MAX),
             ));
         }
-        Ok(Self {
+        let mut p = Self {
             count: count as u32,
             collateral,
             leverage,
             long_share: unit_interval("long_share", long_share)?,
-            strategy: std::sync::Arc::new(Static),
-        })
+            groups: Vec::new(),
+            cumulative: Vec::new(),
+            reentry: None,
+        };
+        p.set_groups(vec![StrategyGroup::new(
+            "static",
+            1.0,
+            Arc::new(Static),
+            None,
+            0.0,
+        )?])?;
+        Ok(p)
+    }
+
+    /// Replaces the mix; shares must sum to 1. The error's field is `mix`.
+    pub fn with_groups(mut self, groups: Vec<StrategyGroup>) -> ParamResult<Self> {
+        self.set_groups(groups)?;
+        Ok(self)
+    }
+
+    fn set_groups(&mut self, groups: Vec<StrategyGroup>) -> ParamResult<()> {
+        let total: f64 = groups.iter().map(|g| g.share).sum();
+        if groups.is_empty() || (total - 1.0).abs() > 1e-9 {
+            return Err(ParamError::new(
+                "mix",
+                format!("the shares must sum to 1, they sum to {total}"),
+            ));
+        }
+        let mut acc = 0.0;
+        self.cumulative = groups
+            .iter()
+            .map(|g| {
+                acc += g.share;
+                acc
+            })
+            .collect();
+        self.groups = groups;
+        Ok(())
+    }
+
+    pub fn with_reentry(mut self, reentry: Option<Reentry>) -> Self {
+        self.reentry = reentry;
+        self
     }
 
     pub fn count(&self) -> u32 {
         self.count
     }
 
-    pub fn strategy(&self) -> &dyn Strategy {
-        &*self.strategy
+    pub fn groups(&self) -> &[StrategyGroup] {
+        &self.groups
     }
 
-    /// The same population following another strategy (the experiment file offers only
-    /// `static` so far; this is the seam the other strategies plug into).
-    pub fn with_strategy(mut self, strategy: std::sync::Arc<dyn Strategy>) -> Self {
-        self.strategy = strategy;
+    pub fn reentry(&self) -> Option<Reentry> {
+        self.reentry
+    }
+
+    /// The group of the `i`-th of `n` traders of a market: group `g` takes the traders from
+    /// `round(c_{g-1} n)` to `round(c_g n)`, `c` the cumulative shares. Traders are drawn
+    /// independently, so contiguous blocks are as good as random ones, and a change of shares
+    /// leaves every trader's account as it was (common random numbers).
+    pub fn group_of(&self, i: u32, n: u32) -> usize {
+        let x = i as f64 + 0.5;
+        self.cumulative
+            .iter()
+            .position(|c| x < (c * n as f64).round())
+            .unwrap_or(self.groups.len() - 1)
+    }
+
+    /// Every trader follows `strategy`, deciding `decisions_per_hour` times an hour (tests and
+    /// custom strategies use this seam).
+    pub fn with_strategy(mut self, strategy: Arc<dyn Strategy>, decisions_per_hour: f64) -> Self {
+        let rate = (decisions_per_hour > 0.0)
+            .then(|| PositiveDistribution::fixed(decisions_per_hour).ok())
+            .flatten();
+        self.groups = vec![StrategyGroup {
+            name: "custom".into(),
+            share: 1.0,
+            strategy,
+            decisions_per_hour: rate,
+            reserve_ratio: 0.0,
+        }];
+        self.cumulative = vec![1.0];
         self
     }
 
@@ -76,6 +209,44 @@ impl PopulationParams {
         InitialPosition {
             collateral,
             size: if long { size } else { -size },
+            leverage,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agents::Noise;
+
+    #[test]
+    fn groups_take_their_share_of_every_market() {
+        let p = PopulationParams::new(
+            10,
+            PositiveDistribution::fixed(1.0).unwrap(),
+            PositiveDistribution::fixed(1.0).unwrap(),
+            0.5,
+        )
+        .unwrap();
+        let g = |share| StrategyGroup::new("x", share, Arc::new(Noise), None, 0.0).unwrap();
+        let p = p.with_groups(vec![g(0.3), g(0.2), g(0.5)]).unwrap();
+        let counts = |n: u32| {
+            let mut c = [0; 3];
+            for i in 0..n {
+                c[p.group_of(i, n)] += 1;
+            }
+            c
+        };
+        assert_eq!(counts(1_000), [300, 200, 500]);
+        assert_eq!(counts(10), [3, 2, 5]);
+        let bad = PopulationParams::new(
+            10,
+            PositiveDistribution::fixed(1.0).unwrap(),
+            PositiveDistribution::fixed(1.0).unwrap(),
+            0.5,
+        )
+        .unwrap()
+        .with_groups(vec![g(0.3), g(0.3)]);
+        assert_eq!(bad.unwrap_err().field, "mix");
     }
 }

@@ -272,7 +272,37 @@ pub struct TradersSection {
     pub leverage: DistributionSpec,
     /// Probability that a trader is long.
     pub long_share: f64,
+    /// The strategy of every trader, unless `[[traders.mix]]` lists several.
     pub strategy: StrategySpec,
+    /// A mix of strategies with the share of traders following each (shares sum to 1).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mix: Vec<MixEntry>,
+    /// Liquidated traders come back after a cool-down.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reentry: Option<ReentrySection>,
+}
+
+/// One strategy of the mix.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MixEntry {
+    pub share: f64,
+    pub strategy: StrategySpec,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReentrySection {
+    pub cooldown_minutes: f64,
+    pub probability: f64,
+}
+
+/// A number, or a distribution to draw one per trader from.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum NumberOrDistribution {
+    Number(f64),
+    Distribution(DistributionSpec),
 }
 
 impl Default for TradersSection {
@@ -289,6 +319,8 @@ impl Default for TradersSection {
             },
             long_share: 0.5,
             strategy: StrategySpec::Static,
+            mix: Vec::new(),
+            reentry: None,
         }
     }
 }
@@ -309,6 +341,40 @@ pub enum StrategySpec {
     /// Opens once at t = 0 and never trades again.
     #[default]
     Static,
+    /// Flat, long or short at random at each decision.
+    Noise {
+        decisions_per_hour: NumberOrDistribution,
+    },
+    /// Long above the mark's moving average, short below.
+    Momentum {
+        decisions_per_hour: NumberOrDistribution,
+        ema_minutes: f64,
+    },
+    /// Short above the mark's moving average, long below.
+    Contrarian {
+        decisions_per_hour: NumberOrDistribution,
+        ema_minutes: f64,
+    },
+    /// Closes out when the market's liquidations over `window_minutes` pass
+    /// `liquidation_threshold_usd`, or its own equity falls `drawdown` below its peak.
+    Panic {
+        decisions_per_hour: NumberOrDistribution,
+        window_minutes: f64,
+        liquidation_threshold_usd: f64,
+        drawdown: f64,
+    },
+    /// Tops up collateral from a reserve (`reserve_ratio` x its collateral at t = 0) to the
+    /// initial margin when its margin ratio falls below `trigger` x mmr.
+    MarginDefender {
+        decisions_per_hour: NumberOrDistribution,
+        reserve_ratio: f64,
+        #[serde(default = "default_trigger")]
+        trigger: f64,
+    },
+}
+
+fn default_trigger() -> f64 {
+    1.5
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

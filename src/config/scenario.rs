@@ -5,9 +5,13 @@ use std::sync::Arc;
 
 use super::file::{
     BookSpec, CloseSpec, DistributionSpec, ExperimentFile, FundScope, LiquidationModeSpec,
-    MarketSection, PriceModelSpec, ShockSpec, SocializationSpec, StrategySpec,
+    MarketSection, NumberOrDistribution, PriceModelSpec, ShockSpec, SocializationSpec,
+    StrategySpec,
 };
-use crate::agents::{PopulationParams, PositiveDistribution};
+use crate::agents::{
+    Contrarian, MarginDefender, Momentum, Noise, Panic, PopulationParams, PositiveDistribution,
+    Reentry, Static, Strategy, StrategyGroup,
+};
 use crate::market::data::{PriceSeries, load_price_csv, parse_time};
 use crate::market::{
     BookParams, BootstrapParams, CommonCrash, CorrelatedShocks, GarchParams, GbmParams,
@@ -228,6 +232,89 @@ fn price_model(
     })
 }
 
+fn rate(spec: &NumberOrDistribution, path: &str) -> ParamResult<Option<PositiveDistribution>> {
+    let d = match spec {
+        NumberOrDistribution::Number(v) => PositiveDistribution::fixed(*v),
+        NumberOrDistribution::Distribution(d) => distribution(d),
+    }
+    .map_err(|e| e.within(&format!("{path}.decisions_per_hour")))?;
+    Ok(Some(d))
+}
+
+/// One strategy of the traders, validated; `path` names it in errors.
+fn strategy_group(spec: &StrategySpec, share: f64, path: &str) -> ParamResult<StrategyGroup> {
+    let within = |e: ParamError| e.within(path);
+    let (name, strategy, decisions, reserve): (&str, Arc<dyn Strategy>, _, f64) = match spec {
+        StrategySpec::Static => ("static", Arc::new(Static), None, 0.0),
+        StrategySpec::Noise { decisions_per_hour } => (
+            "noise",
+            Arc::new(Noise),
+            rate(decisions_per_hour, path)?,
+            0.0,
+        ),
+        StrategySpec::Momentum {
+            decisions_per_hour,
+            ema_minutes,
+        } => (
+            "momentum",
+            Arc::new(Momentum::new(*ema_minutes).map_err(within)?),
+            rate(decisions_per_hour, path)?,
+            0.0,
+        ),
+        StrategySpec::Contrarian {
+            decisions_per_hour,
+            ema_minutes,
+        } => (
+            "contrarian",
+            Arc::new(Contrarian::new(*ema_minutes).map_err(within)?),
+            rate(decisions_per_hour, path)?,
+            0.0,
+        ),
+        StrategySpec::Panic {
+            decisions_per_hour,
+            window_minutes,
+            liquidation_threshold_usd,
+            drawdown,
+        } => (
+            "panic",
+            Arc::new(
+                Panic::new(*window_minutes, *liquidation_threshold_usd, *drawdown)
+                    .map_err(within)?,
+            ),
+            rate(decisions_per_hour, path)?,
+            0.0,
+        ),
+        StrategySpec::MarginDefender {
+            decisions_per_hour,
+            reserve_ratio,
+            trigger,
+        } => (
+            "margin_defender",
+            Arc::new(MarginDefender::new(*trigger).map_err(within)?),
+            rate(decisions_per_hour, path)?,
+            *reserve_ratio,
+        ),
+    };
+    StrategyGroup::new(name, share, strategy, decisions, reserve).map_err(within)
+}
+
+fn strategy_groups(t: &super::file::TradersSection) -> ParamResult<Vec<StrategyGroup>> {
+    if t.mix.is_empty() {
+        return Ok(vec![strategy_group(&t.strategy, 1.0, "traders.strategy")?]);
+    }
+    if t.strategy != StrategySpec::Static {
+        return Err(ParamError::new(
+            "traders.strategy",
+            "give either one strategy or a [[traders.mix]], not both",
+        ));
+    }
+    t.mix
+        .iter()
+        .enumerate()
+        .map(|(i, m)| strategy_group(&m.strategy, m.share, &format!("traders.mix[{i}]")))
+        .collect()
+}
+
 impl Scenario {
     /// Validates the file's parameters. The error's field is the full dotted path.
     pub fn from_file(f: &ExperimentFile) -> Result<Self, ParamError> {
@@ -358,7 +445,16 @@ impl Scenario {
             t.long_share,
         )
         .map_err(|e| e.within("traders"))?;
-        let StrategySpec::Static = t.strategy;
+        let population = population
+            .with_groups(strategy_groups(t)?)
+            .map_err(|e| e.within("traders"))?
+            .with_reentry(
+                t.reentry
+                    .as_ref()
+                    .map(|r| Reentry::new(r.cooldown_minutes, r.probability, dt))
+                    .transpose()
+                    .map_err(|e| e.within("traders.reentry"))?,
+            );
 
         let margin =
             MarginParams::new(f.margin.imr, f.margin.mmr).map_err(|e| e.within("margin"))?;
@@ -438,10 +534,11 @@ impl Scenario {
         self.fund.cap()
     }
 
-    /// The same scenario with its traders following `strategy`.
-    pub fn with_strategy(&self, strategy: Arc<dyn crate::agents::Strategy>) -> Scenario {
+    /// The same scenario with its traders following `strategy`, deciding
+    /// `decisions_per_hour` times an hour.
+    pub fn with_strategy(&self, strategy: Arc<dyn Strategy>, decisions_per_hour: f64) -> Scenario {
         let mut s = self.clone();
-        s.population = s.population.with_strategy(strategy);
+        s.population = s.population.with_strategy(strategy, decisions_per_hour);
         s
     }
 

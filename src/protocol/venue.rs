@@ -26,6 +26,11 @@ pub enum Account {
     Counterparty,
     /// Bad debt that nobody covered: a hole in the venue's balance sheet (negative balance).
     Uncovered,
+    /// A trader's reserve outside the venue, which it may add as collateral.
+    Reserve(u32),
+    /// Traders' wallets outside the venue, from which re-entering traders deposit fresh
+    /// collateral (negative balance: money brought in).
+    Deposits,
 }
 
 /// Fees on voluntary trades.
@@ -77,6 +82,9 @@ pub struct Venue {
     pub(crate) markets: Vec<VenueMarket>,
     /// The market of every trader.
     market_of: Vec<u16>,
+    /// Per trader: reserve outside the venue (empty until [`Venue::with_reserves`]).
+    reserve: Vec<f64>,
+    deposits: f64,
     treasury: f64,
     counterparty: f64,
     uncovered: f64,
@@ -131,6 +139,8 @@ impl Venue {
             funds,
             markets,
             market_of,
+            reserve: Vec::new(),
+            deposits: 0.0,
             treasury: 0.0,
             counterparty: 0.0,
             uncovered: 0.0,
@@ -145,6 +155,8 @@ impl Venue {
             Account::Treasury => &mut self.treasury,
             Account::Counterparty => &mut self.counterparty,
             Account::Uncovered => &mut self.uncovered,
+            Account::Reserve(i) => &mut self.reserve[i as usize],
+            Account::Deposits => &mut self.deposits,
         }
     }
 
@@ -155,7 +167,33 @@ impl Venue {
             Account::Treasury => self.treasury,
             Account::Counterparty => self.counterparty,
             Account::Uncovered => self.uncovered,
+            Account::Reserve(i) => self.reserve.get(i as usize).copied().unwrap_or(0.0),
+            Account::Deposits => self.deposits,
         }
+    }
+
+    /// Gives every trader a reserve outside the venue (part of the ledger from the start).
+    pub fn with_reserves(mut self, reserve: Vec<f64>) -> Self {
+        self.initial_total += reserve.iter().sum::<f64>();
+        self.reserve = reserve;
+        self
+    }
+
+    /// Moves `amount` from trader `i`'s reserve into its collateral (at most what is left).
+    /// Returns what was moved.
+    pub fn top_up(&mut self, i: u32, amount: f64) -> f64 {
+        let moved = amount.min(self.balance(Account::Reserve(i))).max(0.0);
+        if moved > 0.0 {
+            self.transfer(Account::Reserve(i), Account::Trader(i), moved);
+            self.reindex(i);
+        }
+        moved
+    }
+
+    /// Trader `i` deposits `amount` of fresh collateral from outside.
+    pub fn deposit(&mut self, i: u32, amount: f64) {
+        self.transfer(Account::Deposits, Account::Trader(i), amount);
+        self.reindex(i);
     }
 
     /// Moves `amount` from one account to another: the only way money moves.
@@ -215,6 +253,8 @@ impl Venue {
     pub fn ledger_imbalance(&self) -> f64 {
         self.book.total_collateral()
             + self.fund_balance()
+            + self.reserve.iter().sum::<f64>()
+            + self.deposits
             + self.treasury
             + self.counterparty
             + self.uncovered

@@ -3,6 +3,7 @@
 mod rng;
 mod row;
 mod run;
+mod signals;
 
 pub use rng::{SimRng, Stream, market_rng, stream_rng};
 pub use row::{ColumnSink, ColumnSource, ColumnType, MAX_MARKETS, RunRow};

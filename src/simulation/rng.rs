@@ -29,6 +29,11 @@ pub enum Stream {
     CommonMixing = 5,
     /// Common crash jumps (own stream, so a crash grid keeps the diffusion shocks).
     CommonCrash = 6,
+    /// Traders' traits beyond the initial account (decision rates), so that a mix of
+    /// strategies leaves the accounts of a static population as they were.
+    Traits = 7,
+    /// Re-entries of liquidated traders: whether and with what they come back.
+    Reentry = 8,
 }
 
 /// SplitMix64's output function (Steele, Lea, Flood 2014): a bijective 64-bit mixer.

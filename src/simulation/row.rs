@@ -145,6 +145,12 @@ run_row! {
     cascade_largest_notional: f64,
     /// Share of liquidated notional not liquidatable at the index price (caused by impact).
     induced_share: Option<f64>,
+    /// Strategy decisions taken (MODEL.md section 3).
+    decisions: u32,
+    /// Liquidated traders who came back with fresh collateral.
+    reentries: u32,
+    /// Collateral margin defenders moved from their reserves.
+    reserve_added: f64,
     /// Shared fund of several markets: deficits it paid for a market beyond that market's own
     /// stake (its `fund_weight` share of F0 plus the penalties and fees it paid in), summed
     /// over markets: what other markets' money covered. 0 with one market or isolated funds.

@@ -8,6 +8,9 @@ use rand_distr::{Distribution, Exp1};
 use super::row::MAX_MARKETS;
 use super::{RunRow, Stream, market_rng, stream_rng};
 use crate::agents::{MarketView, Order, TraderView};
+use rand::RngExt;
+
+use super::signals::{Indicators, MAX_SIGNALS, TraderStates};
 use crate::config::Scenario;
 use crate::market::{CommonStreams, MarkState};
 use crate::protocol::{Account, PositionBook, Venue};
@@ -99,15 +102,30 @@ pub fn simulate_observed<O: RunObserver>(
     let mut book = PositionBook::with_capacity(n);
     let mut ranges = Vec::with_capacity(n_markets);
     let mut open_interest = 0.0;
+    let groups = sc.population.groups();
+    let mut traders = TraderStates::with_capacity(n);
+    let mut traits_rng = stream_rng(master_seed, seed_index, Stream::Traits);
     for (m, ms) in sc.markets.iter().enumerate() {
         let s0 = marks[m].index();
         let start = book.len() as u32;
-        for _ in 0..ms.traders {
+        for local in 0..ms.traders {
             let p = sc
                 .population
                 .draw(&mut population_rng, s0, sc.margin.max_leverage());
             book.push(p.collateral, p.size, s0);
             open_interest += p.size.abs() * s0;
+            let g = sc.population.group_of(local, ms.traders);
+            let group = &groups[g];
+            traders.push(
+                g as u8,
+                group
+                    .decisions_per_hour
+                    .as_ref()
+                    .map_or(0.0, |d| d.sample(&mut traits_rng)),
+                p.collateral * group.reserve_ratio,
+                p.collateral,
+                p.leverage,
+            );
         }
         ranges.push(start..book.len() as u32);
     }
@@ -122,19 +140,33 @@ pub fn simulate_observed<O: RunObserver>(
         vec![1.0]
     };
     let mut venue = Venue::open_markets(book, &ranges, sc.margin, funds, &fund_of_market);
+    if traders.reserve.iter().any(|&r| r > 0.0) {
+        venue = venue.with_reserves(std::mem::take(&mut traders.reserve));
+    }
     let socialization = &*sc.socialization;
 
     // Poisson decision clock: (time in steps as ordered bits, trader). Positive f64s order
-    // like their bit patterns, so no float wrapper is needed.
-    let strategy = sc.population.strategy();
-    let decisions_per_step = strategy.decisions_per_hour() * sc.dt_seconds / 3_600.0;
+    // like their bit patterns, so no float wrapper is needed. Traders with rate 0 (static)
+    // never enter it.
+    let per_step = sc.dt_seconds / 3_600.0;
     let mut clock: BinaryHeap<Reverse<(u64, u32)>> = BinaryHeap::new();
-    if decisions_per_step > 0.0 {
-        for i in 0..n as u32 {
+    for i in 0..n as u32 {
+        let rate = traders.rate[i as usize] * per_step;
+        if rate > 0.0 {
             let t: f64 = Exp1.sample(&mut decision_rng);
-            clock.push(Reverse(((t / decisions_per_step).to_bits(), i)));
+            clock.push(Reverse(((t / rate).to_bits(), i)));
         }
     }
+    // Market signals the strategies read, one set per market.
+    let (indicators, reads) = Indicators::plan(groups);
+    let mut signals: Vec<Indicators> = marks
+        .iter()
+        .map(|mk| Indicators::start(&indicators, mk.mark(), sc.dt_seconds))
+        .collect();
+    let reentry = sc.population.reentry();
+    let mut reentry_rng = stream_rng(master_seed, seed_index, Stream::Reentry);
+    let mut comebacks: BinaryHeap<Reverse<(u64, u32)>> = BinaryHeap::new();
+    let mut buffer = [0.0f64; MAX_SIGNALS];
 
     let mut row = RunRow {
         seed: seed_index as u32,
@@ -205,12 +237,14 @@ pub fn simulate_observed<O: RunObserver>(
         // Liquidations, market by market: each set is fixed at this moment's mark.
         let mut any_due = false;
         for m in 0..n_markets {
+            let mut liquidated_here = 0.0;
             due.clear();
             let mark = marks[m].mark();
             venue.markets[m]
                 .queue
                 .pop_liquidatable(&venue.book, &venue.margin, mark, &mut due);
             if due.is_empty() {
+                signals[m].after_step(marks[m].mark(), 0.0);
                 continue;
             }
             any_due = true;
@@ -254,7 +288,15 @@ pub fn simulate_observed<O: RunObserver>(
                 b[1] += l.fund_paid;
                 b[2] += l.notional;
                 b[3] += l.penalty_to_fund;
+                liquidated_here += l.notional;
+                if let Some(r) = reentry
+                    && venue.book.size[i as usize] == 0.0
+                    && reentry_rng.random::<f64>() < r.probability
+                {
+                    comebacks.push(Reverse((step + r.cooldown_steps, i)));
+                }
             }
+            signals[m].after_step(marks[m].mark(), liquidated_here);
         }
         if any_due {
             if cascade_steps == 0 {
@@ -274,7 +316,31 @@ pub fn simulate_observed<O: RunObserver>(
             }
         }
 
-        // Decisions due by the end of this step, in time order.
+        // Liquidated traders coming back, then decisions due by the end of this step, in
+        // time order.
+        while let Some(&Reverse((due_step, i))) = comebacks.peek() {
+            if due_step > step {
+                break;
+            }
+            comebacks.pop();
+            let k = i as usize;
+            if venue.book.size[k] != 0.0 {
+                continue;
+            }
+            let m = venue.market_of(i);
+            let mark = marks[m].mark();
+            let p = sc
+                .population
+                .draw(&mut reentry_rng, mark, sc.margin.max_leverage());
+            venue.deposit(i, p.collateral);
+            if let Ok(fill) = venue.trade(i, p.size, mark, &sc.fees) {
+                row.fee_revenue += fill.fee;
+                by_market[m][3] += fill.fee_to_fund;
+            }
+            traders.target_leverage[k] = p.leverage;
+            traders.peak_equity[k] = venue.book.equity(k, mark);
+            row.reentries += 1;
+        }
         while let Some(&Reverse((bits, i))) = clock.peek() {
             let t = f64::from_bits(bits);
             if t > step as f64 {
@@ -283,27 +349,48 @@ pub fn simulate_observed<O: RunObserver>(
             clock.pop();
             let k = i as usize;
             let m = venue.market_of(i);
+            let g = traders.group[k] as usize;
+            let mark = marks[m].mark();
+            for (slot, &id) in buffer.iter_mut().zip(&reads[g]) {
+                *slot = signals[m].value(id);
+            }
+            let equity = venue.book.equity(k, mark);
+            traders.peak_equity[k] = traders.peak_equity[k].max(equity);
             let me = TraderView {
                 collateral: venue.book.collateral[k],
                 size: venue.book.size[k],
                 entry: venue.book.entry[k],
+                reserve: venue.balance(Account::Reserve(i)),
+                peak_equity: traders.peak_equity[k],
+                target_leverage: traders.target_leverage[k],
             };
             let view = MarketView {
                 step,
-                mark: marks[m].mark(),
+                mark,
                 index: marks[m].index(),
+                imr: sc.margin.imr(),
+                mmr: sc.margin.mmr(),
+                signals: &buffer[..reads[g].len()],
             };
-            if let Order::TargetSize(target) = strategy.decide(&me, &view, &mut decision_rng) {
-                let delta = target - me.size;
-                if delta != 0.0
-                    && let Ok(fill) = venue.trade(i, delta, view.mark, &sc.fees)
-                {
-                    row.fee_revenue += fill.fee;
-                    by_market[m][3] += fill.fee_to_fund;
+            row.decisions += 1;
+            match groups[g].strategy.decide(&me, &view, &mut decision_rng) {
+                Order::TargetSize(target) => {
+                    let delta = target - me.size;
+                    if delta != 0.0
+                        && let Ok(fill) = venue.trade(i, delta, mark, &sc.fees)
+                    {
+                        row.fee_revenue += fill.fee;
+                        by_market[m][3] += fill.fee_to_fund;
+                    }
                 }
+                Order::TopUp(amount) => row.reserve_added += venue.top_up(i, amount),
+                Order::Hold => {}
             }
             let gap: f64 = Exp1.sample(&mut decision_rng);
-            clock.push(Reverse(((t + gap / decisions_per_step).to_bits(), i)));
+            clock.push(Reverse((
+                (t + gap / (traders.rate[k] * per_step)).to_bits(),
+                i,
+            )));
         }
 
         if opts.audit_ledger {
@@ -394,9 +481,6 @@ mod tests {
     struct Flipper;
 
     impl Strategy for Flipper {
-        fn decisions_per_hour(&self) -> f64 {
-            4.0
-        }
         fn decide(&self, me: &TraderView, m: &MarketView, rng: &mut SimRng) -> Order {
             if me.size != 0.0 {
                 Order::TargetSize(0.0)
@@ -410,7 +494,7 @@ mod tests {
     fn scenario() -> Scenario {
         let text = "[experiment]\nseeds = 1\nsteps = 240\n[traders]\ncount = 50\n[margin]\nfee_fund_share = 0.5\n";
         let exp = Experiment::parse(text, Path::new("t.toml"), Overrides::default()).unwrap();
-        exp.cells[0].scenario.with_strategy(Arc::new(Flipper))
+        exp.cells[0].scenario.with_strategy(Arc::new(Flipper), 4.0)
     }
 
     #[test]
@@ -428,7 +512,7 @@ mod tests {
         // Same seed, same bits; the market does not depend on the agents' stream.
         assert_eq!(a, simulate(&sc, 3, 0, opts));
         let static_run = simulate(
-            &scenario().with_strategy(Arc::new(crate::agents::Static)),
+            &scenario().with_strategy(Arc::new(crate::agents::Static), 0.0),
             3,
             0,
             opts,

@@ -1,0 +1,157 @@
+//! What the step loop keeps for strategies: per-trader state as a struct of arrays, and the
+//! market signals ([`Indicator`]s) each market maintains for the strategies that read them.
+
+use crate::agents::{Indicator, StrategyGroup};
+
+/// Most signals one strategy may read.
+pub(super) const MAX_SIGNALS: usize = 4;
+
+/// Strategy state of every trader, indexed like the position book.
+#[derive(Debug, Default)]
+pub(super) struct TraderStates {
+    pub group: Vec<u8>,
+    /// Decisions per hour (0: never decides).
+    pub rate: Vec<f64>,
+    /// Reserve at t = 0 (handed to the venue's ledger before the first step).
+    pub reserve: Vec<f64>,
+    pub peak_equity: Vec<f64>,
+    pub target_leverage: Vec<f64>,
+}
+
+impl TraderStates {
+    pub fn with_capacity(n: usize) -> Self {
+        Self {
+            group: Vec::with_capacity(n),
+            rate: Vec::with_capacity(n),
+            reserve: Vec::with_capacity(n),
+            peak_equity: Vec::with_capacity(n),
+            target_leverage: Vec::with_capacity(n),
+        }
+    }
+
+    pub fn push(&mut self, group: u8, rate: f64, reserve: f64, equity: f64, leverage: f64) {
+        self.group.push(group);
+        self.rate.push(rate);
+        self.reserve.push(reserve);
+        self.peak_equity.push(equity);
+        self.target_leverage.push(leverage);
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Slot {
+    /// `value += alpha (mark - value)` each step, `alpha = 1 - exp(-dt / tau)`.
+    Ema { alpha: f64, value: f64 },
+    /// Sum of the last `ring.len()` steps' liquidated notional.
+    Window { ring: Vec<f64>, at: usize, sum: f64 },
+}
+
+/// One market's signals.
+#[derive(Clone, Debug)]
+pub(super) struct Indicators {
+    slots: Vec<Slot>,
+}
+
+impl Indicators {
+    /// The distinct indicators the groups read, and for each group the ids of its own, in
+    /// the order its strategy lists them.
+    pub fn plan(groups: &[StrategyGroup]) -> (Vec<Indicator>, Vec<Vec<usize>>) {
+        let mut all: Vec<Indicator> = Vec::new();
+        let reads = groups
+            .iter()
+            .map(|g| {
+                g.strategy
+                    .indicators()
+                    .into_iter()
+                    .take(MAX_SIGNALS)
+                    .map(|ind| match all.iter().position(|x| *x == ind) {
+                        Some(id) => id,
+                        None => {
+                            all.push(ind);
+                            all.len() - 1
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        (all, reads)
+    }
+
+    pub fn start(indicators: &[Indicator], mark: f64, dt_seconds: f64) -> Self {
+        let slots = indicators
+            .iter()
+            .map(|ind| match *ind {
+                Indicator::MarkEma { minutes } => Slot::Ema {
+                    alpha: 1.0 - (-dt_seconds / (60.0 * minutes)).exp(),
+                    value: mark,
+                },
+                Indicator::LiquidatedNotional { minutes } => Slot::Window {
+                    ring: vec![0.0; ((60.0 * minutes / dt_seconds).ceil() as usize).max(1)],
+                    at: 0,
+                    sum: 0.0,
+                },
+            })
+            .collect();
+        Self { slots }
+    }
+
+    /// Takes in the end of a step: the mark after its liquidations and the notional they
+    /// closed.
+    #[inline]
+    pub fn after_step(&mut self, mark: f64, liquidated: f64) {
+        for slot in &mut self.slots {
+            match slot {
+                Slot::Ema { alpha, value } => *value += *alpha * (mark - *value),
+                Slot::Window { ring, at, sum } => {
+                    *sum += liquidated - ring[*at];
+                    ring[*at] = liquidated;
+                    *at += 1;
+                    if *at == ring.len() {
+                        // Once a window, re-add from scratch so rounding cannot pile up.
+                        *at = 0;
+                        *sum = ring.iter().sum();
+                    }
+                }
+            }
+        }
+    }
+
+    #[inline]
+    pub fn value(&self, id: usize) -> f64 {
+        match &self.slots[id] {
+            Slot::Ema { value, .. } => *value,
+            Slot::Window { sum, .. } => sum.max(0.0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_sums_exactly_the_last_steps() {
+        let mut ind = Indicators::start(
+            &[Indicator::LiquidatedNotional { minutes: 3.0 }],
+            100.0,
+            60.0,
+        );
+        let flows = [5.0, 0.0, 7.0, 1.0, 0.0, 0.0, 0.0, 2.0];
+        for (t, &x) in flows.iter().enumerate() {
+            ind.after_step(100.0, x);
+            let want: f64 = flows[t.saturating_sub(2)..=t].iter().sum();
+            assert_eq!(ind.value(0), want, "step {t}");
+        }
+    }
+
+    #[test]
+    fn the_ema_moves_toward_the_mark_with_its_time_constant() {
+        let mut ind = Indicators::start(&[Indicator::MarkEma { minutes: 60.0 }], 100.0, 60.0);
+        for _ in 0..60 {
+            ind.after_step(200.0, 0.0);
+        }
+        // After one time constant, 1 - 1/e of the gap is closed.
+        let closed = (ind.value(0) - 100.0) / 100.0;
+        assert!((closed - (1.0 - (-1.0f64).exp())).abs() < 1e-12, "{closed}");
+    }
+}
