@@ -81,6 +81,21 @@ pub struct MarketSection {
     pub permanent_impact: f64,
     pub model: PriceModelSpec,
     pub book: BookSpec,
+    /// Depth that thins when realized volatility rises; absent: constant depth.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub liquidity: Option<LiquiditySection>,
+}
+
+/// `D_t = D_0 max(floor, min(1, (reference_vol / sigma_hat)^kappa))` (MODEL.md section 2).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LiquiditySection {
+    pub kappa: f64,
+    /// Annualized.
+    pub reference_vol: f64,
+    pub ewma_half_life_minutes: f64,
+    /// Least share of full depth that stays.
+    pub floor: f64,
 }
 
 impl Default for MarketSection {
@@ -94,6 +109,7 @@ impl Default for MarketSection {
             permanent_impact: 0.0,
             model: PriceModelSpec::default(),
             book: BookSpec::default(),
+            liquidity: None,
         }
     }
 }
@@ -252,6 +268,13 @@ pub enum ShockSpec {
 pub enum BookSpec {
     /// Linear book: `depth_usd` of notional moves the price by 1%.
     Linear { depth_usd: f64 },
+    /// Square-root law: `k = y sigma_day sqrt(X / daily_volume_usd)`, `sigma_day` from the
+    /// annualized `vol`.
+    Sqrt {
+        y: f64,
+        vol: f64,
+        daily_volume_usd: f64,
+    },
     /// Infinite depth: fills at the mark, no impact (for tests against closed forms).
     None,
 }
@@ -410,6 +433,12 @@ pub struct LiquidationSection {
     pub penalty_rate: f64,
     /// Share of the penalty paid into the insurance fund; the rest goes to the liquidator.
     pub fund_share: f64,
+    /// Partial closes: the margin ratio left is `mmr (1 + buffer)`.
+    pub buffer: f64,
+    /// Partial closes: positions (or remainders) below this notional are closed in full.
+    pub min_notional_usd: f64,
+    /// Steps between a position becoming liquidatable and the engine acting on it.
+    pub latency_steps: u64,
 }
 
 impl Default for LiquidationSection {
@@ -419,6 +448,9 @@ impl Default for LiquidationSection {
             close: CloseSpec::Full,
             penalty_rate: 0.01,
             fund_share: 1.0,
+            buffer: 0.0,
+            min_notional_usd: 0.0,
+            latency_steps: 0,
         }
     }
 }
@@ -437,6 +469,8 @@ pub enum CloseSpec {
     /// The whole position is closed.
     #[default]
     Full,
+    /// The smallest part that restores `mmr (1 + buffer)`.
+    Partial,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

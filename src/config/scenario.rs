@@ -14,9 +14,9 @@ use crate::agents::{
 };
 use crate::market::data::{PriceSeries, load_price_csv, parse_time};
 use crate::market::{
-    BookParams, BootstrapParams, CommonCrash, CorrelatedShocks, GarchParams, GbmParams,
-    HestonParams, LinearBook, MarkState, MertonParams, PriceModelParams, RegimeParams,
-    ReplayParams, Shocks,
+    BookParams, BootstrapParams, CommonCrash, CorrelatedShocks, DepthWithdrawal, GarchParams,
+    GbmParams, HestonParams, LinearBook, MarkState, MertonParams, PriceModelParams, RegimeParams,
+    ReplayParams, Shocks, SqrtImpact,
 };
 use crate::params::{ParamError, ParamResult, non_negative, positive};
 use crate::protocol::{
@@ -364,12 +364,35 @@ impl Scenario {
         let mut markets = Vec::with_capacity(sections.len());
         let mut total_traders: u64 = 0;
         for (path, name, m) in &sections {
+            let withdrawal = m
+                .liquidity
+                .as_ref()
+                .map(|l| {
+                    DepthWithdrawal::new(
+                        l.kappa,
+                        l.reference_vol,
+                        l.ewma_half_life_minutes,
+                        l.floor,
+                        dt,
+                    )
+                })
+                .transpose()
+                .map_err(|e| e.within(&format!("{path}.liquidity")))?;
             let mark = MarkState::new(m.s0, m.impact_half_life_minutes, m.permanent_impact, dt)
-                .map_err(|e| e.within(path))?;
+                .map_err(|e| e.within(path))?
+                .with_withdrawal(withdrawal);
             let price_model = price_model(&m.model, dt, x.steps, &format!("{path}.model"))?;
             let book = match m.book {
                 BookSpec::Linear { depth_usd } => BookParams::Linear(
                     LinearBook::new(depth_usd).map_err(|e| e.within(&format!("{path}.book")))?,
+                ),
+                BookSpec::Sqrt {
+                    y,
+                    vol,
+                    daily_volume_usd,
+                } => BookParams::Sqrt(
+                    SqrtImpact::new(y, vol, daily_volume_usd)
+                        .map_err(|e| e.within(&format!("{path}.book")))?,
                 ),
                 BookSpec::None => BookParams::None,
             };
@@ -467,9 +490,12 @@ impl Scenario {
         };
         let close = match l.close {
             CloseSpec::Full => CloseRule::Full,
+            CloseSpec::Partial => CloseRule::partial(l.buffer, l.min_notional_usd)
+                .map_err(|e| e.within("liquidation"))?,
         };
         let liquidation = LiquidationParams::new(l.penalty_rate, l.fund_share, mode, close)
-            .map_err(|e| e.within("liquidation"))?;
+            .map_err(|e| e.within("liquidation"))?
+            .with_latency(l.latency_steps);
 
         let cap = non_negative("cap", f.fund.cap).map_err(|e| e.within("fund"))?;
         let fund = InsuranceFund::with_cap(f.fund.initial, (cap > 0.0).then_some(cap))

@@ -11,9 +11,11 @@ pub struct Fill {
     pub slippage: f64,
 }
 
-/// A liquidity model: the cost of a market order of `notional` USD.
+/// A liquidity model: the cost of a market order of `notional` USD when the book holds
+/// `depth` (in (0, 1]) of its full depth (MODEL.md section 2: market makers withdraw when
+/// volatility rises).
 pub trait ImpactModel: Send + Sync {
-    fn fill(&self, notional: f64) -> Fill;
+    fn fill(&self, notional: f64, depth: f64) -> Fill;
 }
 
 /// Linear order book: `depth_usd` of notional moves the price by 1%, so `k = 0.01 X / D`;
@@ -33,8 +35,8 @@ impl LinearBook {
 
 impl ImpactModel for LinearBook {
     #[inline]
-    fn fill(&self, notional: f64) -> Fill {
-        let k = 0.01 * notional / self.depth_usd;
+    fn fill(&self, notional: f64, depth: f64) -> Fill {
+        let k = 0.01 * notional / (self.depth_usd * depth);
         Fill {
             impact: k,
             slippage: 0.5 * k,
@@ -48,10 +50,42 @@ pub struct NoImpact;
 
 impl ImpactModel for NoImpact {
     #[inline]
-    fn fill(&self, _notional: f64) -> Fill {
+    fn fill(&self, _notional: f64, _depth: f64) -> Fill {
         Fill {
             impact: 0.0,
             slippage: 0.0,
+        }
+    }
+}
+
+/// The square-root law of market impact (Almgren et al. 2005; Bouchaud et al. 2018):
+/// `k = Y sigma_day sqrt(X / V_day)`, average slippage `s = 2k/3` (MODEL.md section 2).
+/// Thinner depth scales the daily volume: `V_day * depth`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SqrtImpact {
+    y_sigma_day: f64,
+    daily_volume_usd: f64,
+}
+
+impl SqrtImpact {
+    /// `vol` annualized (365-day year); `sigma_day = vol / sqrt(365)`.
+    pub fn new(y: f64, vol: f64, daily_volume_usd: f64) -> ParamResult<Self> {
+        positive("y", y)?;
+        positive("vol", vol)?;
+        Ok(Self {
+            y_sigma_day: y * vol / 365f64.sqrt(),
+            daily_volume_usd: positive("daily_volume_usd", daily_volume_usd)?,
+        })
+    }
+}
+
+impl ImpactModel for SqrtImpact {
+    #[inline]
+    fn fill(&self, notional: f64, depth: f64) -> Fill {
+        let k = self.y_sigma_day * (notional / (self.daily_volume_usd * depth)).sqrt();
+        Fill {
+            impact: k,
+            slippage: 2.0 * k / 3.0,
         }
     }
 }
@@ -61,9 +95,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn square_root_impact_quadruples_volume_to_double_impact() {
+        let b = SqrtImpact::new(1.0, 0.8, 2e9).unwrap();
+        let f = b.fill(2e7, 1.0);
+        let k = 0.8 / 365f64.sqrt() * 0.1;
+        assert!((f.impact - k).abs() < 1e-15 && (f.slippage - 2.0 * k / 3.0).abs() < 1e-15);
+        assert!((b.fill(8e7, 1.0).impact - 2.0 * k).abs() < 1e-15);
+        // Half the depth is a quarter of... half the volume: impact times sqrt(2).
+        assert!((b.fill(2e7, 0.5).impact - k * 2f64.sqrt()).abs() < 1e-15);
+    }
+
+    #[test]
     fn linear_book_moves_one_percent_per_depth() {
         let b = LinearBook::new(20e6).unwrap();
-        let f = b.fill(20e6);
+        let f = b.fill(20e6, 1.0);
+        assert!((b.fill(10e6, 0.5).impact - 0.01).abs() < 1e-15);
         assert!((f.impact - 0.01).abs() < 1e-15);
         assert!((f.slippage - 0.005).abs() < 1e-15);
         assert!(LinearBook::new(0.0).is_err());

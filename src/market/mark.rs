@@ -29,6 +29,49 @@ impl Side {
     }
 }
 
+/// Depth that thins when volatility rises (MODEL.md section 2):
+/// `D_t = D_0 max(floor, min(1, (sigma_ref / sigma_hat_t)^kappa))`, `sigma_hat` an EWMA of the
+/// realized volatility of the mark (its step-to-step log returns, the venue's own fills
+/// included), annualized.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DepthWithdrawal {
+    kappa: f64,
+    reference_variance: f64,
+    /// EWMA weight on the old variance per step.
+    keep: f64,
+    floor: f64,
+    steps_per_year: f64,
+}
+
+impl DepthWithdrawal {
+    /// `reference_vol` annualized; `half_life_minutes` of the EWMA; `floor` the least share of
+    /// full depth that stays.
+    pub fn new(
+        kappa: f64,
+        reference_vol: f64,
+        half_life_minutes: f64,
+        floor: f64,
+        dt_seconds: f64,
+    ) -> ParamResult<Self> {
+        crate::params::non_negative("kappa", kappa)?;
+        positive("reference_vol", reference_vol)?;
+        let hl = 60.0 * positive("ewma_half_life_minutes", half_life_minutes)?;
+        if !(floor > 0.0 && floor <= 1.0) {
+            return Err(crate::params::ParamError::new(
+                "floor",
+                format!("must be in (0, 1], got {floor}"),
+            ));
+        }
+        Ok(Self {
+            kappa,
+            reference_variance: reference_vol * reference_vol,
+            keep: (-std::f64::consts::LN_2 * dt_seconds / hl).exp(),
+            floor,
+            steps_per_year: super::SECONDS_PER_YEAR / dt_seconds,
+        })
+    }
+}
+
 /// Index and impact of one market.
 #[derive(Clone, Debug)]
 pub struct MarkState {
@@ -36,6 +79,12 @@ pub struct MarkState {
     log_impact: f64,
     decay_per_step: f64,
     permanent: f64,
+    withdrawal: Option<DepthWithdrawal>,
+    /// EWMA of the mark's annualized variance (with withdrawal only).
+    variance: f64,
+    last_mark: f64,
+    /// Share of full depth the book holds now.
+    depth: f64,
 }
 
 impl MarkState {
@@ -53,7 +102,26 @@ impl MarkState {
             log_impact: 0.0,
             decay_per_step: (-std::f64::consts::LN_2 * dt_seconds / hl).exp(),
             permanent,
+            withdrawal: None,
+            variance: 0.0,
+            last_mark: s0,
+            depth: 1.0,
         })
+    }
+
+    /// The same market with depth that thins as volatility rises.
+    pub fn with_withdrawal(mut self, w: Option<DepthWithdrawal>) -> Self {
+        if let Some(w) = &w {
+            self.variance = w.reference_variance;
+        }
+        self.withdrawal = w;
+        self
+    }
+
+    /// Share of full depth the book holds now (1 without withdrawal).
+    #[inline]
+    pub fn depth(&self) -> f64 {
+        self.depth
     }
 
     #[inline]
@@ -71,6 +139,14 @@ impl MarkState {
     pub fn advance(&mut self, log_return: f64) {
         self.index *= log_return.exp();
         self.log_impact *= self.decay_per_step;
+        if let Some(w) = &self.withdrawal {
+            let mark = self.mark();
+            let r = (mark / self.last_mark).ln();
+            self.last_mark = mark;
+            self.variance = w.keep * self.variance + (1.0 - w.keep) * r * r * w.steps_per_year;
+            let ratio = (w.reference_variance / self.variance.max(f64::MIN_POSITIVE)).sqrt();
+            self.depth = ratio.powf(w.kappa).min(1.0).max(w.floor);
+        }
     }
 
     /// Executes a market order of `notional` (USD at the mark) against the book: returns the
@@ -78,13 +154,21 @@ impl MarkState {
     #[inline]
     pub fn execute(&mut self, side: Side, notional: f64, book: &dyn ImpactModel) -> f64 {
         let mark = self.mark();
-        let Fill { impact, slippage } = book.fill(notional);
+        let Fill { impact, slippage } = book.fill(notional, self.depth);
         let sign = side.sign();
         let fill_price = mark * (sign * slippage).exp();
         let temporary = impact * (1.0 - self.permanent);
         self.log_impact += sign * temporary;
         self.index *= (sign * impact * self.permanent).exp();
         fill_price
+    }
+
+    /// What [`MarkState::execute`] would do, without doing it: the average fill price and the
+    /// mark after the order (computed by the same steps, so the numbers agree bit for bit).
+    pub fn quote(&self, side: Side, notional: f64, book: &dyn ImpactModel) -> (f64, f64) {
+        let mut probe = self.clone();
+        let fill = probe.execute(side, notional, book);
+        (fill, probe.mark())
     }
 }
 
@@ -106,6 +190,39 @@ mod tests {
         // Ten steps of 60 s is one half-life.
         assert!((m.mark().ln() - 100f64.ln() + 0.005).abs() < 1e-12);
         assert_eq!(m.index(), 100.0);
+    }
+
+    /// A calm mark keeps the full book; a volatile one thins it by `(ref / vol)^kappa`, never
+    /// below the floor.
+    #[test]
+    fn depth_thins_as_realized_volatility_rises() {
+        let w = DepthWithdrawal::new(1.0, 0.8, 30.0, 0.1, 60.0).unwrap();
+        let mut m = MarkState::new(100.0, 10.0, 0.0, 60.0)
+            .unwrap()
+            .with_withdrawal(Some(w));
+        for _ in 0..200 {
+            m.advance(0.0);
+        }
+        assert_eq!(m.depth(), 1.0);
+        // Alternating 0.2% moves: annualized vol 0.002 sqrt(525,600) = 1.45, above 0.8.
+        for k in 0..600 {
+            m.advance(if k % 2 == 0 { 0.002 } else { -0.002 });
+        }
+        let vol = 0.002 * (365.0f64 * 1440.0).sqrt();
+        assert!(
+            (m.depth() - (0.8 / vol).max(0.1)).abs() < 1e-3,
+            "{}",
+            m.depth()
+        );
+        let mut floor = MarkState::new(100.0, 10.0, 0.0, 60.0)
+            .unwrap()
+            .with_withdrawal(Some(
+                DepthWithdrawal::new(3.0, 0.8, 30.0, 0.1, 60.0).unwrap(),
+            ));
+        for k in 0..600 {
+            floor.advance(if k % 2 == 0 { 0.02 } else { -0.02 });
+        }
+        assert_eq!(floor.depth(), 0.1);
     }
 
     #[test]

@@ -20,13 +20,13 @@ mod regime;
 mod replay;
 mod shocks;
 
-pub use book::{Fill, ImpactModel, LinearBook, NoImpact};
+pub use book::{Fill, ImpactModel, LinearBook, NoImpact, SqrtImpact};
 pub use bootstrap::{Bootstrap, BootstrapParams};
 pub use correlated::{CommonCrash, CommonStreams, CorrelatedShocks};
 pub use garch::{Garch, GarchParams};
 pub use gbm::{Gbm, GbmParams};
 pub use heston::{Heston, HestonParams};
-pub use mark::{MarkState, Side};
+pub use mark::{DepthWithdrawal, MarkState, Side};
 pub use merton::{Merton, MertonParams};
 pub use regime::{RegimeParams, RegimeSwitching};
 pub use replay::{Replay, ReplayParams};
@@ -107,6 +107,7 @@ impl PriceModelParams {
 #[derive(Clone, Debug, PartialEq)]
 pub enum BookParams {
     Linear(LinearBook),
+    Sqrt(SqrtImpact),
     None,
 }
 
@@ -114,6 +115,7 @@ impl BookParams {
     pub fn model(&self) -> &dyn ImpactModel {
         match self {
             BookParams::Linear(b) => b,
+            BookParams::Sqrt(b) => b,
             BookParams::None => &NoImpact,
         }
     }

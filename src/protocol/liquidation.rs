@@ -14,9 +14,25 @@ pub enum LiquidationMode {
 }
 
 /// How much of a liquidatable position is closed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum CloseRule {
     Full,
+    /// The smallest fraction that leaves `E >= mmr N (1 + buffer)` after the fill, its
+    /// impact and the penalty (BitMEX and Binance liquidate in steps like this); all of it
+    /// when the position, or what would remain, is below `min_notional` USD.
+    Partial {
+        buffer: f64,
+        min_notional: f64,
+    },
+}
+
+impl CloseRule {
+    pub fn partial(buffer: f64, min_notional: f64) -> ParamResult<Self> {
+        Ok(CloseRule::Partial {
+            buffer: crate::params::non_negative("buffer", buffer)?,
+            min_notional: crate::params::non_negative("min_notional_usd", min_notional)?,
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -25,6 +41,8 @@ pub struct LiquidationParams {
     fund_share: f64,
     mode: LiquidationMode,
     close: CloseRule,
+    /// Steps between a position becoming liquidatable and the engine acting on it.
+    latency_steps: u64,
 }
 
 impl LiquidationParams {
@@ -39,11 +57,22 @@ impl LiquidationParams {
             fund_share: unit_interval("fund_share", fund_share)?,
             mode,
             close,
+            latency_steps: 0,
         })
+    }
+
+    /// The engine acts `steps` after a position becomes liquidatable, if it still is then.
+    pub fn with_latency(mut self, steps: u64) -> Self {
+        self.latency_steps = steps;
+        self
     }
 
     pub fn penalty_rate(&self) -> f64 {
         self.penalty_rate
+    }
+
+    pub fn latency_steps(&self) -> u64 {
+        self.latency_steps
     }
 }
 
@@ -97,27 +126,46 @@ impl Venue {
             .margin
             .is_liquidatable(c + q * (index - e), q.abs() * index);
         let mark = market.mark();
-        let notional = q.abs() * mark;
         let side = if q > 0.0 { Side::Sell } else { Side::Buy };
-        // Full close; a partial close rule would choose a smaller quantity here.
-        let CloseRule::Full = params.close;
         let LiquidationMode::Engine = params.mode;
+        let fraction = match params.close {
+            CloseRule::Full => 1.0,
+            CloseRule::Partial {
+                buffer,
+                min_notional,
+            } => self.fraction_to_close(
+                k,
+                market,
+                book,
+                params.penalty_rate,
+                self.margin.mmr() * (1.0 + buffer),
+                min_notional,
+            ),
+        };
+        let closed = if fraction >= 1.0 { q } else { q * fraction };
+        let notional = closed.abs() * mark;
         let fill = market.execute(side, notional, book);
-        let realized = q * (fill - e);
+        let realized = closed * (fill - e);
         self.transfer(Account::Counterparty, Account::Trader(i), realized);
-        self.book.size[k] = 0.0;
-        self.book.entry[k] = 0.0;
+        if fraction >= 1.0 {
+            self.book.size[k] = 0.0;
+            self.book.entry[k] = 0.0;
+        } else {
+            self.book.size[k] = q - closed;
+        }
         self.reindex(i);
 
         let mut out = Liquidation {
             trader: i,
             notional,
-            slippage_loss: q.abs() * (mark - fill).abs(),
+            slippage_loss: closed.abs() * (mark - fill).abs(),
             position_loss: (-realized).max(0.0),
             induced,
             ..Liquidation::default()
         };
-        let equity = self.book.collateral[k];
+        // Equity left after the close: collateral plus what the rest of the position is worth
+        // at the mark the fill left (nothing when fully closed).
+        let equity = self.book.equity(k, market.mark());
         if equity > 0.0 {
             out.penalty = (params.penalty_rate * notional).min(equity);
             out.penalty_to_fund = out.penalty * params.fund_share;
@@ -142,5 +190,136 @@ impl Venue {
             }
         }
         out
+    }
+
+    /// The fraction of trader `k`'s position that partial liquidation closes: the smallest
+    /// `f` in (0, 1] with `E'(f) >= target N'(f)` after the fill, its impact and the penalty,
+    /// found by bisection (60 halvings leave `f` within 1e-18, so the position ends at the
+    /// target up to rounding). 1 when the position or its remainder is under `min_notional`,
+    /// or when no partial close restores the target.
+    fn fraction_to_close(
+        &self,
+        k: usize,
+        market: &MarkState,
+        book: &dyn ImpactModel,
+        penalty_rate: f64,
+        target: f64,
+        min_notional: f64,
+    ) -> f64 {
+        let (c, q, e) = (
+            self.book.collateral[k],
+            self.book.size[k],
+            self.book.entry[k],
+        );
+        let mark = market.mark();
+        if q.abs() * mark <= min_notional {
+            return 1.0;
+        }
+        let side = if q > 0.0 { Side::Sell } else { Side::Buy };
+        // E' - target N' after closing fraction f (penalty on the closed notional, never more
+        // than the equity left).
+        let surplus = |f: f64| {
+            let closed = q * f;
+            let (fill, after) = market.quote(side, closed.abs() * mark, book);
+            let rest = q - closed;
+            let equity = c + closed * (fill - e) + rest * (after - e);
+            let penalty = (penalty_rate * closed.abs() * mark).min(equity.max(0.0));
+            equity - penalty - target * rest.abs() * after
+        };
+        let mut hi = 1.0 - 1e-9;
+        if surplus(hi) < 0.0 {
+            return 1.0;
+        }
+        let mut lo = 0.0;
+        for _ in 0..60 {
+            let mid = 0.5 * (lo + hi);
+            if surplus(mid) >= 0.0 {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        if (1.0 - hi) * q.abs() * mark < min_notional {
+            1.0
+        } else {
+            hi
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::market::LinearBook;
+    use crate::protocol::{InsuranceFund, MarginParams, NoSocialization, PositionBook};
+
+    /// A long of 10 units entered at 100 with 60 USD collateral, marked at 95: equity 10 on
+    /// 950 notional (1.05%) is under mmr 2%, so it is liquidatable. Partial liquidation with
+    /// buffer 0.5 closes just enough that equity / notional is exactly mmr x 1.5 afterwards,
+    /// at the mark the fill left, penalty paid. (With a 2% penalty no partial close could get
+    /// there: 10 - 19 f >= 28.5 (1 - f) needs f > 1, and the rule closes it all.)
+    #[test]
+    fn partial_liquidation_leaves_the_position_at_the_target_margin() {
+        for (depth, penalty) in [(1e6, 0.01), (1e5, 0.0), (2e4, 0.005)] {
+            let mut book = PositionBook::default();
+            book.push(60.0, 10.0, 100.0);
+            let margin = MarginParams::new(0.04, 0.02).unwrap();
+            let mut v = Venue::open(book, margin, InsuranceFund::new(1e3).unwrap());
+            let mut mark = MarkState::new(95.0, 10.0, 0.0, 60.0).unwrap();
+            let impact = LinearBook::new(depth).unwrap();
+            let params = LiquidationParams::new(
+                penalty,
+                1.0,
+                LiquidationMode::Engine,
+                CloseRule::partial(0.5, 0.0).unwrap(),
+            )
+            .unwrap();
+            assert!(margin.is_liquidatable(v.book.equity(0, 95.0), v.book.notional(0, 95.0)));
+            let l = v.liquidate(0, &params, &mut mark, &impact, &NoSocialization, 1);
+            let p = mark.mark();
+            let ratio = v.book.equity(0, p) / v.book.notional(0, p);
+            assert!(v.book.size[0] > 0.0 && v.book.size[0] < 10.0, "{depth}");
+            assert!(
+                (ratio / (0.02 * 1.5) - 1.0).abs() < 1e-9,
+                "depth {depth}: margin ratio {ratio}"
+            );
+            assert!(l.penalty > 0.0 || penalty == 0.0);
+            assert_eq!(l.deficit, 0.0);
+            assert!(v.ledger_imbalance().abs() <= v.ledger_tolerance());
+        }
+    }
+
+    /// Below the minimum size, or when no partial close restores the target, the whole
+    /// position goes.
+    #[test]
+    fn small_or_hopeless_positions_are_closed_in_full() {
+        let mut book = PositionBook::default();
+        book.push(60.0, 10.0, 100.0);
+        let margin = MarginParams::new(0.04, 0.02).unwrap();
+        let mut v = Venue::open(book, margin, InsuranceFund::new(1e3).unwrap());
+        let mut mark = MarkState::new(95.0, 10.0, 0.0, 60.0).unwrap();
+        let params = LiquidationParams::new(
+            0.01,
+            1.0,
+            LiquidationMode::Engine,
+            CloseRule::partial(0.5, 1_000.0).unwrap(),
+        )
+        .unwrap();
+        let impact = LinearBook::new(1e6).unwrap();
+        v.liquidate(0, &params, &mut mark, &impact, &NoSocialization, 1);
+        assert_eq!(v.book.size[0], 0.0);
+        let mut book = PositionBook::default();
+        book.push(60.0, 10.0, 100.0);
+        let mut v = Venue::open(book, margin, InsuranceFund::new(1e3).unwrap());
+        let mut mark = MarkState::new(95.0, 10.0, 0.0, 60.0).unwrap();
+        let steep = LiquidationParams::new(
+            0.02,
+            1.0,
+            LiquidationMode::Engine,
+            CloseRule::partial(0.5, 0.0).unwrap(),
+        )
+        .unwrap();
+        v.liquidate(0, &steep, &mut mark, &impact, &NoSocialization, 1);
+        assert_eq!(v.book.size[0], 0.0);
     }
 }

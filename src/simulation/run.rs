@@ -167,6 +167,10 @@ pub fn simulate_observed<O: RunObserver>(
     let mut reentry_rng = stream_rng(master_seed, seed_index, Stream::Reentry);
     let mut comebacks: BinaryHeap<Reverse<(u64, u32)>> = BinaryHeap::new();
     let mut buffer = [0.0f64; MAX_SIGNALS];
+    let latency = sc.liquidation.latency_steps();
+    let mut pending: Vec<std::collections::VecDeque<(u64, u32)>> =
+        vec![std::collections::VecDeque::new(); n_markets];
+    let mut waiting = vec![false; if latency > 0 { n } else { 0 }];
 
     let mut row = RunRow {
         seed: seed_index as u32,
@@ -243,6 +247,37 @@ pub fn simulate_observed<O: RunObserver>(
             venue.markets[m]
                 .queue
                 .pop_liquidatable(&venue.book, &venue.margin, mark, &mut due);
+            if latency > 0 {
+                // The engine sees them now and acts `latency` steps later, if they are still
+                // liquidatable then; those that recovered go back into the queue.
+                for &i in &due {
+                    if !waiting[i as usize] {
+                        waiting[i as usize] = true;
+                        pending[m].push_back((step + latency, i));
+                    }
+                }
+                due.clear();
+                while let Some(&(t, i)) = pending[m].front() {
+                    if t > step {
+                        break;
+                    }
+                    pending[m].pop_front();
+                    let k = i as usize;
+                    waiting[k] = false;
+                    if venue.book.size[k] == 0.0 {
+                        continue;
+                    }
+                    let equity = venue.book.equity(k, mark);
+                    if venue
+                        .margin
+                        .is_liquidatable(equity, venue.book.notional(k, mark))
+                    {
+                        due.push(i);
+                    } else {
+                        venue.reindex(i);
+                    }
+                }
+            }
             if due.is_empty() {
                 signals[m].after_step(marks[m].mark(), 0.0);
                 continue;
