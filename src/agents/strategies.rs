@@ -277,7 +277,7 @@ mod tests {
         let mut counts = [0u32; 3];
         for _ in 0..n {
             match Noise.decide(&t, &m, &mut rng) {
-                Order::TargetSize(x) if x == 0.0 => counts[0] += 1,
+                Order::TargetSize(0.0) => counts[0] += 1,
                 Order::TargetSize(x) if x > 0.0 => counts[1] += 1,
                 _ => counts[2] += 1,
             }
