@@ -516,6 +516,10 @@ pub enum SocializationSpec {
     /// Auto-deleveraging of profitable opposite positions (BitMEX, Binance).
     #[default]
     Adl,
+    /// Every profitable trader of the market gives the same share of its profit.
+    Socialize,
+    /// Haircuts that minimize the largest resulting leverage (water-filling).
+    RiskBased,
     /// The residual stays as uncovered bad debt.
     None,
 }

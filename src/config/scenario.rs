@@ -21,7 +21,7 @@ use crate::market::{
 use crate::params::{ParamError, ParamResult, non_negative, positive};
 use crate::protocol::{
     Adl, CloseRule, FeeParams, InsuranceFund, LiquidationMode, LiquidationParams,
-    LossSocialization, MarginParams, NoSocialization,
+    LossSocialization, MarginParams, NoSocialization, ProRata, RiskBased,
 };
 use crate::simulation::MAX_MARKETS;
 
@@ -504,6 +504,8 @@ impl Scenario {
             .map_err(|e| e.within("fund"))?;
         let socialization: Arc<dyn LossSocialization> = match f.fund.on_depletion {
             SocializationSpec::Adl => Arc::new(Adl),
+            SocializationSpec::Socialize => Arc::new(ProRata),
+            SocializationSpec::RiskBased => Arc::new(RiskBased),
             SocializationSpec::None => Arc::new(NoSocialization),
         };
 

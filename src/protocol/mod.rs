@@ -20,5 +20,8 @@ pub use fund::InsuranceFund;
 pub use liquidation::{CloseRule, Liquidation, LiquidationMode, LiquidationParams};
 pub use margin::MarginParams;
 pub use queue::LiquidationQueue;
-pub use socialization::{Adl, LossSocialization, NoSocialization, Socialized, adl_rank};
+pub use socialization::{
+    Adl, LossSocialization, NoSocialization, ProRata, RiskBased, Socialized, adl_rank,
+    water_filling,
+};
 pub use venue::{Account, FeeParams, LEDGER_TOLERANCE, TradeError, TradeFill, Venue};
