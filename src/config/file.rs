@@ -79,6 +79,8 @@ pub struct MarketSection {
     pub impact_half_life_minutes: f64,
     /// Share of each impact that moves the index itself instead of the mark (0 = none).
     pub permanent_impact: f64,
+    /// The mark, and every fill, stays within `1 + price_band` of the index (ratio).
+    pub price_band: f64,
     pub model: PriceModelSpec,
     pub book: BookSpec,
     /// Depth that thins when realized volatility rises; absent: constant depth.
@@ -107,6 +109,7 @@ impl Default for MarketSection {
             s0: 30_000.0,
             impact_half_life_minutes: 10.0,
             permanent_impact: 0.0,
+            price_band: 0.5,
             model: PriceModelSpec::default(),
             book: BookSpec::default(),
             liquidity: None,
@@ -303,6 +306,9 @@ pub struct TradersSection {
     /// Liquidated traders come back after a cool-down.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reentry: Option<ReentrySection>,
+    /// Traders split large orders: one decision trades at most the notional that moves the
+    /// mark by this fraction at the book's current depth.
+    pub max_order_impact: f64,
 }
 
 /// One strategy of the mix.
@@ -344,6 +350,7 @@ impl Default for TradersSection {
             strategy: StrategySpec::Static,
             mix: Vec::new(),
             reentry: None,
+            max_order_impact: 0.005,
         }
     }
 }
@@ -439,6 +446,21 @@ pub struct LiquidationSection {
     pub min_notional_usd: f64,
     /// Steps between a position becoming liquidatable and the engine acting on it.
     pub latency_steps: u64,
+    /// The keepers of `mode = "keeper"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keepers: Option<KeepersSection>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct KeepersSection {
+    pub count: u64,
+    /// Capital of each keeper (USD): the most notional it can take over in one step.
+    pub capital_usd: f64,
+    /// Steps a position must have waited before a keeper acts on it.
+    pub latency_steps: u64,
+    /// What one liquidation costs a keeper (gas, USD).
+    pub cost_usd: f64,
 }
 
 impl Default for LiquidationSection {
@@ -451,6 +473,7 @@ impl Default for LiquidationSection {
             buffer: 0.0,
             min_notional_usd: 0.0,
             latency_steps: 0,
+            keepers: None,
         }
     }
 }
@@ -461,6 +484,8 @@ pub enum LiquidationModeSpec {
     /// The venue's engine closes positions into the book (CEX).
     #[default]
     Engine,
+    /// Keeper agents liquidate when it pays them (DeFi); see `[liquidation.keepers]`.
+    Keeper,
 }
 
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]

@@ -20,7 +20,7 @@ use crate::market::{
 };
 use crate::params::{ParamError, ParamResult, non_negative, positive};
 use crate::protocol::{
-    Adl, CloseRule, FeeParams, InsuranceFund, LiquidationMode, LiquidationParams,
+    Adl, CloseRule, FeeParams, InsuranceFund, KeeperParams, LiquidationMode, LiquidationParams,
     LossSocialization, MarginParams, NoSocialization, ProRata, RiskBased,
 };
 use crate::simulation::MAX_MARKETS;
@@ -57,6 +57,8 @@ pub struct Scenario {
     /// stake in a shared fund for the spill-over figure.
     pub(crate) market_weights: Vec<f64>,
     pub(crate) population: PopulationParams,
+    /// Largest price move of one voluntary order (fraction).
+    pub(crate) max_order_impact: f64,
     pub(crate) margin: MarginParams,
     pub(crate) fees: FeeParams,
     pub(crate) liquidation: LiquidationParams,
@@ -380,7 +382,9 @@ impl Scenario {
                 .map_err(|e| e.within(&format!("{path}.liquidity")))?;
             let mark = MarkState::new(m.s0, m.impact_half_life_minutes, m.permanent_impact, dt)
                 .map_err(|e| e.within(path))?
-                .with_withdrawal(withdrawal);
+                .with_withdrawal(withdrawal)
+                .with_band(m.price_band)
+                .map_err(|e| e.within(path))?;
             let price_model = price_model(&m.model, dt, x.steps, &format!("{path}.model"))?;
             let book = match m.book {
                 BookSpec::Linear { depth_usd } => BookParams::Linear(
@@ -487,6 +491,18 @@ impl Scenario {
         let l = &f.liquidation;
         let mode = match l.mode {
             LiquidationModeSpec::Engine => LiquidationMode::Engine,
+            LiquidationModeSpec::Keeper => {
+                let k = l.keepers.as_ref().ok_or_else(|| {
+                    ParamError::new(
+                        "liquidation.keepers",
+                        "mode = \"keeper\" needs a [liquidation.keepers] table (count, capital_usd, latency_steps, cost_usd)",
+                    )
+                })?;
+                LiquidationMode::Keeper(
+                    KeeperParams::new(k.count, k.capital_usd, k.latency_steps, k.cost_usd)
+                        .map_err(|e| e.within("liquidation.keepers"))?,
+                )
+            }
         };
         let close = match l.close {
             CloseSpec::Full => CloseRule::Full,
@@ -517,6 +533,8 @@ impl Scenario {
             fund_shares,
             market_weights,
             population,
+            max_order_impact: positive("max_order_impact", t.max_order_impact)
+                .map_err(|e| e.within("traders"))?,
             margin,
             fees,
             liquidation,

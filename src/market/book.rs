@@ -16,6 +16,10 @@ pub struct Fill {
 /// volatility rises).
 pub trait ImpactModel: Send + Sync {
     fn fill(&self, notional: f64, depth: f64) -> Fill;
+
+    /// The largest notional whose order moves the price by at most `impact` (infinite for a
+    /// book without impact).
+    fn notional_for_impact(&self, impact: f64, depth: f64) -> f64;
 }
 
 /// Linear order book: `depth_usd` of notional moves the price by 1%, so `k = 0.01 X / D`;
@@ -42,6 +46,10 @@ impl ImpactModel for LinearBook {
             slippage: 0.5 * k,
         }
     }
+
+    fn notional_for_impact(&self, impact: f64, depth: f64) -> f64 {
+        impact / 0.01 * self.depth_usd * depth
+    }
 }
 
 /// Infinite depth: every order fills at the mark and leaves no impact.
@@ -55,6 +63,10 @@ impl ImpactModel for NoImpact {
             impact: 0.0,
             slippage: 0.0,
         }
+    }
+
+    fn notional_for_impact(&self, _impact: f64, _depth: f64) -> f64 {
+        f64::INFINITY
     }
 }
 
@@ -88,6 +100,10 @@ impl ImpactModel for SqrtImpact {
             slippage: 2.0 * k / 3.0,
         }
     }
+
+    fn notional_for_impact(&self, impact: f64, depth: f64) -> f64 {
+        (impact / self.y_sigma_day).powi(2) * self.daily_volume_usd * depth
+    }
 }
 
 #[cfg(test)]
@@ -103,6 +119,10 @@ mod tests {
         assert!((b.fill(8e7, 1.0).impact - 2.0 * k).abs() < 1e-15);
         // Half the depth is a quarter of... half the volume: impact times sqrt(2).
         assert!((b.fill(2e7, 0.5).impact - k * 2f64.sqrt()).abs() < 1e-15);
+        let x = b.notional_for_impact(0.005, 0.5);
+        assert!((b.fill(x, 0.5).impact - 0.005).abs() < 1e-15);
+        let l = LinearBook::new(20e6).unwrap();
+        assert!((l.fill(l.notional_for_impact(0.003, 0.2), 0.2).impact - 0.003).abs() < 1e-15);
     }
 
     #[test]

@@ -85,6 +85,11 @@ pub struct MarkState {
     last_mark: f64,
     /// Share of full depth the book holds now.
     depth: f64,
+    /// Price band: `|ln(mark / index)|` and every fill's distance from the index stay within
+    /// this (exchanges cap the mark's premium over the index and reject orders beyond a
+    /// band; BitMEX fair-price marking, Binance price protection). It also keeps a thin
+    /// book from sending prices to infinity.
+    band: f64,
 }
 
 impl MarkState {
@@ -106,7 +111,16 @@ impl MarkState {
             variance: 0.0,
             last_mark: s0,
             depth: 1.0,
+            band: f64::INFINITY,
         })
+    }
+
+    /// Keeps the mark, and every fill, within `1 + band` of the index (in log terms,
+    /// `|ln(P / S)| <= ln(1 + band)`).
+    pub fn with_band(mut self, band: f64) -> ParamResult<Self> {
+        positive("price_band", band)?;
+        self.band = band.ln_1p();
+        Ok(self)
     }
 
     /// The same market with depth that thins as volatility rises.
@@ -156,11 +170,27 @@ impl MarkState {
         let mark = self.mark();
         let Fill { impact, slippage } = book.fill(notional, self.depth);
         let sign = side.sign();
+        let (impact, slippage) = if impact > 2.0 * self.band {
+            // Nothing moves further than across the whole band.
+            (2.0 * self.band, slippage * 2.0 * self.band / impact)
+        } else {
+            (impact, slippage)
+        };
         let fill_price = mark * (sign * slippage).exp();
         let temporary = impact * (1.0 - self.permanent);
-        self.log_impact += sign * temporary;
+        self.log_impact = (self.log_impact + sign * temporary).clamp(-self.band, self.band);
         self.index *= (sign * impact * self.permanent).exp();
-        fill_price
+        let (lo, hi) = (
+            self.index * (-self.band).exp(),
+            self.index * self.band.exp(),
+        );
+        if fill_price < lo {
+            lo
+        } else if fill_price > hi {
+            hi
+        } else {
+            fill_price
+        }
     }
 
     /// What [`MarkState::execute`] would do, without doing it: the average fill price and the

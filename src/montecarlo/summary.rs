@@ -90,6 +90,14 @@ pub struct CellSummary {
     /// Per market (`None` past the last): mean bad debt and mean fund payout.
     pub market_bad_debt_mean: [Option<f64>; MAX_MARKETS],
     pub market_fund_paid_mean: [Option<f64>; MAX_MARKETS],
+    /// Agents: decisions, re-entries, reserve added, keepers' profit and positions no keeper
+    /// took, per run.
+    pub decisions_mean: f64,
+    pub reentries_mean: f64,
+    pub reserve_added_mean: f64,
+    pub keeper_profit_mean: f64,
+    pub keeper_profit_mean_se: f64,
+    pub left_waiting_mean: f64,
 }
 
 fn sorted(rows: &[RunRow], f: impl Fn(&RunRow) -> f64) -> Vec<f64> {
@@ -148,6 +156,7 @@ pub fn summarize(scenario: &Scenario, rows: &[RunRow]) -> CellSummary {
     let induced = moments(rows, |r| r.induced_share);
     let recovery = moments(rows, |r| r.recovery_rate);
     let (spill_mean, spill_se) = m(|r| r.spillover);
+    let (keeper_mean, keeper_se) = m(|r| r.keeper_profit);
     let per_market = |f: fn(&RunRow) -> [Option<f64>; MAX_MARKETS]| {
         std::array::from_fn(|k| moments(rows, |r| f(r)[k]).mean())
     };
@@ -240,6 +249,12 @@ pub fn summarize(scenario: &Scenario, rows: &[RunRow]) -> CellSummary {
                 r.m4_fund_paid,
             ]
         }),
+        decisions_mean: m(|r| r.decisions as f64).0,
+        reentries_mean: m(|r| r.reentries as f64).0,
+        reserve_added_mean: m(|r| r.reserve_added).0,
+        keeper_profit_mean: keeper_mean,
+        keeper_profit_mean_se: keeper_se,
+        left_waiting_mean: m(|r| r.left_waiting as f64).0,
     }
 }
 
@@ -432,6 +447,12 @@ impl CellSummary {
             ("spillover_mean", Some(self.spillover_mean)),
             ("spillover_mean_se", Some(self.spillover_mean_se)),
             ("spillover_probability", Some(self.spillover_probability)),
+            ("decisions_mean", Some(self.decisions_mean)),
+            ("reentries_mean", Some(self.reentries_mean)),
+            ("reserve_added_mean", Some(self.reserve_added_mean)),
+            ("keeper_profit_mean", Some(self.keeper_profit_mean)),
+            ("keeper_profit_mean_se", Some(self.keeper_profit_mean_se)),
+            ("left_waiting_mean", Some(self.left_waiting_mean)),
         ]);
         const BAD_DEBT: [&str; MAX_MARKETS] = [
             "m1_bad_debt_mean",

@@ -6,11 +6,55 @@ use crate::market::{ImpactModel, MarkState, Side};
 use crate::params::{ParamResult, rate_below_one, unit_interval};
 
 /// Who closes a liquidatable position.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum LiquidationMode {
     /// The venue's liquidation engine closes it into the book at once (BitMEX, Binance); the
     /// part of the penalty that does not go to the fund goes to the venue (treasury).
     Engine,
+    /// Keeper agents (DeFi: Aave, dYdX v4, GMX keepers) take liquidatable positions over at
+    /// the mark and sell them into the book, paying the slippage and a cost per liquidation
+    /// and earning the part of the penalty that does not go to the fund. A keeper acts only
+    /// when that reward beats the expected slippage plus its cost, after its latency, and
+    /// while it has capital free for the notional; the capital comes back the next step, once
+    /// it has sold. With no willing keeper a position waits, and may sink further.
+    Keeper(KeeperParams),
+}
+
+/// The keepers of keeper mode, all alike.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct KeeperParams {
+    pub(crate) count: u16,
+    pub(crate) capital: f64,
+    pub(crate) latency_steps: u64,
+    pub(crate) cost: f64,
+}
+
+impl KeeperParams {
+    pub fn new(count: u64, capital: f64, latency_steps: u64, cost: f64) -> ParamResult<Self> {
+        if count == 0 || count > u16::MAX as u64 {
+            return Err(crate::params::ParamError::new(
+                "count",
+                format!("must be between 1 and {}, got {count}", u16::MAX),
+            ));
+        }
+        Ok(Self {
+            count: count as u16,
+            capital: crate::params::non_negative("capital_usd", capital)?,
+            latency_steps,
+            cost: crate::params::non_negative("cost_usd", cost)?,
+        })
+    }
+}
+
+/// Who carries out one forced close.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Liquidator {
+    Engine,
+    /// Keeper `k`, paying `cost` for the liquidation.
+    Keeper {
+        k: u16,
+        cost: f64,
+    },
 }
 
 /// How much of a liquidatable position is closed.
@@ -74,6 +118,18 @@ impl LiquidationParams {
     pub fn latency_steps(&self) -> u64 {
         self.latency_steps
     }
+
+    pub fn mode(&self) -> LiquidationMode {
+        self.mode
+    }
+
+    pub fn fund_share(&self) -> f64 {
+        self.fund_share
+    }
+
+    pub fn close(&self) -> CloseRule {
+        self.close
+    }
 }
 
 /// What one forced close did.
@@ -100,6 +156,9 @@ pub struct Liquidation {
     pub uncovered: f64,
     /// Not liquidatable at the index price: caused by this venue's own impact.
     pub induced: bool,
+    /// What the keeper made: its share of the penalty, less slippage and cost (0 in engine
+    /// mode).
+    pub keeper_profit: f64,
 }
 
 impl Venue {
@@ -115,6 +174,31 @@ impl Venue {
         socialization: &dyn LossSocialization,
         step: u64,
     ) -> Liquidation {
+        self.liquidate_by(
+            i,
+            params,
+            market,
+            book,
+            socialization,
+            step,
+            Liquidator::Engine,
+        )
+    }
+
+    /// [`Venue::liquidate`] by `by`. A keeper takes the closed part over at the mark (the
+    /// trader realizes there) and sells it into the book itself, so the slippage is the
+    /// keeper's; the part of the penalty that is not the fund's goes to the keeper.
+    #[allow(clippy::too_many_arguments)]
+    pub fn liquidate_by(
+        &mut self,
+        i: u32,
+        params: &LiquidationParams,
+        market: &mut MarkState,
+        book: &dyn ImpactModel,
+        socialization: &dyn LossSocialization,
+        step: u64,
+        by: Liquidator,
+    ) -> Liquidation {
         let k = i as usize;
         let (c, q, e) = (
             self.book.collateral[k],
@@ -127,7 +211,11 @@ impl Venue {
             .is_liquidatable(c + q * (index - e), q.abs() * index);
         let mark = market.mark();
         let side = if q > 0.0 { Side::Sell } else { Side::Buy };
-        let LiquidationMode::Engine = params.mode;
+        // The trader's own fill: through the book by the engine, at the mark to a keeper.
+        let trader_book: &dyn ImpactModel = match by {
+            Liquidator::Engine => book,
+            Liquidator::Keeper { .. } => &crate::market::NoImpact,
+        };
         let fraction = match params.close {
             CloseRule::Full => 1.0,
             CloseRule::Partial {
@@ -136,7 +224,7 @@ impl Venue {
             } => self.fraction_to_close(
                 k,
                 market,
-                book,
+                trader_book,
                 params.penalty_rate,
                 self.margin.mmr() * (1.0 + buffer),
                 min_notional,
@@ -145,7 +233,11 @@ impl Venue {
         let closed = if fraction >= 1.0 { q } else { q * fraction };
         let notional = closed.abs() * mark;
         let fill = market.execute(side, notional, book);
-        let realized = closed * (fill - e);
+        let trader_fill = match by {
+            Liquidator::Engine => fill,
+            Liquidator::Keeper { .. } => mark,
+        };
+        let realized = closed * (trader_fill - e);
         self.transfer(Account::Counterparty, Account::Trader(i), realized);
         if fraction >= 1.0 {
             self.book.size[k] = 0.0;
@@ -163,6 +255,16 @@ impl Venue {
             induced,
             ..Liquidation::default()
         };
+        let to_liquidator = match by {
+            Liquidator::Engine => Account::Treasury,
+            Liquidator::Keeper { k: keeper, cost } => {
+                // The keeper bought at the mark and sold at `fill`; it also pays its cost.
+                let loss = out.slippage_loss + cost;
+                self.transfer(Account::Keeper(keeper), Account::Counterparty, loss);
+                out.keeper_profit -= loss;
+                Account::Keeper(keeper)
+            }
+        };
         // Equity left after the close: collateral plus what the rest of the position is worth
         // at the mark the fill left (nothing when fully closed).
         let equity = self.book.equity(k, market.mark());
@@ -171,11 +273,11 @@ impl Venue {
             out.penalty_to_fund = out.penalty * params.fund_share;
             let fund = self.fund_of_market(self.market_of(i));
             self.pay_into_fund(Account::Trader(i), fund, out.penalty_to_fund);
-            self.transfer(
-                Account::Trader(i),
-                Account::Treasury,
-                out.penalty - out.penalty_to_fund,
-            );
+            let reward = out.penalty - out.penalty_to_fund;
+            self.transfer(Account::Trader(i), to_liquidator, reward);
+            if to_liquidator != Account::Treasury {
+                out.keeper_profit += reward;
+            }
         } else if equity < 0.0 {
             let d = -equity;
             out.deficit = d;

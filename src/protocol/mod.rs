@@ -17,7 +17,9 @@ mod venue;
 
 pub use book::PositionBook;
 pub use fund::InsuranceFund;
-pub use liquidation::{CloseRule, Liquidation, LiquidationMode, LiquidationParams};
+pub use liquidation::{
+    CloseRule, KeeperParams, Liquidation, LiquidationMode, LiquidationParams, Liquidator,
+};
 pub use margin::MarginParams;
 pub use queue::LiquidationQueue;
 pub use socialization::{

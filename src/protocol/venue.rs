@@ -31,6 +31,8 @@ pub enum Account {
     /// Traders' wallets outside the venue, from which re-entering traders deposit fresh
     /// collateral (negative balance: money brought in).
     Deposits,
+    /// A keeper's capital (keeper mode).
+    Keeper(u16),
 }
 
 /// Fees on voluntary trades.
@@ -85,6 +87,7 @@ pub struct Venue {
     /// Per trader: reserve outside the venue (empty until [`Venue::with_reserves`]).
     reserve: Vec<f64>,
     deposits: f64,
+    keepers: Vec<f64>,
     treasury: f64,
     counterparty: f64,
     uncovered: f64,
@@ -141,6 +144,7 @@ impl Venue {
             market_of,
             reserve: Vec::new(),
             deposits: 0.0,
+            keepers: Vec::new(),
             treasury: 0.0,
             counterparty: 0.0,
             uncovered: 0.0,
@@ -157,6 +161,7 @@ impl Venue {
             Account::Uncovered => &mut self.uncovered,
             Account::Reserve(i) => &mut self.reserve[i as usize],
             Account::Deposits => &mut self.deposits,
+            Account::Keeper(k) => &mut self.keepers[k as usize],
         }
     }
 
@@ -169,7 +174,15 @@ impl Venue {
             Account::Uncovered => self.uncovered,
             Account::Reserve(i) => self.reserve.get(i as usize).copied().unwrap_or(0.0),
             Account::Deposits => self.deposits,
+            Account::Keeper(k) => self.keepers.get(k as usize).copied().unwrap_or(0.0),
         }
+    }
+
+    /// Gives the venue `count` keepers with `capital` each (part of the ledger from the start).
+    pub fn with_keepers(mut self, count: u16, capital: f64) -> Self {
+        self.keepers = vec![capital; count as usize];
+        self.initial_total += capital * count as f64;
+        self
     }
 
     /// Gives every trader a reserve outside the venue (part of the ledger from the start).
@@ -255,6 +268,7 @@ impl Venue {
             + self.fund_balance()
             + self.reserve.iter().sum::<f64>()
             + self.deposits
+            + self.keepers.iter().sum::<f64>()
             + self.treasury
             + self.counterparty
             + self.uncovered

@@ -34,6 +34,8 @@ pub enum Stream {
     Traits = 7,
     /// Re-entries of liquidated traders: whether and with what they come back.
     Reentry = 8,
+    /// Which of several willing keepers takes a position.
+    Keepers = 9,
 }
 
 /// SplitMix64's output function (Steele, Lea, Flood 2014): a bijective 64-bit mixer.

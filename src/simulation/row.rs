@@ -145,6 +145,8 @@ run_row! {
     cascade_largest_notional: f64,
     /// Share of liquidated notional not liquidatable at the index price (caused by impact).
     induced_share: Option<f64>,
+    /// Keeper mode: positions no keeper took by the end, closed then at the mark.
+    left_waiting: u32,
     /// Strategy decisions taken (MODEL.md section 3).
     decisions: u32,
     /// Liquidated traders who came back with fresh collateral.

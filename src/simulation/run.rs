@@ -13,7 +13,11 @@ use rand::RngExt;
 use super::signals::{Indicators, MAX_SIGNALS, TraderStates};
 use crate::config::Scenario;
 use crate::market::{CommonStreams, MarkState};
-use crate::protocol::{Account, PositionBook, Venue};
+use crate::market::{ImpactModel, Side};
+use crate::protocol::{
+    Account, FeeParams, KeeperParams, LiquidationMode, LiquidationParams, Liquidator, PositionBook,
+    TradeFill, Venue,
+};
 
 /// Switches that change how much a run checks, never what it computes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -171,6 +175,18 @@ pub fn simulate_observed<O: RunObserver>(
     let mut pending: Vec<std::collections::VecDeque<(u64, u32)>> =
         vec![std::collections::VecDeque::new(); n_markets];
     let mut waiting = vec![false; if latency > 0 { n } else { 0 }];
+    // Keeper mode: positions waiting for a keeper (since which step), per market.
+    let keepers = match sc.liquidation.mode() {
+        LiquidationMode::Keeper(k) => Some(k),
+        LiquidationMode::Engine => None,
+    };
+    if let Some(k) = keepers {
+        venue = venue.with_keepers(k.count, k.capital);
+    }
+    let mut waiting_since = vec![u64::MAX; if keepers.is_some() { n } else { 0 }];
+    let mut waitlist: Vec<Vec<u32>> = vec![Vec::new(); n_markets];
+    let mut free_capital = vec![0.0; keepers.map_or(0, |k| k.count as usize)];
+    let mut keeper_rng = stream_rng(master_seed, seed_index, Stream::Keepers);
 
     let mut row = RunRow {
         seed: seed_index as u32,
@@ -240,6 +256,10 @@ pub fn simulate_observed<O: RunObserver>(
 
         // Liquidations, market by market: each set is fixed at this moment's mark.
         let mut any_due = false;
+        // Keepers' capital comes back once they have sold what they took last step.
+        for (k, free) in free_capital.iter_mut().enumerate() {
+            *free = venue.balance(Account::Keeper(k as u16)).max(0.0);
+        }
         for m in 0..n_markets {
             let mut liquidated_here = 0.0;
             due.clear();
@@ -278,28 +298,90 @@ pub fn simulate_observed<O: RunObserver>(
                     }
                 }
             }
+            if keepers.is_some() {
+                // Newly liquidatable positions join those already waiting for a keeper.
+                for &i in &due {
+                    if waiting_since[i as usize] == u64::MAX {
+                        waiting_since[i as usize] = step;
+                        waitlist[m].push(i);
+                    }
+                }
+                due.clear();
+                due.append(&mut waitlist[m]);
+            }
             if due.is_empty() {
                 signals[m].after_step(marks[m].mark(), 0.0);
                 continue;
             }
-            any_due = true;
+            any_due |= keepers.is_none();
             due.sort_by(|&a, &b| {
                 let ra = venue.book.margin_ratio(a as usize, mark);
                 let rb = venue.book.margin_ratio(b as usize, mark);
                 ra.total_cmp(&rb).then(a.cmp(&b))
             });
             for &i in &due {
-                if venue.book.size[i as usize] == 0.0 {
+                let k = i as usize;
+                if venue.book.size[k] == 0.0 {
+                    if keepers.is_some() {
+                        waiting_since[k] = u64::MAX;
+                    }
                     continue; // closed earlier this step (ADL)
                 }
-                let l = venue.liquidate(
+                let by = match keepers {
+                    None => Liquidator::Engine,
+                    Some(kp) => {
+                        let now = marks[m].mark();
+                        let equity = venue.book.equity(k, now);
+                        if !venue
+                            .margin
+                            .is_liquidatable(equity, venue.book.notional(k, now))
+                        {
+                            // Recovered while waiting: back into the queue.
+                            waiting_since[k] = u64::MAX;
+                            venue.reindex(i);
+                            continue;
+                        }
+                        let chosen = (step - waiting_since[k] >= kp.latency_steps)
+                            .then(|| {
+                                choose_keeper(
+                                    &kp,
+                                    &free_capital,
+                                    &mut keeper_rng,
+                                    venue.book.size[k],
+                                    equity,
+                                    &marks[m],
+                                    impacts[m],
+                                    &sc.liquidation,
+                                )
+                            })
+                            .flatten();
+                        match chosen {
+                            Some(keeper) => Liquidator::Keeper {
+                                k: keeper,
+                                cost: kp.cost,
+                            },
+                            None => {
+                                waitlist[m].push(i);
+                                continue;
+                            }
+                        }
+                    }
+                };
+                let l = venue.liquidate_by(
                     i,
                     &sc.liquidation,
                     &mut marks[m],
                     impacts[m],
                     socialization,
                     step,
+                    by,
                 );
+                if let Liquidator::Keeper { k: keeper, .. } = by {
+                    any_due = true;
+                    waiting_since[k] = u64::MAX;
+                    free_capital[keeper as usize] -= l.notional;
+                    row.keeper_profit += l.keeper_profit;
+                }
                 row.liquidation_count += 1;
                 row.liquidation_notional += l.notional;
                 row.slippage_loss += l.slippage_loss;
@@ -368,7 +450,11 @@ pub fn simulate_observed<O: RunObserver>(
                 .population
                 .draw(&mut reentry_rng, mark, sc.margin.max_leverage());
             venue.deposit(i, p.collateral);
-            if let Ok(fill) = venue.trade(i, p.size, mark, &sc.fees) {
+            let cap = impacts[m].notional_for_impact(sc.max_order_impact, marks[m].depth()) / mark;
+            let size = p.size.clamp(-cap, cap);
+            if let Some(fill) =
+                trade_through_book(&mut venue, i, size, &mut marks[m], impacts[m], &sc.fees)
+            {
                 row.fee_revenue += fill.fee;
                 by_market[m][3] += fill.fee_to_fund;
             }
@@ -410,9 +496,20 @@ pub fn simulate_observed<O: RunObserver>(
             row.decisions += 1;
             match groups[g].strategy.decide(&me, &view, &mut decision_rng) {
                 Order::TargetSize(target) => {
-                    let delta = target - me.size;
+                    // Traders split large orders: one decision trades at most what moves
+                    // the mark by `max_order_impact` at the book's current depth.
+                    let cap = impacts[m].notional_for_impact(sc.max_order_impact, marks[m].depth())
+                        / mark;
+                    let delta = (target - me.size).clamp(-cap, cap);
                     if delta != 0.0
-                        && let Ok(fill) = venue.trade(i, delta, mark, &sc.fees)
+                        && let Some(fill) = trade_through_book(
+                            &mut venue,
+                            i,
+                            delta,
+                            &mut marks[m],
+                            impacts[m],
+                            &sc.fees,
+                        )
                     {
                         row.fee_revenue += fill.fee;
                         by_market[m][3] += fill.fee_to_fund;
@@ -438,6 +535,37 @@ pub fn simulate_observed<O: RunObserver>(
         observer.on_step(&this_step);
     }
 
+    // Keeper mode: what no keeper would take is closed at the final mark, without impact, so
+    // that the bad debt it carries is counted.
+    for m in 0..n_markets {
+        for i in std::mem::take(&mut waitlist[m]) {
+            if venue.book.size[i as usize] == 0.0 {
+                continue;
+            }
+            let l = venue.liquidate_by(
+                i,
+                &sc.liquidation,
+                &mut marks[m],
+                &crate::market::NoImpact,
+                socialization,
+                sc.steps,
+                Liquidator::Engine,
+            );
+            row.left_waiting += 1;
+            row.bad_debt += l.deficit;
+            row.bad_debt_uncovered += l.uncovered;
+            row.adl_count += l.socialized.positions;
+            row.adl_notional += l.socialized.notional;
+            row.socialized_loss += l.socialized.covered;
+            row.penalty_paid += l.penalty;
+            row.penalty_to_fund += l.penalty_to_fund;
+            losses_of_liquidated += l.position_loss;
+            let b = &mut by_market[m];
+            b[0] += l.deficit;
+            b[1] += l.fund_paid;
+            b[3] += l.penalty_to_fund;
+        }
+    }
     ledger_max = ledger_max.max(venue.ledger_imbalance_relative());
     row.fund_final = venue.fund_balance();
     row.fund_min = if venue.funds.len() == 1 {
@@ -496,6 +624,59 @@ pub fn simulate_observed<O: RunObserver>(
         (row.liquidation_notional > 0.0).then(|| induced_notional / row.liquidation_notional);
     row.ledger_imbalance = ledger_max;
     row
+}
+
+/// A voluntary market order of `delta` base units by trader `i`: it fills at the book's
+/// average price and moves the mark like any other order (MODEL.md section 2), so panic
+/// selling pushes prices too. The venue checks margin at that fill price; a refused order
+/// changes nothing.
+fn trade_through_book(
+    venue: &mut Venue,
+    i: u32,
+    delta: f64,
+    mark: &mut MarkState,
+    book: &dyn ImpactModel,
+    fees: &FeeParams,
+) -> Option<TradeFill> {
+    let side = if delta > 0.0 { Side::Buy } else { Side::Sell };
+    let notional = delta.abs() * mark.mark();
+    let (price, _) = mark.quote(side, notional, book);
+    let fill = venue.trade(i, delta, price, fees).ok()?;
+    mark.execute(side, notional, book);
+    Some(fill)
+}
+
+/// The keeper that takes a position of `size` (equity `equity` at the mark): the first, from a
+/// random start (so equal keepers win equally often), with capital free for the notional and
+/// an expected profit, its share of the penalty less the slippage the book quotes and its
+/// cost, above zero. `None`: nobody is willing.
+#[allow(clippy::too_many_arguments)]
+fn choose_keeper(
+    kp: &KeeperParams,
+    free_capital: &[f64],
+    rng: &mut super::SimRng,
+    size: f64,
+    equity: f64,
+    mark: &MarkState,
+    book: &dyn ImpactModel,
+    params: &LiquidationParams,
+) -> Option<u16> {
+    let p = mark.mark();
+    let notional = size.abs() * p;
+    let reward =
+        (1.0 - params.fund_share()) * (params.penalty_rate() * notional).min(equity.max(0.0));
+    let side = if size > 0.0 { Side::Sell } else { Side::Buy };
+    let (fill, _) = mark.quote(side, notional, book);
+    let slippage = size.abs() * (p - fill).abs();
+    if reward - slippage - kp.cost <= 0.0 {
+        return None;
+    }
+    let count = kp.count as usize;
+    let start = rng.random_range(0..count);
+    (0..count)
+        .map(|j| (start + j) % count)
+        .find(|&k| free_capital[k] >= notional)
+        .map(|k| k as u16)
 }
 
 #[cfg(test)]
