@@ -280,29 +280,34 @@ pub(super) fn set_path(
     path: &str,
     value: toml::Value,
 ) -> Result<(), String> {
+    // A number after a dot indexes an array of tables: `traders.mix.1.share`.
     let parts: Vec<&str> = path.split('.').collect();
-    let mut t = table;
-    for (depth, part) in parts.iter().enumerate() {
-        let last = depth + 1 == parts.len();
-        let here = parts[..=depth].join(".");
-        match t.get_mut(*part) {
-            None => {
+    let Some((first, rest)) = parts.split_first() else {
+        return Err("is empty".into());
+    };
+    let mut slot = table
+        .get_mut(*first)
+        .ok_or_else(|| format!("is not a field of the experiment: `{first}` does not exist"))?;
+    for (depth, part) in rest.iter().enumerate() {
+        let here = parts[..=depth + 1].join(".");
+        let next = match slot {
+            toml::Value::Table(inner) => inner.get_mut(*part),
+            toml::Value::Array(items) => part.parse::<usize>().ok().and_then(|i| items.get_mut(i)),
+            _ => {
                 return Err(format!(
-                    "is not a field of the experiment: `{here}` does not exist"
+                    "`{}` is a field, not a section",
+                    parts[..=depth].join(".")
                 ));
             }
-            Some(slot) if last => {
-                if slot.is_table() {
-                    return Err(format!("`{here}` is a section, not a field"));
-                }
-                *slot = value;
-                return Ok(());
-            }
-            Some(toml::Value::Table(inner)) => t = inner,
-            Some(_) => return Err(format!("`{here}` is a field, not a section")),
-        }
+        };
+        slot = next
+            .ok_or_else(|| format!("is not a field of the experiment: `{here}` does not exist"))?;
     }
-    Err("is empty".into())
+    if slot.is_table() || slot.is_array() {
+        return Err(format!("`{path}` is a section, not a field"));
+    }
+    *slot = value;
+    Ok(())
 }
 
 /// The value at the dotted `path` of `table`, if there is one.
@@ -310,7 +315,11 @@ pub(super) fn get_path<'a>(table: &'a toml::Table, path: &str) -> Option<&'a tom
     let mut parts = path.split('.');
     let mut v = table.get(parts.next()?)?;
     for part in parts {
-        v = v.as_table()?.get(part)?;
+        v = match v {
+            toml::Value::Table(t) => t.get(part)?,
+            toml::Value::Array(items) => items.get(part.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
     }
     Some(v)
 }
@@ -452,6 +461,27 @@ mod tests {
             set_path(&mut t, "fund.initial.x", toml::Value::Float(2.0))
                 .unwrap_err()
                 .contains("not a section")
+        );
+    }
+
+    #[test]
+    fn numbers_in_paths_index_arrays_of_tables() {
+        let mut t: toml::Table =
+            toml::from_str("[[traders.mix]]\nshare = 1.0\n[[traders.mix]]\nshare = 0.0\n").unwrap();
+        set_path(&mut t, "traders.mix.1.share", toml::Value::Float(0.5)).unwrap();
+        assert_eq!(
+            get_path(&t, "traders.mix.1.share").and_then(toml::Value::as_float),
+            Some(0.5)
+        );
+        assert!(
+            set_path(&mut t, "traders.mix.2.share", toml::Value::Float(0.5))
+                .unwrap_err()
+                .contains("`traders.mix.2` does not exist")
+        );
+        assert!(
+            set_path(&mut t, "traders.mix", toml::Value::Float(0.5))
+                .unwrap_err()
+                .contains("section")
         );
     }
 }

@@ -76,7 +76,16 @@ pub fn summary_text(exp: &Experiment, summaries: &[CellSummary], seconds: f64) -
                     .iter()
                     .zip(&cell.coords)
                     .map(|(a, v)| {
-                        let short = a.path.rsplit('.').next().unwrap_or(&a.path);
+                        // The last part of the path, unless another axis ends the same way
+                        // (`traders.mix.0.share`, `traders.mix.1.share`).
+                        let last = |p: &str| p.rsplit('.').next().unwrap_or(p).to_string();
+                        let clash = exp
+                            .axes
+                            .iter()
+                            .filter(|b| last(&b.path) == last(&a.path))
+                            .count()
+                            > 1;
+                        let short = if clash { a.path.clone() } else { last(&a.path) };
                         format!("{short}={}", axis_value(a, v))
                     })
                     .collect::<Vec<_>>()
