@@ -548,6 +548,37 @@ impl Scenario {
         self.fund.initial()
     }
 
+    /// One sentence for a report's caveats on what the agents of this scenario do not do.
+    pub fn behaviour_caveat(&self) -> String {
+        let groups = self.population.groups();
+        let all_static = groups
+            .iter()
+            .all(|g| g.decisions_per_hour.is_none() || g.share == 0.0);
+        let withdrawal = self.markets.iter().any(|m| m.mark.withdraws_depth());
+        let mut s = if all_static {
+            String::from(
+                "Traders here hold their positions (`static`): nobody panics, adds margin or \
+                 trades after t = 0.",
+            )
+        } else {
+            let names: Vec<&str> = groups
+                .iter()
+                .filter(|g| g.share > 0.0)
+                .map(|g| g.name())
+                .collect();
+            format!(
+                "Traders follow simple rules ({}) at Poisson times; real traders adapt, \
+                 coordinate and split orders in ways these rules do not.",
+                names.join(", ")
+            )
+        };
+        if !withdrawal {
+            s.push_str(" The book's depth does not thin when volatility rises.");
+        }
+        s.push_str(" Real cascades can be worse.");
+        s
+    }
+
     pub fn markets(&self) -> &[MarketScenario] {
         &self.markets
     }

@@ -132,6 +132,11 @@ impl MarkState {
         self
     }
 
+    /// Whether depth thins with volatility here.
+    pub fn withdraws_depth(&self) -> bool {
+        self.withdrawal.as_ref().is_some_and(|w| w.kappa > 0.0)
+    }
+
     /// Share of full depth the book holds now (1 without withdrawal).
     #[inline]
     pub fn depth(&self) -> f64 {

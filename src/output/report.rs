@@ -722,12 +722,15 @@ fn report_markdown(
          experiment in [`{EXPERIMENT_FILE}`]({EXPERIMENT_FILE}) repeats every number here \
          bit for bit."
     );
+    let behaviour = exp
+        .cells
+        .first()
+        .map(|c| c.scenario.behaviour_caveat())
+        .unwrap_or_default();
     let _ = writeln!(
         s,
         "\n## Caveats\n\n\
-         - A simulated day is only as good as its model. Traders here hold their positions \
-         (`static`): nobody panics, adds margin or re-enters, and the book's depth does not \
-         thin when volatility rises. Real cascades can be worse.\n\
+         - A simulated day is only as good as its model. {behaviour}\n\
          - Volatility is a fitted model, not history. Check the result against a replay of a \
          real crash before relying on it.\n\
          - Estimates at the 1% level rest on the worst 1% of {n} runs. The intervals say how far \
