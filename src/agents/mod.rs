@@ -11,7 +11,7 @@ mod strategies;
 
 pub use distribution::PositiveDistribution;
 pub use population::{InitialPosition, PopulationParams, Reentry, StrategyGroup};
-pub use strategies::{Contrarian, MarginDefender, Momentum, Noise, Panic};
+pub use strategies::{MarginDefender, Noise, Panic, Trend};
 
 use crate::simulation::SimRng;
 

@@ -34,22 +34,35 @@ impl Strategy for Noise {
     }
 }
 
-/// Trend following: long when the mark is above its moving average, short when below
-/// (`side = sign(P - EMA)`, MODEL.md section 3).
+/// Trend following (`Momentum`, `side = sign(P - EMA)`, MODEL.md section 3) or mean
+/// reversion (`Contrarian`, the opposite side): one rule with a direction.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Momentum {
+pub struct Trend {
     ema_minutes: f64,
+    /// +1 follows the trend, -1 fades it.
+    direction: f64,
 }
 
-impl Momentum {
-    pub fn new(ema_minutes: f64) -> ParamResult<Self> {
+impl Trend {
+    /// Long when the mark is above its moving average, short when below.
+    pub fn momentum(ema_minutes: f64) -> ParamResult<Self> {
+        Self::new(ema_minutes, 1.0)
+    }
+
+    /// Short when the mark is above its moving average, long when below.
+    pub fn contrarian(ema_minutes: f64) -> ParamResult<Self> {
+        Self::new(ema_minutes, -1.0)
+    }
+
+    fn new(ema_minutes: f64, direction: f64) -> ParamResult<Self> {
         Ok(Self {
             ema_minutes: positive("ema_minutes", ema_minutes)?,
+            direction,
         })
     }
 }
 
-impl Strategy for Momentum {
+impl Strategy for Trend {
     fn indicators(&self) -> Vec<Indicator> {
         vec![Indicator::MarkEma {
             minutes: self.ema_minutes,
@@ -61,37 +74,7 @@ impl Strategy for Momentum {
         if gap == 0.0 {
             return Order::Hold;
         }
-        sized(me, market, gap.signum())
-    }
-}
-
-/// Mean reversion: the opposite side of [`Momentum`].
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Contrarian {
-    ema_minutes: f64,
-}
-
-impl Contrarian {
-    pub fn new(ema_minutes: f64) -> ParamResult<Self> {
-        Ok(Self {
-            ema_minutes: positive("ema_minutes", ema_minutes)?,
-        })
-    }
-}
-
-impl Strategy for Contrarian {
-    fn indicators(&self) -> Vec<Indicator> {
-        vec![Indicator::MarkEma {
-            minutes: self.ema_minutes,
-        }]
-    }
-
-    fn decide(&self, me: &TraderView, market: &MarketView, _: &mut SimRng) -> Order {
-        let gap = market.mark - market.signals[0];
-        if gap == 0.0 {
-            return Order::Hold;
-        }
-        sized(me, market, -gap.signum())
+        sized(me, market, self.direction * gap.signum())
     }
 }
 
@@ -217,13 +200,13 @@ mod tests {
         let up = market(110.0, 100.0);
         // Equity 1,000 at leverage 5 is 5,000 USD: 45.45 units at 110.
         let long = 5.0 * 1_000.0 / 110.0;
-        let m = Momentum::new(60.0).unwrap();
+        let m = Trend::momentum(60.0).unwrap();
         assert_eq!(m.decide(&t, &up, &mut rng), Order::TargetSize(long));
         assert_eq!(
             m.decide(&t, &market(90.0, 100.0), &mut rng),
             Order::TargetSize(-5.0 * 1_000.0 / 90.0)
         );
-        let c = Contrarian::new(60.0).unwrap();
+        let c = Trend::contrarian(60.0).unwrap();
         assert_eq!(c.decide(&t, &up, &mut rng), Order::TargetSize(-long));
         assert_eq!(m.decide(&t, &market(100.0, 100.0), &mut rng), Order::Hold);
         // A bankrupt trader does not trade.

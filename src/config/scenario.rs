@@ -9,8 +9,8 @@ use super::file::{
     StrategySpec,
 };
 use crate::agents::{
-    Contrarian, MarginDefender, Momentum, Noise, Panic, PopulationParams, PositiveDistribution,
-    Reentry, Static, Strategy, StrategyGroup,
+    MarginDefender, Noise, Panic, PopulationParams, PositiveDistribution, Reentry, Static,
+    Strategy, StrategyGroup, Trend,
 };
 use crate::market::data::{PriceSeries, load_price_csv, parse_time};
 use crate::market::{
@@ -259,7 +259,7 @@ fn strategy_group(spec: &StrategySpec, share: f64, path: &str) -> ParamResult<St
             ema_minutes,
         } => (
             "momentum",
-            Arc::new(Momentum::new(*ema_minutes).map_err(within)?),
+            Arc::new(Trend::momentum(*ema_minutes).map_err(within)?),
             rate(decisions_per_hour, path)?,
             0.0,
         ),
@@ -268,7 +268,7 @@ fn strategy_group(spec: &StrategySpec, share: f64, path: &str) -> ParamResult<St
             ema_minutes,
         } => (
             "contrarian",
-            Arc::new(Contrarian::new(*ema_minutes).map_err(within)?),
+            Arc::new(Trend::contrarian(*ema_minutes).map_err(within)?),
             rate(decisions_per_hour, path)?,
             0.0,
         ),
