@@ -275,6 +275,17 @@ fn finish(
             s.ledger_imbalance_max, c.index
         ));
     }
+    if let Some((c, column)) = exp
+        .cells
+        .iter()
+        .zip(&agg.summaries)
+        .find_map(|(c, s)| s.non_finite_column.map(|col| (c, col)))
+    {
+        return Err(format!(
+            "a run of cell {} produced a non-finite `{column}` (a bug; please report it)",
+            c.index
+        ));
+    }
     let report = if no_charts {
         None
     } else {
@@ -340,6 +351,11 @@ fn calibrate(args: &CalibrateArgs) -> Result<(), String> {
                 return Err(format!(
                     "relative ledger imbalance {:e}: money was not conserved (a bug; please report it)",
                     s.ledger_imbalance_max
+                ));
+            }
+            if let Some(column) = agg.summaries.iter().find_map(|s| s.non_finite_column) {
+                return Err(format!(
+                    "a run produced a non-finite `{column}` (a bug; please report it)"
                 ));
             }
             output::calibration::samples_from_runs(&exp, &out).map_err(|e| e.to_string())?

@@ -82,6 +82,8 @@ pub struct CellSummary {
     pub fund_min_mean: f64,
     pub fund_min_mean_se: f64,
     pub ledger_imbalance_max: f64,
+    /// A column that held NaN or an infinity in some run (a bug), if any.
+    pub non_finite_column: Option<&'static str>,
     /// Shared fund of several markets: mean spill-over (what other markets' stake paid for a
     /// market's deficits) and the share of runs with any.
     pub spillover_mean: f64,
@@ -235,6 +237,7 @@ pub fn summarize(scenario: &Scenario, rows: &[RunRow]) -> CellSummary {
         fund_min_mean: fm_mean,
         fund_min_mean_se: fm_se,
         ledger_imbalance_max: rows.iter().map(|r| r.ledger_imbalance).fold(0.0, f64::max),
+        non_finite_column: rows.iter().find_map(RunRow::non_finite_column),
         spillover_mean: spill_mean,
         spillover_mean_se: spill_se,
         spillover_probability: rows.iter().filter(|r| r.spillover > 0.0).count() as f64 / n as f64,

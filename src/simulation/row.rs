@@ -24,11 +24,45 @@ pub trait ColumnSource {
 pub trait ColumnType: Sized + Copy {
     fn emit(name: &'static str, values: Vec<Self>, sink: &mut dyn ColumnSink);
     fn take(name: &'static str, source: &mut dyn ColumnSource) -> Result<Vec<Self>, String>;
+    /// False for NaN or an infinity (never for integers and flags).
+    fn is_finite_value(&self) -> bool;
+}
+
+trait Finite {
+    fn finite(&self) -> bool;
+}
+impl Finite for f64 {
+    fn finite(&self) -> bool {
+        self.is_finite()
+    }
+}
+impl Finite for Option<f64> {
+    fn finite(&self) -> bool {
+        self.is_none_or(|v| v.is_finite())
+    }
+}
+impl Finite for u32 {
+    fn finite(&self) -> bool {
+        true
+    }
+}
+impl Finite for Option<u32> {
+    fn finite(&self) -> bool {
+        true
+    }
+}
+impl Finite for bool {
+    fn finite(&self) -> bool {
+        true
+    }
 }
 
 macro_rules! column_type {
     ($t:ty, $m:ident) => {
         impl ColumnType for $t {
+            fn is_finite_value(&self) -> bool {
+                self.finite()
+            }
             fn emit(name: &'static str, values: Vec<Self>, sink: &mut dyn ColumnSink) {
                 sink.$m(name, values)
             }
@@ -77,6 +111,15 @@ macro_rules! run_row {
                     }
                 )*
                 Ok(rows)
+            }
+
+            /// The first column holding NaN or an infinity, if any: output never shows one, so
+            /// the caller reports it as a bug instead.
+            pub fn non_finite_column(&self) -> Option<&'static str> {
+                $( if !self.$name.is_finite_value() {
+                    return Some(stringify!($name));
+                } )*
+                None
             }
 
             /// Hands every column of `rows` to `sink`, in declaration order.
@@ -176,4 +219,20 @@ run_row! {
     /// Largest `|sum of all ledger accounts - initial sum| / (total collateral + F0)` seen;
     /// at most 1e-9 (MODEL.md section 7).
     ledger_imbalance: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_finite_figures_are_found_by_column() {
+        let mut r = RunRow::default();
+        assert_eq!(r.non_finite_column(), None);
+        r.recovery_rate = Some(f64::NAN);
+        assert_eq!(r.non_finite_column(), Some("recovery_rate"));
+        r.recovery_rate = None;
+        r.bad_debt = f64::INFINITY;
+        assert_eq!(r.non_finite_column(), Some("bad_debt"));
+    }
 }
