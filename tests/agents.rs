@@ -226,3 +226,22 @@ fn keepers_without_capital_take_nothing() {
     assert!(funded.rows.iter().any(|r| r.liquidation_count > 0));
     assert!(funded.rows.iter().map(|r| r.keeper_profit).sum::<f64>() > 0.0);
 }
+
+/// R2 and the agent experiments run from the CLI, with every step's ledger audited, and write
+/// their tables.
+#[test]
+fn the_agent_experiments_run_from_the_cli() {
+    for name in ["r2-agents", "contagion", "keepers", "multi-market"] {
+        let dir = common::temp_dir(&format!("exp-{name}"));
+        let out = dir.join("out");
+        common::run_tables(
+            std::path::Path::new(&format!("experiments/{name}.toml")),
+            &out,
+            &["--seeds", "8", "--audit-ledger"],
+        );
+        for table in ["runs.parquet", "summary.csv", "experiment.toml"] {
+            assert!(out.join(table).exists(), "{name}: no {table}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
