@@ -187,7 +187,14 @@ fn axis_values(path: &str, values: &toml::Value) -> Result<Vec<AxisValue>, AxisE
 pub(super) fn parse_axes(grid: &toml::Table) -> Result<Vec<GridAxis>, AxisError> {
     let mut axes: Vec<GridAxis> = Vec::new();
     let mut group = 0;
-    for (key, value) in grid {
+    // Plain axes first, then the zip groups, whatever the order in the file: TOML writes a
+    // table's plain keys before its sub-tables, so the resolved experiment.toml (which
+    // `backstop report` and resumed runs read back) must give the same cells in the same order.
+    let ordered = grid
+        .iter()
+        .filter(|(k, _)| *k != "zip")
+        .chain(grid.iter().filter(|(k, _)| *k == "zip"));
+    for (key, value) in ordered {
         if key == "zip" {
             let Some(groups) = value.as_table() else {
                 return Err((
@@ -404,6 +411,25 @@ mod tests {
         assert!((b[1] / 1e6 - 1.0).abs() < 1e-12);
         assert_eq!(v(2), vec![7.0]);
         assert_eq!(cartesian(&axes).len(), 15);
+    }
+
+    #[test]
+    fn zip_groups_come_after_plain_axes_whatever_the_file_order() {
+        let a = parse("[zip.m]\nimr = [0.02, 0.04]\nmmr = [0.01, 0.02]\n").unwrap();
+        let mut t: toml::Table =
+            toml::from_str("[zip.m]\nimr = [0.02, 0.04]\nmmr = [0.01, 0.02]\n").unwrap();
+        t.insert("p".into(), toml::Value::Array(vec![1.into(), 2.into()]));
+        let axes = parse_axes(&t).unwrap();
+        assert_eq!(axes[0].path, "p");
+        assert_eq!(axes[1].path, "imr");
+        // Written out and read back, the order is the same.
+        let back: toml::Table = toml::from_str(&toml::to_string(&t).unwrap()).unwrap();
+        let again = parse_axes(&back).unwrap();
+        assert_eq!(
+            axes.iter().map(|x| &x.path).collect::<Vec<_>>(),
+            again.iter().map(|x| &x.path).collect::<Vec<_>>()
+        );
+        assert_eq!(a.len(), 2);
     }
 
     #[test]

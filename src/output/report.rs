@@ -11,11 +11,12 @@ use super::charts::{
     CascadeCcdf, CellEstimate, Chart, DepletionCurve, Exceedance, FundFan, Heatmap, Histogram,
     SamplePathChart, render,
 };
+use super::text::axis_text;
 use super::{
     EXPERIMENT_FILE, FAN_FILE, OutputError, RUNS_FILE, SAMPLE_FILE, SUMMARY_CSV, SUMMARY_PARQUET,
     format_money, format_pct, write_atomic,
 };
-use crate::config::{AxisValue, Experiment, Overrides};
+use crate::config::{Experiment, Overrides};
 use crate::stats::{Z95, quantile_sorted, wilson};
 
 pub const REPORT_FILE: &str = "report.md";
@@ -77,16 +78,6 @@ impl SummaryRow<'_> {
     }
     fn num(&self, name: &str) -> f64 {
         self.get(name).unwrap_or(0.0)
-    }
-}
-
-fn axis_text(path: &str, v: &AxisValue) -> String {
-    match v.as_f64() {
-        Some(x) if path.starts_with("fund.") => format_money(x),
-        Some(x) if path.ends_with("rate") || path.ends_with("share") || path.ends_with("mr") => {
-            format_pct(x)
-        }
-        _ => v.to_string(),
     }
 }
 

@@ -34,15 +34,16 @@ pub fn format_pct(p: f64) -> String {
 }
 
 fn axis_value(axis: &GridAxis, v: &crate::config::AxisValue) -> String {
+    axis_text(&axis.path, v)
+}
+
+/// A grid value as people read it: rates and shares in percent, money in dollars.
+pub(super) fn axis_text(path: &str, v: &crate::config::AxisValue) -> String {
     match v.as_f64() {
-        Some(x)
-            if axis.path.ends_with("rate")
-                || axis.path.ends_with("share")
-                || axis.path.ends_with("mr") =>
-        {
+        Some(x) if path.ends_with("rate") || path.ends_with("share") || path.ends_with("mr") => {
             format_pct(x)
         }
-        Some(x) if axis.path.starts_with("fund.") => format_money(x),
+        Some(x) if path.starts_with("fund.") || path.ends_with("_usd") => format_money(x),
         _ => v.to_string(),
     }
 }
