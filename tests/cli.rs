@@ -223,6 +223,12 @@ fn rejects_bad_market_sets_naming_the_field() {
         "> 0",
     );
     rejects(
+        "keeper-latency",
+        "[liquidation]\nmode = \"keeper\"\nlatency_steps = 2\n[liquidation.keepers]\ncount = 1\ncapital_usd = 1e6\nlatency_steps = 1\ncost_usd = 5.0\n",
+        "liquidation.latency_steps",
+        "keepers have their own",
+    );
+    rejects(
         "mm-too-many",
         "[markets.A]\n[markets.B]\n[markets.C]\n[markets.D]\n",
         "markets",

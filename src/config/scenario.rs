@@ -492,6 +492,12 @@ impl Scenario {
         let mode = match l.mode {
             LiquidationModeSpec::Engine => LiquidationMode::Engine,
             LiquidationModeSpec::Keeper => {
+                if l.latency_steps > 0 {
+                    return Err(ParamError::new(
+                        "liquidation.latency_steps",
+                        "is the engine's delay; keepers have their own, liquidation.keepers.latency_steps",
+                    ));
+                }
                 let k = l.keepers.as_ref().ok_or_else(|| {
                     ParamError::new(
                         "liquidation.keepers",
