@@ -355,29 +355,33 @@ mod tests {
     use crate::market::LinearBook;
     use crate::protocol::{InsuranceFund, MarginParams, NoSocialization, PositionBook};
 
-    /// A long of 10 units entered at 100 with 60 USD collateral, marked at 95: equity 10 on
-    /// 950 notional (1.05%) is under mmr 2%, so it is liquidatable. Partial liquidation with
-    /// buffer 0.5 closes just enough that equity / notional is exactly mmr x 1.5 afterwards,
-    /// at the mark the fill left, penalty paid. (With a 2% penalty no partial close could get
-    /// there: 10 - 19 f >= 28.5 (1 - f) needs f > 1, and the rule closes it all.)
+    /// A long of 10 units entered at 100 with 60 USD collateral, marked at 95 (equity 10 on
+    /// 950 notional: 1.05%, under mmr 2%), liquidated once under `close` into a linear book
+    /// of `depth`. Returns the venue, the liquidation and the mark after it.
+    fn liquidate_the_long(
+        penalty: f64,
+        close: CloseRule,
+        depth: f64,
+    ) -> (Venue, Liquidation, MarkState) {
+        let mut book = PositionBook::default();
+        book.push(60.0, 10.0, 100.0);
+        let margin = MarginParams::new(0.04, 0.02).unwrap();
+        let mut v = Venue::open(book, margin, InsuranceFund::new(1e3).unwrap());
+        let mut mark = MarkState::new(95.0, 10.0, 0.0, 60.0).unwrap();
+        assert!(margin.is_liquidatable(v.book.equity(0, 95.0), v.book.notional(0, 95.0)));
+        let params = LiquidationParams::new(penalty, 1.0, LiquidationMode::Engine, close).unwrap();
+        let impact = LinearBook::new(depth).unwrap();
+        let l = v.liquidate(0, &params, &mut mark, &impact, &NoSocialization, 1);
+        (v, l, mark)
+    }
+
+    /// Partial liquidation with buffer 0.5 closes just enough that equity / notional is
+    /// exactly mmr x 1.5 afterwards, at the mark the fill left, penalty paid.
     #[test]
     fn partial_liquidation_leaves_the_position_at_the_target_margin() {
         for (depth, penalty) in [(1e6, 0.01), (1e5, 0.0), (2e4, 0.005)] {
-            let mut book = PositionBook::default();
-            book.push(60.0, 10.0, 100.0);
-            let margin = MarginParams::new(0.04, 0.02).unwrap();
-            let mut v = Venue::open(book, margin, InsuranceFund::new(1e3).unwrap());
-            let mut mark = MarkState::new(95.0, 10.0, 0.0, 60.0).unwrap();
-            let impact = LinearBook::new(depth).unwrap();
-            let params = LiquidationParams::new(
-                penalty,
-                1.0,
-                LiquidationMode::Engine,
-                CloseRule::partial(0.5, 0.0).unwrap(),
-            )
-            .unwrap();
-            assert!(margin.is_liquidatable(v.book.equity(0, 95.0), v.book.notional(0, 95.0)));
-            let l = v.liquidate(0, &params, &mut mark, &impact, &NoSocialization, 1);
+            let (v, l, mark) =
+                liquidate_the_long(penalty, CloseRule::partial(0.5, 0.0).unwrap(), depth);
             let p = mark.mark();
             let ratio = v.book.equity(0, p) / v.book.notional(0, p);
             assert!(v.book.size[0] > 0.0 && v.book.size[0] < 10.0, "{depth}");
@@ -392,36 +396,13 @@ mod tests {
     }
 
     /// Below the minimum size, or when no partial close restores the target, the whole
-    /// position goes.
+    /// position goes. (With a 2% penalty no partial close could get there: 10 - 19 f >=
+    /// 28.5 (1 - f) needs f > 1.)
     #[test]
     fn small_or_hopeless_positions_are_closed_in_full() {
-        let mut book = PositionBook::default();
-        book.push(60.0, 10.0, 100.0);
-        let margin = MarginParams::new(0.04, 0.02).unwrap();
-        let mut v = Venue::open(book, margin, InsuranceFund::new(1e3).unwrap());
-        let mut mark = MarkState::new(95.0, 10.0, 0.0, 60.0).unwrap();
-        let params = LiquidationParams::new(
-            0.01,
-            1.0,
-            LiquidationMode::Engine,
-            CloseRule::partial(0.5, 1_000.0).unwrap(),
-        )
-        .unwrap();
-        let impact = LinearBook::new(1e6).unwrap();
-        v.liquidate(0, &params, &mut mark, &impact, &NoSocialization, 1);
+        let (v, ..) = liquidate_the_long(0.01, CloseRule::partial(0.5, 1_000.0).unwrap(), 1e6);
         assert_eq!(v.book.size[0], 0.0);
-        let mut book = PositionBook::default();
-        book.push(60.0, 10.0, 100.0);
-        let mut v = Venue::open(book, margin, InsuranceFund::new(1e3).unwrap());
-        let mut mark = MarkState::new(95.0, 10.0, 0.0, 60.0).unwrap();
-        let steep = LiquidationParams::new(
-            0.02,
-            1.0,
-            LiquidationMode::Engine,
-            CloseRule::partial(0.5, 0.0).unwrap(),
-        )
-        .unwrap();
-        v.liquidate(0, &steep, &mut mark, &impact, &NoSocialization, 1);
+        let (v, ..) = liquidate_the_long(0.02, CloseRule::partial(0.5, 0.0).unwrap(), 1e6);
         assert_eq!(v.book.size[0], 0.0);
     }
 }
