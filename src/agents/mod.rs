@@ -54,8 +54,17 @@ pub struct MarketView<'a> {
 pub enum Indicator {
     /// Exponential moving average of the mark with time constant `minutes`.
     MarkEma { minutes: f64 },
-    /// Notional liquidated in the market over the last `minutes` (this step included).
-    LiquidatedNotional { minutes: f64 },
+    /// Notional of `side` positions liquidated in the market over the last `minutes` (this
+    /// step included). Kept per side because a long squeeze and a short squeeze frighten
+    /// different traders.
+    LiquidatedNotional { minutes: f64, side: Side },
+}
+
+/// The side of a position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Long,
+    Short,
 }
 
 /// A trader's decision.

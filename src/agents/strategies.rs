@@ -4,7 +4,7 @@
 
 use rand::RngExt;
 
-use super::{Indicator, MarketView, Order, Strategy, TraderView};
+use super::{Indicator, MarketView, Order, Side, Strategy, TraderView};
 use crate::params::{ParamError, ParamResult, non_negative, positive};
 use crate::simulation::SimRng;
 
@@ -78,9 +78,14 @@ impl Strategy for Trend {
     }
 }
 
-/// Herding: holds its position until the market's liquidations over the last `window`
-/// minutes pass `threshold_usd`, or its own equity falls `drawdown` below its peak; then it
-/// closes out (behavioral contagion: others' liquidations make it sell too).
+/// Herding: holds its position until the liquidations of positions on its own side over the
+/// last `window` minutes pass `threshold_usd`, or its own equity falls `drawdown` below its
+/// peak; then it closes out (behavioral contagion: others' liquidations make it sell too).
+///
+/// Only its own side counts: in a long squeeze the longs that watch fellow longs being
+/// liquidated sell, adding to the pressure, while the shorts are winning and hold. A rule
+/// that made both sides close on any liquidation would have the shorts buy back into every
+/// crash and damp the very cascade it is meant to feed.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Panic {
     window_minutes: f64,
@@ -107,7 +112,12 @@ impl Panic {
 
     /// Whether a trader in this state panics.
     pub fn panics(&self, me: &TraderView, market: &MarketView) -> bool {
-        let liquidated = market.signals[0];
+        // Signals: [longs liquidated, shorts liquidated] over the window.
+        let liquidated = if me.size > 0.0 {
+            market.signals[0]
+        } else {
+            market.signals[1]
+        };
         let equity = me.equity(market.mark);
         let drawn_down = me.peak_equity > 0.0 && equity < (1.0 - self.drawdown) * me.peak_equity;
         liquidated > self.threshold_usd || drawn_down
@@ -116,9 +126,16 @@ impl Panic {
 
 impl Strategy for Panic {
     fn indicators(&self) -> Vec<Indicator> {
-        vec![Indicator::LiquidatedNotional {
-            minutes: self.window_minutes,
-        }]
+        vec![
+            Indicator::LiquidatedNotional {
+                minutes: self.window_minutes,
+                side: Side::Long,
+            },
+            Indicator::LiquidatedNotional {
+                minutes: self.window_minutes,
+                side: Side::Short,
+            },
+        ]
     }
 
     fn decide(&self, me: &TraderView, market: &MarketView, _: &mut SimRng) -> Order {
@@ -182,7 +199,11 @@ mod tests {
     }
 
     fn market(mark: f64, signal: f64) -> MarketView<'static> {
-        let signals: &'static [f64] = Box::leak(Box::new([signal]));
+        with_signals(mark, &[signal])
+    }
+
+    fn with_signals(mark: f64, signals: &[f64]) -> MarketView<'static> {
+        let signals: &'static [f64] = Box::leak(signals.to_vec().into_boxed_slice());
         MarketView {
             step: 10,
             mark,
@@ -214,21 +235,41 @@ mod tests {
     }
 
     #[test]
-    fn panic_closes_on_market_liquidations_or_own_drawdown() {
+    fn panic_closes_on_its_own_sides_liquidations_or_own_drawdown() {
         let mut rng = stream_rng(1, 0, Stream::Decisions);
         let p = Panic::new(15.0, 2e6, 0.3).unwrap();
-        let t = me(10.0, 1_000.0);
-        assert_eq!(p.decide(&t, &market(100.0, 1e6), &mut rng), Order::Hold);
+        let long = me(10.0, 1_000.0);
+        let short = me(-10.0, 1_000.0);
+        let calm = with_signals(100.0, &[1e6, 1e6]);
+        let long_squeeze = with_signals(100.0, &[3e6, 0.0]);
+        let short_squeeze = with_signals(100.0, &[0.0, 3e6]);
+        assert_eq!(p.decide(&long, &calm, &mut rng), Order::Hold);
+        assert_eq!(p.decide(&short, &calm, &mut rng), Order::Hold);
         assert_eq!(
-            p.decide(&t, &market(100.0, 3e6), &mut rng),
+            p.decide(&long, &long_squeeze, &mut rng),
+            Order::TargetSize(0.0)
+        );
+        // Fellow longs liquidated do not frighten a short, and the other way round.
+        assert_eq!(p.decide(&short, &long_squeeze, &mut rng), Order::Hold);
+        assert_eq!(p.decide(&long, &short_squeeze, &mut rng), Order::Hold);
+        assert_eq!(
+            p.decide(&short, &short_squeeze, &mut rng),
             Order::TargetSize(0.0)
         );
         // Equity 1,000 + 10 (69 - 100) = 690 < 70% of the peak 1,000.
         assert_eq!(
-            p.decide(&t, &market(69.0, 0.0), &mut rng),
+            p.decide(&long, &with_signals(69.0, &[0.0, 0.0]), &mut rng),
             Order::TargetSize(0.0)
         );
-        assert_eq!(p.decide(&t, &market(71.0, 0.0), &mut rng), Order::Hold);
+        assert_eq!(
+            p.decide(&long, &with_signals(71.0, &[0.0, 0.0]), &mut rng),
+            Order::Hold
+        );
+        // A flat trader has nothing to cut.
+        assert_eq!(
+            p.decide(&me(0.0, 1_000.0), &long_squeeze, &mut rng),
+            Order::Hold
+        );
         assert!(Panic::new(15.0, 2e6, 0.0).is_err());
     }
 

@@ -188,7 +188,8 @@ run_row! {
     cascade_largest_notional: f64,
     /// Share of liquidated notional not liquidatable at the index price (caused by impact).
     induced_share: Option<f64>,
-    /// Keeper mode: positions no keeper took by the end, closed then at the mark.
+    /// Keeper mode: positions no keeper took by the end, closed then into the book by the
+    /// venue's backstop (also counted among the liquidations).
     left_waiting: u32,
     /// Strategy decisions taken (MODEL.md section 3).
     decisions: u32,

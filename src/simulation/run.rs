@@ -261,7 +261,8 @@ pub fn simulate_observed<O: RunObserver>(
             *free = venue.balance(Account::Keeper(k as u16)).max(0.0);
         }
         for m in 0..n_markets {
-            let mut liquidated_here = 0.0;
+            // Notional of long and of short positions liquidated this step.
+            let mut liquidated_here = [0.0; 2];
             due.clear();
             let mark = marks[m].mark();
             venue.markets[m]
@@ -310,7 +311,7 @@ pub fn simulate_observed<O: RunObserver>(
                 due.append(&mut waitlist[m]);
             }
             if due.is_empty() {
-                signals[m].after_step(marks[m].mark(), 0.0);
+                signals[m].after_step(marks[m].mark(), 0.0, 0.0);
                 continue;
             }
             any_due |= keepers.is_none();
@@ -367,6 +368,7 @@ pub fn simulate_observed<O: RunObserver>(
                         }
                     }
                 };
+                let was_long = venue.book.size[k] > 0.0;
                 let l = venue.liquidate_by(
                     i,
                     &sc.liquidation,
@@ -405,7 +407,7 @@ pub fn simulate_observed<O: RunObserver>(
                 b[1] += l.fund_paid;
                 b[2] += l.notional;
                 b[3] += l.penalty_to_fund;
-                liquidated_here += l.notional;
+                liquidated_here[usize::from(!was_long)] += l.notional;
                 if let Some(r) = reentry
                     && venue.book.size[i as usize] == 0.0
                     && reentry_rng.random::<f64>() < r.probability
@@ -413,7 +415,7 @@ pub fn simulate_observed<O: RunObserver>(
                     comebacks.push(Reverse((step + r.cooldown_steps, i)));
                 }
             }
-            signals[m].after_step(marks[m].mark(), liquidated_here);
+            signals[m].after_step(marks[m].mark(), liquidated_here[0], liquidated_here[1]);
         }
         if any_due {
             if cascade_steps == 0 {
@@ -535,23 +537,37 @@ pub fn simulate_observed<O: RunObserver>(
         observer.on_step(&this_step);
     }
 
-    // Keeper mode: what no keeper would take is closed at the final mark, without impact, so
-    // that the bad debt it carries is counted.
+    // Keeper mode: what no keeper took by the end is closed by the venue's own backstop, into
+    // the book like an engine liquidation (worst margin first, each fill moving the mark for
+    // the next), so that the run counts what closing these positions costs. Valuing them at
+    // the mark instead would spare them the slippage every liquidated position pays, and a
+    // venue whose keepers do nothing would look safer than one whose keepers work.
     for m in 0..n_markets {
-        for i in std::mem::take(&mut waitlist[m]) {
+        let mut left = std::mem::take(&mut waitlist[m]);
+        left.retain(|&i| venue.book.size[i as usize] != 0.0);
+        let mark = marks[m].mark();
+        left.sort_by(|&a, &b| {
+            let ra = venue.book.margin_ratio(a as usize, mark);
+            let rb = venue.book.margin_ratio(b as usize, mark);
+            ra.total_cmp(&rb).then(a.cmp(&b))
+        });
+        for i in left {
             if venue.book.size[i as usize] == 0.0 {
-                continue;
+                continue; // closed by ADL for an earlier one
             }
             let l = venue.liquidate_by(
                 i,
                 &sc.liquidation,
                 &mut marks[m],
-                &crate::market::NoImpact,
+                impacts[m],
                 socialization,
                 sc.steps,
                 Liquidator::Engine,
             );
             row.left_waiting += 1;
+            row.liquidation_count += 1;
+            row.liquidation_notional += l.notional;
+            row.slippage_loss += l.slippage_loss;
             row.bad_debt += l.deficit;
             row.bad_debt_uncovered += l.uncovered;
             row.adl_count += l.socialized.positions;
@@ -563,6 +579,7 @@ pub fn simulate_observed<O: RunObserver>(
             let b = &mut by_market[m];
             b[0] += l.deficit;
             b[1] += l.fund_paid;
+            b[2] += l.notional;
             b[3] += l.penalty_to_fund;
         }
     }

@@ -1,7 +1,7 @@
 //! What the step loop keeps for strategies: per-trader state as a struct of arrays, and the
 //! market signals ([`Indicator`]s) each market maintains for the strategies that read them.
 
-use crate::agents::{Indicator, StrategyGroup};
+use crate::agents::{Indicator, Side, StrategyGroup};
 
 /// Most signals one strategy may read.
 pub(super) const MAX_SIGNALS: usize = 4;
@@ -42,8 +42,13 @@ impl TraderStates {
 enum Slot {
     /// `value += alpha (mark - value)` each step, `alpha = 1 - exp(-dt / tau)`.
     Ema { alpha: f64, value: f64 },
-    /// Sum of the last `ring.len()` steps' liquidated notional.
-    Window { ring: Vec<f64>, at: usize, sum: f64 },
+    /// Sum of the last `ring.len()` steps' liquidated notional of `side` positions.
+    Window {
+        side: Side,
+        ring: Vec<f64>,
+        at: usize,
+        sum: f64,
+    },
 }
 
 /// One market's signals.
@@ -85,7 +90,8 @@ impl Indicators {
                     alpha: 1.0 - (-dt_seconds / (60.0 * minutes)).exp(),
                     value: mark,
                 },
-                Indicator::LiquidatedNotional { minutes } => Slot::Window {
+                Indicator::LiquidatedNotional { minutes, side } => Slot::Window {
+                    side,
                     ring: vec![0.0; ((60.0 * minutes / dt_seconds).ceil() as usize).max(1)],
                     at: 0,
                     sum: 0.0,
@@ -96,13 +102,22 @@ impl Indicators {
     }
 
     /// Takes in the end of a step: the mark after its liquidations and the notional they
-    /// closed.
+    /// closed of long and of short positions.
     #[inline]
-    pub fn after_step(&mut self, mark: f64, liquidated: f64) {
+    pub fn after_step(&mut self, mark: f64, longs_liquidated: f64, shorts_liquidated: f64) {
         for slot in &mut self.slots {
             match slot {
                 Slot::Ema { alpha, value } => *value += *alpha * (mark - *value),
-                Slot::Window { ring, at, sum } => {
+                Slot::Window {
+                    side,
+                    ring,
+                    at,
+                    sum,
+                } => {
+                    let liquidated = match side {
+                        Side::Long => longs_liquidated,
+                        Side::Short => shorts_liquidated,
+                    };
                     *sum += liquidated - ring[*at];
                     ring[*at] = liquidated;
                     *at += 1;
@@ -132,15 +147,26 @@ mod tests {
     #[test]
     fn the_window_sums_exactly_the_last_steps() {
         let mut ind = Indicators::start(
-            &[Indicator::LiquidatedNotional { minutes: 3.0 }],
+            &[
+                Indicator::LiquidatedNotional {
+                    minutes: 3.0,
+                    side: Side::Long,
+                },
+                Indicator::LiquidatedNotional {
+                    minutes: 3.0,
+                    side: Side::Short,
+                },
+            ],
             100.0,
             60.0,
         );
         let flows = [5.0, 0.0, 7.0, 1.0, 0.0, 0.0, 0.0, 2.0];
         for (t, &x) in flows.iter().enumerate() {
-            ind.after_step(100.0, x);
+            // Shorts liquidated: ten times the longs, so a mix-up shows.
+            ind.after_step(100.0, x, 10.0 * x);
             let want: f64 = flows[t.saturating_sub(2)..=t].iter().sum();
             assert_eq!(ind.value(0), want, "step {t}");
+            assert_eq!(ind.value(1), 10.0 * want, "step {t}");
         }
     }
 
@@ -148,7 +174,7 @@ mod tests {
     fn the_ema_moves_toward_the_mark_with_its_time_constant() {
         let mut ind = Indicators::start(&[Indicator::MarkEma { minutes: 60.0 }], 100.0, 60.0);
         for _ in 0..60 {
-            ind.after_step(200.0, 0.0);
+            ind.after_step(200.0, 0.0, 0.0);
         }
         // After one time constant, 1 - 1/e of the gap is closed.
         let closed = (ind.value(0) - 100.0) / 100.0;
