@@ -77,6 +77,9 @@ impl DepthWithdrawal {
 pub struct MarkState {
     index: f64,
     log_impact: f64,
+    /// `index * exp(log_impact)`, kept up to date by every change of either (the mark is read
+    /// far more often than it moves).
+    mark: f64,
     decay_per_step: f64,
     permanent: f64,
     withdrawal: Option<DepthWithdrawal>,
@@ -90,6 +93,16 @@ pub struct MarkState {
     /// band; BitMEX fair-price marking, Binance price protection). It also keeps a thin
     /// book from sending prices to infinity.
     band: f64,
+    /// `exp(-band)` and `exp(band)`: the band's edges as multiples of the index.
+    band_factors: (f64, f64),
+}
+
+/// What a market order would do: its average fill price and the state it leaves.
+#[derive(Clone, Copy, Debug)]
+struct Execution {
+    fill_price: f64,
+    index: f64,
+    log_impact: f64,
 }
 
 impl MarkState {
@@ -105,6 +118,7 @@ impl MarkState {
         Ok(Self {
             index: s0,
             log_impact: 0.0,
+            mark: s0,
             decay_per_step: (-std::f64::consts::LN_2 * dt_seconds / hl).exp(),
             permanent,
             withdrawal: None,
@@ -112,6 +126,7 @@ impl MarkState {
             last_mark: s0,
             depth: 1.0,
             band: f64::INFINITY,
+            band_factors: (0.0, f64::INFINITY),
         })
     }
 
@@ -120,6 +135,7 @@ impl MarkState {
     pub fn with_band(mut self, band: f64) -> ParamResult<Self> {
         positive("price_band", band)?;
         self.band = band.ln_1p();
+        self.band_factors = ((-self.band).exp(), self.band.exp());
         Ok(self)
     }
 
@@ -150,7 +166,7 @@ impl MarkState {
 
     #[inline]
     pub fn mark(&self) -> f64 {
-        self.index * self.log_impact.exp()
+        self.mark
     }
 
     /// Moves the index by one step's log return and lets the impact decay.
@@ -158,6 +174,7 @@ impl MarkState {
     pub fn advance(&mut self, log_return: f64) {
         self.index *= log_return.exp();
         self.log_impact *= self.decay_per_step;
+        self.mark = self.index * self.log_impact.exp();
         if let Some(w) = &self.withdrawal {
             let mark = self.mark();
             let r = (mark / self.last_mark).ln();
@@ -172,7 +189,29 @@ impl MarkState {
     /// average fill price and moves the mark for whatever comes next.
     #[inline]
     pub fn execute(&mut self, side: Side, notional: f64, book: &dyn ImpactModel) -> f64 {
-        let mark = self.mark();
+        let x = self.plan(side, notional, book);
+        self.index = x.index;
+        self.log_impact = x.log_impact;
+        self.mark = x.index * x.log_impact.exp();
+        x.fill_price
+    }
+
+    /// What [`MarkState::execute`] would do, without doing it: the average fill price and the
+    /// mark after the order (computed by the same steps, so the numbers agree bit for bit).
+    #[inline]
+    pub fn quote(&self, side: Side, notional: f64, book: &dyn ImpactModel) -> (f64, f64) {
+        let x = self.plan(side, notional, book);
+        (x.fill_price, x.index * x.log_impact.exp())
+    }
+
+    /// The average fill price of an order, as [`MarkState::quote`] without the mark after it.
+    #[inline]
+    pub fn quote_fill(&self, side: Side, notional: f64, book: &dyn ImpactModel) -> f64 {
+        self.plan(side, notional, book).fill_price
+    }
+
+    #[inline]
+    fn plan(&self, side: Side, notional: f64, book: &dyn ImpactModel) -> Execution {
         let Fill { impact, slippage } = book.fill(notional, self.depth);
         let sign = side.sign();
         let (impact, slippage) = if impact > 2.0 * self.band {
@@ -181,29 +220,28 @@ impl MarkState {
         } else {
             (impact, slippage)
         };
-        let fill_price = mark * (sign * slippage).exp();
+        let fill_price = self.mark * (sign * slippage).exp();
         let temporary = impact * (1.0 - self.permanent);
-        self.log_impact = (self.log_impact + sign * temporary).clamp(-self.band, self.band);
-        self.index *= (sign * impact * self.permanent).exp();
-        let (lo, hi) = (
-            self.index * (-self.band).exp(),
-            self.index * self.band.exp(),
-        );
-        if fill_price < lo {
+        let log_impact = (self.log_impact + sign * temporary).clamp(-self.band, self.band);
+        // exp(0) is exactly 1: without a permanent share the index stays as it is.
+        let index = if self.permanent == 0.0 {
+            self.index
+        } else {
+            self.index * (sign * impact * self.permanent).exp()
+        };
+        let (lo, hi) = (index * self.band_factors.0, index * self.band_factors.1);
+        let fill_price = if fill_price < lo {
             lo
         } else if fill_price > hi {
             hi
         } else {
             fill_price
+        };
+        Execution {
+            fill_price,
+            index,
+            log_impact,
         }
-    }
-
-    /// What [`MarkState::execute`] would do, without doing it: the average fill price and the
-    /// mark after the order (computed by the same steps, so the numbers agree bit for bit).
-    pub fn quote(&self, side: Side, notional: f64, book: &dyn ImpactModel) -> (f64, f64) {
-        let mut probe = self.clone();
-        let fill = probe.execute(side, notional, book);
-        (fill, probe.mark())
     }
 }
 

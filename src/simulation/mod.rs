@@ -1,5 +1,6 @@
 //! One run: a pure function of (scenario, master seed, seed index). No globals, no I/O.
 
+mod clock;
 mod rng;
 mod row;
 mod run;

@@ -10,6 +10,7 @@ use super::{RunRow, Stream, market_rng, stream_rng};
 use crate::agents::{MarketView, Order, TraderView};
 use rand::RngExt;
 
+use super::clock::DecisionClock;
 use super::signals::{Indicators, MAX_SIGNALS, TraderStates};
 use crate::config::Scenario;
 use crate::market::{CommonStreams, MarkState};
@@ -149,16 +150,14 @@ pub fn simulate_observed<O: RunObserver>(
     }
     let socialization = &*sc.socialization;
 
-    // Poisson decision clock: (time in steps as ordered bits, trader). Positive f64s order
-    // like their bit patterns, so no float wrapper is needed. Traders with rate 0 (static)
-    // never enter it.
+    // Poisson decision clock, times in steps. Traders with rate 0 (static) never enter it.
     let per_step = sc.dt_seconds / 3_600.0;
-    let mut clock: BinaryHeap<Reverse<(u64, u32)>> = BinaryHeap::new();
+    let mut clock = DecisionClock::new(n, sc.steps);
     for i in 0..n as u32 {
         let rate = traders.rate[i as usize] * per_step;
         if rate > 0.0 {
             let t: f64 = Exp1.sample(&mut decision_rng);
-            clock.push(Reverse(((t / rate).to_bits(), i)));
+            clock.schedule(i, t / rate);
         }
     }
     // Market signals the strategies read, one set per market.
@@ -464,12 +463,8 @@ pub fn simulate_observed<O: RunObserver>(
             traders.peak_equity[k] = venue.book.equity(k, mark);
             row.reentries += 1;
         }
-        while let Some(&Reverse((bits, i))) = clock.peek() {
-            let t = f64::from_bits(bits);
-            if t > step as f64 {
-                break;
-            }
-            clock.pop();
+        clock.begin_step(step);
+        while let Some((t, i)) = clock.pop() {
             let k = i as usize;
             let m = venue.market_of(i);
             let g = traders.group[k] as usize;
@@ -521,10 +516,7 @@ pub fn simulate_observed<O: RunObserver>(
                 Order::Hold => {}
             }
             let gap: f64 = Exp1.sample(&mut decision_rng);
-            clock.push(Reverse((
-                (t + gap / (traders.rate[k] * per_step)).to_bits(),
-                i,
-            )));
+            clock.schedule(i, t + gap / (traders.rate[k] * per_step));
         }
 
         if opts.audit_ledger {
@@ -657,7 +649,7 @@ fn trade_through_book(
 ) -> Option<TradeFill> {
     let side = if delta > 0.0 { Side::Buy } else { Side::Sell };
     let notional = delta.abs() * mark.mark();
-    let (price, _) = mark.quote(side, notional, book);
+    let price = mark.quote_fill(side, notional, book);
     let fill = venue.trade(i, delta, price, fees).ok()?;
     mark.execute(side, notional, book);
     Some(fill)
@@ -683,7 +675,7 @@ fn choose_keeper(
     let reward =
         (1.0 - params.fund_share()) * (params.penalty_rate() * notional).min(equity.max(0.0));
     let side = if size > 0.0 { Side::Sell } else { Side::Buy };
-    let (fill, _) = mark.quote(side, notional, book);
+    let fill = mark.quote_fill(side, notional, book);
     let slippage = size.abs() * (p - fill).abs();
     if reward - slippage - kp.cost <= 0.0 {
         return None;
