@@ -97,10 +97,11 @@ pub struct MarkState {
     band_factors: (f64, f64),
 }
 
-/// What a market order would do: its average fill price and the state it leaves.
+/// What a market order would do, worked out by [`MarkState::plan`]: its average fill price
+/// and the state it leaves, which [`MarkState::commit`] puts in place.
 #[derive(Clone, Copy, Debug)]
-struct Execution {
-    fill_price: f64,
+pub struct PlannedOrder {
+    pub fill_price: f64,
     index: f64,
     log_impact: f64,
 }
@@ -190,10 +191,17 @@ impl MarkState {
     #[inline]
     pub fn execute(&mut self, side: Side, notional: f64, book: &dyn ImpactModel) -> f64 {
         let x = self.plan(side, notional, book);
+        self.commit(x);
+        x.fill_price
+    }
+
+    /// Puts in place what a planned order does to the mark (and, with a permanent share, to
+    /// the index). The plan must come from this state: nothing may move in between.
+    #[inline]
+    pub fn commit(&mut self, x: PlannedOrder) {
         self.index = x.index;
         self.log_impact = x.log_impact;
         self.mark = x.index * x.log_impact.exp();
-        x.fill_price
     }
 
     /// What [`MarkState::execute`] would do, without doing it: the average fill price and the
@@ -210,8 +218,9 @@ impl MarkState {
         self.plan(side, notional, book).fill_price
     }
 
+    /// Works out a market order of `notional` (USD at the mark) without doing it.
     #[inline]
-    fn plan(&self, side: Side, notional: f64, book: &dyn ImpactModel) -> Execution {
+    pub fn plan(&self, side: Side, notional: f64, book: &dyn ImpactModel) -> PlannedOrder {
         let Fill { impact, slippage } = book.fill(notional, self.depth);
         let sign = side.sign();
         let (impact, slippage) = if impact > 2.0 * self.band {
@@ -237,7 +246,7 @@ impl MarkState {
         } else {
             fill_price
         };
-        Execution {
+        PlannedOrder {
             fill_price,
             index,
             log_impact,

@@ -26,7 +26,7 @@ pub use correlated::{CommonCrash, CommonStreams, CorrelatedShocks};
 pub use garch::{Garch, GarchParams};
 pub use gbm::{Gbm, GbmParams};
 pub use heston::{Heston, HestonParams};
-pub use mark::{DepthWithdrawal, MarkState, Side};
+pub use mark::{DepthWithdrawal, MarkState, PlannedOrder, Side};
 pub use merton::{Merton, MertonParams};
 pub use regime::{RegimeParams, RegimeSwitching};
 pub use replay::{Replay, ReplayParams};

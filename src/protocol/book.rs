@@ -71,6 +71,20 @@ impl PositionBook {
         }
     }
 
+    /// Orders `ids` worst margin ratio at `price` first, ties by trader id (the processing
+    /// order of MODEL.md section 4). Each ratio is computed once; `keys` is scratch space.
+    pub fn sort_worst_margin_first(&self, ids: &mut [u32], price: f64, keys: &mut Vec<(f64, u32)>) {
+        keys.clear();
+        keys.extend(
+            ids.iter()
+                .map(|&i| (self.margin_ratio(i as usize, price), i)),
+        );
+        keys.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        for (slot, &(_, i)) in ids.iter_mut().zip(keys.iter()) {
+            *slot = i;
+        }
+    }
+
     /// Sum of all collateral, for the ledger.
     pub fn total_collateral(&self) -> f64 {
         self.collateral.iter().sum()

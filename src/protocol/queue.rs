@@ -66,6 +66,10 @@ impl Ord for ShortKey {
 pub struct LiquidationQueue {
     longs: BinaryHeap<LongKey>,
     shorts: BinaryHeap<ShortKey>,
+    /// Entries beyond which stale ones are swept out: each trader has at most one live
+    /// entry, so past twice the traders at least half are stale. Without the sweep, a
+    /// population that trades all day grows the heaps by one entry per trade.
+    sweep_above: usize,
 }
 
 impl LiquidationQueue {
@@ -100,6 +104,7 @@ impl LiquidationQueue {
         Self {
             longs: BinaryHeap::from(longs),
             shorts: BinaryHeap::from(shorts),
+            sweep_above: 2 * range.len() + 64,
         }
     }
 
@@ -119,6 +124,13 @@ impl LiquidationQueue {
             } else {
                 self.shorts.push(ShortKey(e));
             }
+        }
+        if self.longs.len() + self.shorts.len() > self.sweep_above {
+            // Dropping stale entries changes nothing that pops: live entries keep their
+            // total order (price, then trader).
+            let live = |e: &Entry| book.version[e.trader as usize] == e.version;
+            self.longs.retain(|k| live(&k.0));
+            self.shorts.retain(|k| live(&k.0));
         }
     }
 
@@ -206,5 +218,47 @@ mod tests {
             }
         }
         assert!(done.iter().any(|&d| d) && !done.iter().all(|&d| d));
+    }
+
+    /// Positions that change all the time (each change pushes a new entry) are still found
+    /// exactly, and the stale entries are swept so the heaps stay small.
+    #[test]
+    fn many_updates_stay_exact_and_small() {
+        let m = MarginParams::new(0.02, 0.01).unwrap();
+        let mut book = PositionBook::default();
+        let n = 100u32;
+        for i in 0..n {
+            let q = (2.0 + (i % 40) as f64) * 10.0 / 100.0 * if i % 2 == 0 { -1.0 } else { 1.0 };
+            book.push(10.0, q, 100.0);
+        }
+        let mut queue = LiquidationQueue::build(&book, &m);
+        let mut out = Vec::new();
+        for step in 0..3_000u32 {
+            // A trader changes its collateral: re-indexed under a new version.
+            let i = (step * 37 % n) as usize;
+            book.collateral[i] = 10.0 + (step % 13) as f64;
+            book.version[i] += 1;
+            queue.update(&book, &m, i as u32);
+            assert!(queue.longs.len() + queue.shorts.len() <= 2 * n as usize + 65);
+            let mark = 100.0 * (1.0 + 0.03 * (step as f64 * 0.01).sin());
+            out.clear();
+            queue.pop_liquidatable(&book, &m, mark, &mut out);
+            let mut scan: Vec<u32> = (0..n)
+                .filter(|&i| {
+                    let k = i as usize;
+                    book.size[k] != 0.0
+                        && m.is_liquidatable(book.equity(k, mark), book.notional(k, mark))
+                })
+                .collect();
+            out.sort_unstable();
+            scan.sort_unstable();
+            assert_eq!(out, scan, "step {step}");
+            // Liquidated positions are restored at once, so the book keeps churning.
+            for &i in &out {
+                book.collateral[i as usize] += 5.0;
+                book.version[i as usize] += 1;
+                queue.update(&book, &m, i);
+            }
+        }
     }
 }

@@ -46,7 +46,9 @@ impl DecisionClock {
             return;
         }
         let bits = t.to_bits();
-        let due = (t.ceil() as u64).max(1);
+        // ceil(t), without a libm call (t is positive and at most the horizon).
+        let whole = t as u64;
+        let due = (whole + u64::from((whole as f64) < t)).max(1);
         if due <= self.step {
             // Due in the step being taken: into its sorted list, after every earlier time.
             let key = (bits, i);

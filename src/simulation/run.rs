@@ -200,6 +200,7 @@ pub fn simulate_observed<O: RunObserver>(
     let mut cascade_notional = 0.0;
     let mut ledger_max: f64 = 0.0;
     let mut due = Vec::new();
+    let mut sort_keys = Vec::new();
     // Per market: deficits, fund payouts, liquidated notional, inflows to the fund.
     let mut by_market = vec![[0.0f64; 4]; n_markets];
     let (mut scratch, mut shocks, mut crash) = (
@@ -314,11 +315,9 @@ pub fn simulate_observed<O: RunObserver>(
                 continue;
             }
             any_due |= keepers.is_none();
-            due.sort_by(|&a, &b| {
-                let ra = venue.book.margin_ratio(a as usize, mark);
-                let rb = venue.book.margin_ratio(b as usize, mark);
-                ra.total_cmp(&rb).then(a.cmp(&b))
-            });
+            venue
+                .book
+                .sort_worst_margin_first(&mut due, mark, &mut sort_keys);
             for &i in &due {
                 let k = i as usize;
                 if venue.book.size[k] == 0.0 {
@@ -538,11 +537,9 @@ pub fn simulate_observed<O: RunObserver>(
         let mut left = std::mem::take(&mut waitlist[m]);
         left.retain(|&i| venue.book.size[i as usize] != 0.0);
         let mark = marks[m].mark();
-        left.sort_by(|&a, &b| {
-            let ra = venue.book.margin_ratio(a as usize, mark);
-            let rb = venue.book.margin_ratio(b as usize, mark);
-            ra.total_cmp(&rb).then(a.cmp(&b))
-        });
+        venue
+            .book
+            .sort_worst_margin_first(&mut left, mark, &mut sort_keys);
         for i in left {
             if venue.book.size[i as usize] == 0.0 {
                 continue; // closed by ADL for an earlier one
@@ -649,9 +646,9 @@ fn trade_through_book(
 ) -> Option<TradeFill> {
     let side = if delta > 0.0 { Side::Buy } else { Side::Sell };
     let notional = delta.abs() * mark.mark();
-    let price = mark.quote_fill(side, notional, book);
-    let fill = venue.trade(i, delta, price, fees).ok()?;
-    mark.execute(side, notional, book);
+    let order = mark.plan(side, notional, book);
+    let fill = venue.trade(i, delta, order.fill_price, fees).ok()?;
+    mark.commit(order);
     Some(fill)
 }
 
@@ -674,6 +671,11 @@ fn choose_keeper(
     let notional = size.abs() * p;
     let reward =
         (1.0 - params.fund_share()) * (params.penalty_rate() * notional).min(equity.max(0.0));
+    // Slippage is never negative: a reward that does not cover the cost alone (most often
+    // a position already under water, which pays no penalty) needs no quote.
+    if reward - kp.cost <= 0.0 {
+        return None;
+    }
     let side = if size > 0.0 { Side::Sell } else { Side::Buy };
     let fill = mark.quote_fill(side, notional, book);
     let slippage = size.abs() * (p - fill).abs();
