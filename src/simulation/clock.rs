@@ -27,18 +27,22 @@ pub(super) struct DecisionClock {
     /// The step being taken (0 before the first).
     step: u64,
     horizon: f64,
+    /// Decisions waiting in buckets: while none wait (static traders only), a step costs
+    /// nothing, and the buckets are not even allocated until the first is scheduled.
+    waiting: usize,
 }
 
 impl DecisionClock {
     /// A clock for `traders` traders over `steps` steps, with nothing scheduled.
     pub fn new(traders: usize, steps: u64) -> Self {
         Self {
-            head: vec![NONE; (steps * SLOTS) as usize + 1],
+            head: Vec::new(),
             next: vec![NONE; traders],
             time: vec![0; traders],
             now: Vec::new(),
             step: 0,
             horizon: steps as f64,
+            waiting: 0,
         }
     }
 
@@ -60,6 +64,10 @@ impl DecisionClock {
             let at = self.now.partition_point(|x| *x > key);
             self.now.insert(at, key);
         } else {
+            if self.head.is_empty() {
+                self.head = vec![NONE; (self.horizon as u64 * SLOTS) as usize + 1];
+            }
+            self.waiting += 1;
             let b = bucket as usize;
             self.time[i as usize] = bits;
             self.next[i as usize] = self.head[b];
@@ -73,6 +81,9 @@ impl DecisionClock {
     pub fn begin_step(&mut self, step: u64) {
         debug_assert!(self.now.is_empty() && step > self.step);
         self.step = step;
+        if self.waiting == 0 {
+            return;
+        }
         // The step's buckets, latest first, each sorted latest first: the whole list is then
         // in decreasing order, and `pop` takes from its end.
         for b in ((step - 1) * SLOTS + 1..=step * SLOTS).rev() {
@@ -80,6 +91,7 @@ impl DecisionClock {
             let mut i = std::mem::replace(&mut self.head[b as usize], NONE);
             while i != NONE {
                 self.now.push((self.time[i as usize], i));
+                self.waiting -= 1;
                 i = self.next[i as usize];
             }
             let bucket = &mut self.now[start..];
