@@ -589,6 +589,11 @@ impl Scenario {
         &self.markets
     }
 
+    /// Market `m`'s index model (for benches and tools that step a model alone).
+    pub fn price_model(&self, m: usize) -> &crate::market::PriceModelParams {
+        &self.markets[m].price_model
+    }
+
     /// The funds a run starts with: one, or one per market holding its share of `fund`.
     pub(crate) fn initial_funds(&self) -> Vec<InsuranceFund> {
         if self.fund_shares.is_empty() {

@@ -54,6 +54,34 @@ pub fn binomial_cdf(k: u64, n: u64, p: f64) -> f64 {
     log_sum.exp().min(1.0)
 }
 
+/// `P(B <= k)` for k = 0, 1, ..., n - 1 in one pass: each value is bit for bit
+/// [`binomial_cdf`]`(k, n, p)` (the same sums in the same order), at O(1) per k instead of
+/// O(k). The values never decrease.
+pub fn binomial_cdf_scan(n: u64, p: f64) -> impl Iterator<Item = f64> {
+    let (lp, lq) = (p.ln(), (-p).ln_1p());
+    let mut log_pmf = n as f64 * lq;
+    let mut log_sum = log_pmf;
+    (0..n).map(move |k| {
+        if p <= 0.0 {
+            return 1.0;
+        }
+        if p >= 1.0 {
+            return 0.0;
+        }
+        if k > 0 {
+            let j = k - 1;
+            log_pmf += ((n - j) as f64 / (j + 1) as f64).ln() + lp - lq;
+            let (hi, lo) = if log_sum > log_pmf {
+                (log_sum, log_pmf)
+            } else {
+                (log_pmf, log_sum)
+            };
+            log_sum = hi + (lo - hi).exp().ln_1p();
+        }
+        log_sum.exp().min(1.0)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,6 +99,28 @@ mod tests {
         assert!((lo - (0.5 - half)).abs() < 1e-12 && (hi - (0.5 + half)).abs() < 1e-12);
         assert!((lo - 0.403_832).abs() < 1e-6);
         assert_eq!(wilson(0, 0, Z95), None);
+    }
+
+    #[test]
+    fn the_scan_gives_the_cdf_bit_for_bit() {
+        for &(n, p) in &[
+            (1u64, 0.5),
+            (10, 0.3),
+            (200, 0.99),
+            (200, 0.01),
+            (50, 0.0),
+            (50, 1.0),
+        ] {
+            let scan: Vec<f64> = binomial_cdf_scan(n, p).collect();
+            assert_eq!(scan.len() as u64, n);
+            for (k, &c) in scan.iter().enumerate() {
+                assert_eq!(
+                    c.to_bits(),
+                    binomial_cdf(k as u64, n, p).to_bits(),
+                    "n {n} p {p} k {k}"
+                );
+            }
+        }
     }
 
     #[test]

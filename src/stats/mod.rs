@@ -8,7 +8,7 @@ mod moments;
 mod normal;
 mod quantile;
 
-pub use binomial::{binomial_cdf, wilson};
+pub use binomial::{binomial_cdf, binomial_cdf_scan, wilson};
 pub use moments::Moments;
 pub use normal::{Z95, normal_cdf};
 pub use quantile::{

@@ -1,7 +1,7 @@
 //! Empirical quantiles, distribution-free confidence bounds from order statistics, and
 //! expected shortfall.
 
-use super::binomial_cdf;
+use super::binomial_cdf_scan;
 
 /// The `p`-quantile of sorted data as the order statistic `X_(ceil(n p))` (the empirical
 /// inverse distribution function, Hyndman-Fan type 1). With this definition, a fund equal to
@@ -46,38 +46,20 @@ pub fn quantile_with_bounds(sorted: &[f64], p: f64, conf: f64) -> Option<Quantil
 /// Smallest rank `u` (1-based) with `P(B <= u - 1) >= conf`: `X_(u)` is a one-sided `conf`
 /// upper confidence bound for the `p`-quantile. `None` when even `X_(n)` is not enough.
 pub fn upper_bound_rank(n: u64, p: f64, conf: f64) -> Option<u64> {
-    // The CDF is increasing in u: binary search.
-    let (mut lo, mut hi) = (1u64, n);
-    if binomial_cdf(n - 1, n, p) < conf {
-        return None;
-    }
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if binomial_cdf(mid - 1, n, p) >= conf {
-            hi = mid;
-        } else {
-            lo = mid + 1;
-        }
-    }
-    Some(lo)
+    // The CDF never decreases: the first rank that reaches `conf`, in one pass.
+    binomial_cdf_scan(n, p)
+        .position(|c| c >= conf)
+        .map(|k| k as u64 + 1)
 }
 
 /// Largest rank `l` with `P(B <= l - 1) <= tail`; `None` when even `X_(1)` is not low enough.
 fn lower_bound_rank(n: u64, p: f64, tail: f64) -> Option<u64> {
-    // P(B <= 0) = (1 - p)^n must already be <= tail for l = 1.
-    if binomial_cdf(0, n, p) > tail {
-        return None;
+    match binomial_cdf_scan(n, p).position(|c| c > tail) {
+        // P(B <= 0) = (1 - p)^n is already above the tail.
+        Some(0) => None,
+        Some(k) => Some(k as u64),
+        None => Some(n),
     }
-    let (mut lo, mut hi) = (1u64, n);
-    while lo < hi {
-        let mid = lo + (hi - lo).div_ceil(2);
-        if binomial_cdf(mid - 1, n, p) <= tail {
-            lo = mid;
-        } else {
-            hi = mid - 1;
-        }
-    }
-    Some(lo)
 }
 
 /// Expected shortfall at `level` with its standard error.
@@ -108,6 +90,7 @@ pub fn expected_shortfall(sorted: &[f64], level: f64) -> Option<TailEstimate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::binomial_cdf;
 
     #[test]
     fn type_one_quantiles() {
