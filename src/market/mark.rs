@@ -165,6 +165,12 @@ impl MarkState {
         self.index
     }
 
+    /// `ln(mark / index)` up to rounding (the mark is `index * exp` of it).
+    #[inline]
+    pub fn log_impact(&self) -> f64 {
+        self.log_impact
+    }
+
     #[inline]
     pub fn mark(&self) -> f64 {
         self.mark
@@ -175,7 +181,12 @@ impl MarkState {
     pub fn advance(&mut self, log_return: f64) {
         self.index *= log_return.exp();
         self.log_impact *= self.decay_per_step;
-        self.mark = self.index * self.log_impact.exp();
+        // exp(0) is exactly 1: until the venue's first fill, the mark is the index.
+        self.mark = if self.log_impact == 0.0 {
+            self.index
+        } else {
+            self.index * self.log_impact.exp()
+        };
         if let Some(w) = &self.withdrawal {
             let mark = self.mark();
             let r = (mark / self.last_mark).ln();

@@ -19,7 +19,7 @@ use super::{
 };
 use crate::config::{Experiment, Overrides};
 use crate::montecarlo::{
-    Aggregates, FanAggregate, Unit, aggregate, cell_checkpoints, run_unit, units,
+    Aggregates, FanAggregate, Unit, UnitResult, aggregate, cell_checkpoints, run_unit, units,
 };
 use crate::simulation::{RunOptions, RunRow};
 
@@ -160,23 +160,50 @@ pub fn run_to_dir(
     on_run_done: &(dyn Fn() + Sync),
 ) -> Result<Progress, OutputError> {
     let parts = open_parts(dir, exp, restart)?;
-    for unit in units(exp) {
-        if shard.is_some_and(|s| !s.owns(&unit)) {
-            continue;
+    // A writer thread saves each finished unit while the cores run the next one, so the
+    // cores never wait for Parquet and the disk. It is a plain thread, not a rayon worker:
+    // polars runs its own pool.
+    std::thread::scope(|scope| {
+        let (finished, saved) = std::sync::mpsc::sync_channel::<(Unit, UnitResult)>(1);
+        let parts = &parts;
+        let writer = scope.spawn(move || {
+            for (unit, r) in saved {
+                save_unit(exp, parts, &unit, &r)?;
+            }
+            Ok::<(), OutputError>(())
+        });
+        for unit in units(exp) {
+            if shard.is_some_and(|s| !s.owns(&unit)) {
+                continue;
+            }
+            if part_paths(parts, &unit).0.exists() {
+                on_skip(unit.end - unit.start);
+                continue;
+            }
+            let r = run_unit(exp, &unit, opts, on_run_done);
+            if finished.send((unit, r)).is_err() {
+                break; // the writer failed: its error is returned below
+            }
         }
-        let (rows_path, fan_path) = part_paths(&parts, &unit);
-        if rows_path.exists() {
-            on_skip(unit.end - unit.start);
-            continue;
-        }
-        let r = run_unit(exp, &unit, opts, on_run_done);
-        // The histogram first, the rows last: the rows file marks the unit as done.
-        write_atomic(&fan_path, &r.fan.to_bytes()).map_err(|e| fail(&fan_path, e))?;
-        let mut df = rows_frame(exp, unit.cell, &r.rows).map_err(|e| fail(&rows_path, e))?;
-        let bytes = super::write_parquet_bytes(&mut df).map_err(|e| fail(&rows_path, e))?;
-        write_atomic(&rows_path, &bytes).map_err(|e| fail(&rows_path, e))?;
-    }
+        drop(finished);
+        writer.join().expect("the part writer does not panic")
+    })?;
     finish_if_complete(exp, dir, &parts, opts)
+}
+
+/// Saves one finished unit: the histogram first, the rows last (the rows file marks the unit
+/// as done).
+fn save_unit(
+    exp: &Experiment,
+    parts: &Path,
+    unit: &Unit,
+    r: &UnitResult,
+) -> Result<(), OutputError> {
+    let (rows_path, fan_path) = part_paths(parts, unit);
+    write_atomic(&fan_path, &r.fan.to_bytes()).map_err(|e| fail(&fan_path, e))?;
+    let mut df = rows_frame(exp, unit.cell, &r.rows).map_err(|e| fail(&rows_path, e))?;
+    let bytes = super::write_parquet_bytes(&mut df).map_err(|e| fail(&rows_path, e))?;
+    write_atomic(&rows_path, &bytes).map_err(|e| fail(&rows_path, e))
 }
 
 fn finish_if_complete(

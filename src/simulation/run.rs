@@ -427,6 +427,11 @@ pub fn simulate_observed<O: RunObserver>(
             cascade_notional = 0.0;
         }
         for mark in &marks {
+            // ln(mark / index) is the log impact up to rounding (1e-15): a mark whose impact
+            // is clearly inside the worst so far cannot beat it, and needs no logarithm.
+            if mark.log_impact().abs() + 1e-12 < worst_log_ratio.abs() {
+                continue;
+            }
             let log_ratio = (mark.mark() / mark.index()).ln();
             if log_ratio.abs() > worst_log_ratio.abs() {
                 worst_log_ratio = log_ratio;
