@@ -209,6 +209,7 @@ pub fn simulate_observed<O: RunObserver>(
         vec![0.0; n_markets],
     );
     let mut total_fund_min = venue.fund_balance();
+    let mut order_caps = vec![0.0; n_markets];
     observer.on_step(&StepView {
         step: 0,
         index: marks[0].index(),
@@ -235,6 +236,11 @@ pub fn simulate_observed<O: RunObserver>(
                     mark.advance(models[m].next_log_return(&mut market_rngs[m]));
                 }
             }
+        }
+        // The largest voluntary order (USD) of this step in each market: depth moves only
+        // with the index, so it holds for the whole step.
+        for (m, cap) in order_caps.iter_mut().enumerate() {
+            *cap = impacts[m].notional_for_impact(sc.max_order_impact, marks[m].depth());
         }
         for (peak, mark) in peaks.iter_mut().zip(&marks) {
             let index = mark.index();
@@ -455,7 +461,7 @@ pub fn simulate_observed<O: RunObserver>(
                 .population
                 .draw(&mut reentry_rng, mark, sc.margin.max_leverage());
             venue.deposit(i, p.collateral);
-            let cap = impacts[m].notional_for_impact(sc.max_order_impact, marks[m].depth()) / mark;
+            let cap = order_caps[m] / mark;
             let size = p.size.clamp(-cap, cap);
             if let Some(fill) =
                 trade_through_book(&mut venue, i, size, &mut marks[m], impacts[m], &sc.fees)
@@ -499,8 +505,7 @@ pub fn simulate_observed<O: RunObserver>(
                 Order::TargetSize(target) => {
                     // Traders split large orders: one decision trades at most what moves
                     // the mark by `max_order_impact` at the book's current depth.
-                    let cap = impacts[m].notional_for_impact(sc.max_order_impact, marks[m].depth())
-                        / mark;
+                    let cap = order_caps[m] / mark;
                     let delta = (target - me.size).clamp(-cap, cap);
                     if delta != 0.0
                         && let Some(fill) = trade_through_book(
