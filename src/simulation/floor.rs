@@ -45,7 +45,6 @@ mod tests {
 
     use super::*;
     use crate::config::{Experiment, Overrides};
-    use crate::market::PriceModel;
 
     /// The floor draws the very numbers a run draws: its shocks drive R1's GARCH to the same
     /// returns as the model drawing them itself.
