@@ -16,8 +16,8 @@ use crate::config::Scenario;
 use crate::market::{CommonStreams, MarkState};
 use crate::market::{ImpactModel, Side};
 use crate::protocol::{
-    Account, FeeParams, KeeperParams, LiquidationMode, LiquidationParams, Liquidator, PositionBook,
-    TradeFill, Venue,
+    Account, FeeParams, KeeperParams, Liquidation, LiquidationMode, LiquidationParams, Liquidator,
+    PositionBook, TradeFill, Venue,
 };
 
 /// Switches that change how much a run checks, never what it computes.
@@ -388,16 +388,7 @@ pub fn simulate_observed<O: RunObserver>(
                     free_capital[keeper as usize] -= l.notional;
                     row.keeper_profit += l.keeper_profit;
                 }
-                row.liquidation_count += 1;
-                row.liquidation_notional += l.notional;
-                row.slippage_loss += l.slippage_loss;
-                row.penalty_paid += l.penalty;
-                row.penalty_to_fund += l.penalty_to_fund;
-                row.bad_debt += l.deficit;
-                row.bad_debt_uncovered += l.uncovered;
-                row.adl_count += l.socialized.positions;
-                row.adl_notional += l.socialized.notional;
-                row.socialized_loss += l.socialized.covered;
+                record_liquidation(&l, &mut row, &mut by_market[m]);
                 losses_of_liquidated += l.position_loss;
                 if l.induced {
                     induced_notional += l.notional;
@@ -406,11 +397,6 @@ pub fn simulate_observed<O: RunObserver>(
                 this_step.liquidations += 1;
                 this_step.liquidated_notional += l.notional;
                 this_step.bad_debt += l.deficit;
-                let b = &mut by_market[m];
-                b[0] += l.deficit;
-                b[1] += l.fund_paid;
-                b[2] += l.notional;
-                b[3] += l.penalty_to_fund;
                 liquidated_here[usize::from(!was_long)] += l.notional;
                 if let Some(r) = reentry
                     && venue.book.size[i as usize] == 0.0
@@ -564,22 +550,8 @@ pub fn simulate_observed<O: RunObserver>(
                 Liquidator::Engine,
             );
             row.left_waiting += 1;
-            row.liquidation_count += 1;
-            row.liquidation_notional += l.notional;
-            row.slippage_loss += l.slippage_loss;
-            row.bad_debt += l.deficit;
-            row.bad_debt_uncovered += l.uncovered;
-            row.adl_count += l.socialized.positions;
-            row.adl_notional += l.socialized.notional;
-            row.socialized_loss += l.socialized.covered;
-            row.penalty_paid += l.penalty;
-            row.penalty_to_fund += l.penalty_to_fund;
+            record_liquidation(&l, &mut row, &mut by_market[m]);
             losses_of_liquidated += l.position_loss;
-            let b = &mut by_market[m];
-            b[0] += l.deficit;
-            b[1] += l.fund_paid;
-            b[2] += l.notional;
-            b[3] += l.penalty_to_fund;
         }
     }
     ledger_max = ledger_max.max(venue.ledger_imbalance_relative());
@@ -640,6 +612,25 @@ pub fn simulate_observed<O: RunObserver>(
         (row.liquidation_notional > 0.0).then(|| induced_notional / row.liquidation_notional);
     row.ledger_imbalance = ledger_max;
     row
+}
+
+/// Adds one forced close to the run's figures and to its market's (deficits, fund payouts,
+/// liquidated notional, fund inflows).
+fn record_liquidation(l: &Liquidation, row: &mut RunRow, market: &mut [f64; 4]) {
+    row.liquidation_count += 1;
+    row.liquidation_notional += l.notional;
+    row.slippage_loss += l.slippage_loss;
+    row.penalty_paid += l.penalty;
+    row.penalty_to_fund += l.penalty_to_fund;
+    row.bad_debt += l.deficit;
+    row.bad_debt_uncovered += l.uncovered;
+    row.adl_count += l.socialized.positions;
+    row.adl_notional += l.socialized.notional;
+    row.socialized_loss += l.socialized.covered;
+    market[0] += l.deficit;
+    market[1] += l.fund_paid;
+    market[2] += l.notional;
+    market[3] += l.penalty_to_fund;
 }
 
 /// A voluntary market order of `delta` base units by trader `i`: it fills at the book's
