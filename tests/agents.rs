@@ -5,7 +5,7 @@
 mod common;
 
 use backstop::simulation::RunRow;
-use common::{parse, run};
+use common::{STRESSED_MODEL, parse, run};
 
 /// R2's agents on a smaller, stressed venue: every strategy, re-entry, keepers, partial
 /// liquidation, square-root impact with depth withdrawal, plus `extra`.
@@ -17,13 +17,7 @@ seeds = {seeds}
 master_seed = 77
 steps = 720
 
-[market.model]
-kind = "garch"
-long_run_vol = 1.2
-alpha = 0.1
-beta = 0.85
-shocks = {{ kind = "student_t", nu = 3.0 }}
-
+{STRESSED_MODEL}
 [market.book]
 kind = "sqrt"
 y = 1.0
@@ -173,13 +167,7 @@ fn thinning_depth_makes_cascades_larger() {
 seeds = 400
 master_seed = 5
 steps = 720
-[market.model]
-kind = "garch"
-long_run_vol = 1.2
-alpha = 0.1
-beta = 0.85
-shocks = {{ kind = "student_t", nu = 3.0 }}
-[market.book]
+{STRESSED_MODEL}[market.book]
 kind = "linear"
 depth_usd = 5e6
 [market.liquidity]

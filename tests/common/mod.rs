@@ -40,6 +40,16 @@ pub fn assert_ledger_balanced(rows: &[RunRow]) {
     }
 }
 
+/// A fat-tailed, volatile index: GARCH(1,1) at 120% long-run vol with Student-t(3) shocks.
+/// The stressed venues of the tests share it.
+pub const STRESSED_MODEL: &str = r#"[market.model]
+kind = "garch"
+long_run_vol = 1.2
+alpha = 0.1
+beta = 0.85
+shocks = { kind = "student_t", nu = 3.0 }
+"#;
+
 /// A stressed market where deficits, depletion and ADL happen often: high leverage, thin book,
 /// fat tails, no penalty income.
 pub fn stressed(seeds: u32, fund: f64, extra: &str) -> String {
@@ -50,13 +60,7 @@ seeds = {seeds}
 master_seed = 99
 steps = 720
 
-[market.model]
-kind = "garch"
-long_run_vol = 1.2
-alpha = 0.1
-beta = 0.85
-shocks = {{ kind = "student_t", nu = 3.0 }}
-
+{STRESSED_MODEL}
 [market.book]
 kind = "linear"
 depth_usd = 2e6
