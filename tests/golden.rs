@@ -94,3 +94,17 @@ fn keepers_and_panic_are_unchanged() {
     check("keepers", "experiments/keepers.toml", 6);
     check("contagion", "experiments/contagion.toml", 6);
 }
+
+/// Engine-mode paths the curated experiments leave out: the engine's delay line, partial
+/// closes, revenue into a capped fund, isolated funds of two markets, and every rule for a
+/// deficit the fund cannot cover.
+#[test]
+fn engine_variants_are_unchanged() {
+    check("engine-variants", "tests/golden/engine-variants.toml", 8);
+}
+
+/// Keepers across two markets sharing a fund, with re-entries and margin defenders.
+#[test]
+fn keepers_across_markets_are_unchanged() {
+    check("keepers-markets", "tests/golden/keepers-markets.toml", 6);
+}
