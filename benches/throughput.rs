@@ -9,8 +9,10 @@ use std::hint::black_box;
 use std::path::Path;
 
 use backstop::config::{Experiment, Overrides};
+use backstop::market::PriceModel;
 use backstop::montecarlo::{FanAggregate, checkpoints, run_experiment, summarize};
-use backstop::simulation::{RunOptions, draw_random_inputs, market_rng, simulate};
+use backstop::rng::market_rng;
+use backstop::simulation::{RunOptions, draw_random_inputs, simulate};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
 

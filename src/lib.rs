@@ -18,5 +18,6 @@ pub mod montecarlo;
 pub mod output;
 pub mod params;
 pub mod protocol;
+pub mod rng;
 pub mod simulation;
 pub mod stats;

@@ -4,7 +4,7 @@ use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::params::{ParamError, ParamResult, non_negative, positive};
-use crate::simulation::SimRng;
+use crate::rng::SimRng;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum PositiveDistribution {
@@ -85,7 +85,7 @@ impl PositiveDistribution {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simulation::{Stream, stream_rng};
+    use crate::rng::{Stream, stream_rng};
 
     #[test]
     fn log_uniform_stays_in_range_and_has_the_right_log_mean() {

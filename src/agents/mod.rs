@@ -13,7 +13,7 @@ pub use distribution::PositiveDistribution;
 pub use population::{InitialPosition, PopulationParams, Reentry, StrategyGroup};
 pub use strategies::{MarginDefender, Noise, Panic, Trend};
 
-use crate::simulation::SimRng;
+use crate::rng::SimRng;
 
 /// What a trader sees when it decides.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -7,7 +7,7 @@ use rand::RngExt;
 
 use super::{PositiveDistribution, Static, Strategy};
 use crate::params::{ParamError, ParamResult, non_negative, unit_interval};
-use crate::simulation::SimRng;
+use crate::rng::SimRng;
 
 /// One strategy of the mix: the share of traders that follow it, how often each decides, and
 /// the reserve each holds outside the venue.

@@ -6,7 +6,7 @@ use rand::RngExt;
 
 use super::{Indicator, MarketView, Order, Side, Strategy, TraderView};
 use crate::params::{ParamError, ParamResult, non_negative, positive};
-use crate::simulation::SimRng;
+use crate::rng::SimRng;
 
 /// The position a trader of this leverage would hold on `side` (+1 long, -1 short): its
 /// equity times its target leverage, at the mark. Flat when it has no equity left.
@@ -185,7 +185,7 @@ impl Strategy for MarginDefender {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simulation::{Stream, stream_rng};
+    use crate::rng::{Stream, stream_rng};
 
     fn me(size: f64, collateral: f64) -> TraderView {
         TraderView {

@@ -14,8 +14,8 @@ use crate::agents::{
 };
 use crate::market::data::{PriceSeries, load_price_csv, parse_time};
 use crate::market::{
-    BookParams, BootstrapParams, CommonCrash, CorrelatedShocks, DepthWithdrawal, GarchParams,
-    GbmParams, HestonParams, LinearBook, MarkState, MertonParams, PriceModelParams, RegimeParams,
+    BootstrapParams, CommonCrash, CorrelatedShocks, DepthWithdrawal, GarchParams, GbmParams,
+    HestonParams, ImpactLaw, LinearBook, MarkState, MertonParams, PriceModelParams, RegimeParams,
     ReplayParams, Shocks, SqrtImpact,
 };
 use crate::params::{ParamError, ParamResult, non_negative, positive};
@@ -31,7 +31,7 @@ pub struct MarketScenario {
     pub(crate) name: String,
     pub(crate) mark: MarkState,
     pub(crate) price_model: PriceModelParams,
-    pub(crate) book: BookParams,
+    pub(crate) book: ImpactLaw,
     pub(crate) traders: u32,
 }
 
@@ -387,18 +387,18 @@ impl Scenario {
                 .map_err(|e| e.within(path))?;
             let price_model = price_model(&m.model, dt, x.steps, &format!("{path}.model"))?;
             let book = match m.book {
-                BookSpec::Linear { depth_usd } => BookParams::Linear(
+                BookSpec::Linear { depth_usd } => ImpactLaw::Linear(
                     LinearBook::new(depth_usd).map_err(|e| e.within(&format!("{path}.book")))?,
                 ),
                 BookSpec::Sqrt {
                     y,
                     vol,
                     daily_volume_usd,
-                } => BookParams::Sqrt(
+                } => ImpactLaw::SquareRoot(
                     SqrtImpact::new(y, vol, daily_volume_usd)
                         .map_err(|e| e.within(&format!("{path}.book")))?,
                 ),
-                BookSpec::None => BookParams::None,
+                BookSpec::None => ImpactLaw::None,
             };
             let traders = m.traders.unwrap_or(t.count);
             if traders == 0 || traders > u32::MAX as u64 {

@@ -405,7 +405,7 @@ pub fn fit_garch_t(
 mod tests {
     use super::*;
     use crate::market::{Garch, GarchParams, PriceModel, Shocks};
-    use crate::simulation::{Stream, stream_rng};
+    use crate::rng::{Stream, stream_rng};
 
     #[test]
     fn aggregation_over_one_step_is_the_identity() {

@@ -14,7 +14,7 @@
 
 use super::{Estimate, FitError};
 use crate::market::{Bootstrap, BootstrapParams, PriceModel, SECONDS_PER_YEAR};
-use crate::simulation::{Stream, stream_rng};
+use crate::rng::{Stream, stream_rng};
 
 /// Merton parameters in the experiment's units (annualized vol and drift, jumps per year).
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -11,7 +11,7 @@ use rand::RngExt;
 use super::PriceModel;
 use super::data::PriceSeries;
 use crate::params::{ParamError, ParamResult};
-use crate::simulation::SimRng;
+use rand::Rng;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct BootstrapParams {
@@ -68,7 +68,7 @@ impl Bootstrap {
 
 impl PriceModel for Bootstrap {
     #[inline]
-    fn next_log_return(&mut self, rng: &mut SimRng) -> f64 {
+    fn next_log_return<R: Rng + ?Sized>(&mut self, rng: &mut R) -> f64 {
         let n = self.p.returns.len();
         let next = match self.at {
             Some(i) if rng.random::<f64>() >= self.p.restart_probability => (i + 1) % n,
@@ -79,7 +79,7 @@ impl PriceModel for Bootstrap {
     }
 
     /// A historical path has no shock to drive (validation keeps it out of correlations).
-    fn next_log_return_driven(&mut self, _shock: f64, rng: &mut SimRng) -> f64 {
+    fn next_log_return_driven<R: Rng + ?Sized>(&mut self, _shock: f64, rng: &mut R) -> f64 {
         self.next_log_return(rng)
     }
 }
@@ -88,7 +88,7 @@ impl PriceModel for Bootstrap {
 mod tests {
     use super::*;
     use crate::market::data::load_price_csv;
-    use crate::simulation::{Stream, stream_rng};
+    use crate::rng::{Stream, stream_rng};
     use crate::stats::Moments;
 
     fn autocorrelation_of_abs(xs: &[f64], lag: usize) -> f64 {

@@ -12,7 +12,7 @@ use rand_distr::{ChiSquared, Distribution, Poisson, StandardNormal};
 
 use super::ShockLaw;
 use crate::params::{ParamError, ParamResult, finite, non_negative, positive};
-use crate::simulation::SimRng;
+use crate::rng::SimRng;
 
 /// A crash that hits all markets in the same step: `Poisson(intensity dt)` events per step,
 /// each of log size `beta_m * Y` in market `m`, `Y ~ N(jump_mean, jump_sd^2)`, compensated as
@@ -71,7 +71,7 @@ pub struct CommonStreams {
 
 impl CommonStreams {
     pub fn new(master_seed: u64, seed_index: u64) -> Self {
-        use crate::simulation::{Stream, stream_rng};
+        use crate::rng::{Stream, stream_rng};
         Self {
             shocks: stream_rng(master_seed, seed_index, Stream::CommonShocks),
             mixing: stream_rng(master_seed, seed_index, Stream::CommonMixing),

@@ -4,7 +4,7 @@
 
 use super::{PriceModel, SECONDS_PER_YEAR, Shocks};
 use crate::params::{ParamError, ParamResult, finite, non_negative, positive};
-use crate::simulation::SimRng;
+use rand::Rng;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct GarchParams {
@@ -89,14 +89,14 @@ impl Garch {
 
 impl PriceModel for Garch {
     #[inline]
-    fn next_log_return(&mut self, rng: &mut SimRng) -> f64 {
+    fn next_log_return<R: Rng + ?Sized>(&mut self, rng: &mut R) -> f64 {
         let e = self.h.sqrt() * self.p.shocks.draw(rng);
         self.h = self.p.omega + self.p.alpha * e * e + self.p.beta * self.h;
         self.p.drift_per_step + e
     }
 
     #[inline]
-    fn next_log_return_driven(&mut self, shock: f64, _rng: &mut SimRng) -> f64 {
+    fn next_log_return_driven<R: Rng + ?Sized>(&mut self, shock: f64, _rng: &mut R) -> f64 {
         let e = self.h.sqrt() * shock;
         self.h = self.p.omega + self.p.alpha * e * e + self.p.beta * self.h;
         self.p.drift_per_step + e
@@ -106,7 +106,7 @@ impl PriceModel for Garch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simulation::{Stream, stream_rng};
+    use crate::rng::{Stream, stream_rng};
 
     #[test]
     fn rejects_non_stationary_parameters() {

@@ -4,7 +4,7 @@ use rand_distr::{Distribution, StandardNormal};
 
 use super::{PriceModel, SECONDS_PER_YEAR};
 use crate::params::{ParamResult, finite, non_negative, positive};
-use crate::simulation::SimRng;
+use rand::Rng;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct GbmParams {
@@ -47,13 +47,13 @@ impl Gbm {
 
 impl PriceModel for Gbm {
     #[inline]
-    fn next_log_return(&mut self, rng: &mut SimRng) -> f64 {
+    fn next_log_return<R: Rng + ?Sized>(&mut self, rng: &mut R) -> f64 {
         let z: f64 = StandardNormal.sample(rng);
         self.p.drift_per_step + self.p.vol_per_step * z
     }
 
     #[inline]
-    fn next_log_return_driven(&mut self, z: f64, _rng: &mut SimRng) -> f64 {
+    fn next_log_return_driven<R: Rng + ?Sized>(&mut self, z: f64, _rng: &mut R) -> f64 {
         self.p.drift_per_step + self.p.vol_per_step * z
     }
 }
@@ -61,7 +61,7 @@ impl PriceModel for Gbm {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simulation::{Stream, stream_rng};
+    use crate::rng::{Stream, stream_rng};
 
     #[test]
     fn log_returns_have_the_configured_mean_and_variance() {

@@ -10,7 +10,7 @@ use rand_distr::{Distribution, StandardNormal};
 
 use super::{PriceModel, SECONDS_PER_YEAR};
 use crate::params::{ParamError, ParamResult, finite, non_negative, positive};
-use crate::simulation::SimRng;
+use rand::Rng;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct HestonParams {
@@ -98,7 +98,7 @@ impl Heston {
 
 impl PriceModel for Heston {
     #[inline]
-    fn next_log_return(&mut self, rng: &mut SimRng) -> f64 {
+    fn next_log_return<R: Rng + ?Sized>(&mut self, rng: &mut R) -> f64 {
         let p = &self.p;
         let sqrt_h = p.h.sqrt();
         let mut r = 0.0;
@@ -117,7 +117,7 @@ impl PriceModel for Heston {
     /// `sum w_k = sqrt(n) shock` (drawn one after another from the conditional law, so nothing
     /// is allocated): they are iid N(0, 1) again, and their sum is the given shock. Each
     /// variance shock is `rho w_k + sqrt(1 - rho^2) z_k`.
-    fn next_log_return_driven(&mut self, shock: f64, rng: &mut SimRng) -> f64 {
+    fn next_log_return_driven<R: Rng + ?Sized>(&mut self, shock: f64, rng: &mut R) -> f64 {
         let p = &self.p;
         let sqrt_h = p.h.sqrt();
         let n = p.substeps;
@@ -145,7 +145,7 @@ impl PriceModel for Heston {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simulation::{Stream, stream_rng};
+    use crate::rng::{Stream, stream_rng};
     use crate::stats::Moments;
 
     /// Driven by an outside shock, the sub-step price shocks add up to it: with constant

@@ -200,7 +200,7 @@ impl MarkState {
     /// Executes a market order of `notional` (USD at the mark) against the book: returns the
     /// average fill price and moves the mark for whatever comes next.
     #[inline]
-    pub fn execute(&mut self, side: Side, notional: f64, book: &dyn ImpactModel) -> f64 {
+    pub fn execute<B: ImpactModel + ?Sized>(&mut self, side: Side, notional: f64, book: &B) -> f64 {
         let x = self.plan(side, notional, book);
         self.commit(x);
         x.fill_price
@@ -218,20 +218,30 @@ impl MarkState {
     /// What [`MarkState::execute`] would do, without doing it: the average fill price and the
     /// mark after the order (computed by the same steps, so the numbers agree bit for bit).
     #[inline]
-    pub fn quote(&self, side: Side, notional: f64, book: &dyn ImpactModel) -> (f64, f64) {
+    pub fn quote<B: ImpactModel + ?Sized>(
+        &self,
+        side: Side,
+        notional: f64,
+        book: &B,
+    ) -> (f64, f64) {
         let x = self.plan(side, notional, book);
         (x.fill_price, x.index * x.log_impact.exp())
     }
 
     /// The average fill price of an order, as [`MarkState::quote`] without the mark after it.
     #[inline]
-    pub fn quote_fill(&self, side: Side, notional: f64, book: &dyn ImpactModel) -> f64 {
+    pub fn quote_fill<B: ImpactModel + ?Sized>(&self, side: Side, notional: f64, book: &B) -> f64 {
         self.plan(side, notional, book).fill_price
     }
 
     /// Works out a market order of `notional` (USD at the mark) without doing it.
     #[inline]
-    pub fn plan(&self, side: Side, notional: f64, book: &dyn ImpactModel) -> PlannedOrder {
+    pub fn plan<B: ImpactModel + ?Sized>(
+        &self,
+        side: Side,
+        notional: f64,
+        book: &B,
+    ) -> PlannedOrder {
         let Fill { impact, slippage } = book.fill(notional, self.depth);
         let sign = side.sign();
         let (impact, slippage) = if impact > 2.0 * self.band {

@@ -8,7 +8,7 @@ use rand_distr::{Distribution, Poisson, StandardNormal};
 
 use super::{PriceModel, SECONDS_PER_YEAR};
 use crate::params::{ParamError, ParamResult, finite, non_negative, positive};
-use crate::simulation::SimRng;
+use rand::Rng;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct MertonParams {
@@ -70,13 +70,13 @@ impl Merton {
 
 impl PriceModel for Merton {
     #[inline]
-    fn next_log_return(&mut self, rng: &mut SimRng) -> f64 {
+    fn next_log_return<R: Rng + ?Sized>(&mut self, rng: &mut R) -> f64 {
         let z: f64 = StandardNormal.sample(rng);
         self.next_log_return_driven(z, rng)
     }
 
     #[inline]
-    fn next_log_return_driven(&mut self, z: f64, rng: &mut SimRng) -> f64 {
+    fn next_log_return_driven<R: Rng + ?Sized>(&mut self, z: f64, rng: &mut R) -> f64 {
         let mut r = self.p.drift_per_step + self.p.vol_per_step * z;
         if let Some(jumps) = &self.p.jumps_per_step {
             let n: f64 = jumps.sample(rng);
@@ -93,7 +93,7 @@ impl PriceModel for Merton {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simulation::{Stream, stream_rng};
+    use crate::rng::{Stream, stream_rng};
     use crate::stats::Moments;
 
     /// Over a horizon T, the log return has variance `T (sigma^2 + lambda (mu_J^2 + sigma_J^2))`

@@ -32,7 +32,7 @@ pub use regime::{RegimeParams, RegimeSwitching};
 pub use replay::{Replay, ReplayParams};
 pub use shocks::Shocks;
 
-use crate::simulation::SimRng;
+use rand::Rng;
 
 /// Seconds in the 365-day year used to annualize (crypto trades every day).
 pub const SECONDS_PER_YEAR: f64 = 365.0 * 86_400.0;
@@ -40,16 +40,57 @@ pub const SECONDS_PER_YEAR: f64 = 365.0 * 86_400.0;
 /// A volatility model of the index: a state machine that yields one log return per step.
 ///
 /// Implementations keep only what the next step needs (no path) and allocate nothing per step.
-pub trait PriceModel: Send {
+/// The generator is passed in, as in `rand_distr`: a model works with any [`Rng`].
+pub trait PriceModel {
     /// Log return of the index over the next step, drawn from `rng`.
-    fn next_log_return(&mut self, rng: &mut SimRng) -> f64;
+    fn next_log_return<R: Rng + ?Sized>(&mut self, rng: &mut R) -> f64;
 
     /// Log return of the next step driven by `shock`: a unit-variance draw of the model's own
     /// [`ShockLaw`], supplied from outside so that several markets' shocks can be correlated
     /// (MODEL.md section 1). Whatever else the step needs (jumps, regime moves, the variance
     /// shock) still comes from `rng`. Models without a shock law (replay, bootstrap) ignore
     /// `shock`; validation keeps them out of correlated setups.
-    fn next_log_return_driven(&mut self, shock: f64, rng: &mut SimRng) -> f64;
+    fn next_log_return_driven<R: Rng + ?Sized>(&mut self, shock: f64, rng: &mut R) -> f64;
+}
+
+/// A running index model of any kind: the closed set of MODEL.md section 1, dispatched by a
+/// `match` so that the step loop pays no virtual call.
+#[derive(Clone, Debug)]
+pub enum PriceModelState {
+    Gbm(Gbm),
+    Garch(Garch),
+    Merton(Merton),
+    Heston(Heston),
+    RegimeSwitching(RegimeSwitching),
+    Replay(Replay),
+    Bootstrap(Bootstrap),
+}
+
+/// Calls `$body` with `$m` bound to the model inside any variant.
+macro_rules! each_model {
+    ($state:expr, $m:ident => $body:expr) => {
+        match $state {
+            PriceModelState::Gbm($m) => $body,
+            PriceModelState::Garch($m) => $body,
+            PriceModelState::Merton($m) => $body,
+            PriceModelState::Heston($m) => $body,
+            PriceModelState::RegimeSwitching($m) => $body,
+            PriceModelState::Replay($m) => $body,
+            PriceModelState::Bootstrap($m) => $body,
+        }
+    };
+}
+
+impl PriceModel for PriceModelState {
+    #[inline]
+    fn next_log_return<R: Rng + ?Sized>(&mut self, rng: &mut R) -> f64 {
+        each_model!(self, m => m.next_log_return(rng))
+    }
+
+    #[inline]
+    fn next_log_return_driven<R: Rng + ?Sized>(&mut self, shock: f64, rng: &mut R) -> f64 {
+        each_model!(self, m => m.next_log_return_driven(shock, rng))
+    }
 }
 
 /// The law of the unit-variance shock that drives a model's diffusion part.
@@ -90,33 +131,46 @@ impl PriceModelParams {
     }
 
     /// A model in its initial state, ready for the first step of a run.
-    pub fn start(&self) -> Box<dyn PriceModel> {
+    pub fn start(&self) -> PriceModelState {
         match self {
-            PriceModelParams::Gbm(p) => Box::new(Gbm::new(p)),
-            PriceModelParams::Garch(p) => Box::new(Garch::new(p)),
-            PriceModelParams::Merton(p) => Box::new(Merton::new(p)),
-            PriceModelParams::Heston(p) => Box::new(Heston::new(p)),
-            PriceModelParams::RegimeSwitching(p) => Box::new(RegimeSwitching::new(p)),
-            PriceModelParams::Replay(p) => Box::new(Replay::new(p)),
-            PriceModelParams::Bootstrap(p) => Box::new(Bootstrap::new(p)),
+            PriceModelParams::Gbm(p) => PriceModelState::Gbm(Gbm::new(p)),
+            PriceModelParams::Garch(p) => PriceModelState::Garch(Garch::new(p)),
+            PriceModelParams::Merton(p) => PriceModelState::Merton(Merton::new(p)),
+            PriceModelParams::Heston(p) => PriceModelState::Heston(Heston::new(p)),
+            PriceModelParams::RegimeSwitching(p) => {
+                PriceModelState::RegimeSwitching(RegimeSwitching::new(p))
+            }
+            PriceModelParams::Replay(p) => PriceModelState::Replay(Replay::new(p)),
+            PriceModelParams::Bootstrap(p) => PriceModelState::Bootstrap(Bootstrap::new(p)),
         }
     }
 }
 
-/// Validated liquidity model of the book.
+/// The impact law of a market's book (MODEL.md section 2): a closed set, dispatched by a
+/// `match`, so that a fill in the step loop pays no virtual call.
 #[derive(Clone, Debug, PartialEq)]
-pub enum BookParams {
+pub enum ImpactLaw {
     Linear(LinearBook),
-    Sqrt(SqrtImpact),
+    SquareRoot(SqrtImpact),
+    /// Infinite depth: fills at the mark, no impact.
     None,
 }
 
-impl BookParams {
-    pub fn model(&self) -> &dyn ImpactModel {
+impl ImpactModel for ImpactLaw {
+    #[inline]
+    fn fill(&self, notional: f64, depth: f64) -> Fill {
         match self {
-            BookParams::Linear(b) => b,
-            BookParams::Sqrt(b) => b,
-            BookParams::None => &NoImpact,
+            ImpactLaw::Linear(b) => b.fill(notional, depth),
+            ImpactLaw::SquareRoot(b) => b.fill(notional, depth),
+            ImpactLaw::None => NoImpact.fill(notional, depth),
+        }
+    }
+
+    fn notional_for_impact(&self, impact: f64, depth: f64) -> f64 {
+        match self {
+            ImpactLaw::Linear(b) => b.notional_for_impact(impact, depth),
+            ImpactLaw::SquareRoot(b) => b.notional_for_impact(impact, depth),
+            ImpactLaw::None => NoImpact.notional_for_impact(impact, depth),
         }
     }
 }

@@ -7,7 +7,7 @@ use rand::RngExt;
 
 use super::{PriceModel, PriceModelParams};
 use crate::params::{ParamError, ParamResult};
-use crate::simulation::SimRng;
+use rand::Rng;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct RegimeParams {
@@ -94,9 +94,10 @@ impl RegimeParams {
 }
 
 /// The chain's current regime and every regime's model.
+#[derive(Clone, Debug)]
 pub struct RegimeSwitching {
     cumulative: Vec<Vec<f64>>,
-    models: Vec<Box<dyn PriceModel>>,
+    models: Vec<super::PriceModelState>,
     current: usize,
 }
 
@@ -116,14 +117,14 @@ impl RegimeSwitching {
 }
 
 impl PriceModel for RegimeSwitching {
-    fn next_log_return(&mut self, rng: &mut SimRng) -> f64 {
+    fn next_log_return<R: Rng + ?Sized>(&mut self, rng: &mut R) -> f64 {
         let u: f64 = rng.random();
         let row = &self.cumulative[self.current];
         self.current = row.iter().position(|&c| u < c).unwrap_or(row.len() - 1);
         self.models[self.current].next_log_return(rng)
     }
 
-    fn next_log_return_driven(&mut self, shock: f64, rng: &mut SimRng) -> f64 {
+    fn next_log_return_driven<R: Rng + ?Sized>(&mut self, shock: f64, rng: &mut R) -> f64 {
         let u: f64 = rng.random();
         let row = &self.cumulative[self.current];
         self.current = row.iter().position(|&c| u < c).unwrap_or(row.len() - 1);
@@ -135,7 +136,7 @@ impl PriceModel for RegimeSwitching {
 mod tests {
     use super::*;
     use crate::market::GbmParams;
-    use crate::simulation::{Stream, stream_rng};
+    use crate::rng::{Stream, stream_rng};
 
     fn gbm(vol: f64) -> PriceModelParams {
         PriceModelParams::Gbm(GbmParams::new(vol, 0.0, 60.0).unwrap())

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::PriceModel;
 use super::data::PriceSeries;
 use crate::params::{ParamError, ParamResult};
-use crate::simulation::SimRng;
+use rand::Rng;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReplayParams {
@@ -57,7 +57,7 @@ impl Replay {
 
 impl PriceModel for Replay {
     #[inline]
-    fn next_log_return(&mut self, _rng: &mut SimRng) -> f64 {
+    fn next_log_return<R: Rng + ?Sized>(&mut self, _rng: &mut R) -> f64 {
         // Validation guarantees enough returns for every step of a run.
         let r = self.p.returns.get(self.next).copied().unwrap_or(0.0);
         self.next += 1;
@@ -65,7 +65,7 @@ impl PriceModel for Replay {
     }
 
     /// A historical path has no shock to drive (validation keeps it out of correlations).
-    fn next_log_return_driven(&mut self, _shock: f64, rng: &mut SimRng) -> f64 {
+    fn next_log_return_driven<R: Rng + ?Sized>(&mut self, _shock: f64, rng: &mut R) -> f64 {
         self.next_log_return(rng)
     }
 }
@@ -73,7 +73,7 @@ impl PriceModel for Replay {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simulation::{Stream, stream_rng};
+    use crate::rng::{Stream, stream_rng};
 
     #[test]
     fn the_replayed_path_is_the_file_rescaled() {

@@ -3,7 +3,7 @@
 use rand_distr::{Distribution, StandardNormal, StudentT};
 
 use crate::params::{ParamError, ParamResult};
-use crate::simulation::SimRng;
+use rand::Rng;
 
 /// Unit-variance shock distribution.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,7 +35,7 @@ impl Shocks {
     }
 
     #[inline]
-    pub fn draw(&self, rng: &mut SimRng) -> f64 {
+    pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
             Shocks::Normal => StandardNormal.sample(rng),
             Shocks::StudentT { dist, scale, .. } => dist.sample(rng) * scale,
@@ -46,7 +46,7 @@ impl Shocks {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simulation::{Stream, stream_rng};
+    use crate::rng::{Stream, stream_rng};
 
     /// Sample variance of 200k shocks is 1 within 4 standard errors; the SE of a sample
     /// variance is `sqrt((m4 - 1) / n)` with the fourth moment estimated from the same sample.

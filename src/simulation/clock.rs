@@ -116,7 +116,7 @@ mod tests {
     use rand::RngExt;
 
     use super::*;
-    use crate::simulation::{Stream, stream_rng};
+    use crate::rng::{Stream, stream_rng};
 
     /// The clock hands out decisions in exactly the order of a binary heap over all pending
     /// times, rescheduling included (also within the same step, and past the horizon).

@@ -5,9 +5,9 @@
 //! function over a batch, against the time of the batch itself, says how far the simulator is
 //! from that limit (`cargo bench --bench throughput`, `rng_floor`).
 
-use super::{Stream, market_rng, stream_rng};
 use crate::config::Scenario;
 use crate::market::{ShockLaw, Shocks};
+use crate::rng::{Stream, market_rng, stream_rng};
 
 /// Draws, from the same generators and distributions as [`super::simulate`], the random
 /// numbers one run of `scenario` consumes when its traders are static: each market's shocks
@@ -45,6 +45,7 @@ mod tests {
 
     use super::*;
     use crate::config::{Experiment, Overrides};
+    use crate::market::PriceModel;
 
     /// The floor draws the very numbers a run draws: its shocks drive R1's GARCH to the same
     /// returns as the model drawing them itself.

@@ -2,12 +2,10 @@
 
 mod clock;
 mod floor;
-mod rng;
 mod row;
 mod run;
 mod signals;
 
 pub use floor::draw_random_inputs;
-pub use rng::{SimRng, Stream, market_rng, stream_rng};
 pub use row::{ColumnSink, ColumnSource, ColumnType, MAX_MARKETS, RunRow};
 pub use run::{RunObserver, RunOptions, StepView, simulate, simulate_observed};

@@ -5,15 +5,16 @@ use std::collections::BinaryHeap;
 
 use rand_distr::{Distribution, Exp1};
 
+use super::RunRow;
 use super::row::MAX_MARKETS;
-use super::{RunRow, Stream, market_rng, stream_rng};
 use crate::agents::{MarketView, Order, TraderView};
+use crate::rng::{Stream, market_rng, stream_rng};
 use rand::RngExt;
 
 use super::clock::DecisionClock;
 use super::signals::{Indicators, MAX_SIGNALS, TraderStates};
 use crate::config::Scenario;
-use crate::market::{CommonStreams, MarkState};
+use crate::market::{CommonStreams, MarkState, PriceModel};
 use crate::market::{ImpactModel, Side};
 use crate::protocol::{
     Account, FeeParams, KeeperParams, Liquidation, LiquidationMode, LiquidationParams, Liquidator,
@@ -100,7 +101,7 @@ pub fn simulate_observed<O: RunObserver>(
         .map(|_| CommonStreams::new(master_seed, seed_index));
     let mut models: Vec<_> = sc.markets.iter().map(|m| m.price_model.start()).collect();
     let mut marks: Vec<MarkState> = sc.markets.iter().map(|m| m.mark.clone()).collect();
-    let impacts: Vec<_> = sc.markets.iter().map(|m| m.book.model()).collect();
+    let impacts: Vec<&crate::market::ImpactLaw> = sc.markets.iter().map(|m| &m.book).collect();
 
     // Traders of each market in turn, opened at its index.
     let n: usize = sc.markets.iter().map(|m| m.traders as usize).sum();
@@ -661,7 +662,7 @@ fn trade_through_book(
 fn choose_keeper(
     kp: &KeeperParams,
     free_capital: &[f64],
-    rng: &mut super::SimRng,
+    rng: &mut crate::rng::SimRng,
     size: f64,
     equity: f64,
     mark: &MarkState,
@@ -702,7 +703,7 @@ mod tests {
     use crate::agents::{MarketView, Order, Strategy, TraderView};
     use crate::config::{Experiment, Overrides};
     use crate::protocol::LEDGER_TOLERANCE;
-    use crate::simulation::SimRng;
+    use crate::rng::SimRng;
 
     /// A test strategy: at each decision, flattens a position or reopens one at 5x, long or
     /// short at random, so that trades of both kinds and fees happen.
