@@ -20,8 +20,8 @@ use crate::market::{
 };
 use crate::params::{ParamError, ParamResult, non_negative, positive};
 use crate::protocol::{
-    Adl, CloseRule, FeeParams, InsuranceFund, KeeperParams, LiquidationMode, LiquidationParams,
-    LossSocialization, MarginParams, NoSocialization, ProRata, RiskBased,
+    CloseRule, FeeParams, InsuranceFund, KeeperParams, LiquidationMode, LiquidationParams,
+    LossSocialization, MarginParams,
 };
 use crate::simulation::MAX_MARKETS;
 
@@ -64,7 +64,7 @@ pub struct Scenario {
     pub(crate) liquidation: LiquidationParams,
     pub(crate) fund: InsuranceFund,
     pub(crate) fund_revenue_per_step: f64,
-    pub(crate) socialization: Arc<dyn LossSocialization>,
+    pub(crate) socialization: LossSocialization,
 }
 
 impl std::fmt::Debug for Scenario {
@@ -524,11 +524,11 @@ impl Scenario {
             .map_err(|e| e.within("fund"))?;
         let fund_revenue_per_step = non_negative("revenue_per_step", f.fund.revenue_per_step)
             .map_err(|e| e.within("fund"))?;
-        let socialization: Arc<dyn LossSocialization> = match f.fund.on_depletion {
-            SocializationSpec::Adl => Arc::new(Adl),
-            SocializationSpec::Socialize => Arc::new(ProRata),
-            SocializationSpec::RiskBased => Arc::new(RiskBased),
-            SocializationSpec::None => Arc::new(NoSocialization),
+        let socialization = match f.fund.on_depletion {
+            SocializationSpec::Adl => LossSocialization::Adl,
+            SocializationSpec::Socialize => LossSocialization::ProRata,
+            SocializationSpec::RiskBased => LossSocialization::RiskBased,
+            SocializationSpec::None => LossSocialization::None,
         };
 
         Ok(Self {
@@ -592,6 +592,15 @@ impl Scenario {
     /// Market `m`'s index model (for benches and tools that step a model alone).
     pub fn price_model(&self, m: usize) -> &crate::market::PriceModelParams {
         &self.markets[m].price_model
+    }
+
+    /// Each fund's share of the total: `[1.0]` for one shared fund.
+    pub(crate) fn fund_shares_of_total(&self) -> &[f64] {
+        if self.fund_shares.is_empty() {
+            &[1.0]
+        } else {
+            &self.fund_shares
+        }
     }
 
     /// The funds a run starts with: one, or one per market holding its share of `fund`.

@@ -1,6 +1,6 @@
 //! Insurance fund (MODEL.md section 5): the flows it records and when it is depleted.
 //!
-//! The balance itself is an account of the [`super::Venue`] ledger; this type keeps the
+//! The balance itself is an account of the [`super::Ledger`]; this type keeps the
 //! cumulative flows and decides how much of a deficit the fund pays.
 
 use crate::params::{ParamResult, non_negative};

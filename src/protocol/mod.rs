@@ -1,29 +1,31 @@
-//! The protocol: margin, liquidation, insurance fund, loss socialization and the ledger.
+//! The protocol: markets of each kind behind one seam, the insurance funds, and the ledger.
 //!
-//! [`Venue`] is one perpetual-swap market's protocol state. Everything that moves money goes
-//! through [`Venue::transfer`] between named [`Account`]s, so the ledger of MODEL.md section 7
-//! can be audited at any moment. Liquidation is split into the mode (who closes: the engine
-//! now, keepers later) and the close rule (full now, partial later); loss socialization is a
-//! trait. A lending market can sit beside `Venue` with its own book and share the fund, the
-//! ledger and the socialization seam.
+//! * [`Ledger`] holds every account no market owns (funds, treasury, the outside
+//!   counterparty, uncovered bad debt, reserves, deposits, keepers) and is shared by all the
+//!   markets of a run; each market holds its traders' collateral. Every movement of money is a
+//!   transfer between named accounts, so MODEL.md section 7 can be audited at any moment.
+//! * [`Market`] is the market-kind seam (an enum, dispatched statically): which positions are
+//!   due, worst first, what a keeper would earn, and the forced close, which returns one
+//!   [`ForcedClose`] record. Perpetual swaps live in [`perp`]; a lending market is the next
+//!   kind.
+//! * [`Venue`] is the run's markets and their ledger: the only way the simulation touches
+//!   them.
 
-mod book;
 mod fund;
+mod ledger;
 mod liquidation;
-mod margin;
-mod queue;
-mod socialization;
+mod market;
+pub mod perp;
 mod venue;
 
-pub use book::PositionBook;
 pub use fund::InsuranceFund;
+pub use ledger::{Account, Holder, LEDGER_TOLERANCE, Ledger};
 pub use liquidation::{
-    CloseRule, KeeperParams, Liquidation, LiquidationMode, LiquidationParams, Liquidator,
+    CloseRule, ForcedClose, KeeperParams, LiquidationMode, LiquidationParams, Liquidator,
 };
-pub use margin::MarginParams;
-pub use queue::LiquidationQueue;
-pub use socialization::{
-    Adl, LossSocialization, NoSocialization, ProRata, RiskBased, Socialized, adl_rank,
-    water_filling,
+pub use market::Market;
+pub use perp::{
+    CloseContext, FeeParams, KeeperReward, LiquidationQueue, LossSocialization, MarginParams,
+    PerpMarket, Position, PositionBook, Socialized, TradeError, TradeFill, adl_rank, water_filling,
 };
-pub use venue::{Account, FeeParams, LEDGER_TOLERANCE, TradeError, TradeFill, Venue};
+pub use venue::Venue;

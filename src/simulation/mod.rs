@@ -2,9 +2,14 @@
 
 mod clock;
 mod floor;
+mod liquidators;
+mod prices;
+mod recorder;
 mod row;
 mod run;
 mod signals;
+mod traders;
+mod world;
 
 pub use floor::draw_random_inputs;
 pub use row::{ColumnSink, ColumnSource, ColumnType, MAX_MARKETS, RunRow};

@@ -1,42 +1,10 @@
-//! What the step loop keeps for strategies: per-trader state as a struct of arrays, and the
-//! market signals ([`Indicator`]s) each market maintains for the strategies that read them.
+//! The market signals ([`Indicator`]s) each market maintains for the strategies that read
+//! them.
 
 use crate::agents::{Indicator, Side, StrategyGroup};
 
 /// Most signals one strategy may read.
 pub(super) const MAX_SIGNALS: usize = 4;
-
-/// Strategy state of every trader, indexed like the position book.
-#[derive(Debug, Default)]
-pub(super) struct TraderStates {
-    pub group: Vec<u8>,
-    /// Decisions per hour (0: never decides).
-    pub rate: Vec<f64>,
-    /// Reserve at t = 0 (handed to the venue's ledger before the first step).
-    pub reserve: Vec<f64>,
-    pub peak_equity: Vec<f64>,
-    pub target_leverage: Vec<f64>,
-}
-
-impl TraderStates {
-    pub fn with_capacity(n: usize) -> Self {
-        Self {
-            group: Vec::with_capacity(n),
-            rate: Vec::with_capacity(n),
-            reserve: Vec::with_capacity(n),
-            peak_equity: Vec::with_capacity(n),
-            target_leverage: Vec::with_capacity(n),
-        }
-    }
-
-    pub fn push(&mut self, group: u8, rate: f64, reserve: f64, equity: f64, leverage: f64) {
-        self.group.push(group);
-        self.rate.push(rate);
-        self.reserve.push(reserve);
-        self.peak_equity.push(equity);
-        self.target_leverage.push(leverage);
-    }
-}
 
 #[derive(Clone, Debug)]
 enum Slot {

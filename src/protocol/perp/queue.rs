@@ -75,18 +75,9 @@ pub struct LiquidationQueue {
 impl LiquidationQueue {
     /// Indexes every open position of `book` (O(n) heapify).
     pub fn build(book: &PositionBook, margin: &MarginParams) -> Self {
-        Self::build_range(book, margin, 0..book.len() as u32)
-    }
-
-    /// Indexes the open positions of traders `range` of `book` (one market's).
-    pub fn build_range(
-        book: &PositionBook,
-        margin: &MarginParams,
-        range: std::ops::Range<u32>,
-    ) -> Self {
         let mut longs = Vec::new();
         let mut shorts = Vec::new();
-        for i in range.start as usize..range.end as usize {
+        for i in 0..book.len() {
             let q = book.size[i];
             if let Some(price) = margin.liquidation_price(book.collateral[i], q, book.entry[i]) {
                 let e = Entry {
@@ -104,7 +95,7 @@ impl LiquidationQueue {
         Self {
             longs: BinaryHeap::from(longs),
             shorts: BinaryHeap::from(shorts),
-            sweep_above: 2 * range.len() + 64,
+            sweep_above: 2 * book.len() + 64,
         }
     }
 

@@ -3,7 +3,8 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::{Account, Venue};
+use super::PerpMarket;
+use crate::protocol::{Account, Holder, Ledger};
 
 /// What socialization took from other traders for one deficit.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -16,35 +17,51 @@ pub struct Socialized {
     pub notional: f64,
 }
 
-/// A rule for covering the `residual` of trader `bankrupt`'s deficit once the fund is empty.
-/// Implementations move money only through the venue's ledger.
-pub trait LossSocialization: Send + Sync {
-    fn cover(
-        &self,
-        venue: &mut Venue,
-        bankrupt: u32,
+/// The rule for covering what is left of a deficit once the fund is empty: the closed set of
+/// MODEL.md section 6, dispatched by a `match`. Every rule moves money only through the
+/// ledger, and only between the bankrupt trader's market and the counterparty.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LossSocialization {
+    /// Auto-deleveraging as BitMEX and Binance run it: profitable positions on the other side
+    /// are ranked by `PnL% * effective leverage`, highest first, and closed at the mark,
+    /// outside the book, handing over the profit of the closed part until the residual is
+    /// covered; the last one is closed only as far as needed.
+    #[default]
+    Adl,
+    /// Pro-rata socialized loss: every trader with unrealized profit in the market gives the
+    /// same share of it, `residual / total profit` (capped at all of it); positions stay open
+    /// (dYdX v3 and Drift socialize losses this way).
+    ProRata,
+    /// Risk-based socialization (Campbell, Hey, Moallemi and Nutz 2026, arXiv 2603.15963):
+    /// the haircuts that cover the residual while keeping the largest resulting leverage as
+    /// small as possible ([`water_filling`]).
+    RiskBased,
+    /// Nobody covers it: the residual stays as uncovered bad debt (the venue is insolvent).
+    None,
+}
+
+impl LossSocialization {
+    /// Covers as much as the rule can of `residual`, what is left of the deficit of the
+    /// trader at `bankrupt` in `market`'s book (a long if `bankrupt_was_long`), at `mark`.
+    pub fn cover(
+        self,
+        market: &mut PerpMarket,
+        ledger: &mut Ledger,
+        bankrupt: usize,
         bankrupt_was_long: bool,
         residual: f64,
         mark: f64,
-    ) -> Socialized;
-}
-
-/// Nobody covers it: the residual stays as uncovered bad debt (the venue is insolvent).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NoSocialization;
-
-impl LossSocialization for NoSocialization {
-    fn cover(&self, _: &mut Venue, _: u32, _: bool, _: f64, _: f64) -> Socialized {
-        Socialized::default()
+    ) -> Socialized {
+        match self {
+            LossSocialization::Adl => {
+                adl(market, ledger, bankrupt, bankrupt_was_long, residual, mark)
+            }
+            LossSocialization::ProRata => pro_rata(market, ledger, bankrupt, residual, mark),
+            LossSocialization::RiskBased => risk_based(market, ledger, bankrupt, residual, mark),
+            LossSocialization::None => Socialized::default(),
+        }
     }
 }
-
-/// Auto-deleveraging as BitMEX and Binance run it: profitable positions on the other side are
-/// ranked by `PnL% * effective leverage`, highest first, and closed at the mark, outside the
-/// book, handing over the profit of the closed part until the residual is covered; the last
-/// one is closed only as far as needed.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Adl;
 
 /// BitMEX's ADL ranking score of a profitable position (`None` when not in profit):
 /// `PnL% = upnl / (|q| e)` times effective leverage `|q| P / (C + upnl)`.
@@ -59,90 +76,101 @@ pub fn adl_rank(collateral: f64, size: f64, entry: f64, mark: f64) -> Option<f64
     Some(pnl_pct * effective_leverage)
 }
 
-impl LossSocialization for Adl {
-    fn cover(
-        &self,
-        venue: &mut Venue,
-        bankrupt: u32,
-        bankrupt_was_long: bool,
-        residual: f64,
-        mark: f64,
-    ) -> Socialized {
-        // One O(n) scan and an O(n) heapify; popping stops as soon as the residual is covered,
-        // usually after one or two positions. Scores are positive, so their bit patterns order
-        // like the numbers; ties go to the lower trader id.
-        // Only the bankrupt trader's market: its counterparties are there.
-        let book = &venue.book;
-        let traders = venue.market_traders(venue.market_of(bankrupt));
-        let mut ranked: BinaryHeap<(u64, Reverse<u32>)> = (traders.start as usize
-            ..traders.end as usize)
-            .filter(|&j| (book.size[j] < 0.0) == bankrupt_was_long && book.size[j] != 0.0)
-            .filter_map(|j| {
-                adl_rank(book.collateral[j], book.size[j], book.entry[j], mark)
-                    .map(|r| (r.to_bits(), Reverse(j as u32)))
-            })
-            .collect::<Vec<_>>()
-            .into();
-        let mut out = Socialized::default();
-        let mut left = residual;
-        while let Some((_, Reverse(j))) = ranked.pop() {
-            if left <= 0.0 {
-                break;
-            }
-            let k = j as usize;
-            let upnl = venue.book.unrealized_pnl(k, mark);
-            let fraction = (left / upnl).min(1.0);
-            let handed_over = fraction * upnl;
-            let closed = fraction * venue.book.size[k];
-            // Realize the closed part's profit, then hand it over to the bankrupt account.
-            venue.transfer(Account::Counterparty, Account::Trader(j), handed_over);
-            venue.transfer(Account::Trader(j), Account::Trader(bankrupt), handed_over);
-            venue.book.size[k] = if fraction >= 1.0 {
-                0.0
-            } else {
-                venue.book.size[k] - closed
-            };
-            venue.reindex(j);
-            out.covered += handed_over;
-            out.positions += 1;
-            out.notional += closed.abs() * mark;
-            left -= handed_over;
+fn adl(
+    market: &mut PerpMarket,
+    ledger: &mut Ledger,
+    bankrupt: usize,
+    bankrupt_was_long: bool,
+    residual: f64,
+    mark: f64,
+) -> Socialized {
+    // One O(n) scan and an O(n) heapify; popping stops as soon as the residual is covered,
+    // usually after one or two positions. Scores are positive, so their bit patterns order
+    // like the numbers; ties go to the lower trader id. Only the bankrupt trader's market:
+    // its counterparties are there.
+    let book = &market.book;
+    let mut ranked: BinaryHeap<(u64, Reverse<u32>)> = (0..book.len())
+        .filter(|&j| (book.size[j] < 0.0) == bankrupt_was_long && book.size[j] != 0.0)
+        .filter_map(|j| {
+            adl_rank(book.collateral[j], book.size[j], book.entry[j], mark)
+                .map(|r| (r.to_bits(), Reverse(j as u32)))
+        })
+        .collect::<Vec<_>>()
+        .into();
+    let mut out = Socialized::default();
+    let mut left = residual;
+    while let Some((_, Reverse(j))) = ranked.pop() {
+        if left <= 0.0 {
+            break;
         }
-        out
+        let k = j as usize;
+        let upnl = market.book.unrealized_pnl(k, mark);
+        let fraction = (left / upnl).min(1.0);
+        let handed_over = fraction * upnl;
+        let closed = fraction * market.book.size[k];
+        // Realize the closed part's profit, then hand it over to the bankrupt account.
+        let counterparty = Holder::Ledger(Account::Counterparty);
+        market.transfer(ledger, counterparty, Holder::Trader(k), handed_over);
+        market.transfer(
+            ledger,
+            Holder::Trader(k),
+            Holder::Trader(bankrupt),
+            handed_over,
+        );
+        market.book.size[k] = if fraction >= 1.0 {
+            0.0
+        } else {
+            market.book.size[k] - closed
+        };
+        market.reindex(k);
+        out.covered += handed_over;
+        out.positions += 1;
+        out.notional += closed.abs() * mark;
+        left -= handed_over;
     }
+    out
 }
 
-/// The profitable traders of the bankrupt trader's market (any side) with their unrealized
-/// profit, equity and notional at `mark`.
-fn profitable(venue: &Venue, bankrupt: u32, mark: f64) -> Vec<(u32, f64, f64, f64)> {
-    let book = &venue.book;
-    let traders = venue.market_traders(venue.market_of(bankrupt));
-    (traders.start..traders.end)
-        .filter(|&j| j != bankrupt)
-        .filter_map(|j| {
-            let k = j as usize;
-            let upnl = book.unrealized_pnl(k, mark);
+/// A trader of the market in profit at the mark, with what socialization reads of it.
+struct Profitable {
+    at: usize,
+    profit: f64,
+    equity: f64,
+    notional: f64,
+}
+
+/// The profitable traders of the bankrupt trader's market (any side) at `mark`.
+fn profitable(market: &PerpMarket, bankrupt: usize, mark: f64) -> Vec<Profitable> {
+    let book = &market.book;
+    (0..book.len())
+        .filter(|&k| k != bankrupt)
+        .filter_map(|k| {
+            let profit = book.unrealized_pnl(k, mark);
             let equity = book.equity(k, mark);
-            (book.size[k] != 0.0 && upnl > 0.0 && equity > 0.0)
-                .then(|| (j, upnl, equity, book.notional(k, mark)))
+            (book.size[k] != 0.0 && profit > 0.0 && equity > 0.0).then(|| Profitable {
+                at: k,
+                profit,
+                equity,
+                notional: book.notional(k, mark),
+            })
         })
         .collect()
 }
 
 /// Takes `haircuts[n]` from the `n`-th of `who` and hands it to the bankrupt account: each
-/// hit trader's profit shrinks, its position stays open (dYdX v3 and Drift socialize losses
-/// this way).
+/// hit trader's profit shrinks, its position stays open.
 fn hand_over(
-    venue: &mut Venue,
-    bankrupt: u32,
-    who: &[(u32, f64, f64, f64)],
+    market: &mut PerpMarket,
+    ledger: &mut Ledger,
+    bankrupt: usize,
+    who: &[Profitable],
     haircuts: &[f64],
 ) -> Socialized {
     let mut out = Socialized::default();
-    for (&(j, ..), &h) in who.iter().zip(haircuts) {
+    for (w, &h) in who.iter().zip(haircuts) {
         if h > 0.0 {
-            venue.transfer(Account::Trader(j), Account::Trader(bankrupt), h);
-            venue.reindex(j);
+            market.transfer(ledger, Holder::Trader(w.at), Holder::Trader(bankrupt), h);
+            market.reindex(w.at);
             out.covered += h;
             out.positions += 1;
         }
@@ -150,41 +178,46 @@ fn hand_over(
     out
 }
 
-/// Pro-rata socialized loss: every trader with unrealized profit in the market gives the same
-/// share of it, `residual / total profit` (capped at all of it).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct ProRata;
-
-impl LossSocialization for ProRata {
-    fn cover(
-        &self,
-        venue: &mut Venue,
-        bankrupt: u32,
-        _: bool,
-        residual: f64,
-        mark: f64,
-    ) -> Socialized {
-        let who = profitable(venue, bankrupt, mark);
-        let total: f64 = who.iter().map(|w| w.1).sum();
-        if total <= 0.0 {
-            return Socialized::default();
-        }
-        let share = (residual / total).min(1.0);
-        let haircuts: Vec<f64> = who.iter().map(|w| w.1 * share).collect();
-        hand_over(venue, bankrupt, &who, &haircuts)
+fn pro_rata(
+    market: &mut PerpMarket,
+    ledger: &mut Ledger,
+    bankrupt: usize,
+    residual: f64,
+    mark: f64,
+) -> Socialized {
+    let who = profitable(market, bankrupt, mark);
+    let total: f64 = who.iter().map(|w| w.profit).sum();
+    if total <= 0.0 {
+        return Socialized::default();
     }
+    let share = (residual / total).min(1.0);
+    let haircuts: Vec<f64> = who.iter().map(|w| w.profit * share).collect();
+    hand_over(market, ledger, bankrupt, &who, &haircuts)
 }
 
-/// Risk-based socialization (Campbell, Hey, Moallemi and Nutz 2026, arXiv 2603.15963): the
-/// haircuts `h_j` in `[0, profit_j]` that cover the residual while keeping the largest
-/// resulting leverage `N_j / (E_j - h_j)` as small as possible. The answer is water-filling
-/// on margin: for a level `m`, `h_j(m) = clamp(E_j - m N_j, 0, profit_j)` lowers every
-/// trader with more than `m` of margin to `m` (leverage `1/m`); the largest `m` whose
-/// haircuts still cover the residual is found by bisection.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct RiskBased;
+fn risk_based(
+    market: &mut PerpMarket,
+    ledger: &mut Ledger,
+    bankrupt: usize,
+    residual: f64,
+    mark: f64,
+) -> Socialized {
+    let who = profitable(market, bankrupt, mark);
+    if who.is_empty() {
+        return Socialized::default();
+    }
+    let triples: Vec<(f64, f64, f64)> = who
+        .iter()
+        .map(|w| (w.profit, w.equity, w.notional))
+        .collect();
+    let haircuts = water_filling(&triples, residual);
+    hand_over(market, ledger, bankrupt, &who, &haircuts)
+}
 
-/// The water-filling haircuts of [`RiskBased`] for traders `(profit, equity, notional)`.
+/// The water-filling haircuts of [`LossSocialization::RiskBased`] for traders `(profit,
+/// equity, notional)`: for a level `m`, `h_j(m) = clamp(E_j - m N_j, 0, profit_j)` lowers
+/// every trader with more than `m` of margin to `m` (leverage `1/m`); the largest `m` whose
+/// haircuts still cover the residual is found by bisection.
 pub fn water_filling(who: &[(f64, f64, f64)], residual: f64) -> Vec<f64> {
     let total: f64 = who.iter().map(|w| w.0).sum();
     if total <= residual {
@@ -213,29 +246,11 @@ pub fn water_filling(who: &[(f64, f64, f64)], residual: f64) -> Vec<f64> {
     h.iter().map(|x| x * residual / sum).collect()
 }
 
-impl LossSocialization for RiskBased {
-    fn cover(
-        &self,
-        venue: &mut Venue,
-        bankrupt: u32,
-        _: bool,
-        residual: f64,
-        mark: f64,
-    ) -> Socialized {
-        let who = profitable(venue, bankrupt, mark);
-        if who.is_empty() {
-            return Socialized::default();
-        }
-        let triples: Vec<(f64, f64, f64)> = who.iter().map(|w| (w.1, w.2, w.3)).collect();
-        let haircuts = water_filling(&triples, residual);
-        hand_over(venue, bankrupt, &who, &haircuts)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{InsuranceFund, MarginParams, PositionBook};
+    use crate::protocol::perp::tests::{assert_balanced, market};
+    use crate::protocol::{MarginParams, PositionBook};
 
     /// Three profitable shorts, one losing short and a long; ADL takes from the highest
     /// ranked short first, closes only the needed part of the last one, and ignores longs
@@ -249,11 +264,7 @@ mod tests {
         book.push(5_000.0, -20.0, 102.0); // 3: upnl 40, low leverage
         book.push(1_000.0, -10.0, 95.0); // 4: losing short
         book.push(1_000.0, 10.0, 90.0); // 5: profitable long (same side as bankrupt)
-        let mut v = Venue::open(
-            book,
-            MarginParams::new(0.02, 0.01).unwrap(),
-            InsuranceFund::new(0.0).unwrap(),
-        );
+        let (mut v, mut l) = market(book, MarginParams::new(0.02, 0.01).unwrap(), 0.0);
         v.book.size[0] = 0.0;
         let mark = 100.0;
         let r1 = adl_rank(1_000.0, -10.0, 110.0, mark).unwrap();
@@ -263,7 +274,7 @@ mod tests {
         assert_eq!(adl_rank(1_000.0, -10.0, 95.0, mark), None);
 
         // Residual 120: trader 2 gives all 50, trader 1 gives 70 of its 100 (closing 70%).
-        let s = Adl.cover(&mut v, 0, true, 120.0, mark);
+        let s = LossSocialization::Adl.cover(&mut v, &mut l, 0, true, 120.0, mark);
         assert!((s.covered - 120.0).abs() < 1e-9);
         assert_eq!(s.positions, 2);
         assert_eq!(v.book.size[2], 0.0);
@@ -274,7 +285,7 @@ mod tests {
         // The hit traders' collateral is unchanged: they handed over what they realized.
         assert_eq!(v.book.collateral[1], 1_000.0);
         assert!((v.book.collateral[0] - 120.0).abs() < 1e-9);
-        assert!(v.ledger_imbalance().abs() <= v.ledger_tolerance());
+        assert_balanced(&v, &l);
     }
 
     /// Zubr's published ADL example (help.zubr.io, "Auto-Deleverage Ranking Example"): ten
@@ -304,11 +315,7 @@ mod tests {
             let entry = mark / (1.0 - pnl);
             book.push(mark / lev - (entry - mark), -1.0, entry);
         }
-        let mut v = Venue::open(
-            book,
-            MarginParams::new(0.02, 0.01).unwrap(),
-            InsuranceFund::new(0.0).unwrap(),
-        );
+        let (mut v, mut l) = market(book, MarginParams::new(0.02, 0.01).unwrap(), 0.0);
         let mut ranks: Vec<(f64, usize)> = (1..=10)
             .map(|j| {
                 let r = adl_rank(v.book.collateral[j], -1.0, v.book.entry[j], mark).unwrap();
@@ -322,7 +329,7 @@ mod tests {
         assert_eq!(order, vec![9, 7, 4, 10, 1, 5, 3, 6, 8, 2]);
         let upnl = |j: usize| v.book.unrealized_pnl(j, mark);
         let residual = upnl(9) + upnl(7) + upnl(4) + 0.5 * upnl(10);
-        let s = Adl.cover(&mut v, 0, true, residual, mark);
+        let s = LossSocialization::Adl.cover(&mut v, &mut l, 0, true, residual, mark);
         assert!((s.covered - residual).abs() < 1e-9);
         for j in [9, 7, 4] {
             assert_eq!(v.book.size[j], 0.0, "client {j}");
@@ -331,7 +338,7 @@ mod tests {
         for j in [1, 5, 3, 6, 8, 2] {
             assert_eq!(v.book.size[j], -1.0, "client {j}");
         }
-        assert!(v.ledger_imbalance().abs() <= v.ledger_tolerance());
+        assert_balanced(&v, &l);
     }
 
     /// Pro rata: everyone in profit gives the same share of it; the ledger balances.
@@ -342,18 +349,14 @@ mod tests {
         book.push(1_000.0, -10.0, 110.0); // profit 100
         book.push(1_000.0, 10.0, 80.0); // profit 200 (same side as the bankrupt: counts too)
         book.push(1_000.0, -10.0, 95.0); // losing
-        let mut v = Venue::open(
-            book,
-            MarginParams::new(0.02, 0.01).unwrap(),
-            InsuranceFund::new(0.0).unwrap(),
-        );
-        let s = ProRata.cover(&mut v, 0, true, 60.0, 100.0);
+        let (mut v, mut l) = market(book, MarginParams::new(0.02, 0.01).unwrap(), 0.0);
+        let s = LossSocialization::ProRata.cover(&mut v, &mut l, 0, true, 60.0, 100.0);
         assert!((s.covered - 60.0).abs() < 1e-12);
         assert!((v.book.collateral[1] - (1_000.0 - 20.0)).abs() < 1e-9);
         assert!((v.book.collateral[2] - (1_000.0 - 40.0)).abs() < 1e-9);
         assert_eq!(v.book.collateral[3], 1_000.0);
         assert_eq!(v.book.size[1], -10.0);
-        assert!(v.ledger_imbalance().abs() <= v.ledger_tolerance());
+        assert_balanced(&v, &l);
     }
 
     /// Risk-based haircuts reach the smallest possible largest leverage: a brute-force search
@@ -425,12 +428,8 @@ mod tests {
         let mut book = PositionBook::default();
         book.push(0.0, 0.0, 0.0);
         book.push(1_000.0, -1.0, 110.0);
-        let mut v = Venue::open(
-            book,
-            MarginParams::new(0.02, 0.01).unwrap(),
-            InsuranceFund::new(0.0).unwrap(),
-        );
-        let s = Adl.cover(&mut v, 0, true, 50.0, 100.0);
+        let (mut v, mut l) = market(book, MarginParams::new(0.02, 0.01).unwrap(), 0.0);
+        let s = LossSocialization::Adl.cover(&mut v, &mut l, 0, true, 50.0, 100.0);
         assert!((s.covered - 10.0).abs() < 1e-12);
         assert_eq!(v.book.size[1], 0.0);
     }

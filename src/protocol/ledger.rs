@@ -1,0 +1,236 @@
+//! The ledger of MODEL.md section 7: every movement of money is a transfer between named
+//! accounts, and the sum over all accounts never changes.
+//!
+//! The [`Ledger`] holds the accounts no market owns: the insurance funds, treasury, the outside
+//! counterparty, uncovered bad debt, traders' reserves and wallets outside the venue, and the
+//! keepers' capital. It is shared by every market of a run. Traders' collateral is the other
+//! kind of account: each market keeps it in its own book, beside the positions it backs, and
+//! moves it only through [`Ledger::debit`] and [`Ledger::credit`] paired with its own side of
+//! the transfer (see [`Holder`]).
+
+use super::InsuranceFund;
+
+/// Largest relative ledger imbalance MODEL.md section 7 allows.
+pub const LEDGER_TOLERANCE: f64 = 1e-9;
+
+/// An account the ledger holds itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Account {
+    /// An insurance fund (index 0 when one fund serves every market).
+    Fund(u16),
+    /// The venue's treasury: fees and penalties not paid into the fund.
+    Treasury,
+    /// The outside world, which takes the other side of every fill: realized PnL moves between
+    /// it and the traders.
+    Counterparty,
+    /// Bad debt that nobody covered: a hole in the venue's balance sheet (negative balance).
+    Uncovered,
+    /// A trader's reserve outside the venue, which it may add as collateral (by trader id).
+    Reserve(u32),
+    /// Traders' wallets outside the venue, from which re-entering traders deposit fresh
+    /// collateral (negative balance: money brought in).
+    Deposits,
+    /// A keeper's capital (keeper mode).
+    Keeper(u16),
+}
+
+/// Where money sits, as a market sees it: one of its traders' collateral (by the trader's
+/// place in the market's book) or an account of the ledger.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Holder {
+    Trader(usize),
+    Ledger(Account),
+}
+
+/// The accounts of a run that belong to no market, and the sum every transfer keeps.
+#[derive(Clone, Debug)]
+pub struct Ledger {
+    funds: Vec<InsuranceFund>,
+    /// Per trader: reserve outside the venue (empty when nobody has one).
+    reserve: Vec<f64>,
+    deposits: f64,
+    keepers: Vec<f64>,
+    treasury: f64,
+    counterparty: f64,
+    uncovered: f64,
+    /// Sum of all accounts at the start, traders' collateral included.
+    initial_total: f64,
+}
+
+impl Ledger {
+    /// A ledger holding `funds`, beside traders' collateral worth `collateral` in all.
+    pub fn open(funds: Vec<InsuranceFund>, collateral: f64) -> Self {
+        let initial_total = collateral + funds.iter().map(InsuranceFund::balance).sum::<f64>();
+        Self {
+            funds,
+            reserve: Vec::new(),
+            deposits: 0.0,
+            keepers: Vec::new(),
+            treasury: 0.0,
+            counterparty: 0.0,
+            uncovered: 0.0,
+            initial_total,
+        }
+    }
+
+    /// Gives every trader a reserve outside the venue (part of the ledger from the start).
+    pub fn with_reserves(mut self, reserve: Vec<f64>) -> Self {
+        self.initial_total += reserve.iter().sum::<f64>();
+        self.reserve = reserve;
+        self
+    }
+
+    /// Gives the run `count` keepers with `capital` each (part of the ledger from the start).
+    pub fn with_keepers(mut self, count: u16, capital: f64) -> Self {
+        self.keepers = vec![capital; count as usize];
+        self.initial_total += capital * count as f64;
+        self
+    }
+
+    pub fn balance(&self, a: Account) -> f64 {
+        match a {
+            Account::Fund(f) => self.funds[f as usize].balance,
+            Account::Treasury => self.treasury,
+            Account::Counterparty => self.counterparty,
+            Account::Uncovered => self.uncovered,
+            Account::Reserve(i) => self.reserve.get(i as usize).copied().unwrap_or(0.0),
+            Account::Deposits => self.deposits,
+            Account::Keeper(k) => self.keepers.get(k as usize).copied().unwrap_or(0.0),
+        }
+    }
+
+    fn balance_mut(&mut self, a: Account) -> &mut f64 {
+        match a {
+            Account::Fund(f) => &mut self.funds[f as usize].balance,
+            Account::Treasury => &mut self.treasury,
+            Account::Counterparty => &mut self.counterparty,
+            Account::Uncovered => &mut self.uncovered,
+            Account::Reserve(i) => &mut self.reserve[i as usize],
+            Account::Deposits => &mut self.deposits,
+            Account::Keeper(k) => &mut self.keepers[k as usize],
+        }
+    }
+
+    /// Takes `amount` out of `a`: one side of a transfer whose other side the caller credits
+    /// in the same breath.
+    #[inline]
+    pub(crate) fn debit(&mut self, a: Account, amount: f64) {
+        *self.balance_mut(a) -= amount;
+        self.observe(a);
+    }
+
+    /// Puts `amount` into `a`: the other side of a transfer.
+    #[inline]
+    pub(crate) fn credit(&mut self, a: Account, amount: f64) {
+        *self.balance_mut(a) += amount;
+        self.observe(a);
+    }
+
+    #[inline]
+    fn observe(&mut self, a: Account) {
+        if let Account::Fund(f) = a {
+            self.funds[f as usize].observe_balance();
+        }
+    }
+
+    /// Moves `amount` between two accounts of the ledger.
+    pub fn transfer(&mut self, from: Account, to: Account, amount: f64) {
+        self.debit(from, amount);
+        self.credit(to, amount);
+    }
+
+    /// Records `amount` as an inflow of fund `fund` before the money arrives: the caller then
+    /// credits the fund and calls [`Ledger::sweep_excess`].
+    pub(crate) fn record_inflow(&mut self, fund: u16, amount: f64) {
+        self.funds[fund as usize].record_inflow(amount);
+    }
+
+    /// With a cap, moves whatever fund `fund` holds above it to treasury.
+    pub(crate) fn sweep_excess(&mut self, fund: u16) {
+        let excess = self.funds[fund as usize].take_excess();
+        if excess > 0.0 {
+            self.transfer(Account::Fund(fund), Account::Treasury, excess);
+        }
+    }
+
+    /// Pays `amount` from `from` into fund `fund` and records it as an inflow. With a cap,
+    /// whatever the balance then holds above it is swept to treasury.
+    pub fn pay_into_fund(&mut self, from: Account, fund: u16, amount: f64) {
+        if amount > 0.0 {
+            self.record_inflow(fund, amount);
+            self.transfer(from, Account::Fund(fund), amount);
+            self.sweep_excess(fund);
+        }
+    }
+
+    /// Records deficit `d` at `step` against fund `fund` and returns what the fund pays (the
+    /// caller moves the money).
+    pub(crate) fn record_deficit(&mut self, fund: u16, d: f64, step: u64) -> f64 {
+        self.funds[fund as usize].record_deficit(d, step)
+    }
+
+    pub fn funds(&self) -> &[InsuranceFund] {
+        &self.funds
+    }
+
+    /// Sum of the funds' balances.
+    pub fn fund_balance(&self) -> f64 {
+        self.funds.iter().map(InsuranceFund::balance).sum()
+    }
+
+    /// Sum of all accounts minus the sum at the start, given the traders' collateral in all:
+    /// zero up to rounding.
+    pub fn imbalance(&self, collateral: f64) -> f64 {
+        collateral
+            + self.fund_balance()
+            + self.reserve.iter().sum::<f64>()
+            + self.deposits
+            + self.keepers.iter().sum::<f64>()
+            + self.treasury
+            + self.counterparty
+            + self.uncovered
+            - self.initial_total
+    }
+
+    /// What the shares of MODEL.md section 7 are taken of: the sum of all accounts at the
+    /// start (total collateral + F0 and whatever else the run began with).
+    pub fn scale(&self) -> f64 {
+        self.initial_total.abs().max(1.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_capped_fund_sweeps_its_excess_to_treasury() {
+        let mut l = Ledger::open(
+            vec![InsuranceFund::with_cap(500.0, Some(520.0)).unwrap()],
+            0.0,
+        );
+        l.pay_into_fund(Account::Counterparty, 0, 50.0);
+        assert_eq!(l.balance(Account::Fund(0)), 520.0);
+        assert_eq!(l.balance(Account::Treasury), 30.0);
+        assert_eq!(l.funds()[0].swept(), 30.0);
+        assert!(l.imbalance(0.0).abs() <= LEDGER_TOLERANCE * l.scale());
+        assert_eq!(
+            InsuranceFund::with_cap(500.0, Some(400.0))
+                .unwrap_err()
+                .field,
+            "cap"
+        );
+    }
+
+    #[test]
+    fn reserves_and_keepers_belong_to_the_ledger_from_the_start() {
+        let l = Ledger::open(vec![InsuranceFund::new(10.0).unwrap()], 90.0)
+            .with_reserves(vec![1.0, 2.0])
+            .with_keepers(2, 5.0);
+        assert_eq!(l.scale(), 113.0);
+        assert_eq!(l.imbalance(90.0), 0.0);
+        assert_eq!(l.balance(Account::Reserve(1)), 2.0);
+        assert_eq!(l.balance(Account::Reserve(7)), 0.0);
+        assert_eq!(l.balance(Account::Keeper(1)), 5.0);
+    }
+}

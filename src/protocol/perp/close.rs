@@ -1,0 +1,352 @@
+//! Forced closes of perp positions (MODEL.md section 4): how much is closed, at what fill, the
+//! penalty, and the bankruptcy deficit that the fund and then loss socialization absorb.
+
+use super::{PerpMarket, Position};
+use crate::market::{ImpactLaw, MarkState, Side};
+use crate::protocol::{
+    Account, CloseRule, ForcedClose, Holder, Ledger, LiquidationParams, Liquidator,
+    LossSocialization,
+};
+
+/// What a forced close works with besides the position: the rules, the market's price and
+/// book, and the step.
+pub struct CloseContext<'a> {
+    pub params: &'a LiquidationParams,
+    pub price: &'a mut MarkState,
+    pub law: &'a ImpactLaw,
+    pub socialization: LossSocialization,
+    pub step: u64,
+}
+
+/// What a keeper could earn by taking a position over now, before slippage and its cost.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct KeeperReward {
+    /// The position's notional at the mark: the capital the keeper needs.
+    pub notional: f64,
+    /// The liquidator's share of the penalty the position can still pay.
+    pub reward: f64,
+}
+
+impl PerpMarket {
+    /// Closes trader `i` by `by` according to the rules in `ctx`, moving the mark for whatever
+    /// follows, charging the penalty, and covering any deficit from the fund and then by loss
+    /// socialization. A keeper takes the closed part over at the mark (the trader realizes
+    /// there) and sells it into the book itself, so the slippage is the keeper's; the part of
+    /// the penalty that is not the fund's goes to the keeper, or to the treasury when the
+    /// engine closes.
+    pub fn force_close(
+        &mut self,
+        ledger: &mut Ledger,
+        i: u32,
+        by: Liquidator,
+        ctx: &mut CloseContext,
+    ) -> ForcedClose {
+        let k = self.at(i);
+        let before = self.position(i);
+        let mut out = self.close_into_book(ledger, k, by, ctx);
+        let to_liquidator = match by {
+            Liquidator::Engine => Account::Treasury,
+            Liquidator::Keeper { k: keeper, cost } => {
+                // The keeper bought at the mark and sold at the fill; it also pays its cost.
+                let loss = out.slippage_loss + cost;
+                ledger.transfer(Account::Keeper(keeper), Account::Counterparty, loss);
+                out.keeper_profit -= loss;
+                Account::Keeper(keeper)
+            }
+        };
+        // Equity left after the close: collateral plus what the rest of the position is worth
+        // at the mark the fill left (nothing when fully closed).
+        let equity = self.book.equity(k, ctx.price.mark());
+        if equity > 0.0 {
+            self.take_penalty(ledger, k, equity, to_liquidator, ctx.params, &mut out);
+        } else if equity < 0.0 {
+            self.cover_deficit(ledger, k, -equity, before, ctx, &mut out);
+        }
+        out.flat = self.book.size[k] == 0.0;
+        out
+    }
+
+    /// The fill of a forced close: the fraction the close rule takes, executed into the book
+    /// (moving the mark), the trader's PnL realized at its fill, the position reduced.
+    fn close_into_book(
+        &mut self,
+        ledger: &mut Ledger,
+        k: usize,
+        by: Liquidator,
+        ctx: &mut CloseContext,
+    ) -> ForcedClose {
+        let (c, q, e) = (
+            self.book.collateral[k],
+            self.book.size[k],
+            self.book.entry[k],
+        );
+        let index = ctx.price.index();
+        let induced = !self
+            .margin
+            .is_liquidatable(c + q * (index - e), q.abs() * index);
+        let mark = ctx.price.mark();
+        let side = if q > 0.0 { Side::Sell } else { Side::Buy };
+        // The trader's own fill: through the book by the engine, at the mark to a keeper.
+        let trader_law = match by {
+            Liquidator::Engine => ctx.law,
+            Liquidator::Keeper { .. } => &ImpactLaw::None,
+        };
+        let fraction = match ctx.params.close() {
+            CloseRule::Full => 1.0,
+            CloseRule::Partial {
+                buffer,
+                min_notional,
+            } => self.fraction_to_close(
+                k,
+                ctx.price,
+                trader_law,
+                ctx.params.penalty_rate(),
+                self.margin.mmr() * (1.0 + buffer),
+                min_notional,
+            ),
+        };
+        let closed = if fraction >= 1.0 { q } else { q * fraction };
+        let notional = closed.abs() * mark;
+        let fill = ctx.price.execute(side, notional, ctx.law);
+        let trader_fill = match by {
+            Liquidator::Engine => fill,
+            Liquidator::Keeper { .. } => mark,
+        };
+        let realized = closed * (trader_fill - e);
+        self.transfer(
+            ledger,
+            Holder::Ledger(Account::Counterparty),
+            Holder::Trader(k),
+            realized,
+        );
+        if fraction >= 1.0 {
+            self.book.size[k] = 0.0;
+            self.book.entry[k] = 0.0;
+        } else {
+            self.book.size[k] = q - closed;
+        }
+        self.reindex(k);
+        ForcedClose {
+            trader: self.first + k as u32,
+            long: q > 0.0,
+            notional,
+            slippage_loss: closed.abs() * (mark - fill).abs(),
+            position_loss: (-realized).max(0.0),
+            induced,
+            ..ForcedClose::default()
+        }
+    }
+
+    /// The penalty on the closed notional, from what equity remains: the fund's share into
+    /// the fund, the rest to the liquidator.
+    fn take_penalty(
+        &mut self,
+        ledger: &mut Ledger,
+        k: usize,
+        equity: f64,
+        to_liquidator: Account,
+        params: &LiquidationParams,
+        out: &mut ForcedClose,
+    ) {
+        out.penalty = (params.penalty_rate() * out.notional).min(equity);
+        out.penalty_to_fund = out.penalty * params.fund_share();
+        self.pay_into_fund(ledger, Holder::Trader(k), out.penalty_to_fund);
+        let reward = out.penalty - out.penalty_to_fund;
+        self.transfer(
+            ledger,
+            Holder::Trader(k),
+            Holder::Ledger(to_liquidator),
+            reward,
+        );
+        if to_liquidator != Account::Treasury {
+            out.keeper_profit += reward;
+        }
+    }
+
+    /// A bankruptcy deficit `d` (MODEL.md section 4): the fund pays what it can, then loss
+    /// socialization (section 6); what nobody covers stays as uncovered bad debt.
+    fn cover_deficit(
+        &mut self,
+        ledger: &mut Ledger,
+        k: usize,
+        d: f64,
+        before: Position,
+        ctx: &CloseContext,
+        out: &mut ForcedClose,
+    ) {
+        out.deficit = d;
+        out.fund_paid = ledger.record_deficit(self.fund, d, ctx.step);
+        self.transfer(
+            ledger,
+            Holder::Ledger(Account::Fund(self.fund)),
+            Holder::Trader(k),
+            out.fund_paid,
+        );
+        let residual = d - out.fund_paid;
+        if residual > 0.0 {
+            let long = before.size > 0.0;
+            out.socialized =
+                ctx.socialization
+                    .cover(self, ledger, k, long, residual, ctx.price.mark());
+            out.uncovered = (residual - out.socialized.covered).max(0.0);
+            self.transfer(
+                ledger,
+                Holder::Ledger(Account::Uncovered),
+                Holder::Trader(k),
+                out.uncovered,
+            );
+        }
+    }
+
+    /// The fraction of the position at `k` that partial liquidation closes: the smallest `f`
+    /// in (0, 1] with `E'(f) >= target N'(f)` after the fill, its impact and the penalty,
+    /// found by bisection (60 halvings leave `f` within 1e-18, so the position ends at the
+    /// target up to rounding). 1 when the position or its remainder is under `min_notional`,
+    /// or when no partial close restores the target.
+    fn fraction_to_close(
+        &self,
+        k: usize,
+        market: &MarkState,
+        law: &ImpactLaw,
+        penalty_rate: f64,
+        target: f64,
+        min_notional: f64,
+    ) -> f64 {
+        let (c, q, e) = (
+            self.book.collateral[k],
+            self.book.size[k],
+            self.book.entry[k],
+        );
+        let mark = market.mark();
+        if q.abs() * mark <= min_notional {
+            return 1.0;
+        }
+        let side = if q > 0.0 { Side::Sell } else { Side::Buy };
+        // E' - target N' after closing fraction f (penalty on the closed notional, never more
+        // than the equity left).
+        let surplus = |f: f64| {
+            let closed = q * f;
+            let (fill, after) = market.quote(side, closed.abs() * mark, law);
+            let rest = q - closed;
+            let equity = c + closed * (fill - e) + rest * (after - e);
+            let penalty = (penalty_rate * closed.abs() * mark).min(equity.max(0.0));
+            equity - penalty - target * rest.abs() * after
+        };
+        let mut hi = 1.0 - 1e-9;
+        if surplus(hi) < 0.0 {
+            return 1.0;
+        }
+        let mut lo = 0.0;
+        for _ in 0..60 {
+            let mid = 0.5 * (lo + hi);
+            if surplus(mid) >= 0.0 {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        if (1.0 - hi) * q.abs() * mark < min_notional {
+            1.0
+        } else {
+            hi
+        }
+    }
+
+    /// What the liquidator's share of the penalty of trader `i`'s position is worth at the
+    /// mark: what a keeper weighs against the slippage and its cost (MODEL.md section 4).
+    pub fn keeper_reward(
+        &self,
+        i: u32,
+        price: &MarkState,
+        params: &LiquidationParams,
+    ) -> KeeperReward {
+        let k = self.at(i);
+        let p = price.mark();
+        let notional = self.book.size[k].abs() * p;
+        let equity = self.book.equity(k, p);
+        KeeperReward {
+            notional,
+            reward: (1.0 - params.fund_share())
+                * (params.penalty_rate() * notional).min(equity.max(0.0)),
+        }
+    }
+
+    /// The slippage a keeper expects to pay selling trader `i`'s whole position into the book
+    /// now: `|q| |P - x|` at the quoted fill.
+    pub fn expected_slippage(&self, i: u32, price: &MarkState, law: &ImpactLaw) -> f64 {
+        let size = self.book.size[self.at(i)];
+        let p = price.mark();
+        let side = if size > 0.0 { Side::Sell } else { Side::Buy };
+        let fill = price.quote_fill(side, size.abs() * p, law);
+        size.abs() * (p - fill).abs()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::market::LinearBook;
+    use crate::protocol::perp::tests::{assert_balanced, market};
+    use crate::protocol::{LiquidationMode, MarginParams, PositionBook};
+
+    /// A long of 10 units entered at 100 with 60 USD collateral, marked at 95 (equity 10 on
+    /// 950 notional: 1.05%, under mmr 2%), liquidated once under `close` into a linear book
+    /// of `depth`. Returns the market, its ledger, the close and the mark after it.
+    fn liquidate_the_long(
+        penalty: f64,
+        close: CloseRule,
+        depth: f64,
+    ) -> (PerpMarket, Ledger, ForcedClose, MarkState) {
+        let mut book = PositionBook::default();
+        book.push(60.0, 10.0, 100.0);
+        let margin = MarginParams::new(0.04, 0.02).unwrap();
+        let (mut v, mut ledger) = market(book, margin, 1e3);
+        let mut mark = MarkState::new(95.0, 10.0, 0.0, 60.0).unwrap();
+        assert!(v.is_due(0, 95.0));
+        let params = LiquidationParams::new(penalty, 1.0, LiquidationMode::Engine, close).unwrap();
+        let law = ImpactLaw::Linear(LinearBook::new(depth).unwrap());
+        let mut ctx = CloseContext {
+            params: &params,
+            price: &mut mark,
+            law: &law,
+            socialization: LossSocialization::None,
+            step: 1,
+        };
+        let l = v.force_close(&mut ledger, 0, Liquidator::Engine, &mut ctx);
+        (v, ledger, l, mark)
+    }
+
+    /// Partial liquidation with buffer 0.5 closes just enough that equity / notional is
+    /// exactly mmr x 1.5 afterwards, at the mark the fill left, penalty paid.
+    #[test]
+    fn partial_liquidation_leaves_the_position_at_the_target_margin() {
+        for (depth, penalty) in [(1e6, 0.01), (1e5, 0.0), (2e4, 0.005)] {
+            let (v, ledger, l, mark) =
+                liquidate_the_long(penalty, CloseRule::partial(0.5, 0.0).unwrap(), depth);
+            let p = mark.mark();
+            let ratio = v.book().equity(0, p) / v.book().notional(0, p);
+            let size = v.position(0).size;
+            assert!(size > 0.0 && size < 10.0, "{depth}");
+            assert!(
+                (ratio / (0.02 * 1.5) - 1.0).abs() < 1e-9,
+                "depth {depth}: margin ratio {ratio}"
+            );
+            assert!(l.penalty > 0.0 || penalty == 0.0);
+            assert_eq!(l.deficit, 0.0);
+            assert!(!l.flat);
+            assert_balanced(&v, &ledger);
+        }
+    }
+
+    /// Below the minimum size, or when no partial close restores the target, the whole
+    /// position goes. (With a 2% penalty no partial close could get there: 10 - 19 f >=
+    /// 28.5 (1 - f) needs f > 1.)
+    #[test]
+    fn small_or_hopeless_positions_are_closed_in_full() {
+        let (v, ..) = liquidate_the_long(0.01, CloseRule::partial(0.5, 1_000.0).unwrap(), 1e6);
+        assert_eq!(v.position(0).size, 0.0);
+        let (v, _, l, _) = liquidate_the_long(0.02, CloseRule::partial(0.5, 0.0).unwrap(), 1e6);
+        assert_eq!(v.position(0).size, 0.0);
+        assert!(l.flat && l.long);
+    }
+}

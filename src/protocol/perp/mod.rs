@@ -1,0 +1,376 @@
+//! A perpetual-swap market: its traders' accounts, their liquidation queue, and the rules of
+//! MODEL.md sections 3, 4 and 6 (margin, voluntary trades, forced closes, what happens when the
+//! fund is gone).
+//!
+//! Traders sit in a struct-of-arrays [`PositionBook`] indexed by their place in this market;
+//! outside, a trader is known by its run-wide id, and the market's traders hold the contiguous
+//! ids from `first`. Money moves only by ledger transfers ([`Holder`]): collateral on this
+//! side, the run's shared accounts on the [`Ledger`].
+
+mod book;
+mod close;
+mod margin;
+mod queue;
+mod socialization;
+
+pub use close::{CloseContext, KeeperReward};
+
+pub use book::PositionBook;
+pub use margin::MarginParams;
+pub use queue::LiquidationQueue;
+pub use socialization::{LossSocialization, Socialized, adl_rank, water_filling};
+
+use std::ops::Range;
+
+use super::{Account, Holder, Ledger};
+use crate::params::{ParamResult, unit_interval};
+
+/// Fees on voluntary trades.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FeeParams {
+    rate: f64,
+    fund_share: f64,
+}
+
+impl FeeParams {
+    pub fn new(rate: f64, fund_share: f64) -> ParamResult<Self> {
+        Ok(Self {
+            rate: crate::params::rate_below_one("fee_rate", rate)?,
+            fund_share: unit_interval("fee_fund_share", fund_share)?,
+        })
+    }
+}
+
+/// A voluntary trade that went through.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TradeFill {
+    pub notional: f64,
+    pub fee: f64,
+    /// Part of the fee paid into the fund.
+    pub fee_to_fund: f64,
+    pub realized_pnl: f64,
+}
+
+/// Why a voluntary trade was refused.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TradeError {
+    /// After the trade, equity would be below `imr * notional`.
+    InsufficientMargin,
+}
+
+/// A trader's account as the trader sees it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Position {
+    pub collateral: f64,
+    /// Signed size in base units.
+    pub size: f64,
+    pub entry: f64,
+}
+
+/// One perpetual-swap market's protocol state.
+#[derive(Clone, Debug)]
+pub struct PerpMarket {
+    book: PositionBook,
+    queue: LiquidationQueue,
+    margin: MarginParams,
+    /// The fund that pays this market's deficits.
+    fund: u16,
+    /// Run-wide id of the book's first trader.
+    first: u32,
+}
+
+impl PerpMarket {
+    /// A market whose traders hold the positions of `book` (opened at t = 0 without fees),
+    /// known outside by the ids `first..`, paying deficits from fund `fund`.
+    pub fn open(book: PositionBook, margin: MarginParams, fund: u16, first: u32) -> Self {
+        let queue = LiquidationQueue::build(&book, &margin);
+        Self {
+            book,
+            queue,
+            margin,
+            fund,
+            first,
+        }
+    }
+
+    /// The run-wide ids of this market's traders.
+    pub fn traders(&self) -> Range<u32> {
+        self.first..self.first + self.book.len() as u32
+    }
+
+    /// Place in the book of trader `i` (a run-wide id of this market).
+    #[inline]
+    fn at(&self, i: u32) -> usize {
+        (i - self.first) as usize
+    }
+
+    pub fn book(&self) -> &PositionBook {
+        &self.book
+    }
+
+    pub fn margin(&self) -> &MarginParams {
+        &self.margin
+    }
+
+    pub fn fund(&self) -> u16 {
+        self.fund
+    }
+
+    /// Trader `i`'s account.
+    #[inline]
+    pub fn position(&self, i: u32) -> Position {
+        let k = self.at(i);
+        Position {
+            collateral: self.book.collateral[k],
+            size: self.book.size[k],
+            entry: self.book.entry[k],
+        }
+    }
+
+    #[inline]
+    pub fn equity(&self, i: u32, price: f64) -> f64 {
+        self.book.equity(self.at(i), price)
+    }
+
+    /// Whether trader `i` holds a position.
+    #[inline]
+    pub fn is_open(&self, i: u32) -> bool {
+        self.book.size[self.at(i)] != 0.0
+    }
+
+    /// Whether trader `i`'s position is liquidatable at `price` (MODEL.md section 3).
+    #[inline]
+    pub fn is_due(&self, i: u32, price: f64) -> bool {
+        let k = self.at(i);
+        self.margin
+            .is_liquidatable(self.book.equity(k, price), self.book.notional(k, price))
+    }
+
+    /// Appends to `out` every position liquidatable at `price`, taking it off the queue.
+    pub fn due(&mut self, price: f64, out: &mut Vec<u32>) {
+        let from = out.len();
+        self.queue
+            .pop_liquidatable(&self.book, &self.margin, price, out);
+        for i in &mut out[from..] {
+            *i += self.first;
+        }
+    }
+
+    /// Puts a position that was taken off the queue but recovered back on it.
+    pub fn requeue(&mut self, i: u32) {
+        self.reindex(self.at(i));
+    }
+
+    /// Orders `ids` worst margin ratio at `price` first, ties by trader id (the processing
+    /// order of MODEL.md section 4). `keys` is scratch space.
+    pub fn order_worst_first(&self, ids: &mut [u32], price: f64, keys: &mut Vec<(f64, u32)>) {
+        keys.clear();
+        keys.extend(
+            ids.iter()
+                .map(|&i| (self.book.margin_ratio(self.at(i), price), i)),
+        );
+        keys.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        for (slot, &(_, i)) in ids.iter_mut().zip(keys.iter()) {
+            *slot = i;
+        }
+    }
+
+    /// Marks the trader at `k` as changed: its stale queue entries are skipped and it is
+    /// indexed again.
+    fn reindex(&mut self, k: usize) {
+        self.book.version[k] = self.book.version[k].wrapping_add(1);
+        self.queue.update(&self.book, &self.margin, k as u32);
+    }
+
+    /// Moves `amount` from one holder to another: the only way this market moves money.
+    #[inline]
+    fn transfer(&mut self, ledger: &mut Ledger, from: Holder, to: Holder, amount: f64) {
+        match from {
+            Holder::Trader(k) => self.book.collateral[k] -= amount,
+            Holder::Ledger(a) => ledger.debit(a, amount),
+        }
+        match to {
+            Holder::Trader(k) => self.book.collateral[k] += amount,
+            Holder::Ledger(a) => ledger.credit(a, amount),
+        }
+    }
+
+    /// Pays `amount` from `from` into this market's fund, as [`Ledger::pay_into_fund`].
+    fn pay_into_fund(&mut self, ledger: &mut Ledger, from: Holder, amount: f64) {
+        if amount > 0.0 {
+            ledger.record_inflow(self.fund, amount);
+            self.transfer(
+                ledger,
+                from,
+                Holder::Ledger(Account::Fund(self.fund)),
+                amount,
+            );
+            ledger.sweep_excess(self.fund);
+        }
+    }
+
+    /// Moves `amount` from trader `i`'s reserve into its collateral (at most what is left).
+    /// Returns what was moved.
+    pub fn top_up(&mut self, ledger: &mut Ledger, i: u32, amount: f64) -> f64 {
+        let moved = amount.min(ledger.balance(Account::Reserve(i))).max(0.0);
+        if moved > 0.0 {
+            let k = self.at(i);
+            self.transfer(
+                ledger,
+                Holder::Ledger(Account::Reserve(i)),
+                Holder::Trader(k),
+                moved,
+            );
+            self.reindex(k);
+        }
+        moved
+    }
+
+    /// Trader `i` deposits `amount` of fresh collateral from outside.
+    pub fn deposit(&mut self, ledger: &mut Ledger, i: u32, amount: f64) {
+        let k = self.at(i);
+        self.transfer(
+            ledger,
+            Holder::Ledger(Account::Deposits),
+            Holder::Trader(k),
+            amount,
+        );
+        self.reindex(k);
+    }
+
+    /// A voluntary trade of `delta` base units by trader `i` at `price` against the outside
+    /// counterparty, paying `fee_rate * notional` (MODEL.md section 3). Increasing exposure
+    /// needs `E >= imr N` afterwards; reductions always go through.
+    pub fn trade(
+        &mut self,
+        ledger: &mut Ledger,
+        i: u32,
+        delta: f64,
+        price: f64,
+        fees: &FeeParams,
+    ) -> Result<TradeFill, TradeError> {
+        let k = self.at(i);
+        let (q, e) = (self.book.size[k], self.book.entry[k]);
+        let new_q = q + delta;
+        let notional = delta.abs() * price;
+        let fee = fees.rate * notional;
+        // Realized PnL on the part that reduces the position.
+        let closed = if q * delta < 0.0 {
+            delta.abs().min(q.abs())
+        } else {
+            0.0
+        };
+        let realized = closed * q.signum() * (price - e);
+        let new_entry = new_entry(q, e, delta, price);
+        let increases = new_q.abs() > q.abs() || q * new_q < 0.0;
+        if increases {
+            let collateral_after = self.book.collateral[k] + realized - fee;
+            let equity_after = collateral_after + new_q * (price - new_entry);
+            if equity_after < self.margin.imr() * new_q.abs() * price {
+                return Err(TradeError::InsufficientMargin);
+            }
+        }
+        let me = Holder::Trader(k);
+        if realized != 0.0 {
+            self.transfer(ledger, Holder::Ledger(Account::Counterparty), me, realized);
+        }
+        let to_fund = fee * fees.fund_share;
+        self.pay_into_fund(ledger, me, to_fund);
+        self.transfer(ledger, me, Holder::Ledger(Account::Treasury), fee - to_fund);
+        self.book.size[k] = new_q;
+        self.book.entry[k] = new_entry;
+        self.reindex(k);
+        Ok(TradeFill {
+            notional,
+            fee,
+            fee_to_fund: to_fund,
+            realized_pnl: realized,
+        })
+    }
+}
+
+/// Average entry after adding `delta` at `price` to `q` entered at `e`.
+fn new_entry(q: f64, e: f64, delta: f64, price: f64) -> f64 {
+    let new_q = q + delta;
+    if new_q == 0.0 {
+        0.0
+    } else if q == 0.0 || q * new_q < 0.0 {
+        price
+    } else if new_q.abs() > q.abs() {
+        (q * e + delta * price) / new_q
+    } else {
+        e
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::protocol::{InsuranceFund, LEDGER_TOLERANCE};
+
+    /// A one-market ledger around `book`, with fund `fund`.
+    pub(crate) fn market(
+        book: PositionBook,
+        margin: MarginParams,
+        fund: f64,
+    ) -> (PerpMarket, Ledger) {
+        let ledger = Ledger::open(
+            vec![InsuranceFund::new(fund).unwrap()],
+            book.total_collateral(),
+        );
+        (PerpMarket::open(book, margin, 0, 0), ledger)
+    }
+
+    /// The ledger balances: every account, this market's collateral included.
+    pub(crate) fn assert_balanced(m: &PerpMarket, l: &Ledger) {
+        let imbalance = l.imbalance(m.book().total_collateral());
+        assert!(
+            imbalance.abs() <= LEDGER_TOLERANCE * l.scale(),
+            "{imbalance}"
+        );
+    }
+
+    #[test]
+    fn trades_pay_fees_realize_pnl_and_keep_the_ledger() {
+        let mut book = PositionBook::default();
+        book.push(1_000.0, 0.0, 0.0);
+        let (mut v, mut l) = market(book, MarginParams::new(0.1, 0.05).unwrap(), 500.0);
+        let fees = FeeParams::new(0.001, 0.25).unwrap();
+        let f = v.trade(&mut l, 0, 0.5, 10_000.0, &fees).unwrap();
+        assert!((f.fee - 5.0).abs() < 1e-12);
+        assert_eq!(v.position(0).entry, 10_000.0);
+        // Too much leverage is refused and changes nothing.
+        assert_eq!(
+            v.trade(&mut l, 0, 10.0, 10_000.0, &fees),
+            Err(TradeError::InsufficientMargin)
+        );
+        // Close half at a profit.
+        let f = v.trade(&mut l, 0, -0.25, 10_400.0, &fees).unwrap();
+        assert!((f.realized_pnl - 100.0).abs() < 1e-9);
+        assert_eq!(v.position(0).entry, 10_000.0);
+        assert!((l.balance(Account::Fund(0)) - (500.0 + 0.25 * (5.0 + 2.6))).abs() < 1e-9);
+        assert!((l.balance(Account::Treasury) - 0.75 * (5.0 + 2.6)).abs() < 1e-9);
+        assert_balanced(&v, &l);
+        // Flip to short: the new entry is the trade price.
+        v.trade(&mut l, 0, -0.5, 10_200.0, &fees).unwrap();
+        assert!(v.position(0).size < 0.0);
+        assert_eq!(v.position(0).entry, 10_200.0);
+        assert_balanced(&v, &l);
+    }
+
+    /// Outside, traders are known by run-wide ids: a market whose traders start at id 10 finds
+    /// the liquidatable ones under those ids.
+    #[test]
+    fn a_market_speaks_in_run_wide_ids() {
+        let mut book = PositionBook::default();
+        book.push(100.0, 10.0, 100.0); // liquidated below about 90.9
+        book.push(100.0, 1.0, 100.0);
+        let mut v = PerpMarket::open(book, MarginParams::new(0.02, 0.01).unwrap(), 0, 10);
+        assert_eq!(v.traders(), 10..12);
+        let mut due = vec![3];
+        v.due(90.0, &mut due);
+        assert_eq!(due, vec![3, 10]);
+        assert!(v.is_due(10, 90.0) && !v.is_due(11, 90.0));
+        assert_eq!(v.position(11).size, 1.0);
+    }
+}

@@ -1,0 +1,306 @@
+//! The run's figures (MODEL.md section 8), kept as the run goes: forced-close records and
+//! what each step leaves, turned into the run's row at the end.
+//!
+//! The recorder reads; it never changes the run. A new market kind adds no recording code: it
+//! returns the same [`ForcedClose`] records as every other kind.
+
+use super::RunRow;
+use super::prices::Prices;
+use super::run::StepView;
+use crate::config::Scenario;
+use crate::protocol::{ForcedClose, TradeFill, Venue};
+
+/// What one market's forced closes and fund flows add up to.
+#[derive(Clone, Copy, Debug, Default)]
+struct MarketTotals {
+    bad_debt: f64,
+    fund_paid: f64,
+    liquidation_notional: f64,
+    /// Penalties, fees and revenue this market paid into the fund.
+    fund_inflow: f64,
+    /// Highest index so far.
+    peak: f64,
+    /// Lowest index since the peak was reached.
+    low: f64,
+}
+
+/// The current cascade: consecutive steps with liquidations so far, and what they closed.
+#[derive(Clone, Copy, Debug, Default)]
+struct Cascade {
+    steps: u32,
+    notional: f64,
+}
+
+/// This step's forced closes, over all markets, for the step view.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct StepTotals {
+    liquidations: u32,
+    notional: f64,
+    bad_debt: f64,
+}
+
+impl StepTotals {
+    pub fn add(&mut self, c: &ForcedClose) {
+        self.liquidations += 1;
+        self.notional += c.notional;
+        self.bad_debt += c.deficit;
+    }
+}
+
+pub(super) struct Recorder {
+    row: RunRow,
+    markets: Vec<MarketTotals>,
+    /// Realized losses of liquidated positions, for the recovery rate.
+    losses_of_liquidated: f64,
+    /// Liquidated notional that the index alone would not have liquidated.
+    induced_notional: f64,
+    cascade: Cascade,
+    /// `ln(mark / index)` furthest from 0 so far.
+    worst_log_ratio: f64,
+    ledger_max: f64,
+    /// Lowest total fund balance at the end of a step (several funds).
+    total_fund_min: f64,
+}
+
+impl Recorder {
+    /// A recorder for seed `seed` of a run whose open interest at t = 0 is `open_interest`,
+    /// with markets starting at `prices` and the venue's funds holding `fund_balance`.
+    pub fn open(seed: u32, open_interest: f64, prices: &Prices, fund_balance: f64) -> Self {
+        let markets = prices
+            .iter()
+            .map(|p| MarketTotals {
+                peak: p.mark.index(),
+                low: p.mark.index(),
+                ..MarketTotals::default()
+            })
+            .collect();
+        Self {
+            row: RunRow {
+                seed,
+                open_interest,
+                ..RunRow::default()
+            },
+            markets,
+            losses_of_liquidated: 0.0,
+            induced_notional: 0.0,
+            cascade: Cascade::default(),
+            worst_log_ratio: 0.0,
+            ledger_max: 0.0,
+            total_fund_min: fund_balance,
+        }
+    }
+
+    /// The index has moved: drawdowns from each market's peak. For a fixed peak the drawdown
+    /// `1 - S / peak` falls as `S` rises (rounding keeps that order), so the deepest one since
+    /// the peak is at the lowest index since the peak: only a new low needs the division.
+    pub fn after_advance(&mut self, prices: &Prices) {
+        for (t, p) in self.markets.iter_mut().zip(prices.iter()) {
+            let index = p.mark.index();
+            if index > t.peak {
+                (t.peak, t.low) = (index, index);
+            } else if index < t.low {
+                t.low = index;
+                let drawdown = 1.0 - index / t.peak;
+                self.row.index_max_drawdown = self.row.index_max_drawdown.max(drawdown);
+            }
+        }
+    }
+
+    /// Revenue of `amount` paid into the fund on market `m`'s behalf.
+    pub fn revenue(&mut self, m: usize, amount: f64) {
+        self.markets[m].fund_inflow += amount;
+    }
+
+    /// A forced close during the liquidation phase of a step.
+    pub fn forced_close(&mut self, m: usize, c: &ForcedClose) {
+        self.record(m, c);
+        if c.induced {
+            self.induced_notional += c.notional;
+        }
+        self.cascade.notional += c.notional;
+    }
+
+    /// A position no keeper took, closed by the venue's backstop at the end of the run.
+    pub fn backstop_close(&mut self, m: usize, c: &ForcedClose) {
+        self.row.left_waiting += 1;
+        self.record(m, c);
+    }
+
+    fn record(&mut self, m: usize, c: &ForcedClose) {
+        let row = &mut self.row;
+        row.liquidation_count += 1;
+        row.liquidation_notional += c.notional;
+        row.slippage_loss += c.slippage_loss;
+        row.penalty_paid += c.penalty;
+        row.penalty_to_fund += c.penalty_to_fund;
+        row.bad_debt += c.deficit;
+        row.bad_debt_uncovered += c.uncovered;
+        row.adl_count += c.socialized.positions;
+        row.adl_notional += c.socialized.notional;
+        row.socialized_loss += c.socialized.covered;
+        row.keeper_profit += c.keeper_profit;
+        let market = &mut self.markets[m];
+        market.bad_debt += c.deficit;
+        market.fund_paid += c.fund_paid;
+        market.liquidation_notional += c.notional;
+        market.fund_inflow += c.penalty_to_fund;
+        self.losses_of_liquidated += c.position_loss;
+    }
+
+    /// The liquidation phase is over; `active` says whether it liquidated (or, for the engine,
+    /// found positions due): a cascade goes on, starts, or has ended.
+    pub fn end_liquidations(&mut self, active: bool) {
+        if active {
+            if self.cascade.steps == 0 {
+                self.row.cascade_count += 1;
+            }
+            self.cascade.steps += 1;
+            let row = &mut self.row;
+            row.cascade_longest_steps = row.cascade_longest_steps.max(self.cascade.steps);
+            row.cascade_largest_notional = row.cascade_largest_notional.max(self.cascade.notional);
+        } else {
+            self.cascade = Cascade::default();
+        }
+    }
+
+    /// After this step's forced flow: how far each mark stands from its index.
+    pub fn after_liquidations(&mut self, prices: &Prices) {
+        for p in prices.iter() {
+            // ln(mark / index) is the log impact up to rounding (1e-15): a mark whose impact
+            // is clearly inside the worst so far cannot beat it, and needs no logarithm. With
+            // no impact at all the mark is the index exactly, and the ratio 1.
+            let log_impact = p.mark.log_impact().abs();
+            if log_impact == 0.0 || log_impact + 1e-12 < self.worst_log_ratio.abs() {
+                continue;
+            }
+            let log_ratio = (p.mark.mark() / p.mark.index()).ln();
+            if log_ratio.abs() > self.worst_log_ratio.abs() {
+                self.worst_log_ratio = log_ratio;
+            }
+        }
+    }
+
+    /// A voluntary trade in market `m`.
+    pub fn trade(&mut self, m: usize, fill: &TradeFill) {
+        self.row.fee_revenue += fill.fee;
+        self.markets[m].fund_inflow += fill.fee_to_fund;
+    }
+
+    pub fn decision(&mut self) {
+        self.row.decisions += 1;
+    }
+
+    pub fn reentry(&mut self) {
+        self.row.reentries += 1;
+    }
+
+    pub fn reserve_added(&mut self, amount: f64) {
+        self.row.reserve_added += amount;
+    }
+
+    /// Sums every ledger account now (O(traders)).
+    pub fn audit(&mut self, venue: &Venue) {
+        self.ledger_max = self.ledger_max.max(venue.ledger_imbalance_relative());
+    }
+
+    /// The state after step `step` (the first market's prices, the venue's funds), whose
+    /// forced closes added up to `totals`.
+    pub fn step_view(
+        &mut self,
+        step: u64,
+        totals: &StepTotals,
+        prices: &Prices,
+        venue: &Venue,
+    ) -> StepView {
+        let first = &prices.get(0).mark;
+        let fund_balance = venue.fund_balance();
+        self.total_fund_min = self.total_fund_min.min(fund_balance);
+        StepView {
+            step,
+            index: first.index(),
+            mark: first.mark(),
+            fund_balance,
+            liquidations: totals.liquidations,
+            liquidated_notional: totals.notional,
+            bad_debt: totals.bad_debt,
+        }
+    }
+
+    /// The run's row, once the run is over.
+    pub fn finish(mut self, venue: &Venue, sc: &Scenario) -> RunRow {
+        self.audit(venue);
+        self.fund_figures(venue, sc);
+        self.market_figures(sc);
+        let row = &mut self.row;
+        row.worst_mark_index_ratio = self.worst_log_ratio.exp();
+        row.recovery_rate = (self.losses_of_liquidated > 0.0)
+            .then(|| 1.0 - row.bad_debt / self.losses_of_liquidated);
+        row.induced_share = (row.liquidation_notional > 0.0)
+            .then(|| self.induced_notional / row.liquidation_notional);
+        row.ledger_imbalance = self.ledger_max;
+        self.row
+    }
+
+    /// Fund balance, depletion and required capital (MODEL.md section 5).
+    fn fund_figures(&mut self, venue: &Venue, sc: &Scenario) {
+        let funds = venue.funds();
+        let row = &mut self.row;
+        row.fund_final = venue.fund_balance();
+        row.fund_min = if funds.len() == 1 {
+            funds[0].min_balance()
+        } else {
+            self.total_fund_min
+        };
+        row.depletion_step = funds
+            .iter()
+            .filter_map(|f| f.depleted_at())
+            .min()
+            .map(|s| s as u32);
+        row.depleted = row.depletion_step.is_some();
+        // The smallest total fund that no fund of the run would have run dry with: with
+        // isolated funds, fund m holds share s_m of the total and runs dry exactly when
+        // R_m > s_m F0.
+        let shares = sc.fund_shares_of_total();
+        row.required_capital = funds
+            .iter()
+            .zip(shares.iter())
+            .map(|(f, s)| f.required_capital() / s)
+            .fold(0.0, f64::max);
+    }
+
+    /// Each market's figures, and what a shared fund paid for one market out of the others'
+    /// stake.
+    fn market_figures(&mut self, sc: &Scenario) {
+        let markets = &self.markets;
+        if sc.fund_shares.is_empty() && markets.len() > 1 {
+            let f0 = sc.fund.initial();
+            self.row.spillover = markets
+                .iter()
+                .zip(&sc.market_weights)
+                .map(|(t, w)| (t.fund_paid - (f0 * w + t.fund_inflow)).max(0.0))
+                .sum();
+        }
+        let per_market = |f: fn(&MarketTotals) -> f64| -> [Option<f64>; super::MAX_MARKETS] {
+            std::array::from_fn(|m| markets.get(m).map(f))
+        };
+        let row = &mut self.row;
+        [
+            row.m1_bad_debt,
+            row.m2_bad_debt,
+            row.m3_bad_debt,
+            row.m4_bad_debt,
+        ] = per_market(|t| t.bad_debt);
+        [
+            row.m1_fund_paid,
+            row.m2_fund_paid,
+            row.m3_fund_paid,
+            row.m4_fund_paid,
+        ] = per_market(|t| t.fund_paid);
+        [
+            row.m1_liquidation_notional,
+            row.m2_liquidation_notional,
+            row.m3_liquidation_notional,
+            row.m4_liquidation_notional,
+        ] = per_market(|t| t.liquidation_notional);
+    }
+}

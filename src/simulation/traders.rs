@@ -1,0 +1,255 @@
+//! The traders' side of a run (MODEL.md section 3): their strategy state, the Poisson clock of
+//! their decisions, and the liquidated traders waiting to come back. The act phase of a step
+//! brings back those whose cool-down is over, then takes every decision due in the step, in
+//! time order.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use rand::RngExt;
+use rand_distr::{Distribution, Exp1};
+
+use super::clock::DecisionClock;
+use super::prices::{MarketPrices, Prices};
+use super::recorder::Recorder;
+use super::signals::{Indicators, MAX_SIGNALS};
+use crate::agents::{MarketView, Order, Reentry, StrategyGroup, TraderView};
+use crate::config::Scenario;
+use crate::market::Side;
+use crate::protocol::{ForcedClose, TradeFill, Venue};
+use crate::rng::SimRng;
+
+/// Strategy state of every trader, by run-wide id, as a struct of arrays.
+#[derive(Debug, Default)]
+pub(super) struct TraderStates {
+    pub group: Vec<u8>,
+    /// Decisions per hour (0: never decides).
+    pub rate: Vec<f64>,
+    /// Reserve at t = 0 (handed to the venue's ledger before the first step).
+    pub reserve: Vec<f64>,
+    pub peak_equity: Vec<f64>,
+    pub target_leverage: Vec<f64>,
+}
+
+impl TraderStates {
+    pub fn with_capacity(n: usize) -> Self {
+        Self {
+            group: Vec::with_capacity(n),
+            rate: Vec::with_capacity(n),
+            reserve: Vec::with_capacity(n),
+            peak_equity: Vec::with_capacity(n),
+            target_leverage: Vec::with_capacity(n),
+        }
+    }
+
+    pub fn push(&mut self, group: u8, rate: f64, reserve: f64, equity: f64, leverage: f64) {
+        self.group.push(group);
+        self.rate.push(rate);
+        self.reserve.push(reserve);
+        self.peak_equity.push(equity);
+        self.target_leverage.push(leverage);
+    }
+}
+
+/// Liquidated traders who will come back with fresh collateral, by the step they return.
+struct Comebacks {
+    rule: Option<Reentry>,
+    rng: SimRng,
+    due: BinaryHeap<Reverse<(u64, u32)>>,
+}
+
+/// What the act phase works on besides the traders: the venue, the markets' prices and
+/// signals, and the recorder.
+pub(super) struct ActOn<'a, 's> {
+    pub venue: &'a mut Venue,
+    pub prices: &'a mut Prices<'s>,
+    pub signals: &'a [Indicators],
+    pub recorder: &'a mut Recorder,
+}
+
+pub(super) struct Traders<'s> {
+    sc: &'s Scenario,
+    groups: &'s [StrategyGroup],
+    states: TraderStates,
+    /// For each group, the ids of the signals its strategy reads, in its order.
+    reads: Vec<Vec<usize>>,
+    clock: DecisionClock,
+    decision_rng: SimRng,
+    /// Steps per hour's worth of decision rate: `dt / 3600`.
+    per_step: f64,
+    comebacks: Comebacks,
+    signals: [f64; MAX_SIGNALS],
+    /// Whether any trader ever acts: one that decides, or one that may come back. A run of
+    /// static traders (R1) skips the act phase altogether.
+    ever_act: bool,
+}
+
+impl<'s> Traders<'s> {
+    /// The traders of `sc` with their strategy state, each deciding first at an exponential
+    /// time drawn from `decision_rng` (static traders, with rate 0, never enter the clock).
+    pub fn open(
+        sc: &'s Scenario,
+        states: TraderStates,
+        reads: Vec<Vec<usize>>,
+        mut decision_rng: SimRng,
+        reentry_rng: SimRng,
+    ) -> Self {
+        let n = states.rate.len();
+        let per_step = sc.dt_seconds / 3_600.0;
+        let mut clock = DecisionClock::new(n, sc.steps);
+        for (i, &rate) in states.rate.iter().enumerate() {
+            let rate = rate * per_step;
+            if rate > 0.0 {
+                let t: f64 = Exp1.sample(&mut decision_rng);
+                clock.schedule(i as u32, t / rate);
+            }
+        }
+        let ever_act = sc.population.reentry().is_some() || states.rate.iter().any(|&r| r > 0.0);
+        Self {
+            sc,
+            ever_act,
+            groups: sc.population.groups(),
+            states,
+            reads,
+            clock,
+            decision_rng,
+            per_step,
+            comebacks: Comebacks {
+                rule: sc.population.reentry(),
+                rng: reentry_rng,
+                due: BinaryHeap::new(),
+            },
+            signals: [0.0; MAX_SIGNALS],
+        }
+    }
+
+    /// A trader closed out by force may come back after its cool-down (MODEL.md section 3).
+    pub fn after_forced_close(&mut self, close: &ForcedClose, step: u64) {
+        let c = &mut self.comebacks;
+        if let Some(r) = c.rule
+            && close.flat
+            && c.rng.random::<f64>() < r.probability
+        {
+            c.due.push(Reverse((step + r.cooldown_steps, close.trader)));
+        }
+    }
+
+    /// Phase 5 of a step: liquidated traders coming back, then the decisions due by the end
+    /// of this step, in time order.
+    pub fn act(&mut self, step: u64, on: ActOn) {
+        if !self.ever_act {
+            return;
+        }
+        self.come_back(step, on.venue, on.prices, on.recorder);
+        self.decide(step, on);
+    }
+
+    fn come_back(&mut self, step: u64, venue: &mut Venue, prices: &mut Prices, rec: &mut Recorder) {
+        while let Some(&Reverse((due_step, i))) = self.comebacks.due.peek() {
+            if due_step > step {
+                break;
+            }
+            self.comebacks.due.pop();
+            if venue.position(i).size != 0.0 {
+                continue;
+            }
+            let m = venue.market_of(i);
+            let price = prices.get_mut(m);
+            let mark = price.mark.mark();
+            let p = self.sc.population.draw(
+                &mut self.comebacks.rng,
+                mark,
+                self.sc.margin.max_leverage(),
+            );
+            venue.deposit(i, p.collateral);
+            let cap = price.order_cap / mark;
+            let size = p.size.clamp(-cap, cap);
+            if let Some(fill) = trade_through_book(venue, i, size, price, self.sc) {
+                rec.trade(m, &fill);
+            }
+            let k = i as usize;
+            self.states.target_leverage[k] = p.leverage;
+            self.states.peak_equity[k] = venue.equity(i, mark);
+            rec.reentry();
+        }
+    }
+
+    fn decide(&mut self, step: u64, on: ActOn) {
+        self.clock.begin_step(step);
+        while let Some((t, i)) = self.clock.pop() {
+            let k = i as usize;
+            let m = on.venue.market_of(i);
+            let g = self.states.group[k] as usize;
+            for (slot, &id) in self.signals.iter_mut().zip(&self.reads[g]) {
+                *slot = on.signals[m].value(id);
+            }
+            let price = on.prices.get_mut(m);
+            let me = self.view_of(i, price.mark.mark(), on.venue);
+            let view = MarketView {
+                step,
+                mark: price.mark.mark(),
+                index: price.mark.index(),
+                imr: self.sc.margin.imr(),
+                mmr: self.sc.margin.mmr(),
+                signals: &self.signals[..self.reads[g].len()],
+            };
+            on.recorder.decision();
+            match self.groups[g]
+                .strategy
+                .decide(&me, &view, &mut self.decision_rng)
+            {
+                Order::TargetSize(target) => {
+                    // Traders split large orders: one decision trades at most what moves
+                    // the mark by `max_order_impact` at the book's current depth.
+                    let cap = price.order_cap / price.mark.mark();
+                    let delta = (target - me.size).clamp(-cap, cap);
+                    if delta != 0.0
+                        && let Some(fill) = trade_through_book(on.venue, i, delta, price, self.sc)
+                    {
+                        on.recorder.trade(m, &fill);
+                    }
+                }
+                Order::TopUp(amount) => on.recorder.reserve_added(on.venue.top_up(i, amount)),
+                Order::Hold => {}
+            }
+            let gap: f64 = Exp1.sample(&mut self.decision_rng);
+            self.clock
+                .schedule(i, t + gap / (self.states.rate[k] * self.per_step));
+        }
+    }
+
+    /// What trader `i` sees of itself at `mark`; its peak equity takes in the equity now.
+    fn view_of(&mut self, i: u32, mark: f64, venue: &Venue) -> TraderView {
+        let k = i as usize;
+        let equity = venue.equity(i, mark);
+        self.states.peak_equity[k] = self.states.peak_equity[k].max(equity);
+        let position = venue.position(i);
+        TraderView {
+            collateral: position.collateral,
+            size: position.size,
+            entry: position.entry,
+            reserve: venue.reserve(i),
+            peak_equity: self.states.peak_equity[k],
+            target_leverage: self.states.target_leverage[k],
+        }
+    }
+}
+
+/// A voluntary market order of `delta` base units by trader `i`: it fills at the book's
+/// average price and moves the mark like any other order (MODEL.md section 2), so panic
+/// selling pushes prices too. The venue checks margin at that fill price; a refused order
+/// changes nothing.
+fn trade_through_book(
+    venue: &mut Venue,
+    i: u32,
+    delta: f64,
+    price: &mut MarketPrices,
+    sc: &Scenario,
+) -> Option<TradeFill> {
+    let side = if delta > 0.0 { Side::Buy } else { Side::Sell };
+    let notional = delta.abs() * price.mark.mark();
+    let order = price.mark.plan(side, notional, price.law);
+    let fill = venue.trade(i, delta, order.fill_price, &sc.fees).ok()?;
+    price.mark.commit(order);
+    Some(fill)
+}

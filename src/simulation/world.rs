@@ -1,0 +1,341 @@
+//! One run's world and its step: the markets' prices, the venue, the traders, the liquidators,
+//! the market signals and the recorder, opened once per run and driven step by step through
+//! a fixed sequence of phases.
+
+use super::RunRow;
+use super::liquidators::Liquidators;
+use super::prices::Prices;
+use super::recorder::{Recorder, StepTotals};
+use super::run::StepView;
+use super::signals::Indicators;
+use super::traders::{ActOn, TraderStates, Traders};
+use crate::config::Scenario;
+use crate::protocol::{
+    CloseContext, ForcedClose, Liquidator, Market, PerpMarket, PositionBook, Venue,
+};
+use crate::rng::{Stream, stream_rng};
+
+/// This step's forced flow in one market, read when the step's effects propagate.
+#[derive(Clone, Copy, Debug, Default)]
+struct ForcedFlow {
+    /// Notional of long positions closed by force (USD at the mark).
+    longs: f64,
+    /// Notional of short positions closed by force.
+    shorts: f64,
+}
+
+impl ForcedFlow {
+    fn add(&mut self, c: &ForcedClose) {
+        if c.long {
+            self.longs += c.notional;
+        } else {
+            self.shorts += c.notional;
+        }
+    }
+}
+
+/// Outside revenue into the funds each step (MODEL.md section 5).
+struct Revenue {
+    per_step: f64,
+    /// Each fund's share of it.
+    fund_shares: Vec<f64>,
+}
+
+/// Scratch space of the liquidation phase, kept so that no step allocates.
+#[derive(Default)]
+struct Scratch {
+    due: Vec<u32>,
+    keys: Vec<(f64, u32)>,
+}
+
+pub(super) struct World<'s> {
+    sc: &'s Scenario,
+    prices: Prices<'s>,
+    venue: Venue,
+    traders: Traders<'s>,
+    liquidators: Liquidators,
+    /// The signals strategies read, one set per market.
+    signals: Vec<Indicators>,
+    revenue: Revenue,
+    recorder: Recorder,
+    flow: Vec<ForcedFlow>,
+    scratch: Scratch,
+}
+
+impl<'s> World<'s> {
+    /// Opens the world of seed `seed_index`: every market at its starting price, the traders
+    /// of each market in turn opened at its index, the venue with its funds, reserves and
+    /// keepers, and every random stream of the run.
+    pub fn open(sc: &'s Scenario, master_seed: u64, seed_index: u64) -> Self {
+        let prices = Prices::open(sc, master_seed, seed_index);
+        let (markets, states, open_interest) = open_population(sc, master_seed, seed_index);
+        let n = states.rate.len();
+        let venue = open_venue(sc, markets, &states);
+        let (indicators, reads) = Indicators::plan(sc.population.groups());
+        let signals = prices
+            .iter()
+            .map(|p| Indicators::start(&indicators, p.mark.mark(), sc.dt_seconds))
+            .collect();
+        let traders = Traders::open(
+            sc,
+            states,
+            reads,
+            stream_rng(master_seed, seed_index, Stream::Decisions),
+            stream_rng(master_seed, seed_index, Stream::Reentry),
+        );
+        let liquidators = Liquidators::open(
+            &sc.liquidation,
+            n,
+            prices.len(),
+            stream_rng(master_seed, seed_index, Stream::Keepers),
+        );
+        let recorder = Recorder::open(
+            seed_index as u32,
+            open_interest,
+            &prices,
+            venue.fund_balance(),
+        );
+        let revenue = Revenue {
+            per_step: sc.fund_revenue_per_step,
+            fund_shares: sc.fund_shares_of_total().to_vec(),
+        };
+        Self {
+            sc,
+            flow: vec![ForcedFlow::default(); prices.len()],
+            prices,
+            venue,
+            traders,
+            liquidators,
+            signals,
+            revenue,
+            recorder,
+            scratch: Scratch::default(),
+        }
+    }
+
+    /// The state before the first step.
+    pub fn initial_view(&self) -> StepView {
+        let first = &self.prices.get(0).mark;
+        StepView {
+            step: 0,
+            index: first.index(),
+            mark: first.mark(),
+            fund_balance: self.venue.fund_balance(),
+            ..StepView::default()
+        }
+    }
+
+    /// One step, as the fixed sequence of phases of a run (MODEL.md sections 1 to 5).
+    pub fn step(&mut self, step: u64, audit_ledger: bool) -> StepView {
+        self.advance_markets();
+        self.collect_revenue();
+        let totals = self.liquidate(step);
+        self.propagate();
+        self.act(step);
+        self.observe(step, &totals, audit_ledger)
+    }
+
+    /// Phase 1: every index moves, impact decays, depth and order caps follow.
+    fn advance_markets(&mut self) {
+        self.prices.advance();
+        self.recorder.after_advance(&self.prices);
+    }
+
+    /// Phase 2: outside revenue into the funds.
+    fn collect_revenue(&mut self) {
+        let per_step = self.revenue.per_step;
+        if per_step > 0.0 {
+            for (f, share) in self.revenue.fund_shares.iter().enumerate() {
+                self.venue.pay_revenue(f as u16, per_step * share);
+            }
+            for (m, w) in self.sc.market_weights.iter().enumerate() {
+                self.recorder.revenue(m, per_step * w);
+            }
+        }
+    }
+
+    /// Phase 3: market by market, every position due at this moment's mark is closed, worst
+    /// margin first, each fill moving the mark for the next (MODEL.md section 4). Positions
+    /// this step's fills make liquidatable wait for the next step, so a cascade unfolds step
+    /// by step.
+    fn liquidate(&mut self, step: u64) -> StepTotals {
+        self.liquidators.begin_step(&self.venue);
+        let mut totals = StepTotals::default();
+        let mut active = false;
+        for m in 0..self.prices.len() {
+            active |= self.liquidate_market(m, step, &mut totals);
+        }
+        self.recorder.end_liquidations(active);
+        totals
+    }
+
+    /// Phase 3 in market `m`. Returns whether the market took part in a cascade this step.
+    fn liquidate_market(&mut self, m: usize, step: u64, totals: &mut StepTotals) -> bool {
+        self.flow[m] = ForcedFlow::default();
+        let due = &mut self.scratch.due;
+        due.clear();
+        let mark = self.prices.get(m).mark.mark();
+        self.venue.due(m, mark, due);
+        let mut active = self.liquidators.admit(m, step, &mut self.venue, mark, due);
+        if !due.is_empty() {
+            self.venue
+                .market(m)
+                .order_worst_first(due, mark, &mut self.scratch.keys);
+        }
+        for n in 0..self.scratch.due.len() {
+            let i = self.scratch.due[n];
+            let price = self.prices.get(m);
+            let Some(by) = self.liquidators.assign(m, step, i, &mut self.venue, price) else {
+                continue;
+            };
+            let close = self.close(m, i, by, step);
+            self.liquidators.closed(by, &close);
+            self.recorder.forced_close(m, &close);
+            totals.add(&close);
+            self.flow[m].add(&close);
+            self.traders.after_forced_close(&close, step);
+            active = true;
+        }
+        active
+    }
+
+    /// Closes trader `i` of market `m` by force, by `by`.
+    fn close(&mut self, m: usize, i: u32, by: Liquidator, step: u64) -> ForcedClose {
+        let price = self.prices.get_mut(m);
+        let mut ctx = CloseContext {
+            params: &self.sc.liquidation,
+            price: &mut price.mark,
+            law: price.law,
+            socialization: self.sc.socialization,
+            step,
+        };
+        self.venue.force_close(m, i, by, &mut ctx)
+    }
+
+    /// Phase 4: this step's forced flow reaches what reads it: the market signals the
+    /// strategies read, and the recorder's mark/index gap. Contagion channels that act on the
+    /// flow belong here.
+    fn propagate(&mut self) {
+        for ((signals, flow), p) in self
+            .signals
+            .iter_mut()
+            .zip(&self.flow)
+            .zip(self.prices.iter())
+        {
+            signals.after_step(p.mark.mark(), flow.longs, flow.shorts);
+        }
+        self.recorder.after_liquidations(&self.prices);
+    }
+
+    /// Phase 5: traders act.
+    fn act(&mut self, step: u64) {
+        self.traders.act(
+            step,
+            ActOn {
+                venue: &mut self.venue,
+                prices: &mut self.prices,
+                signals: &self.signals,
+                recorder: &mut self.recorder,
+            },
+        );
+    }
+
+    /// Phase 6: the ledger audit (when asked) and the step's view for observers.
+    fn observe(&mut self, step: u64, totals: &StepTotals, audit_ledger: bool) -> StepView {
+        if audit_ledger {
+            self.recorder.audit(&self.venue);
+        }
+        self.recorder
+            .step_view(step, totals, &self.prices, &self.venue)
+    }
+
+    /// Ends the run: what still waits for a keeper is closed by the venue's own backstop,
+    /// and the recorder gives the run's row.
+    pub fn finish(mut self) -> RunRow {
+        for m in 0..self.prices.len() {
+            self.close_what_waits(m);
+        }
+        self.recorder.finish(&self.venue, self.sc)
+    }
+
+    /// Keeper mode: what no keeper took by the end is closed by the venue's own backstop, into
+    /// the book like an engine liquidation (worst margin first, each fill moving the mark for
+    /// the next), so that the run counts what closing these positions costs. Valuing them at
+    /// the mark instead would spare them the slippage every liquidated position pays, and a
+    /// venue whose keepers do nothing would look safer than one whose keepers work.
+    fn close_what_waits(&mut self, m: usize) {
+        let mut left = self.liquidators.take_waiting(m);
+        left.retain(|&i| self.venue.market(m).is_open(i));
+        let mark = self.prices.get(m).mark.mark();
+        self.venue
+            .market(m)
+            .order_worst_first(&mut left, mark, &mut self.scratch.keys);
+        for i in left {
+            if !self.venue.market(m).is_open(i) {
+                continue; // closed by ADL for an earlier one
+            }
+            let close = self.close(m, i, Liquidator::Engine, self.sc.steps);
+            self.recorder.backstop_close(m, &close);
+        }
+    }
+}
+
+/// The traders of each market in turn, opened at its index: their books, their strategy
+/// state, and the open interest at t = 0.
+fn open_population(
+    sc: &Scenario,
+    master_seed: u64,
+    seed_index: u64,
+) -> (Vec<PerpMarket>, TraderStates, f64) {
+    let mut population_rng = stream_rng(master_seed, seed_index, Stream::Population);
+    let mut traits_rng = stream_rng(master_seed, seed_index, Stream::Traits);
+    let n: usize = sc.markets.iter().map(|m| m.traders as usize).sum();
+    let groups = sc.population.groups();
+    let mut states = TraderStates::with_capacity(n);
+    let mut markets = Vec::with_capacity(sc.markets.len());
+    let mut open_interest = 0.0;
+    let funds = sc.fund_shares_of_total().len();
+    for (m, ms) in sc.markets.iter().enumerate() {
+        let s0 = ms.mark.index();
+        let first = states.rate.len() as u32;
+        let mut book = PositionBook::with_capacity(ms.traders as usize);
+        for local in 0..ms.traders {
+            let p = sc
+                .population
+                .draw(&mut population_rng, s0, sc.margin.max_leverage());
+            book.push(p.collateral, p.size, s0);
+            open_interest += p.size.abs() * s0;
+            let g = sc.population.group_of(local, ms.traders);
+            let group = &groups[g];
+            let rate = group
+                .decisions_per_hour
+                .as_ref()
+                .map_or(0.0, |d| d.sample(&mut traits_rng));
+            states.push(
+                g as u8,
+                rate,
+                p.collateral * group.reserve_ratio,
+                p.collateral,
+                p.leverage,
+            );
+        }
+        let fund = if funds > 1 { m as u16 } else { 0 };
+        markets.push(PerpMarket::open(book, sc.margin, fund, first));
+    }
+    (markets, states, open_interest)
+}
+
+/// The venue of a run: its markets, its funds, the traders' reserves and the keepers.
+fn open_venue(sc: &Scenario, markets: Vec<PerpMarket>, states: &TraderStates) -> Venue {
+    let mut venue = Venue::open(
+        markets.into_iter().map(Market::Perp).collect(),
+        sc.initial_funds(),
+    );
+    if states.reserve.iter().any(|&r| r > 0.0) {
+        venue = venue.with_reserves(states.reserve.clone());
+    }
+    if let crate::protocol::LiquidationMode::Keeper(k) = sc.liquidation.mode() {
+        venue = venue.with_keepers(k.count(), k.capital());
+    }
+    venue
+}
