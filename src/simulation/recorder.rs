@@ -126,6 +126,7 @@ impl Recorder {
         self.record(m, c);
     }
 
+    #[inline]
     fn record(&mut self, m: usize, c: &ForcedClose) {
         let row = &mut self.row;
         row.liquidation_count += 1;
