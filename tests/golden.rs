@@ -11,7 +11,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use backstop::config::{Experiment, Overrides};
-use backstop::simulation::{ColumnSink, RunRow};
+use backstop::simulation::{ColumnSink, MarketRow, RunRow};
 use common::run;
 
 /// Writes each column as `name: v1 v2 ...`, floats in their exact round-trip form.
@@ -46,6 +46,9 @@ impl ColumnSink for Text {
     }
 }
 
+/// Runs `experiment_file` with `seeds` seeds and compares every column of its runs with
+/// `tests/golden/{name}.txt`, and every column of its markets' rows with
+/// `tests/golden/{name}.markets.txt`.
 fn check(name: &str, experiment_file: &str, seeds: u32) {
     let exp = Experiment::load(
         Path::new(experiment_file),
@@ -55,23 +58,26 @@ fn check(name: &str, experiment_file: &str, seeds: u32) {
         },
     )
     .unwrap();
-    let rows: Vec<RunRow> = run(&exp, 2).rows;
-    let mut out = Text::default();
-    RunRow::emit_columns(&rows, &mut out);
-    let path = Path::new("tests/golden").join(format!("{name}.txt"));
+    let result = run(&exp, 2);
+    let mut runs = Text::default();
+    RunRow::emit_columns(&result.rows, &mut runs);
+    compare(&format!("{name}.txt"), &runs.0);
+    let mut markets = Text::default();
+    MarketRow::emit_columns(&result.market_rows, &mut markets);
+    compare(&format!("{name}.markets.txt"), &markets.0);
+}
+
+fn compare(file: &str, got: &str) {
+    let path = Path::new("tests/golden").join(file);
     if std::env::var_os("BACKSTOP_BLESS").is_some() {
-        std::fs::write(&path, &out.0).unwrap();
+        std::fs::write(&path, got).unwrap();
         return;
     }
     let want = std::fs::read_to_string(&path).unwrap();
-    for (got, want) in out.0.lines().zip(want.lines()) {
-        assert_eq!(got, want, "{name}: a result changed");
+    for (got, want) in got.lines().zip(want.lines()) {
+        assert_eq!(got, want, "{file}: a result changed");
     }
-    assert_eq!(
-        out.0.lines().count(),
-        want.lines().count(),
-        "{name}: columns"
-    );
+    assert_eq!(got.lines().count(), want.lines().count(), "{file}: columns");
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 mod common;
 
-use backstop::simulation::RunRow;
+use backstop::simulation::{MarketRow, RunRow};
 use common::{parse, run};
 
 /// Market 1 of `stressed()`, plus `ETH`: a thinner, more volatile second market.
@@ -50,32 +50,60 @@ fn an_isolated_market_runs_as_if_alone() {
     let alone = run(&parse(&common::stressed(60, 4e5, "")), 1);
     let pair = run(&parse(&two_markets(60, 8e5, "scope = \"isolated\"")), 2);
     let mut deficits = 0.0;
-    for (a, p) in alone.rows.iter().zip(&pair.rows) {
-        assert_eq!(Some(a.bad_debt), p.m1_bad_debt, "seed {}", a.seed);
-        assert_eq!(Some(a.liquidation_notional), p.m1_liquidation_notional);
+    assert_eq!(pair.market_rows.len(), 2 * pair.rows.len());
+    for ((a, p), markets) in alone
+        .rows
+        .iter()
+        .zip(&pair.rows)
+        .zip(pair.market_rows.chunks(2))
+    {
+        let first = &markets[0];
+        assert_eq!(
+            (first.seed, first.market, markets[1].market),
+            (a.seed, 0, 1)
+        );
+        assert_eq!(a.bad_debt, first.bad_debt, "seed {}", a.seed);
+        assert_eq!(a.liquidation_notional, first.liquidation_notional);
+        assert_eq!(a.open_interest, first.open_interest);
         // The fund paid the same for market 1's deficits (nothing of market 2's reached it).
         let alone_paid = a.bad_debt - a.bad_debt_uncovered - a.socialized_loss;
-        let paid = p.m1_fund_paid.unwrap();
         assert!(
-            (alone_paid - paid).abs() <= 1e-9 * a.bad_debt.max(1.0),
+            (alone_paid - first.fund_paid).abs() <= 1e-9 * a.bad_debt.max(1.0),
             "seed {}",
             a.seed
         );
-        assert_eq!(p.m3_bad_debt, None);
         assert_eq!(p.spillover, 0.0);
         deficits += a.bad_debt;
     }
     assert!(deficits > 0.0, "the test needs deficits to mean anything");
 }
 
-fn check_run_identities(rows: &[RunRow], f0: f64) {
-    for r in rows {
+/// Each run's figures against its markets' rows: sums over markets are the run's totals (up
+/// to rounding), maxima its maxima, and the spill-over is the markets' spill-over.
+fn check_run_identities(rows: &[RunRow], markets: &[MarketRow], f0: f64) {
+    let per_run = markets.len() / rows.len();
+    for (r, ms) in rows.iter().zip(markets.chunks(per_run)) {
         // The calibration identity (MODEL.md section 5) holds run by run, whatever the scope.
         assert_eq!(r.depleted, r.required_capital > f0, "seed {}", r.seed);
-        let by_market = r.m1_bad_debt.unwrap() + r.m2_bad_debt.unwrap();
-        assert!((by_market - r.bad_debt).abs() <= 1e-9 * r.bad_debt.max(1.0));
-        let paid = r.m1_fund_paid.unwrap() + r.m2_fund_paid.unwrap();
-        assert!(r.spillover <= paid + 1e-9);
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
+        let sum = |f: fn(&MarketRow) -> f64| ms.iter().map(f).sum::<f64>();
+        assert!(ms.iter().all(|m| m.seed == r.seed));
+        assert!(close(sum(|m| m.bad_debt), r.bad_debt), "seed {}", r.seed);
+        assert!(close(
+            sum(|m| m.liquidation_notional),
+            r.liquidation_notional
+        ));
+        assert!(close(sum(|m| m.slippage_loss), r.slippage_loss));
+        assert!(close(sum(|m| m.open_interest), r.open_interest));
+        assert!(close(sum(|m| m.socialized_loss), r.socialized_loss));
+        assert_eq!(sum(|m| m.spillover), r.spillover);
+        assert_eq!(
+            ms.iter().map(|m| m.liquidation_count).sum::<u32>(),
+            r.liquidation_count
+        );
+        let deepest = ms.iter().map(|m| m.index_max_drawdown).fold(0.0, f64::max);
+        assert_eq!(deepest, r.index_max_drawdown);
+        assert!(r.spillover <= sum(|m| m.fund_paid) + 1e-9);
     }
 }
 
@@ -94,7 +122,8 @@ fn shared_and_isolated_funds_keep_the_ledger_and_the_calibration_identity() {
         let a = run(&exp, 1);
         let b = run(&exp, 3);
         assert_eq!(a.rows, b.rows, "{scope}: thread count changed the results");
-        check_run_identities(&a.rows, f0);
+        assert_eq!(a.market_rows, b.market_rows);
+        check_run_identities(&a.rows, &a.market_rows, f0);
         let depleted = a.rows.iter().filter(|r| r.depleted).count();
         assert!(
             depleted > 0 && depleted < a.rows.len(),
@@ -107,4 +136,66 @@ fn shared_and_isolated_funds_keep_the_ledger_and_the_calibration_identity() {
             assert_eq!(spills, 0);
         }
     }
+}
+
+/// Six markets (no cap on their number): one row per run and market, in market order; the
+/// markets' figures add up to the run's; the per-market summaries cover every (cell, market);
+/// and the ledger balances (`run` audits it after every step).
+#[test]
+fn six_markets_report_one_row_each() {
+    let mut extra = String::from("scope = \"shared\"\n");
+    for (k, depth) in [4e6, 6e6, 8e6, 1e7, 1.2e7].iter().enumerate() {
+        extra.push_str(&format!(
+            "[markets.M{k}]\ns0 = {}\ntraders = {}\n[markets.M{k}.model]\nkind = \"gbm\"\nvol = {}\n[markets.M{k}.book]\nkind = \"linear\"\ndepth_usd = {depth:?}\n",
+            100.0 * (k + 1) as f64,
+            60 + 20 * k,
+            0.9 + 0.2 * k as f64
+        ));
+    }
+    let exp = parse(&common::stressed(24, 2e5, &extra));
+    let result = run(&exp, 2);
+    assert_eq!(exp.cells[0].scenario.markets().len(), 6);
+    assert_eq!(result.market_rows.len(), 6 * result.rows.len());
+    for (r, ms) in result.rows.iter().zip(result.market_rows.chunks(6)) {
+        let order: Vec<u32> = ms.iter().map(|m| m.market).collect();
+        assert_eq!(order, vec![0, 1, 2, 3, 4, 5], "seed {}", r.seed);
+    }
+    check_run_identities(&result.rows, &result.market_rows, 2e5);
+    assert!(
+        result
+            .market_rows
+            .iter()
+            .filter(|m| m.bad_debt > 0.0)
+            .count()
+            > 6
+    );
+    assert_eq!(result.market_summaries.len(), 6);
+    for (k, m) in result.market_summaries.iter().enumerate() {
+        assert_eq!((m.market, m.runs), (k as u32, 24));
+    }
+}
+
+/// With one market, its row repeats the run's own figures bit for bit: the same closes are
+/// added up in the same order.
+#[test]
+fn one_market_row_is_the_run() {
+    let result = run(&parse(&common::stressed(40, 4e5, "")), 2);
+    assert_eq!(result.market_rows.len(), result.rows.len());
+    for (r, m) in result.rows.iter().zip(&result.market_rows) {
+        assert_eq!((m.seed, m.market), (r.seed, 0));
+        assert_eq!(m.bad_debt, r.bad_debt);
+        assert_eq!(m.bad_debt_uncovered, r.bad_debt_uncovered);
+        assert_eq!(m.socialized_loss, r.socialized_loss);
+        assert_eq!((m.adl_count, m.adl_notional), (r.adl_count, r.adl_notional));
+        assert_eq!(m.liquidation_count, r.liquidation_count);
+        assert_eq!(m.liquidation_notional, r.liquidation_notional);
+        assert_eq!(m.slippage_loss, r.slippage_loss);
+        assert_eq!(m.penalty_paid, r.penalty_paid);
+        assert_eq!(m.open_interest, r.open_interest);
+        assert_eq!(m.index_max_drawdown, r.index_max_drawdown);
+        assert_eq!(m.worst_mark_index_ratio, r.worst_mark_index_ratio);
+        assert_eq!(m.induced_share, r.induced_share);
+        assert_eq!(m.spillover, 0.0);
+    }
+    assert!(result.rows.iter().any(|r| r.bad_debt > 0.0));
 }

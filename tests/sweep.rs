@@ -29,8 +29,11 @@ count = 150
 
 const OUTPUTS: &[&str] = &[
     "runs.parquet",
+    "runs_by_market.parquet",
     "summary.parquet",
     "summary.csv",
+    "summary_by_market.parquet",
+    "summary_by_market.csv",
     "fund_fan.parquet",
     "sample_path.parquet",
     "experiment.toml",
@@ -62,12 +65,15 @@ fn run_ok(args: &[&str]) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// Units saved so far: their rows files (written last) mark them done.
 fn saved_units(out: &Path) -> usize {
     std::fs::read_dir(out.join("parts"))
         .map(|d| {
             d.filter(|e| {
-                e.as_ref()
-                    .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".parquet"))
+                e.as_ref().is_ok_and(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    name.ends_with(".parquet") && !name.ends_with(".markets.parquet")
+                })
             })
             .count()
         })

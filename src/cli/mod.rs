@@ -292,7 +292,7 @@ fn finish(
         Some(output::build_report(out).map_err(|e| e.to_string())?)
     };
     if !quiet {
-        print!("{}", output::summary_text(exp, &agg.summaries, seconds));
+        print!("{}", output::summary_text(exp, &agg, seconds));
         println!();
         match &report {
             Some(r) => {

@@ -23,7 +23,6 @@ use crate::protocol::{
     CloseRule, FeeParams, InsuranceFund, KeeperParams, LiquidationMode, LiquidationParams,
     LossSocialization, MarginParams,
 };
-use crate::simulation::MAX_MARKETS;
 
 /// One market of a scenario: its index model, mark, book and number of traders.
 #[derive(Clone, Debug)]
@@ -353,15 +352,6 @@ impl Scenario {
                 ));
             }
             sections.push((path, name.clone(), section));
-        }
-        if sections.len() > MAX_MARKETS {
-            return Err(ParamError::new(
-                "markets",
-                format!(
-                    "at most {MAX_MARKETS} markets in all (each has columns of its own in runs.parquet), got {}",
-                    sections.len()
-                ),
-            ));
         }
         let mut markets = Vec::with_capacity(sections.len());
         let mut total_traders: u64 = 0;

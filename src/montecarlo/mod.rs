@@ -10,12 +10,12 @@ mod fan;
 mod summary;
 
 pub use fan::{FanAggregate, FanPoint, FundSampler, checkpoints};
-pub use summary::{CellSummary, summarize};
+pub use summary::{CellSummary, MarketSummary, summarize, summarize_markets};
 
 use rayon::prelude::*;
 
 use crate::config::Experiment;
-use crate::simulation::{RunOptions, RunRow, StepView, simulate_observed};
+use crate::simulation::{MarketRow, RunOptions, RunRow, RunRows, StepView, simulate_observed};
 use crate::stats::quantile_sorted;
 
 /// Seeds per unit of work: small enough to checkpoint often, large enough to keep all cores
@@ -56,10 +56,12 @@ pub fn units(exp: &Experiment) -> Vec<Unit> {
     out
 }
 
-/// The rows of a unit's runs (seed order) and the histogram of their fund paths.
+/// The rows of a unit's runs (seed order), their markets' rows (seed order, then market
+/// order), and the histogram of their fund paths.
 #[derive(Clone, Debug)]
 pub struct UnitResult {
     pub rows: Vec<RunRow>,
+    pub markets: Vec<MarketRow>,
     pub fan: FanAggregate,
 }
 
@@ -77,22 +79,24 @@ pub fn run_unit(
 ) -> UnitResult {
     let cps = cell_checkpoints(exp, unit.cell);
     let scenario = &exp.cells[unit.cell].scenario;
-    let out: Vec<(RunRow, Vec<f64>)> = (unit.start..unit.end)
+    let out: Vec<(RunRows, Vec<f64>)> = (unit.start..unit.end)
         .into_par_iter()
         .map(|seed| {
             let mut sampler = FundSampler::new(&cps);
-            let row = simulate_observed(scenario, exp.master_seed, seed, opts, &mut sampler);
+            let rows = simulate_observed(scenario, exp.master_seed, seed, opts, &mut sampler);
             on_run_done();
-            (row, sampler.values)
+            (rows, sampler.values)
         })
         .collect();
     let mut fan = FanAggregate::new(cps.clone());
     let mut rows = Vec::with_capacity(out.len());
-    for (row, path) in out {
+    let mut markets = Vec::with_capacity(out.len() * scenario.markets().len());
+    for (run, path) in out {
         fan.push(&path);
-        rows.push(row);
+        rows.push(run.run);
+        markets.extend(run.markets);
     }
-    UnitResult { rows, fan }
+    UnitResult { rows, markets, fan }
 }
 
 /// One run followed step by step, for the sample-path chart.
@@ -104,19 +108,24 @@ pub struct SamplePath {
 }
 
 /// What a finished experiment reports beyond its rows: one summary and one fund fan per cell,
-/// and one sample path of the headline cell.
+/// one summary per cell and market (cell-major, then market order), and one sample path of
+/// the headline cell.
 #[derive(Clone, Debug)]
 pub struct Aggregates {
     pub summaries: Vec<CellSummary>,
+    pub market_summaries: Vec<MarketSummary>,
     pub fans: Vec<Vec<FanPoint>>,
     pub sample: SamplePath,
 }
 
-/// Rows of every run, cell-major (all seeds of cell 0, then cell 1, ...), and the aggregates.
+/// Rows of every run, cell-major (all seeds of cell 0, then cell 1, ...), their markets' rows
+/// in the same order (each run's markets in market order), and the aggregates.
 #[derive(Clone, Debug)]
 pub struct ExperimentResult {
     pub rows: Vec<RunRow>,
+    pub market_rows: Vec<MarketRow>,
     pub summaries: Vec<CellSummary>,
+    pub market_summaries: Vec<MarketSummary>,
     pub fans: Vec<Vec<FanPoint>>,
     pub sample: SamplePath,
 }
@@ -128,13 +137,26 @@ impl ExperimentResult {
         &self.rows[c * n..(c + 1) * n]
     }
 
+    /// The market rows of cell `c`.
+    pub fn cell_market_rows(&self, c: usize) -> &[MarketRow] {
+        let n = self.market_rows.len() / self.summaries.len().max(1);
+        &self.market_rows[c * n..(c + 1) * n]
+    }
+
     pub fn aggregates(&self) -> Aggregates {
         Aggregates {
             summaries: self.summaries.clone(),
+            market_summaries: self.market_summaries.clone(),
             fans: self.fans.clone(),
             sample: self.sample.clone(),
         }
     }
+}
+
+/// One cell's rows, read back for its summaries.
+pub struct CellRows {
+    pub runs: Vec<RunRow>,
+    pub markets: Vec<MarketRow>,
 }
 
 /// Reduces cells one at a time: `cell_rows(c)` gives the rows of cell `c` in seed order and
@@ -143,20 +165,23 @@ pub fn aggregate<E>(
     exp: &Experiment,
     fans: &[FanAggregate],
     opts: RunOptions,
-    mut cell_rows: impl FnMut(usize) -> Result<Vec<RunRow>, E>,
+    mut cell_rows: impl FnMut(usize) -> Result<CellRows, E>,
 ) -> Result<Aggregates, E> {
     let h = exp.headline_cell();
     let mut summaries = Vec::with_capacity(exp.cells.len());
+    let mut market_summaries = Vec::new();
     let mut sample = None;
     for (c, cell) in exp.cells.iter().enumerate() {
         let rows = cell_rows(c)?;
-        summaries.push(summarize(&cell.scenario, &rows));
+        summaries.push(summarize(&cell.scenario, &rows.runs));
+        market_summaries.extend(summarize_markets(&cell.scenario, &rows.markets));
         if c == h {
-            sample = Some(sample_path(exp, c, &rows, opts));
+            sample = Some(sample_path(exp, c, &rows.runs, opts));
         }
     }
     Ok(Aggregates {
         summaries,
+        market_summaries,
         fans: fans.iter().map(FanAggregate::bands).collect(),
         sample: sample.unwrap_or(SamplePath {
             cell: h,
@@ -177,19 +202,28 @@ pub fn run_experiment(
         .map(|c| FanAggregate::new(cell_checkpoints(exp, c)))
         .collect();
     let mut rows: Vec<RunRow> = Vec::with_capacity(exp.total_runs() as usize);
+    let mut market_rows: Vec<MarketRow> = Vec::new();
     for unit in units(exp) {
         let r = run_unit(exp, &unit, opts, on_run_done);
         fans[unit.cell].merge(&r.fan);
         rows.extend(r.rows);
+        market_rows.extend(r.markets);
     }
     let seeds = exp.seeds as usize;
+    let per_run = exp.cells.first().map_or(1, |c| c.scenario.markets().len());
     let agg = aggregate(exp, &fans, opts, |c| {
-        Ok::<_, std::convert::Infallible>(rows[c * seeds..(c + 1) * seeds].to_vec())
+        let m = seeds * per_run;
+        Ok::<_, std::convert::Infallible>(CellRows {
+            runs: rows[c * seeds..(c + 1) * seeds].to_vec(),
+            markets: market_rows[c * m..(c + 1) * m].to_vec(),
+        })
     })
     .unwrap_or_else(|e| match e {});
     ExperimentResult {
         rows,
+        market_rows,
         summaries: agg.summaries,
+        market_summaries: agg.market_summaries,
         fans: agg.fans,
         sample: agg.sample,
     }

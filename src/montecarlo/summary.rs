@@ -2,7 +2,7 @@
 //! carries a standard error or an interval; undefined figures are `None`, never NaN.
 
 use crate::config::Scenario;
-use crate::simulation::{MAX_MARKETS, RunRow};
+use crate::simulation::{MarketRow, RunRow, flat_row};
 use crate::stats::{
     Moments, QuantileEstimate, Z95, expected_shortfall, quantile_sorted, quantile_with_bounds,
     upper_bound_rank, wilson,
@@ -89,9 +89,6 @@ pub struct CellSummary {
     pub spillover_mean: f64,
     pub spillover_mean_se: f64,
     pub spillover_probability: f64,
-    /// Per market (`None` past the last): mean bad debt and mean fund payout.
-    pub market_bad_debt_mean: [Option<f64>; MAX_MARKETS],
-    pub market_fund_paid_mean: [Option<f64>; MAX_MARKETS],
     /// Agents: decisions, re-entries, reserve added, keepers' profit and positions no keeper
     /// took, per run.
     pub decisions_mean: f64,
@@ -159,9 +156,6 @@ pub fn summarize(scenario: &Scenario, rows: &[RunRow]) -> CellSummary {
     let recovery = moments(rows, |r| r.recovery_rate);
     let (spill_mean, spill_se) = m(|r| r.spillover);
     let (keeper_mean, keeper_se) = m(|r| r.keeper_profit);
-    let per_market = |f: fn(&RunRow) -> [Option<f64>; MAX_MARKETS]| {
-        std::array::from_fn(|k| moments(rows, |r| f(r)[k]).mean())
-    };
     let worst_ratio = rows
         .iter()
         .map(|r| r.worst_mark_index_ratio)
@@ -241,17 +235,6 @@ pub fn summarize(scenario: &Scenario, rows: &[RunRow]) -> CellSummary {
         spillover_mean: spill_mean,
         spillover_mean_se: spill_se,
         spillover_probability: rows.iter().filter(|r| r.spillover > 0.0).count() as f64 / n as f64,
-        market_bad_debt_mean: per_market(|r| {
-            [r.m1_bad_debt, r.m2_bad_debt, r.m3_bad_debt, r.m4_bad_debt]
-        }),
-        market_fund_paid_mean: per_market(|r| {
-            [
-                r.m1_fund_paid,
-                r.m2_fund_paid,
-                r.m3_fund_paid,
-                r.m4_fund_paid,
-            ]
-        }),
         decisions_mean: m(|r| r.decisions as f64).0,
         reentries_mean: m(|r| r.reentries as f64).0,
         reserve_added_mean: m(|r| r.reserve_added).0,
@@ -457,20 +440,138 @@ impl CellSummary {
             ("keeper_profit_mean_se", Some(self.keeper_profit_mean_se)),
             ("left_waiting_mean", Some(self.left_waiting_mean)),
         ]);
-        const BAD_DEBT: [&str; MAX_MARKETS] = [
-            "m1_bad_debt_mean",
-            "m2_bad_debt_mean",
-            "m3_bad_debt_mean",
-            "m4_bad_debt_mean",
-        ];
-        const FUND_PAID: [&str; MAX_MARKETS] = [
-            "m1_fund_paid_mean",
-            "m2_fund_paid_mean",
-            "m3_fund_paid_mean",
-            "m4_fund_paid_mean",
-        ];
-        c.extend(BAD_DEBT.into_iter().zip(self.market_bad_debt_mean));
-        c.extend(FUND_PAID.into_iter().zip(self.market_fund_paid_mean));
         c
+    }
+}
+
+flat_row! {
+    /// What one market of one grid cell reports, aggregated over the cell's seeds (MODEL.md
+    /// sections 8 and 9): one row per (cell, market) of `summary_by_market.*`.
+    MarketSummary {
+        /// The market's place in the experiment (tables show its name).
+        market: u32,
+        runs: u32,
+        open_interest_mean: f64,
+        bad_debt_mean: f64,
+        bad_debt_mean_se: f64,
+        /// p95 and p99 of the market's bad debt (Gauntlet's VaR).
+        bad_debt_var95: f64,
+        bad_debt_var99: f64,
+        /// Mean bad debt over mean open interest: comparable across markets of any size.
+        bad_debt_to_open_interest: Option<f64>,
+        /// Share of runs with any bad debt in this market, with its Wilson interval.
+        bad_debt_probability: f64,
+        bad_debt_probability_lo95: f64,
+        bad_debt_probability_hi95: f64,
+        fund_paid_mean: f64,
+        fund_paid_mean_se: f64,
+        bad_debt_uncovered_mean: f64,
+        socialized_loss_mean: f64,
+        adl_probability: f64,
+        /// What a shared fund paid for this market beyond its own stake.
+        spillover_mean: f64,
+        spillover_mean_se: f64,
+        spillover_probability: f64,
+        liquidation_count_mean: f64,
+        liquidation_notional_mean: f64,
+        liquidation_notional_mean_se: f64,
+        /// LaR95: p95 of the market's liquidated notional.
+        liquidated_notional_lar95: f64,
+        slippage_loss_mean: f64,
+        slippage_loss_mean_se: f64,
+        penalty_paid_mean: f64,
+        fund_inflow_mean: f64,
+        fee_revenue_mean: f64,
+        left_waiting_mean: f64,
+        index_max_drawdown_mean: f64,
+        /// The mark/index ratio furthest from 1 in any run.
+        worst_mark_index_ratio: f64,
+        induced_share_mean: Option<f64>,
+    }
+}
+
+/// The summaries of each market of one cell, from its market rows (any order of runs; each
+/// row names its market).
+pub fn summarize_markets(scenario: &Scenario, rows: &[MarketRow]) -> Vec<MarketSummary> {
+    (0..scenario.markets().len())
+        .map(|m| {
+            let mine: Vec<MarketRow> = rows
+                .iter()
+                .filter(|r| r.market as usize == m)
+                .copied()
+                .collect();
+            summarize_market(m as u32, &mine)
+        })
+        .collect()
+}
+
+fn market_moments(rows: &[MarketRow], f: impl Fn(&MarketRow) -> f64) -> (f64, f64) {
+    mean_se(&rows.iter().map(f).collect::<Moments>())
+}
+
+fn market_sorted(rows: &[MarketRow], f: impl Fn(&MarketRow) -> f64) -> Vec<f64> {
+    let mut v: Vec<f64> = rows.iter().map(f).collect();
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+/// One market's summary from its rows (one per run).
+fn summarize_market(market: u32, rows: &[MarketRow]) -> MarketSummary {
+    let n = rows.len() as u64;
+    let m = |f: fn(&MarketRow) -> f64| market_moments(rows, f);
+    let share = |f: fn(&MarketRow) -> bool| rows.iter().filter(|r| f(r)).count() as u64;
+    let bad_debt = market_sorted(rows, |r| r.bad_debt);
+    let liquidated = market_sorted(rows, |r| r.liquidation_notional);
+    let (bad_debt_mean, bad_debt_mean_se) = m(|r| r.bad_debt);
+    let (open_interest_mean, _) = m(|r| r.open_interest);
+    let with_debt = share(|r| r.bad_debt > 0.0);
+    let (lo, hi) = wilson(with_debt, n, Z95).unwrap_or((0.0, 1.0));
+    let (fund_paid_mean, fund_paid_mean_se) = m(|r| r.fund_paid);
+    let (spillover_mean, spillover_mean_se) = m(|r| r.spillover);
+    let (liquidation_notional_mean, liquidation_notional_mean_se) = m(|r| r.liquidation_notional);
+    let (slippage_loss_mean, slippage_loss_mean_se) = m(|r| r.slippage_loss);
+    let fraction = |k: u64| if n > 0 { k as f64 / n as f64 } else { 0.0 };
+    MarketSummary {
+        market,
+        runs: n as u32,
+        open_interest_mean,
+        bad_debt_mean,
+        bad_debt_mean_se,
+        bad_debt_var95: quantile_sorted(&bad_debt, 0.95).unwrap_or(0.0),
+        bad_debt_var99: quantile_sorted(&bad_debt, 0.99).unwrap_or(0.0),
+        bad_debt_to_open_interest: (open_interest_mean > 0.0)
+            .then(|| bad_debt_mean / open_interest_mean),
+        bad_debt_probability: fraction(with_debt),
+        bad_debt_probability_lo95: lo,
+        bad_debt_probability_hi95: hi,
+        fund_paid_mean,
+        fund_paid_mean_se,
+        bad_debt_uncovered_mean: m(|r| r.bad_debt_uncovered).0,
+        socialized_loss_mean: m(|r| r.socialized_loss).0,
+        adl_probability: fraction(share(|r| r.adl_count > 0)),
+        spillover_mean,
+        spillover_mean_se,
+        spillover_probability: fraction(share(|r| r.spillover > 0.0)),
+        liquidation_count_mean: m(|r| r.liquidation_count as f64).0,
+        liquidation_notional_mean,
+        liquidation_notional_mean_se,
+        liquidated_notional_lar95: quantile_sorted(&liquidated, 0.95).unwrap_or(0.0),
+        slippage_loss_mean,
+        slippage_loss_mean_se,
+        penalty_paid_mean: m(|r| r.penalty_paid).0,
+        fund_inflow_mean: m(|r| r.fund_inflow).0,
+        fee_revenue_mean: m(|r| r.fee_revenue).0,
+        left_waiting_mean: m(|r| r.left_waiting as f64).0,
+        index_max_drawdown_mean: m(|r| r.index_max_drawdown).0,
+        worst_mark_index_ratio: rows
+            .iter()
+            .map(|r| r.worst_mark_index_ratio)
+            .max_by(|a, b| a.ln().abs().total_cmp(&b.ln().abs()))
+            .unwrap_or(1.0),
+        induced_share_mean: rows
+            .iter()
+            .filter_map(|r| r.induced_share)
+            .collect::<Moments>()
+            .mean(),
     }
 }

@@ -12,8 +12,8 @@ mod text;
 pub use atomic::write_atomic;
 pub use report::{REPORT_FILE, ReportOutcome, TARGET, build_report, headline};
 pub use tables::{
-    fan_frame, rows_frame, rows_from_frame, sample_frame, summary_frame, write_csv_bytes,
-    write_parquet_bytes,
+    fan_frame, market_rows_frame, market_rows_from_frame, market_summary_frame, rows_frame,
+    rows_from_frame, sample_frame, summary_frame, write_csv_bytes, write_parquet_bytes,
 };
 pub use text::{format_money, format_pct, summary_text};
 
@@ -39,8 +39,11 @@ impl std::error::Error for OutputError {}
 
 /// The files a run writes into its output folder.
 pub const RUNS_FILE: &str = "runs.parquet";
+pub const RUNS_BY_MARKET_FILE: &str = "runs_by_market.parquet";
 pub const SUMMARY_PARQUET: &str = "summary.parquet";
 pub const SUMMARY_CSV: &str = "summary.csv";
+pub const SUMMARY_BY_MARKET_PARQUET: &str = "summary_by_market.parquet";
+pub const SUMMARY_BY_MARKET_CSV: &str = "summary_by_market.csv";
 pub const EXPERIMENT_FILE: &str = "experiment.toml";
 pub const FAN_FILE: &str = "fund_fan.parquet";
 pub const SAMPLE_FILE: &str = "sample_path.parquet";
@@ -52,8 +55,9 @@ fn fail(path: &Path, e: &dyn std::fmt::Display) -> OutputError {
     }
 }
 
-/// Writes `runs.parquet` from per-unit tables, one row group each, in the order given; the
-/// file appears only when complete (temporary file, then rename).
+/// Writes a table of runs (`runs.parquet`, `runs_by_market.parquet`) from per-unit tables,
+/// one row group each, in the order given; the file appears only when complete (temporary
+/// file, then rename).
 pub fn write_runs_parquet(
     path: &Path,
     mut frames: impl Iterator<Item = Result<polars::prelude::DataFrame, OutputError>>,
@@ -96,6 +100,8 @@ pub fn write_aggregates(
     agg: &Aggregates,
 ) -> Result<Vec<PathBuf>, OutputError> {
     let mut summary = summary_frame(exp, agg).map_err(|e| fail(&dir.join(SUMMARY_PARQUET), &e))?;
+    let mut by_market = market_summary_frame(exp, agg)
+        .map_err(|e| fail(&dir.join(SUMMARY_BY_MARKET_PARQUET), &e))?;
     let mut fan = fan_frame(exp, agg).map_err(|e| fail(&dir.join(FAN_FILE), &e))?;
     let mut sample = sample_frame(exp, agg).map_err(|e| fail(&dir.join(SAMPLE_FILE), &e))?;
     let files: Vec<(&str, Vec<u8>)> = vec![
@@ -106,6 +112,16 @@ pub fn write_aggregates(
         (
             SUMMARY_CSV,
             write_csv_bytes(&mut summary).map_err(|e| fail(&dir.join(SUMMARY_CSV), &e))?,
+        ),
+        (
+            SUMMARY_BY_MARKET_PARQUET,
+            write_parquet_bytes(&mut by_market)
+                .map_err(|e| fail(&dir.join(SUMMARY_BY_MARKET_PARQUET), &e))?,
+        ),
+        (
+            SUMMARY_BY_MARKET_CSV,
+            write_csv_bytes(&mut by_market)
+                .map_err(|e| fail(&dir.join(SUMMARY_BY_MARKET_CSV), &e))?,
         ),
         (
             FAN_FILE,
@@ -147,7 +163,16 @@ pub fn write_all(
         .map_err(|e| fail(&path, &e))
     });
     write_runs_parquet(&path, frames)?;
-    let mut written = vec![path.clone()];
+    let markets_path = dir.join(RUNS_BY_MARKET_FILE);
+    let per_run = result.market_rows.len() / result.rows.len().max(1);
+    let frames = crate::montecarlo::units(exp).into_iter().map(|u| {
+        let base = (u.cell * seeds + u.start as usize) * per_run;
+        let end = (u.cell * seeds + u.end as usize) * per_run;
+        market_rows_frame(exp, u.cell, &result.market_rows[base..end])
+            .map_err(|e| fail(&markets_path, &e))
+    });
+    write_runs_parquet(&markets_path, frames)?;
+    let mut written = vec![path.clone(), markets_path];
     written.extend(write_aggregates(dir, exp, &result.aggregates())?);
     Ok(written)
 }

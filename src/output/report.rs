@@ -13,10 +13,12 @@ use super::charts::{
 };
 use super::text::axis_text;
 use super::{
-    EXPERIMENT_FILE, FAN_FILE, OutputError, RUNS_FILE, SAMPLE_FILE, SUMMARY_CSV, SUMMARY_PARQUET,
-    format_money, format_pct, write_atomic,
+    EXPERIMENT_FILE, FAN_FILE, OutputError, RUNS_FILE, SAMPLE_FILE, SUMMARY_BY_MARKET_CSV,
+    SUMMARY_BY_MARKET_PARQUET, SUMMARY_CSV, SUMMARY_PARQUET, format_money, format_pct,
+    write_atomic,
 };
 use crate::config::{Experiment, Overrides};
+use crate::montecarlo::MarketSummary;
 use crate::stats::{Z95, quantile_sorted, wilson};
 
 pub const REPORT_FILE: &str = "report.md";
@@ -444,11 +446,90 @@ pub fn build_report(dir: &Path) -> Result<ReportOutcome, OutputError> {
     )?;
 
     // report.md
-    let md = report_markdown(&exp, &summary, h, n, &charts_md, &out.notes);
+    let markets = read_market_summaries(dir, &exp)?;
+    let md = report_markdown(&exp, &summary, &markets, h, n, &charts_md, &out.notes);
     let path = dir.join(REPORT_FILE);
     write_atomic(&path, md.as_bytes()).map_err(|e| err(&path, e))?;
     out.files.push(path);
     Ok(out)
+}
+
+/// The per-(cell, market) summaries of `summary_by_market.parquet`, read back through their
+/// one declaration: a missing column is an error.
+fn read_market_summaries(dir: &Path, exp: &Experiment) -> Result<Vec<MarketSummary>, OutputError> {
+    let path = dir.join(SUMMARY_BY_MARKET_PARQUET);
+    let df = read_parquet(&path)?;
+    let names: Vec<&str> = exp.cells[0]
+        .scenario
+        .markets()
+        .iter()
+        .map(|m| m.name())
+        .collect();
+    let rows =
+        super::tables::market_summaries_from_frame(&names, &df).map_err(|e| err(&path, e))?;
+    if rows.len() != exp.cells.len() * names.len() {
+        return Err(err(
+            &path,
+            format!(
+                "has {} rows but the experiment has {} cells of {} markets",
+                rows.len(),
+                exp.cells.len(),
+                names.len()
+            ),
+        ));
+    }
+    Ok(rows)
+}
+
+/// With several markets: each market's mean bad debt, what the fund paid for it and the
+/// spill-over, per grid cell.
+fn markets_section(s: &mut String, exp: &Experiment, markets: &[MarketSummary]) {
+    let names: Vec<&str> = exp.cells[0]
+        .scenario
+        .markets()
+        .iter()
+        .map(|m| m.name())
+        .collect();
+    if names.len() < 2 {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "## Markets\n\nEach market's mean bad debt, what the fund paid for it, and its *spill-over*: \
+         what a shared fund paid for the market beyond that market's own stake (its \
+         `fund_weight` share of the fund plus the penalties and fees it paid in), losses that \
+         other markets' money covered. Isolated funds have none by construction. Every figure, \
+         with its standard error, is in [`{SUMMARY_BY_MARKET_CSV}`]({SUMMARY_BY_MARKET_CSV}); \
+         each run's, in `runs_by_market.parquet`.\n"
+    );
+    let mut header = String::from("|");
+    let mut rule = String::from("|");
+    for a in &exp.axes {
+        let _ = write!(header, " {} |", a.path);
+        rule.push_str(" ---: |");
+    }
+    header.push_str(" market | mean bad debt | P(bad debt) | paid by fund | spill-over (mean) | runs with spill-over |");
+    rule.push_str(" --- | ---: | ---: | ---: | ---: | ---: |");
+    let _ = writeln!(s, "{header}\n{rule}");
+    for (k, m) in markets.iter().enumerate() {
+        let cell = &exp.cells[k / names.len()];
+        let mut line = String::from("|");
+        for (a, v) in exp.axes.iter().zip(&cell.coords) {
+            let _ = write!(line, " {} |", axis_text(&a.path, v));
+        }
+        let _ = writeln!(
+            line,
+            " {} | {} | {} | {} | {} | {} |",
+            names[m.market as usize],
+            format_money(m.bad_debt_mean),
+            format_pct(m.bad_debt_probability),
+            format_money(m.fund_paid_mean),
+            format_money(m.spillover_mean),
+            format_pct(m.spillover_probability)
+        );
+        s.push_str(&line);
+    }
+    s.push('\n');
 }
 
 /// A chart, erased to what `emit` needs.
@@ -499,6 +580,7 @@ pub fn headline(row_q99: f64, row_ub: Option<f64>, runs: u64, max_required: f64)
 fn report_markdown(
     exp: &Experiment,
     summary: &DataFrame,
+    markets: &[MarketSummary],
     h: usize,
     n: u64,
     charts_md: &str,
@@ -601,76 +683,7 @@ fn report_markdown(
         "\nAll statistics, with standard errors and intervals, are in [`{SUMMARY_CSV}`]({SUMMARY_CSV}).\n"
     );
 
-    let markets = exp
-        .cells
-        .first()
-        .map(|c| c.scenario.markets())
-        .unwrap_or(&[]);
-    if markets.len() > 1 {
-        let _ = writeln!(
-            s,
-            "## Markets\n\nMean bad debt of each market and what the fund paid for it. *Spill-over* \
-             is what a shared fund paid for a market beyond that market's own stake (its \
-             `fund_weight` share of the fund plus the penalties and fees it paid in): losses that \
-             other markets' money covered. Isolated funds have none by construction.\n"
-        );
-        let mut header = String::from("|");
-        let mut rule = String::from("|");
-        for a in &exp.axes {
-            let _ = write!(header, " {} |", a.path);
-            rule.push_str(" ---: |");
-        }
-        for m in markets {
-            let _ = write!(
-                header,
-                " {} bad debt | {} paid by fund |",
-                m.name(),
-                m.name()
-            );
-            rule.push_str(" ---: | ---: |");
-        }
-        header.push_str(" spill-over (mean) | runs with spill-over |");
-        rule.push_str(" ---: | ---: |");
-        let _ = writeln!(s, "{header}\n{rule}");
-        const BAD: [&str; 4] = [
-            "m1_bad_debt_mean",
-            "m2_bad_debt_mean",
-            "m3_bad_debt_mean",
-            "m4_bad_debt_mean",
-        ];
-        const PAID: [&str; 4] = [
-            "m1_fund_paid_mean",
-            "m2_fund_paid_mean",
-            "m3_fund_paid_mean",
-            "m4_fund_paid_mean",
-        ];
-        for (c, cell) in exp.cells.iter().enumerate() {
-            let r = SummaryRow {
-                df: summary,
-                row: c,
-            };
-            let mut line = String::from("|");
-            for (a, v) in exp.axes.iter().zip(&cell.coords) {
-                let _ = write!(line, " {} |", axis_text(&a.path, v));
-            }
-            for k in 0..markets.len().min(4) {
-                let _ = write!(
-                    line,
-                    " {} | {} |",
-                    format_money(r.num(BAD[k])),
-                    format_money(r.num(PAID[k]))
-                );
-            }
-            let _ = writeln!(
-                line,
-                " {} | {} |",
-                format_money(r.num("spillover_mean")),
-                format_pct(r.num("spillover_probability"))
-            );
-            s.push_str(&line);
-        }
-        s.push('\n');
-    }
+    markets_section(&mut s, exp, markets);
 
     let _ = writeln!(s, "## Charts\n\n{charts_md}");
     for note in notes {

@@ -1,8 +1,8 @@
 //! Runs that survive a kill and spread over machines.
 //!
 //! Every unit of work (a block of seeds of one cell, see [`crate::montecarlo::units`]) is saved
-//! to `DIR/parts/` as soon as it finishes, atomically: its rows as Parquet and its fund-path
-//! histogram. A manifest records a hash of the resolved experiment. Running the same command
+//! to `DIR/parts/` as soon as it finishes, atomically: its rows and its markets' rows as
+//! Parquet, and its fund-path histogram. A manifest records a hash of the resolved experiment. Running the same command
 //! again skips the units already saved; a changed experiment is refused unless the caller asks
 //! to start over. `--shard i/N` runs every N-th unit, and [`merge_dirs`] gathers the shards'
 //! parts. Once every unit is saved, the tables are assembled from the parts in unit order, so
@@ -14,14 +14,15 @@ use std::str::FromStr;
 use polars::prelude::*;
 
 use super::{
-    OutputError, RUNS_FILE, rows_frame, rows_from_frame, write_aggregates, write_atomic,
-    write_runs_parquet,
+    OutputError, RUNS_BY_MARKET_FILE, RUNS_FILE, market_rows_frame, market_rows_from_frame,
+    rows_frame, rows_from_frame, write_aggregates, write_atomic, write_runs_parquet,
 };
 use crate::config::{Experiment, Overrides};
 use crate::montecarlo::{
-    Aggregates, FanAggregate, Unit, UnitResult, aggregate, cell_checkpoints, run_unit, units,
+    Aggregates, CellRows, FanAggregate, Unit, UnitResult, aggregate, cell_checkpoints, run_unit,
+    units,
 };
-use crate::simulation::{RunOptions, RunRow};
+use crate::simulation::{MarketRow, RunOptions, RunRow};
 
 pub const PARTS_DIR: &str = "parts";
 const MANIFEST: &str = "manifest.toml";
@@ -73,11 +74,19 @@ fn fingerprint(text: &str) -> String {
     format!("{h:016x}")
 }
 
-fn part_paths(parts: &Path, unit: &Unit) -> (PathBuf, PathBuf) {
-    (
-        parts.join(format!("unit-{:06}.parquet", unit.index)),
-        parts.join(format!("unit-{:06}.fan", unit.index)),
-    )
+/// Where one unit's parts are saved. The rows file is written last: it marks the unit done.
+struct PartPaths {
+    rows: PathBuf,
+    markets: PathBuf,
+    fan: PathBuf,
+}
+
+fn part_paths(parts: &Path, unit: &Unit) -> PartPaths {
+    PartPaths {
+        rows: parts.join(format!("unit-{:06}.parquet", unit.index)),
+        markets: parts.join(format!("unit-{:06}.markets.parquet", unit.index)),
+        fan: parts.join(format!("unit-{:06}.fan", unit.index)),
+    }
 }
 
 /// Prepares `dir/parts` for `exp`: a new manifest, or a check that the existing one belongs to
@@ -176,7 +185,7 @@ pub fn run_to_dir(
             if shard.is_some_and(|s| !s.owns(&unit)) {
                 continue;
             }
-            if part_paths(parts, &unit).0.exists() {
+            if part_paths(parts, &unit).rows.exists() {
                 on_skip(unit.end - unit.start);
                 continue;
             }
@@ -191,19 +200,23 @@ pub fn run_to_dir(
     finish_if_complete(exp, dir, &parts, opts)
 }
 
-/// Saves one finished unit: the histogram first, the rows last (the rows file marks the unit
-/// as done).
+/// Saves one finished unit: the histogram and the market rows first, the rows last (the rows
+/// file marks the unit as done).
 fn save_unit(
     exp: &Experiment,
     parts: &Path,
     unit: &Unit,
     r: &UnitResult,
 ) -> Result<(), OutputError> {
-    let (rows_path, fan_path) = part_paths(parts, unit);
-    write_atomic(&fan_path, &r.fan.to_bytes()).map_err(|e| fail(&fan_path, e))?;
-    let mut df = rows_frame(exp, unit.cell, &r.rows).map_err(|e| fail(&rows_path, e))?;
-    let bytes = super::write_parquet_bytes(&mut df).map_err(|e| fail(&rows_path, e))?;
-    write_atomic(&rows_path, &bytes).map_err(|e| fail(&rows_path, e))
+    let paths = part_paths(parts, unit);
+    write_atomic(&paths.fan, &r.fan.to_bytes()).map_err(|e| fail(&paths.fan, e))?;
+    let mut markets =
+        market_rows_frame(exp, unit.cell, &r.markets).map_err(|e| fail(&paths.markets, e))?;
+    let bytes = super::write_parquet_bytes(&mut markets).map_err(|e| fail(&paths.markets, e))?;
+    write_atomic(&paths.markets, &bytes).map_err(|e| fail(&paths.markets, e))?;
+    let mut df = rows_frame(exp, unit.cell, &r.rows).map_err(|e| fail(&paths.rows, e))?;
+    let bytes = super::write_parquet_bytes(&mut df).map_err(|e| fail(&paths.rows, e))?;
+    write_atomic(&paths.rows, &bytes).map_err(|e| fail(&paths.rows, e))
 }
 
 fn finish_if_complete(
@@ -215,7 +228,7 @@ fn finish_if_complete(
     let all = units(exp);
     let done = all
         .iter()
-        .filter(|u| part_paths(parts, u).0.exists())
+        .filter(|u| part_paths(parts, u).rows.exists())
         .count();
     if done < all.len() {
         return Ok(Progress::Partial {
@@ -226,10 +239,31 @@ fn finish_if_complete(
     assemble(exp, dir, parts, opts).map(Progress::Complete)
 }
 
-fn read_rows(path: &Path) -> Result<Vec<RunRow>, OutputError> {
+fn read_frame(path: &Path) -> Result<DataFrame, OutputError> {
     let f = std::fs::File::open(path).map_err(|e| fail(path, e))?;
-    let df = ParquetReader::new(f).finish().map_err(|e| fail(path, e))?;
-    rows_from_frame(&df).map_err(|e| fail(path, e))
+    ParquetReader::new(f).finish().map_err(|e| fail(path, e))
+}
+
+fn read_rows(path: &Path) -> Result<Vec<RunRow>, OutputError> {
+    rows_from_frame(&read_frame(path)?).map_err(|e| fail(path, e))
+}
+
+fn read_market_rows(exp: &Experiment, path: &Path) -> Result<Vec<MarketRow>, OutputError> {
+    market_rows_from_frame(exp, &read_frame(path)?).map_err(|e| fail(path, e))
+}
+
+/// The rows of cell `c` from its units' parts, in seed order.
+fn read_cell(exp: &Experiment, parts: &Path, c: usize) -> Result<CellRows, OutputError> {
+    let mut rows = CellRows {
+        runs: Vec::with_capacity(exp.seeds as usize),
+        markets: Vec::new(),
+    };
+    for u in units(exp).iter().filter(|u| u.cell == c) {
+        let paths = part_paths(parts, u);
+        rows.runs.extend(read_rows(&paths.rows)?);
+        rows.markets.extend(read_market_rows(exp, &paths.markets)?);
+    }
+    Ok(rows)
 }
 
 /// Writes every table of `dir` from its parts, in unit order.
@@ -240,34 +274,26 @@ fn assemble(
     opts: RunOptions,
 ) -> Result<Aggregates, OutputError> {
     let all = units(exp);
-    let runs_path = dir.join(RUNS_FILE);
     write_runs_parquet(
-        &runs_path,
-        all.iter().map(|u| {
-            let (rows_path, _) = part_paths(parts, u);
-            let f = std::fs::File::open(&rows_path).map_err(|e| fail(&rows_path, e))?;
-            ParquetReader::new(f)
-                .finish()
-                .map_err(|e| fail(&rows_path, e))
-        }),
+        &dir.join(RUNS_FILE),
+        all.iter().map(|u| read_frame(&part_paths(parts, u).rows)),
+    )?;
+    write_runs_parquet(
+        &dir.join(RUNS_BY_MARKET_FILE),
+        all.iter()
+            .map(|u| read_frame(&part_paths(parts, u).markets)),
     )?;
     let mut fans: Vec<FanAggregate> = (0..exp.cells.len())
         .map(|c| FanAggregate::new(cell_checkpoints(exp, c)))
         .collect();
     for u in &all {
-        let (_, fan_path) = part_paths(parts, u);
+        let fan_path = part_paths(parts, u).fan;
         let bytes = std::fs::read(&fan_path).map_err(|e| fail(&fan_path, e))?;
         let fan = FanAggregate::from_bytes(&bytes)
             .ok_or_else(|| fail(&fan_path, "is not a fan histogram"))?;
         fans[u.cell].merge(&fan);
     }
-    let agg = aggregate(exp, &fans, opts, |c| {
-        let mut rows = Vec::with_capacity(exp.seeds as usize);
-        for u in all.iter().filter(|u| u.cell == c) {
-            rows.extend(read_rows(&part_paths(parts, u).0)?);
-        }
-        Ok(rows)
-    })?;
+    let agg = aggregate(exp, &fans, opts, |c| read_cell(exp, parts, c))?;
     write_aggregates(dir, exp, &agg)?;
     Ok(agg)
 }
@@ -297,13 +323,17 @@ pub fn merge_dirs(
             continue;
         }
         for u in units(&exp) {
-            let (rows_src, fan_src) = part_paths(&src, &u);
-            let (rows_dst, fan_dst) = part_paths(&parts, &u);
-            if rows_src.exists() && !rows_dst.exists() {
-                let fan = std::fs::read(&fan_src).map_err(|e| fail(&fan_src, e))?;
-                write_atomic(&fan_dst, &fan).map_err(|e| fail(&fan_dst, e))?;
-                let rows = std::fs::read(&rows_src).map_err(|e| fail(&rows_src, e))?;
-                write_atomic(&rows_dst, &rows).map_err(|e| fail(&rows_dst, e))?;
+            let (from, to) = (part_paths(&src, &u), part_paths(&parts, &u));
+            if from.rows.exists() && !to.rows.exists() {
+                // The rows file last: it marks the unit done.
+                for (a, b) in [
+                    (&from.fan, &to.fan),
+                    (&from.markets, &to.markets),
+                    (&from.rows, &to.rows),
+                ] {
+                    let bytes = std::fs::read(a).map_err(|e| fail(a, e))?;
+                    write_atomic(b, &bytes).map_err(|e| fail(b, e))?;
+                }
             }
         }
     }

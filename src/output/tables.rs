@@ -4,8 +4,8 @@
 use polars::prelude::*;
 
 use crate::config::{AxisValue, Experiment, GridAxis};
-use crate::montecarlo::Aggregates;
-use crate::simulation::{ColumnSink, ColumnSource, RunRow};
+use crate::montecarlo::{Aggregates, MarketSummary};
+use crate::simulation::{ColumnSink, ColumnSource, MarketRow, RunRow};
 
 /// One column per axis, repeating each cell's value `repeat` times.
 fn axis_columns(axes: &[GridAxis], cells: &[Vec<AxisValue>], repeat: usize) -> Vec<Column> {
@@ -70,6 +70,67 @@ pub fn rows_frame(exp: &Experiment, cell: usize, rows: &[RunRow]) -> PolarsResul
     ));
     RunRow::emit_columns(rows, &mut sink);
     DataFrame::new(n, sink.0)
+}
+
+/// The experiment's market names, in market order.
+fn market_names(exp: &Experiment) -> Vec<String> {
+    exp.cells
+        .first()
+        .map(|c| {
+            c.scenario
+                .markets()
+                .iter()
+                .map(|m| m.name().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Replaces the `market` column (the market's place) by the market's name.
+fn name_markets(exp: &Experiment, columns: &mut [Column]) -> PolarsResult<()> {
+    let names = market_names(exp);
+    if let Some(c) = columns.iter_mut().find(|c| c.name() == "market") {
+        let named: Vec<String> = c
+            .u32()?
+            .iter()
+            .map(|m| {
+                m.and_then(|m| names.get(m as usize))
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .collect();
+        *c = Column::new("market".into(), named);
+    }
+    Ok(())
+}
+
+/// Market rows of cell `cell` as a table: `cell`, the grid axes, then the figures of
+/// [`MarketRow`], with each market named. `runs_by_market.parquet` is these tables, one row
+/// group per unit of work, in unit order.
+pub fn market_rows_frame(
+    exp: &Experiment,
+    cell: usize,
+    rows: &[MarketRow],
+) -> PolarsResult<DataFrame> {
+    let n = rows.len();
+    let mut sink = PolarsSink(vec![Column::new("cell".into(), vec![cell as u32; n])]);
+    sink.0.extend(axis_columns(
+        &exp.axes,
+        std::slice::from_ref(&exp.cells[cell].coords),
+        n,
+    ));
+    MarketRow::emit_columns(rows, &mut sink);
+    name_markets(exp, &mut sink.0)?;
+    DataFrame::new(n, sink.0)
+}
+
+/// Reads market rows written by [`market_rows_frame`] back, bit for bit; a market name the
+/// experiment does not have is an error.
+pub fn market_rows_from_frame(exp: &Experiment, df: &DataFrame) -> Result<Vec<MarketRow>, String> {
+    let names = market_names(exp);
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let numbered = numbered_markets(&names, df)?;
+    MarketRow::take_columns(numbered.height(), &mut PolarsSource(&numbered))
 }
 
 struct PolarsSource<'a>(&'a DataFrame);
@@ -142,6 +203,53 @@ pub fn summary_frame(exp: &Experiment, result: &Aggregates) -> PolarsResult<Data
         }
     }
     DataFrame::new(n, columns)
+}
+
+/// Reads the statistics of `summary_by_market.*` back (market `names` in market order): every
+/// column of [`MarketSummary`] must be there.
+pub fn market_summaries_from_frame(
+    names: &[&str],
+    df: &DataFrame,
+) -> Result<Vec<MarketSummary>, String> {
+    let numbered = numbered_markets(names, df)?;
+    MarketSummary::take_columns(numbered.height(), &mut PolarsSource(&numbered))
+}
+
+/// `df` with its `market` column of names turned back into the markets' places.
+fn numbered_markets(names: &[&str], df: &DataFrame) -> Result<DataFrame, String> {
+    let column = df
+        .column("market")
+        .map_err(|_| "column `market` is missing".to_string())?;
+    let places = column
+        .str()
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(|name| {
+            name.and_then(|n| names.iter().position(|m| *m == n))
+                .map(|m| m as u32)
+                .ok_or_else(|| format!("market `{}` is not in the experiment", name.unwrap_or("")))
+        })
+        .collect::<Result<Vec<u32>, String>>()?;
+    let mut numbered = df.clone();
+    numbered
+        .replace("market", Column::new("market".into(), places))
+        .map_err(|e| e.to_string())?;
+    Ok(numbered)
+}
+
+/// One row per cell and market: `cell`, the grid axes, `market` (its name), then the
+/// statistics of [`MarketSummary`].
+pub fn market_summary_frame(exp: &Experiment, result: &Aggregates) -> PolarsResult<DataFrame> {
+    let rows: &[MarketSummary] = &result.market_summaries;
+    let n = rows.len();
+    let per_cell = market_names(exp).len().max(1);
+    let cells: Vec<u32> = (0..n).map(|k| (k / per_cell) as u32).collect();
+    let coords: Vec<Vec<AxisValue>> = exp.cells.iter().map(|c| c.coords.clone()).collect();
+    let mut sink = PolarsSink(vec![Column::new("cell".into(), cells)]);
+    sink.0.extend(axis_columns(&exp.axes, &coords, per_cell));
+    MarketSummary::emit_columns(rows, &mut sink);
+    name_markets(exp, &mut sink.0)?;
+    DataFrame::new(n, sink.0)
 }
 
 pub fn write_parquet_bytes(df: &mut DataFrame) -> PolarsResult<Vec<u8>> {

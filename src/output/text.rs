@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use crate::config::{Experiment, GridAxis, cell_label};
-use crate::montecarlo::CellSummary;
+use crate::montecarlo::{Aggregates, CellSummary};
 
 /// `$1.23M`, `$45.6k`, `$812`: money at a glance (USD).
 pub fn format_money(x: f64) -> String {
@@ -48,14 +48,14 @@ pub(super) fn axis_text(path: &str, v: &crate::config::AxisValue) -> String {
     }
 }
 
-/// The printed summary: one line per cell with the headline figures, then, for a grid of two
-/// axes, the depletion probability as a table.
-pub fn summary_text(exp: &Experiment, summaries: &[CellSummary], seconds: f64) -> String {
+/// The printed summary: one line per cell with the headline figures, each market's figures
+/// when there are several, then, for a grid of two axes, the depletion probability as a table.
+pub fn summary_text(exp: &Experiment, agg: &Aggregates, seconds: f64) -> String {
     let mut s = String::new();
     let runs = exp.total_runs();
     let _ = writeln!(
         s,
-        "backstop: {} | {} cell{} x {} seeds = {} runs in {:.1} s ({:.0} runs/s), master seed {}",
+        "backstop: {} | {} cell{} x {} seeds = {} runs in {:.1} s ({:.0} runs/s), master seed {}\n",
         exp.name,
         exp.cells.len(),
         if exp.cells.len() == 1 { "" } else { "s" },
@@ -65,36 +65,49 @@ pub fn summary_text(exp: &Experiment, summaries: &[CellSummary], seconds: f64) -
         runs as f64 / seconds.max(1e-9),
         exp.master_seed
     );
-    let _ = writeln!(s);
-    let labels: Vec<String> = exp
-        .cells
+    let labels = cell_labels(exp);
+    cells_table(&mut s, &labels, &agg.summaries);
+    markets_lines(&mut s, exp, &labels, agg);
+    depletion_table(&mut s, exp, &agg.summaries);
+    s
+}
+
+/// Each cell's grid values, short: the last part of each axis path, unless another axis ends
+/// the same way (`traders.mix.0.share`, `traders.mix.1.share`).
+fn cell_labels(exp: &Experiment) -> Vec<String> {
+    let last = |p: &str| p.rsplit('.').next().unwrap_or(p).to_string();
+    let short = |a: &GridAxis| {
+        let clash = exp
+            .axes
+            .iter()
+            .filter(|b| last(&b.path) == last(&a.path))
+            .count()
+            > 1;
+        if clash { a.path.clone() } else { last(&a.path) }
+    };
+    exp.cells
         .iter()
         .map(|cell| {
             if exp.axes.is_empty() {
-                cell_label(&exp.axes, &cell.coords)
-            } else {
-                exp.axes
-                    .iter()
-                    .zip(&cell.coords)
-                    .map(|(a, v)| {
-                        // The last part of the path, unless another axis ends the same way
-                        // (`traders.mix.0.share`, `traders.mix.1.share`).
-                        let last = |p: &str| p.rsplit('.').next().unwrap_or(p).to_string();
-                        let clash = exp
-                            .axes
-                            .iter()
-                            .filter(|b| last(&b.path) == last(&a.path))
-                            .count()
-                            > 1;
-                        let short = if clash { a.path.clone() } else { last(&a.path) };
-                        format!("{short}={}", axis_value(a, v))
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" ")
+                return cell_label(&exp.axes, &cell.coords);
             }
+            exp.axes
+                .iter()
+                .zip(&cell.coords)
+                .map(|(a, v)| format!("{}={}", short(a), axis_value(a, v)))
+                .collect::<Vec<_>>()
+                .join(" ")
         })
-        .collect();
-    let w = labels.iter().map(String::len).max().unwrap_or(4).max(4);
+        .collect()
+}
+
+fn label_width(labels: &[String]) -> usize {
+    labels.iter().map(String::len).max().unwrap_or(4).max(4)
+}
+
+/// One line per cell: depletion, VaR95, CVaR99, slippage and required capital.
+fn cells_table(s: &mut String, labels: &[String], summaries: &[CellSummary]) {
+    let w = label_width(labels);
     let _ = writeln!(
         s,
         "{:<w$}  {:>22}  {:>10}  {:>18}  {:>16}  {:>24}",
@@ -108,99 +121,107 @@ pub fn summary_text(exp: &Experiment, summaries: &[CellSummary], seconds: f64) -
     for (label, sm) in labels.iter().zip(summaries) {
         let q99 = &sm.required_capital_q99;
         let bound = |b: Option<f64>| b.map(format_money).unwrap_or_else(|| "n/a".into());
+        let depletion = format!(
+            "{} [{}, {}]",
+            format_pct(sm.depletion_probability),
+            format_pct(sm.depletion_ci95.0),
+            format_pct(sm.depletion_ci95.1)
+        );
+        let cvar = format!(
+            "{} +-{}",
+            format_money(sm.cvar99),
+            format_money(sm.cvar99_se)
+        );
+        let slippage = format!(
+            "{} +-{}",
+            format_money(sm.slippage_loss_mean),
+            format_money(sm.slippage_loss_mean_se)
+        );
+        let required = format!(
+            "{} [{}, {}]",
+            format_money(q99.value),
+            bound(q99.lower),
+            bound(q99.upper)
+        );
+        let var95 = format_money(sm.var95.value);
         let _ = writeln!(
             s,
-            "{:<w$}  {:>22}  {:>10}  {:>18}  {:>16}  {:>24}",
-            label,
-            format!(
-                "{} [{}, {}]",
-                format_pct(sm.depletion_probability),
-                format_pct(sm.depletion_ci95.0),
-                format_pct(sm.depletion_ci95.1)
-            ),
-            format_money(sm.var95.value),
-            format!(
-                "{} +-{}",
-                format_money(sm.cvar99),
-                format_money(sm.cvar99_se)
-            ),
-            format!(
-                "{} +-{}",
-                format_money(sm.slippage_loss_mean),
-                format_money(sm.slippage_loss_mean_se)
-            ),
-            format!(
-                "{} [{}, {}]",
-                format_money(q99.value),
-                bound(q99.lower),
-                bound(q99.upper)
-            ),
+            "{label:<w$}  {depletion:>22}  {var95:>10}  {cvar:>18}  {slippage:>16}  {required:>24}"
         );
     }
     let _ = writeln!(
         s,
         "(mean slippage loss per run; required q99: the fund that keeps P(depletion) <= 1%)"
     );
+}
+
+/// With several markets: per cell, each market's mean bad debt and what the fund paid for
+/// it, and the spill-over onto a shared fund.
+fn markets_lines(s: &mut String, exp: &Experiment, labels: &[String], agg: &Aggregates) {
     let markets = exp
         .cells
         .first()
         .map(|c| c.scenario.markets())
         .unwrap_or(&[]);
-    if markets.len() > 1 {
-        let _ = writeln!(s);
-        let names: Vec<&str> = markets.iter().map(|m| m.name()).collect();
+    if markets.len() < 2 {
+        return;
+    }
+    let names: Vec<&str> = markets.iter().map(|m| m.name()).collect();
+    let _ = writeln!(
+        s,
+        "\nBy market ({}): mean bad debt | mean paid by the fund; spill-over onto a shared fund",
+        names.join(", ")
+    );
+    let w = label_width(labels);
+    let per_cell = agg.market_summaries.chunks(markets.len());
+    for ((label, sm), cell_markets) in labels.iter().zip(&agg.summaries).zip(per_cell) {
+        let per: Vec<String> = cell_markets
+            .iter()
+            .zip(&names)
+            .map(|(ms, name)| {
+                format!(
+                    "{name} {} | {}",
+                    format_money(ms.bad_debt_mean),
+                    format_money(ms.fund_paid_mean)
+                )
+            })
+            .collect();
         let _ = writeln!(
             s,
-            "By market ({}): mean bad debt | mean paid by the fund; spill-over onto a shared fund",
-            names.join(", ")
+            "{:<w$}  {};  spill-over {} +-{} (in {} of runs)",
+            label,
+            per.join(";  "),
+            format_money(sm.spillover_mean),
+            format_money(sm.spillover_mean_se),
+            format_pct(sm.spillover_probability)
         );
-        for (label, sm) in labels.iter().zip(summaries) {
-            let per: Vec<String> = names
-                .iter()
-                .enumerate()
-                .map(|(k, name)| {
-                    let money = |v: Option<f64>| format_money(v.unwrap_or(0.0));
-                    format!(
-                        "{name} {} | {}",
-                        money(sm.market_bad_debt_mean[k]),
-                        money(sm.market_fund_paid_mean[k])
-                    )
-                })
-                .collect();
-            let _ = writeln!(
-                s,
-                "{:<w$}  {};  spill-over {} +-{} (in {} of runs)",
-                label,
-                per.join(";  "),
-                format_money(sm.spillover_mean),
-                format_money(sm.spillover_mean_se),
-                format_pct(sm.spillover_probability)
-            );
-        }
     }
-    if exp.axes.len() == 2 && exp.axes[1].group == 1 {
-        let (rows, cols) = (&exp.axes[0], &exp.axes[1]);
-        let _ = writeln!(s);
-        let _ = writeln!(
-            s,
-            "P(depletion): {} (rows) x {} (columns)",
-            rows.path, cols.path
-        );
-        let _ = write!(s, "{:>14}", "");
-        for v in &cols.values {
-            let _ = write!(s, "{:>12}", axis_value(cols, v));
+}
+
+/// For a grid of two plain axes: P(depletion), rows by the first axis, columns by the second.
+fn depletion_table(s: &mut String, exp: &Experiment, summaries: &[CellSummary]) {
+    if !(exp.axes.len() == 2 && exp.axes[1].group == 1) {
+        return;
+    }
+    let (rows, cols) = (&exp.axes[0], &exp.axes[1]);
+    let _ = writeln!(
+        s,
+        "\nP(depletion): {} (rows) x {} (columns)",
+        rows.path, cols.path
+    );
+    let _ = write!(s, "{:>14}", "");
+    for v in &cols.values {
+        let _ = write!(s, "{:>12}", axis_value(cols, v));
+    }
+    let _ = writeln!(s);
+    for (r, rv) in rows.values.iter().enumerate() {
+        let _ = write!(s, "{:>14}", axis_value(rows, rv));
+        for c in 0..cols.values.len() {
+            let sm = &summaries[r * cols.values.len() + c];
+            let _ = write!(s, "{:>12}", format_pct(sm.depletion_probability));
         }
         let _ = writeln!(s);
-        for (r, rv) in rows.values.iter().enumerate() {
-            let _ = write!(s, "{:>14}", axis_value(rows, rv));
-            for c in 0..cols.values.len() {
-                let sm = &summaries[r * cols.values.len() + c];
-                let _ = write!(s, "{:>12}", format_pct(sm.depletion_probability));
-            }
-            let _ = writeln!(s);
-        }
     }
-    s
 }
 
 #[cfg(test)]

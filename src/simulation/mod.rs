@@ -12,5 +12,6 @@ mod traders;
 mod world;
 
 pub use floor::draw_random_inputs;
-pub use row::{ColumnSink, ColumnSource, ColumnType, MAX_MARKETS, RunRow};
-pub use run::{RunObserver, RunOptions, StepView, simulate, simulate_observed};
+pub(crate) use row::flat_row;
+pub use row::{ColumnSink, ColumnSource, ColumnType, MarketRow, RunRow};
+pub use run::{RunObserver, RunOptions, RunRows, StepView, simulate, simulate_observed};

@@ -4,24 +4,23 @@
 //! The recorder reads; it never changes the run. A new market kind adds no recording code: it
 //! returns the same [`ForcedClose`] records as every other kind.
 
-use super::RunRow;
 use super::prices::Prices;
 use super::run::StepView;
+use super::{MarketRow, RunRow};
 use crate::config::Scenario;
 use crate::protocol::{ForcedClose, TradeFill, Venue};
 
-/// What one market's forced closes and fund flows add up to.
+/// One market's figures so far, and what they are worked out from.
 #[derive(Clone, Copy, Debug, Default)]
 struct MarketTotals {
-    bad_debt: f64,
-    fund_paid: f64,
-    liquidation_notional: f64,
-    /// Penalties, fees and revenue this market paid into the fund.
-    fund_inflow: f64,
+    row: MarketRow,
     /// Highest index so far.
     peak: f64,
     /// Lowest index since the peak was reached.
     low: f64,
+    /// `ln(mark / index)` furthest from 0 so far.
+    worst_log_ratio: f64,
+    induced_notional: f64,
 }
 
 /// The current cascade: consecutive steps with liquidations so far, and what they closed.
@@ -63,12 +62,27 @@ pub(super) struct Recorder {
 }
 
 impl Recorder {
-    /// A recorder for seed `seed` of a run whose open interest at t = 0 is `open_interest`,
-    /// with markets starting at `prices` and the venue's funds holding `fund_balance`.
-    pub fn open(seed: u32, open_interest: f64, prices: &Prices, fund_balance: f64) -> Self {
+    /// A recorder for seed `seed` of a run whose open interest at t = 0 is `open_interest`
+    /// (`market_open_interest` in each market), with markets starting at `prices` and the
+    /// venue's funds holding `fund_balance`.
+    pub fn open(
+        seed: u32,
+        open_interest: f64,
+        market_open_interest: &[f64],
+        prices: &Prices,
+        fund_balance: f64,
+    ) -> Self {
         let markets = prices
             .iter()
-            .map(|p| MarketTotals {
+            .zip(market_open_interest)
+            .enumerate()
+            .map(|(m, (p, &oi))| MarketTotals {
+                row: MarketRow {
+                    seed,
+                    market: m as u32,
+                    open_interest: oi,
+                    ..MarketRow::default()
+                },
                 peak: p.mark.index(),
                 low: p.mark.index(),
                 ..MarketTotals::default()
@@ -101,6 +115,7 @@ impl Recorder {
             } else if index < t.low {
                 t.low = index;
                 let drawdown = 1.0 - index / t.peak;
+                t.row.index_max_drawdown = t.row.index_max_drawdown.max(drawdown);
                 self.row.index_max_drawdown = self.row.index_max_drawdown.max(drawdown);
             }
         }
@@ -108,7 +123,7 @@ impl Recorder {
 
     /// Revenue of `amount` paid into the fund on market `m`'s behalf.
     pub fn revenue(&mut self, m: usize, amount: f64) {
-        self.markets[m].fund_inflow += amount;
+        self.markets[m].row.fund_inflow += amount;
     }
 
     /// A forced close during the liquidation phase of a step.
@@ -116,6 +131,7 @@ impl Recorder {
         self.record(m, c);
         if c.induced {
             self.induced_notional += c.notional;
+            self.markets[m].induced_notional += c.notional;
         }
         self.cascade.notional += c.notional;
     }
@@ -123,6 +139,7 @@ impl Recorder {
     /// A position no keeper took, closed by the venue's backstop at the end of the run.
     pub fn backstop_close(&mut self, m: usize, c: &ForcedClose) {
         self.row.left_waiting += 1;
+        self.markets[m].row.left_waiting += 1;
         self.record(m, c);
     }
 
@@ -140,10 +157,17 @@ impl Recorder {
         row.adl_notional += c.socialized.notional;
         row.socialized_loss += c.socialized.covered;
         row.keeper_profit += c.keeper_profit;
-        let market = &mut self.markets[m];
+        let market = &mut self.markets[m].row;
+        market.liquidation_count += 1;
+        market.liquidation_notional += c.notional;
+        market.slippage_loss += c.slippage_loss;
+        market.penalty_paid += c.penalty;
         market.bad_debt += c.deficit;
         market.fund_paid += c.fund_paid;
-        market.liquidation_notional += c.notional;
+        market.bad_debt_uncovered += c.uncovered;
+        market.adl_count += c.socialized.positions;
+        market.adl_notional += c.socialized.notional;
+        market.socialized_loss += c.socialized.covered;
         market.fund_inflow += c.penalty_to_fund;
         self.losses_of_liquidated += c.position_loss;
     }
@@ -166,15 +190,19 @@ impl Recorder {
 
     /// After this step's forced flow: how far each mark stands from its index.
     pub fn after_liquidations(&mut self, prices: &Prices) {
-        for p in prices.iter() {
+        for (t, p) in self.markets.iter_mut().zip(prices.iter()) {
             // ln(mark / index) is the log impact up to rounding (1e-15): a mark whose impact
-            // is clearly inside the worst so far cannot beat it, and needs no logarithm. With
-            // no impact at all the mark is the index exactly, and the ratio 1.
+            // is clearly inside the market's worst so far cannot beat it (nor the run's, which
+            // is at least as far out), and needs no logarithm. With no impact at all the mark
+            // is the index exactly, and the ratio 1.
             let log_impact = p.mark.log_impact().abs();
-            if log_impact == 0.0 || log_impact + 1e-12 < self.worst_log_ratio.abs() {
+            if log_impact == 0.0 || log_impact + 1e-12 < t.worst_log_ratio.abs() {
                 continue;
             }
             let log_ratio = (p.mark.mark() / p.mark.index()).ln();
+            if log_ratio.abs() > t.worst_log_ratio.abs() {
+                t.worst_log_ratio = log_ratio;
+            }
             if log_ratio.abs() > self.worst_log_ratio.abs() {
                 self.worst_log_ratio = log_ratio;
             }
@@ -184,7 +212,9 @@ impl Recorder {
     /// A voluntary trade in market `m`.
     pub fn trade(&mut self, m: usize, fill: &TradeFill) {
         self.row.fee_revenue += fill.fee;
-        self.markets[m].fund_inflow += fill.fee_to_fund;
+        let market = &mut self.markets[m].row;
+        market.fee_revenue += fill.fee;
+        market.fund_inflow += fill.fee_to_fund;
     }
 
     pub fn decision(&mut self) {
@@ -227,11 +257,11 @@ impl Recorder {
         }
     }
 
-    /// The run's row, once the run is over.
-    pub fn finish(mut self, venue: &Venue, sc: &Scenario) -> RunRow {
+    /// The run's row and its markets' rows, once the run is over.
+    pub fn finish(mut self, venue: &Venue, sc: &Scenario) -> (RunRow, Vec<MarketRow>) {
         self.audit(venue);
         self.fund_figures(venue, sc);
-        self.market_figures(sc);
+        let markets = self.market_figures(sc);
         let row = &mut self.row;
         row.worst_mark_index_ratio = self.worst_log_ratio.exp();
         row.recovery_rate = (self.losses_of_liquidated > 0.0)
@@ -239,7 +269,7 @@ impl Recorder {
         row.induced_share = (row.liquidation_notional > 0.0)
             .then(|| self.induced_notional / row.liquidation_notional);
         row.ledger_imbalance = self.ledger_max;
-        self.row
+        (self.row, markets)
     }
 
     /// Fund balance, depletion and required capital (MODEL.md section 5).
@@ -269,39 +299,29 @@ impl Recorder {
             .fold(0.0, f64::max);
     }
 
-    /// Each market's figures, and what a shared fund paid for one market out of the others'
-    /// stake.
-    fn market_figures(&mut self, sc: &Scenario) {
-        let markets = &self.markets;
-        if sc.fund_shares.is_empty() && markets.len() > 1 {
-            let f0 = sc.fund.initial();
-            self.row.spillover = markets
-                .iter()
-                .zip(&sc.market_weights)
-                .map(|(t, w)| (t.fund_paid - (f0 * w + t.fund_inflow)).max(0.0))
-                .sum();
+    /// Each market's row, and what a shared fund paid for one market out of the others'
+    /// stake (summed over markets into the run's spill-over).
+    fn market_figures(&mut self, sc: &Scenario) -> Vec<MarketRow> {
+        let shared = sc.fund_shares.is_empty() && self.markets.len() > 1;
+        let f0 = sc.fund.initial();
+        let rows: Vec<MarketRow> = self
+            .markets
+            .iter()
+            .zip(&sc.market_weights)
+            .map(|(t, w)| {
+                let mut row = t.row;
+                if shared {
+                    row.spillover = (row.fund_paid - (f0 * w + row.fund_inflow)).max(0.0);
+                }
+                row.worst_mark_index_ratio = t.worst_log_ratio.exp();
+                row.induced_share = (row.liquidation_notional > 0.0)
+                    .then(|| t.induced_notional / row.liquidation_notional);
+                row
+            })
+            .collect();
+        if shared {
+            self.row.spillover = rows.iter().map(|r| r.spillover).sum();
         }
-        let per_market = |f: fn(&MarketTotals) -> f64| -> [Option<f64>; super::MAX_MARKETS] {
-            std::array::from_fn(|m| markets.get(m).map(f))
-        };
-        let row = &mut self.row;
-        [
-            row.m1_bad_debt,
-            row.m2_bad_debt,
-            row.m3_bad_debt,
-            row.m4_bad_debt,
-        ] = per_market(|t| t.bad_debt);
-        [
-            row.m1_fund_paid,
-            row.m2_fund_paid,
-            row.m3_fund_paid,
-            row.m4_fund_paid,
-        ] = per_market(|t| t.fund_paid);
-        [
-            row.m1_liquidation_notional,
-            row.m2_liquidation_notional,
-            row.m3_liquidation_notional,
-            row.m4_liquidation_notional,
-        ] = per_market(|t| t.liquidation_notional);
+        rows
     }
 }

@@ -1,4 +1,5 @@
-//! The per-run figures of MODEL.md section 8: one flat row of scalars per run.
+//! The per-run figures of MODEL.md section 8: one flat row of scalars per run, and one per run
+//! and market.
 
 /// Receives the columns of a batch of rows, one call per field, in declaration order; lets
 /// output code build tables without the simulation knowing any table library.
@@ -81,28 +82,25 @@ column_type!(u32, u32);
 column_type!(Option<u32>, opt_u32);
 column_type!(bool, bool);
 
-/// Markets with columns of their own in [`RunRow`].
-pub const MAX_MARKETS: usize = 4;
-
-macro_rules! run_row {
-    ($( $(#[doc = $doc:literal])* $name:ident : $ty:ty ),* $(,)?) => {
-        /// What one run reports (MODEL.md section 8). Money in USD, steps counted from 1.
-        /// Figures that are undefined for a run (a recovery rate without liquidations) are
-        /// `None`, never NaN.
+/// Declares a flat row of scalar figures: the struct, its column names in declaration order,
+/// and the column-wise conversions to and from tables ([`ColumnSink`], [`ColumnSource`]).
+macro_rules! flat_row {
+    ($(#[doc = $sdoc:literal])* $row:ident { $( $(#[doc = $doc:literal])* $name:ident : $ty:ty ),* $(,)? }) => {
+        $(#[doc = $sdoc])*
         #[derive(Clone, Copy, Debug, Default, PartialEq)]
-        pub struct RunRow {
+        pub struct $row {
             $( $(#[doc = $doc])* pub $name: $ty, )*
         }
 
-        impl RunRow {
+        impl $row {
             /// Column names in declaration order.
             pub const COLUMNS: &'static [&'static str] = &[$(stringify!($name)),*];
 
             /// Reads `n` rows back from `source` (each column must hold `n` values).
-            pub fn take_columns(n: usize, source: &mut dyn ColumnSource) -> Result<Vec<RunRow>, String> {
-                let mut rows = vec![RunRow::default(); n];
+            pub fn take_columns(n: usize, source: &mut dyn $crate::simulation::ColumnSource) -> Result<Vec<$row>, String> {
+                let mut rows = vec![$row::default(); n];
                 $(
-                    let values = <$ty as ColumnType>::take(stringify!($name), source)?;
+                    let values = <$ty as $crate::simulation::ColumnType>::take(stringify!($name), source)?;
                     if values.len() != n {
                         return Err(format!("column `{}` has {} values, expected {n}", stringify!($name), values.len()));
                     }
@@ -116,15 +114,15 @@ macro_rules! run_row {
             /// The first column holding NaN or an infinity, if any: output never shows one, so
             /// the caller reports it as a bug instead.
             pub fn non_finite_column(&self) -> Option<&'static str> {
-                $( if !self.$name.is_finite_value() {
+                $( if !$crate::simulation::ColumnType::is_finite_value(&self.$name) {
                     return Some(stringify!($name));
                 } )*
                 None
             }
 
             /// Hands every column of `rows` to `sink`, in declaration order.
-            pub fn emit_columns(rows: &[RunRow], sink: &mut dyn ColumnSink) {
-                $( <$ty as ColumnType>::emit(
+            pub fn emit_columns(rows: &[$row], sink: &mut dyn $crate::simulation::ColumnSink) {
+                $( <$ty as $crate::simulation::ColumnType>::emit(
                     stringify!($name),
                     rows.iter().map(|r| r.$name).collect(),
                     sink,
@@ -133,93 +131,133 @@ macro_rules! run_row {
         }
     };
 }
+pub(crate) use flat_row;
 
-run_row! {
-    /// Seed index within the cell (the same index sees the same market in every cell).
-    seed: u32,
-    /// Insurance fund balance at the end.
-    fund_final: f64,
-    /// Lowest fund balance during the run.
-    fund_min: f64,
-    /// A deficit arrived that the fund could not cover.
-    depleted: bool,
-    /// Step of the first depletion.
-    depletion_step: Option<u32>,
-    /// `max_t (cumulative outflow - cumulative inflow)`, floored at 0: the smallest fund that
-    /// would not have been depleted.
-    required_capital: f64,
-    /// Sum of all bankruptcy deficits.
-    bad_debt: f64,
-    /// Deficits that neither the fund nor socialization covered.
-    bad_debt_uncovered: f64,
-    /// Positions auto-deleveraged.
-    adl_count: u32,
-    /// Notional closed by ADL, at the mark.
-    adl_notional: f64,
-    /// Deficits taken from other traders (ADL or haircuts).
-    socialized_loss: f64,
-    /// Forced closes.
-    liquidation_count: u32,
-    /// Notional of forced closes, at the mark.
-    liquidation_notional: f64,
-    /// `sum |q| |P - x|` over forced fills.
-    slippage_loss: f64,
-    /// Liquidation penalties taken from traders.
-    penalty_paid: f64,
-    /// Penalties paid into the fund.
-    penalty_to_fund: f64,
-    /// Profit of keepers (0 in engine mode).
-    keeper_profit: f64,
-    /// Trading fees paid.
-    fee_revenue: f64,
-    /// Open interest at t = 0 (sum of notionals).
-    open_interest: f64,
-    /// Largest fall of the index from its running peak, as a fraction.
-    index_max_drawdown: f64,
-    /// The mark/index ratio furthest from 1 (in log terms) during the run.
-    worst_mark_index_ratio: f64,
-    /// `1 - bad_debt / sum of liquidated positions' realized losses`.
-    recovery_rate: Option<f64>,
-    /// Cascades: maximal runs of consecutive steps with liquidations.
-    cascade_count: u32,
-    /// Steps in the longest cascade.
-    cascade_longest_steps: u32,
-    /// Notional liquidated in the largest cascade.
-    cascade_largest_notional: f64,
-    /// Share of liquidated notional not liquidatable at the index price (caused by impact).
-    induced_share: Option<f64>,
-    /// Keeper mode: positions no keeper took by the end, closed then into the book by the
-    /// venue's backstop (also counted among the liquidations).
-    left_waiting: u32,
-    /// Strategy decisions taken (MODEL.md section 3).
-    decisions: u32,
-    /// Liquidated traders who came back with fresh collateral.
-    reentries: u32,
-    /// Collateral margin defenders moved from their reserves.
-    reserve_added: f64,
-    /// Shared fund of several markets: deficits it paid for a market beyond that market's own
-    /// stake (its `fund_weight` share of F0 plus the penalties and fees it paid in), summed
-    /// over markets: what other markets' money covered. 0 with one market or isolated funds.
-    spillover: f64,
-    /// Per market (1 = `[market]`, then `[markets.*]` in file order; none past the last):
-    /// bankruptcy deficits,
-    m1_bad_debt: Option<f64>,
-    m2_bad_debt: Option<f64>,
-    m3_bad_debt: Option<f64>,
-    m4_bad_debt: Option<f64>,
-    /// the part of them the fund paid,
-    m1_fund_paid: Option<f64>,
-    m2_fund_paid: Option<f64>,
-    m3_fund_paid: Option<f64>,
-    m4_fund_paid: Option<f64>,
-    /// and the notional liquidated.
-    m1_liquidation_notional: Option<f64>,
-    m2_liquidation_notional: Option<f64>,
-    m3_liquidation_notional: Option<f64>,
-    m4_liquidation_notional: Option<f64>,
-    /// Largest `|sum of all ledger accounts - initial sum| / (total collateral + F0)` seen;
-    /// at most 1e-9 (MODEL.md section 7).
-    ledger_imbalance: f64,
+flat_row! {
+    /// What one run reports (MODEL.md section 8). Money in USD, steps counted from 1.
+    /// Figures that are undefined for a run (a recovery rate without liquidations) are
+    /// `None`, never NaN. Per-market figures are [`MarketRow`]s.
+    RunRow {
+        /// Seed index within the cell (the same index sees the same market in every cell).
+        seed: u32,
+        /// Insurance fund balance at the end.
+        fund_final: f64,
+        /// Lowest fund balance during the run.
+        fund_min: f64,
+        /// A deficit arrived that the fund could not cover.
+        depleted: bool,
+        /// Step of the first depletion.
+        depletion_step: Option<u32>,
+        /// `max_t (cumulative outflow - cumulative inflow)`, floored at 0: the smallest fund that
+        /// would not have been depleted.
+        required_capital: f64,
+        /// Sum of all bankruptcy deficits.
+        bad_debt: f64,
+        /// Deficits that neither the fund nor socialization covered.
+        bad_debt_uncovered: f64,
+        /// Positions auto-deleveraged.
+        adl_count: u32,
+        /// Notional closed by ADL, at the mark.
+        adl_notional: f64,
+        /// Deficits taken from other traders (ADL or haircuts).
+        socialized_loss: f64,
+        /// Forced closes.
+        liquidation_count: u32,
+        /// Notional of forced closes, at the mark.
+        liquidation_notional: f64,
+        /// `sum |q| |P - x|` over forced fills.
+        slippage_loss: f64,
+        /// Liquidation penalties taken from traders.
+        penalty_paid: f64,
+        /// Penalties paid into the fund.
+        penalty_to_fund: f64,
+        /// Profit of keepers (0 in engine mode).
+        keeper_profit: f64,
+        /// Trading fees paid.
+        fee_revenue: f64,
+        /// Open interest at t = 0 (sum of notionals).
+        open_interest: f64,
+        /// Largest fall of the index from its running peak, as a fraction.
+        index_max_drawdown: f64,
+        /// The mark/index ratio furthest from 1 (in log terms) during the run.
+        worst_mark_index_ratio: f64,
+        /// `1 - bad_debt / sum of liquidated positions' realized losses`.
+        recovery_rate: Option<f64>,
+        /// Cascades: maximal runs of consecutive steps with liquidations.
+        cascade_count: u32,
+        /// Steps in the longest cascade.
+        cascade_longest_steps: u32,
+        /// Notional liquidated in the largest cascade.
+        cascade_largest_notional: f64,
+        /// Share of liquidated notional not liquidatable at the index price (caused by impact).
+        induced_share: Option<f64>,
+        /// Keeper mode: positions no keeper took by the end, closed then into the book by the
+        /// venue's backstop (also counted among the liquidations).
+        left_waiting: u32,
+        /// Strategy decisions taken (MODEL.md section 3).
+        decisions: u32,
+        /// Liquidated traders who came back with fresh collateral.
+        reentries: u32,
+        /// Collateral margin defenders moved from their reserves.
+        reserve_added: f64,
+        /// Shared fund of several markets: deficits it paid for a market beyond that market's own
+        /// stake (its `fund_weight` share of F0 plus the penalties and fees it paid in), summed
+        /// over markets: what other markets' money covered. 0 with one market or isolated funds.
+        spillover: f64,
+        /// Largest `|sum of all ledger accounts - initial sum| / (total collateral + F0)` seen;
+        /// at most 1e-9 (MODEL.md section 7).
+        ledger_imbalance: f64,
+    }
+}
+
+flat_row! {
+    /// What one market of one run reports (MODEL.md section 8: per-market figures are rows of
+    /// their own, so a run may hold any number of markets). Money in USD; the run's own
+    /// figures sum these over its markets where they are sums.
+    MarketRow {
+        /// Seed index within the cell.
+        seed: u32,
+        /// The market's place in the experiment: 0 is `[market]`, then `[markets.*]` in file
+        /// order (tables show its name).
+        market: u32,
+        /// Open interest at t = 0 (sum of notionals).
+        open_interest: f64,
+        /// Forced closes.
+        liquidation_count: u32,
+        /// Notional of forced closes, at the mark.
+        liquidation_notional: f64,
+        /// `sum |q| |P - x|` over forced fills.
+        slippage_loss: f64,
+        /// Liquidation penalties taken from traders.
+        penalty_paid: f64,
+        /// Bankruptcy deficits.
+        bad_debt: f64,
+        /// The part of them the fund paid.
+        fund_paid: f64,
+        /// The part neither the fund nor socialization covered.
+        bad_debt_uncovered: f64,
+        /// The part taken from other traders of the market (ADL or haircuts).
+        socialized_loss: f64,
+        /// Positions auto-deleveraged.
+        adl_count: u32,
+        /// Notional closed by ADL, at the mark.
+        adl_notional: f64,
+        /// Penalties, fees and revenue this market paid into the fund.
+        fund_inflow: f64,
+        /// Shared fund of several markets: what the fund paid for this market beyond its own
+        /// stake (its `fund_weight` share of F0 plus its inflow). 0 otherwise.
+        spillover: f64,
+        /// Trading fees paid.
+        fee_revenue: f64,
+        /// Keeper mode: positions no keeper took by the end.
+        left_waiting: u32,
+        /// Largest fall of the index from its running peak, as a fraction.
+        index_max_drawdown: f64,
+        /// The mark/index ratio furthest from 1 (in log terms).
+        worst_mark_index_ratio: f64,
+        /// Share of liquidated notional not liquidatable at the index price.
+        induced_share: Option<f64>,
+    }
 }
 
 #[cfg(test)]

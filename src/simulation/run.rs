@@ -1,7 +1,7 @@
 //! One run: open the world, drive it step by step, read its row.
 
-use super::RunRow;
 use super::world::World;
+use super::{MarketRow, RunRow};
 use crate::config::Scenario;
 
 /// Switches that change how much a run checks, never what it computes.
@@ -47,6 +47,13 @@ impl RunObserver for Vec<StepView> {
     }
 }
 
+/// What one run reports: its own row and one row per market.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunRows {
+    pub run: RunRow,
+    pub markets: Vec<MarketRow>,
+}
+
 /// Runs `scenario` for seed index `seed_index` of `master_seed` and returns its figures.
 ///
 /// Each step is a fixed sequence of phases (see [`World`]): the markets move, revenue comes
@@ -61,24 +68,26 @@ pub fn simulate(
     seed_index: u64,
     opts: RunOptions,
 ) -> RunRow {
-    simulate_observed(scenario, master_seed, seed_index, opts, &mut ())
+    simulate_observed(scenario, master_seed, seed_index, opts, &mut ()).run
 }
 
-/// [`simulate`] with an observer that sees the state after every step.
+/// [`simulate`] with an observer that sees the state after every step, returning the run's
+/// row and its markets' rows.
 pub fn simulate_observed<O: RunObserver>(
     scenario: &Scenario,
     master_seed: u64,
     seed_index: u64,
     opts: RunOptions,
     observer: &mut O,
-) -> RunRow {
+) -> RunRows {
     let mut world = World::open(scenario, master_seed, seed_index);
     observer.on_step(&world.initial_view());
     for step in 1..=scenario.steps {
         let view = world.step(step, opts.audit_ledger);
         observer.on_step(&view);
     }
-    world.finish()
+    let (run, markets) = world.finish();
+    RunRows { run, markets }
 }
 
 #[cfg(test)]

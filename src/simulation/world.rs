@@ -2,13 +2,13 @@
 //! the market signals and the recorder, opened once per run and driven step by step through
 //! a fixed sequence of phases.
 
-use super::RunRow;
 use super::liquidators::Liquidators;
 use super::prices::Prices;
 use super::recorder::{Recorder, StepTotals};
 use super::run::StepView;
 use super::signals::Indicators;
 use super::traders::{ActOn, TraderStates, Traders};
+use super::{MarketRow, RunRow};
 use crate::config::Scenario;
 use crate::protocol::{
     CloseContext, ForcedClose, Liquidator, Market, PerpMarket, PositionBook, Venue,
@@ -91,7 +91,8 @@ impl<'s> World<'s> {
         );
         let recorder = Recorder::open(
             seed_index as u32,
-            open_interest,
+            open_interest.run,
+            &open_interest.markets,
             &prices,
             venue.fund_balance(),
         );
@@ -250,8 +251,8 @@ impl<'s> World<'s> {
     }
 
     /// Ends the run: what still waits for a keeper is closed by the venue's own backstop,
-    /// and the recorder gives the run's row.
-    pub fn finish(mut self) -> RunRow {
+    /// and the recorder gives the run's row and its markets' rows.
+    pub fn finish(mut self) -> (RunRow, Vec<MarketRow>) {
         for m in 0..self.prices.len() {
             self.close_what_waits(m);
         }
@@ -280,20 +281,29 @@ impl<'s> World<'s> {
     }
 }
 
+/// Open interest at t = 0: of the run, and of each market.
+struct OpenInterest {
+    run: f64,
+    markets: Vec<f64>,
+}
+
 /// The traders of each market in turn, opened at its index: their books, their strategy
 /// state, and the open interest at t = 0.
 fn open_population(
     sc: &Scenario,
     master_seed: u64,
     seed_index: u64,
-) -> (Vec<PerpMarket>, TraderStates, f64) {
+) -> (Vec<PerpMarket>, TraderStates, OpenInterest) {
     let mut population_rng = stream_rng(master_seed, seed_index, Stream::Population);
     let mut traits_rng = stream_rng(master_seed, seed_index, Stream::Traits);
     let n: usize = sc.markets.iter().map(|m| m.traders as usize).sum();
     let groups = sc.population.groups();
     let mut states = TraderStates::with_capacity(n);
     let mut markets = Vec::with_capacity(sc.markets.len());
-    let mut open_interest = 0.0;
+    let mut open_interest = OpenInterest {
+        run: 0.0,
+        markets: vec![0.0; sc.markets.len()],
+    };
     let funds = sc.fund_shares_of_total().len();
     for (m, ms) in sc.markets.iter().enumerate() {
         let s0 = ms.mark.index();
@@ -304,7 +314,8 @@ fn open_population(
                 .population
                 .draw(&mut population_rng, s0, sc.margin.max_leverage());
             book.push(p.collateral, p.size, s0);
-            open_interest += p.size.abs() * s0;
+            open_interest.run += p.size.abs() * s0;
+            open_interest.markets[m] += p.size.abs() * s0;
             let g = sc.population.group_of(local, ms.traders);
             let group = &groups[g];
             let rate = group
