@@ -276,3 +276,45 @@ fn a_capped_fund_gets_no_required_capital_headline() {
     assert!(report.contains("backstop calibrate"));
     let _ = std::fs::remove_dir_all(out.parent().unwrap());
 }
+
+/// The report reads the summaries back through their one declaration: a summary table that
+/// lacks a column, or holds an empty value where one must be, is refused with the file and the
+/// column named, and no report is written; it is never read as 0.
+#[test]
+fn a_summary_missing_a_column_is_refused_by_name() {
+    let out = run(
+        "missing-column",
+        GRID.replace("seeds = 300", "seeds = 20").as_str(),
+        &["--no-charts"],
+    );
+    let path = out.join("summary.parquet");
+    let read = |p: &Path| {
+        ParquetReader::new(std::fs::File::open(p).unwrap())
+            .finish()
+            .unwrap()
+    };
+    let full = read(&path);
+    let write = |mut df: DataFrame| {
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+    };
+    write(full.drop("bad_debt_var95").unwrap());
+    let o = backstop(&["report", out.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("summary.parquet") && stderr.contains("bad_debt_var95"),
+        "{stderr}"
+    );
+    assert!(!out.join("report.md").exists());
+    let mut emptied = full.clone();
+    let nulls = Column::full_null("bad_debt_mean".into(), full.height(), &DataType::Float64);
+    emptied.replace("bad_debt_mean", nulls).unwrap();
+    write(emptied);
+    let o = backstop(&["report", out.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("bad_debt_mean"), "{stderr}");
+    let _ = std::fs::remove_dir_all(out.parent().unwrap());
+}

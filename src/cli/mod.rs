@@ -275,15 +275,10 @@ fn finish(
             s.ledger_imbalance_max, c.index
         ));
     }
-    if let Some((c, column)) = exp
-        .cells
-        .iter()
-        .zip(&agg.summaries)
-        .find_map(|(c, s)| s.non_finite_column.map(|col| (c, col)))
-    {
+    if let Some((c, column)) = agg.non_finite {
         return Err(format!(
             "a run of cell {} produced a non-finite `{column}` (a bug; please report it)",
-            c.index
+            exp.cells[c].index
         ));
     }
     let report = if no_charts {
@@ -353,7 +348,7 @@ fn calibrate(args: &CalibrateArgs) -> Result<(), String> {
                     s.ledger_imbalance_max
                 ));
             }
-            if let Some(column) = agg.summaries.iter().find_map(|s| s.non_finite_column) {
+            if let Some((_, column)) = agg.non_finite {
                 return Err(format!(
                     "a run produced a non-finite `{column}` (a bug; please report it)"
                 ));

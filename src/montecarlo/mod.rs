@@ -116,6 +116,9 @@ pub struct Aggregates {
     pub market_summaries: Vec<MarketSummary>,
     pub fans: Vec<Vec<FanPoint>>,
     pub sample: SamplePath,
+    /// The first cell with a run or market row holding NaN or an infinity, and the column: a
+    /// bug, which output refuses to show.
+    pub non_finite: Option<(usize, &'static str)>,
 }
 
 /// Rows of every run, cell-major (all seeds of cell 0, then cell 1, ...), their markets' rows
@@ -128,6 +131,7 @@ pub struct ExperimentResult {
     pub market_summaries: Vec<MarketSummary>,
     pub fans: Vec<Vec<FanPoint>>,
     pub sample: SamplePath,
+    pub non_finite: Option<(usize, &'static str)>,
 }
 
 impl ExperimentResult {
@@ -149,6 +153,7 @@ impl ExperimentResult {
             market_summaries: self.market_summaries.clone(),
             fans: self.fans.clone(),
             sample: self.sample.clone(),
+            non_finite: self.non_finite,
         }
     }
 }
@@ -171,8 +176,15 @@ pub fn aggregate<E>(
     let mut summaries = Vec::with_capacity(exp.cells.len());
     let mut market_summaries = Vec::new();
     let mut sample = None;
+    let mut non_finite = None;
     for (c, cell) in exp.cells.iter().enumerate() {
         let rows = cell_rows(c)?;
+        let bad = rows
+            .runs
+            .iter()
+            .find_map(RunRow::non_finite_column)
+            .or_else(|| rows.markets.iter().find_map(MarketRow::non_finite_column));
+        non_finite = non_finite.or(bad.map(|column| (c, column)));
         summaries.push(summarize(&cell.scenario, &rows.runs));
         market_summaries.extend(summarize_markets(&cell.scenario, &rows.markets));
         if c == h {
@@ -182,6 +194,7 @@ pub fn aggregate<E>(
     Ok(Aggregates {
         summaries,
         market_summaries,
+        non_finite,
         fans: fans.iter().map(FanAggregate::bands).collect(),
         sample: sample.unwrap_or(SamplePath {
             cell: h,
@@ -226,6 +239,7 @@ pub fn run_experiment(
         market_summaries: agg.market_summaries,
         fans: agg.fans,
         sample: agg.sample,
+        non_finite: agg.non_finite,
     }
 }
 

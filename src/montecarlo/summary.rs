@@ -8,95 +8,120 @@ use crate::stats::{
     upper_bound_rank, wilson,
 };
 
-/// Aggregates of one cell.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CellSummary {
-    pub runs: u64,
-    pub fund_initial: f64,
-    pub depletions: u64,
-    pub depletion_probability: f64,
-    pub depletion_ci95: (f64, f64),
-    pub bad_debt_mean: f64,
-    pub bad_debt_mean_se: f64,
-    pub bad_debt_p50: f64,
-    pub bad_debt_p95: f64,
-    pub bad_debt_p99: f64,
-    /// VaR95: p95 of bad debt (Gauntlet's definition), with its order-statistic interval.
-    pub var95: QuantileEstimate,
-    pub var99: QuantileEstimate,
-    pub cvar95: f64,
-    pub cvar95_se: f64,
-    pub cvar99: f64,
-    pub cvar99_se: f64,
-    pub bad_debt_uncovered_mean: f64,
-    pub bad_debt_uncovered_mean_se: f64,
-    /// LaR95: p95 of liquidated notional.
-    pub lar95: QuantileEstimate,
-    pub liquidation_count_mean: f64,
-    pub liquidation_count_mean_se: f64,
-    pub liquidation_notional_mean: f64,
-    pub liquidation_notional_mean_se: f64,
-    pub slippage_loss_mean: f64,
-    pub slippage_loss_mean_se: f64,
-    pub slippage_loss_p99: QuantileEstimate,
-    pub penalty_paid_mean: f64,
-    pub penalty_paid_mean_se: f64,
-    pub adl_probability: f64,
-    pub adl_ci95: (f64, f64),
-    pub adl_notional_mean: f64,
-    pub adl_notional_mean_se: f64,
-    pub socialized_loss_mean: f64,
-    pub socialized_loss_mean_se: f64,
-    pub cascade_count_mean: f64,
-    pub cascade_count_mean_se: f64,
-    pub cascade_longest_steps_mean: f64,
-    pub cascade_longest_steps_mean_se: f64,
-    pub cascade_longest_steps_max: u32,
-    pub cascade_largest_notional_mean: f64,
-    pub cascade_largest_notional_mean_se: f64,
-    pub cascade_largest_notional_p99: QuantileEstimate,
-    /// Mean induced share over runs with liquidations.
-    pub induced_share_mean: Option<f64>,
-    pub induced_share_mean_se: Option<f64>,
-    /// Mean recovery rate over runs with liquidation losses.
-    pub recovery_rate_mean: Option<f64>,
-    pub recovery_rate_mean_se: Option<f64>,
-    pub worst_mark_index_ratio_min: f64,
-    pub index_max_drawdown_mean: f64,
-    pub index_max_drawdown_mean_se: f64,
-    pub open_interest_mean: f64,
-    /// `F0 / VaR99`; `None` when VaR99 is 0.
-    pub fund_to_var99: Option<f64>,
-    /// `F0 / mean open interest`.
-    pub fund_to_open_interest: f64,
-    pub required_capital_mean: f64,
-    pub required_capital_mean_se: f64,
-    pub required_capital_q95: QuantileEstimate,
-    pub required_capital_q99: QuantileEstimate,
-    pub required_capital_q999: QuantileEstimate,
-    pub required_capital_max: f64,
-    /// One-sided 95% upper confidence bound of required capital q99 (MODEL.md section 10).
-    pub required_capital_q99_ub95: Option<f64>,
-    pub fund_final_mean: f64,
-    pub fund_final_mean_se: f64,
-    pub fund_min_mean: f64,
-    pub fund_min_mean_se: f64,
-    pub ledger_imbalance_max: f64,
-    /// A column that held NaN or an infinity in some run (a bug), if any.
-    pub non_finite_column: Option<&'static str>,
-    /// Shared fund of several markets: mean spill-over (what other markets' stake paid for a
-    /// market's deficits) and the share of runs with any.
-    pub spillover_mean: f64,
-    pub spillover_mean_se: f64,
-    pub spillover_probability: f64,
-    /// Agents: decisions, re-entries, reserve added, keepers' profit and positions no keeper
-    /// took, per run.
-    pub decisions_mean: f64,
-    pub reentries_mean: f64,
-    pub reserve_added_mean: f64,
-    pub keeper_profit_mean: f64,
-    pub keeper_profit_mean_se: f64,
-    pub left_waiting_mean: f64,
+flat_row! {
+    /// What a grid cell reports, aggregated over its seeds (MODEL.md section 9): one row of
+    /// `summary.*`. This declaration is the summary's only list of columns: the tables are
+    /// written from it and read back through it (a missing column is an error). `_se` is a
+    /// standard error, `_lo95` and `_hi95` a 95% interval (order statistics for quantiles,
+    /// Wilson for probabilities); undefined figures are empty, never NaN.
+    CellSummary {
+        runs: u32,
+        fund_initial: f64,
+        depletions: u32,
+        depletion_probability: f64,
+        depletion_probability_lo95: f64,
+        depletion_probability_hi95: f64,
+        bad_debt_mean: f64,
+        bad_debt_mean_se: f64,
+        bad_debt_p50: f64,
+        /// VaR95: p95 of bad debt (Gauntlet's definition).
+        bad_debt_var95: f64,
+        bad_debt_var95_lo95: Option<f64>,
+        bad_debt_var95_hi95: Option<f64>,
+        bad_debt_var99: f64,
+        bad_debt_var99_lo95: Option<f64>,
+        bad_debt_var99_hi95: Option<f64>,
+        /// Expected shortfall beyond VaR95 and VaR99.
+        bad_debt_cvar95: f64,
+        bad_debt_cvar95_se: f64,
+        bad_debt_cvar99: f64,
+        bad_debt_cvar99_se: f64,
+        bad_debt_uncovered_mean: f64,
+        bad_debt_uncovered_mean_se: f64,
+        /// Mean bad debt over mean open interest: "less bad debt" that is not merely "less was
+        /// at risk" (MODEL.md section 8).
+        bad_debt_to_open_interest: Option<f64>,
+        /// LaR95: p95 of liquidated notional.
+        liquidated_notional_lar95: f64,
+        liquidated_notional_lar95_lo95: Option<f64>,
+        liquidated_notional_lar95_hi95: Option<f64>,
+        liquidation_count_mean: f64,
+        liquidation_count_mean_se: f64,
+        liquidation_notional_mean: f64,
+        liquidation_notional_mean_se: f64,
+        slippage_loss_mean: f64,
+        slippage_loss_mean_se: f64,
+        slippage_loss_p99: f64,
+        slippage_loss_p99_lo95: Option<f64>,
+        slippage_loss_p99_hi95: Option<f64>,
+        penalty_paid_mean: f64,
+        penalty_paid_mean_se: f64,
+        adl_probability: f64,
+        adl_probability_lo95: f64,
+        adl_probability_hi95: f64,
+        adl_notional_mean: f64,
+        adl_notional_mean_se: f64,
+        socialized_loss_mean: f64,
+        socialized_loss_mean_se: f64,
+        cascade_count_mean: f64,
+        cascade_count_mean_se: f64,
+        cascade_longest_steps_mean: f64,
+        cascade_longest_steps_mean_se: f64,
+        cascade_longest_steps_max: u32,
+        cascade_largest_notional_mean: f64,
+        cascade_largest_notional_mean_se: f64,
+        cascade_largest_notional_p99: f64,
+        cascade_largest_notional_p99_lo95: Option<f64>,
+        cascade_largest_notional_p99_hi95: Option<f64>,
+        /// Mean induced share over runs with liquidations.
+        induced_share_mean: Option<f64>,
+        induced_share_mean_se: Option<f64>,
+        /// Mean recovery rate over runs with liquidation losses.
+        recovery_rate_mean: Option<f64>,
+        recovery_rate_mean_se: Option<f64>,
+        /// The mark/index ratio furthest from 1 in any run.
+        worst_mark_index_ratio: f64,
+        index_max_drawdown_mean: f64,
+        index_max_drawdown_mean_se: f64,
+        open_interest_mean: f64,
+        /// `F0 / VaR99`; empty when VaR99 is 0.
+        fund_to_var99: Option<f64>,
+        /// `F0 / mean open interest`.
+        fund_to_open_interest: f64,
+        required_capital_mean: f64,
+        required_capital_mean_se: f64,
+        required_capital_q95: f64,
+        required_capital_q95_lo95: Option<f64>,
+        required_capital_q95_hi95: Option<f64>,
+        required_capital_q99: f64,
+        required_capital_q99_lo95: Option<f64>,
+        required_capital_q99_hi95: Option<f64>,
+        required_capital_q999: f64,
+        required_capital_q999_lo95: Option<f64>,
+        required_capital_q999_hi95: Option<f64>,
+        /// One-sided 95% upper confidence bound of required capital q99: the fund to hold for
+        /// a 1% depletion target (MODEL.md section 10).
+        required_capital_q99_ub95: Option<f64>,
+        required_capital_max: f64,
+        fund_final_mean: f64,
+        fund_final_mean_se: f64,
+        fund_min_mean: f64,
+        fund_min_mean_se: f64,
+        ledger_imbalance_max: f64,
+        /// Shared fund of several markets: mean spill-over (what other markets' stake paid for
+        /// a market's deficits) and the share of runs with any.
+        spillover_mean: f64,
+        spillover_mean_se: f64,
+        spillover_probability: f64,
+        /// Agents: decisions, re-entries, reserve added, keepers' profit and positions no
+        /// keeper took, per run.
+        decisions_mean: f64,
+        reentries_mean: f64,
+        reserve_added_mean: f64,
+        keeper_profit_mean: f64,
+        keeper_profit_mean_se: f64,
+        left_waiting_mean: f64,
+    }
 }
 
 fn sorted(rows: &[RunRow], f: impl Fn(&RunRow) -> f64) -> Vec<f64> {
@@ -113,335 +138,181 @@ fn mean_se(m: &Moments) -> (f64, f64) {
     (m.mean().unwrap_or(0.0), m.std_error().unwrap_or(0.0))
 }
 
-fn q(sorted: &[f64], p: f64) -> QuantileEstimate {
-    quantile_with_bounds(sorted, p, 0.95).unwrap_or(QuantileEstimate {
+/// Mean and standard error of a figure of every run.
+fn mean_of(rows: &[RunRow], f: impl Fn(&RunRow) -> f64) -> (f64, f64) {
+    mean_se(&moments(rows, |r| Some(f(r))))
+}
+
+/// The `p`-quantile of sorted values with its 95% order-statistic interval.
+fn q(sorted: &[f64], p: f64) -> (f64, Option<f64>, Option<f64>) {
+    let e = quantile_with_bounds(sorted, p, 0.95).unwrap_or(QuantileEstimate {
         value: 0.0,
         lower: None,
         upper: None,
-    })
+    });
+    (e.value, e.lower, e.upper)
+}
+
+/// A share of `n` runs with its Wilson 95% interval.
+fn probability(k: u64, n: u64) -> (f64, f64, f64) {
+    let (lo, hi) = wilson(k, n, Z95).unwrap_or((0.0, 1.0));
+    (k as f64 / n.max(1) as f64, lo, hi)
 }
 
 /// Aggregates the runs of one cell (`rows` non-empty).
 pub fn summarize(scenario: &Scenario, rows: &[RunRow]) -> CellSummary {
+    let mut s = CellSummary {
+        runs: rows.len() as u32,
+        fund_initial: scenario.fund_initial(),
+        ..CellSummary::default()
+    };
+    depletion_and_losses(&mut s, rows);
+    liquidations(&mut s, rows);
+    cascades(&mut s, rows);
+    capital(&mut s, rows);
+    agents(&mut s, rows);
+    s
+}
+
+/// Depletion (section 5), bad debt and its tail (VaR, CVaR), ADL and socialized losses.
+fn depletion_and_losses(s: &mut CellSummary, rows: &[RunRow]) {
     let n = rows.len() as u64;
-    let f0 = scenario.fund_initial();
     let depletions = rows.iter().filter(|r| r.depleted).count() as u64;
-    let adls = rows.iter().filter(|r| r.adl_count > 0).count() as u64;
+    s.depletions = depletions as u32;
+    (
+        s.depletion_probability,
+        s.depletion_probability_lo95,
+        s.depletion_probability_hi95,
+    ) = probability(depletions, n);
     let bad_debt = sorted(rows, |r| r.bad_debt);
-    let required = sorted(rows, |r| r.required_capital);
-    let liq_notional = sorted(rows, |r| r.liquidation_notional);
-    let slippage = sorted(rows, |r| r.slippage_loss);
-    let largest_cascade = sorted(rows, |r| r.cascade_largest_notional);
+    (s.bad_debt_mean, s.bad_debt_mean_se) = mean_of(rows, |r| r.bad_debt);
+    s.bad_debt_p50 = quantile_sorted(&bad_debt, 0.5).unwrap_or(0.0);
+    (
+        s.bad_debt_var95,
+        s.bad_debt_var95_lo95,
+        s.bad_debt_var95_hi95,
+    ) = q(&bad_debt, 0.95);
+    (
+        s.bad_debt_var99,
+        s.bad_debt_var99_lo95,
+        s.bad_debt_var99_hi95,
+    ) = q(&bad_debt, 0.99);
     let es95 = expected_shortfall(&bad_debt, 0.95).expect("non-empty");
     let es99 = expected_shortfall(&bad_debt, 0.99).expect("non-empty");
-    let var99 = q(&bad_debt, 0.99);
-    let m = |f: fn(&RunRow) -> f64| mean_se(&moments(rows, |r| Some(f(r))));
-    let (bad_debt_mean, bad_debt_mean_se) = m(|r| r.bad_debt);
-    let (uncovered_mean, uncovered_se) = m(|r| r.bad_debt_uncovered);
-    let (liq_count_mean, liq_count_se) = m(|r| r.liquidation_count as f64);
-    let (liq_notional_mean, liq_notional_se) = m(|r| r.liquidation_notional);
-    let (slip_mean, slip_se) = m(|r| r.slippage_loss);
-    let (pen_mean, pen_se) = m(|r| r.penalty_paid);
-    let (adl_n_mean, adl_n_se) = m(|r| r.adl_notional);
-    let (soc_mean, soc_se) = m(|r| r.socialized_loss);
-    let (cc_mean, cc_se) = m(|r| r.cascade_count as f64);
-    let (cl_mean, cl_se) = m(|r| r.cascade_longest_steps as f64);
-    let (cn_mean, cn_se) = m(|r| r.cascade_largest_notional);
-    let (dd_mean, dd_se) = m(|r| r.index_max_drawdown);
-    let (oi_mean, _) = m(|r| r.open_interest);
-    let (rc_mean, rc_se) = m(|r| r.required_capital);
-    let (ff_mean, ff_se) = m(|r| r.fund_final);
-    let (fm_mean, fm_se) = m(|r| r.fund_min);
-    let induced = moments(rows, |r| r.induced_share);
+    (s.bad_debt_cvar95, s.bad_debt_cvar95_se) = (es95.value, es95.std_error);
+    (s.bad_debt_cvar99, s.bad_debt_cvar99_se) = (es99.value, es99.std_error);
+    (s.bad_debt_uncovered_mean, s.bad_debt_uncovered_mean_se) =
+        mean_of(rows, |r| r.bad_debt_uncovered);
+    let adls = rows.iter().filter(|r| r.adl_count > 0).count() as u64;
+    (
+        s.adl_probability,
+        s.adl_probability_lo95,
+        s.adl_probability_hi95,
+    ) = probability(adls, n);
+    (s.adl_notional_mean, s.adl_notional_mean_se) = mean_of(rows, |r| r.adl_notional);
+    (s.socialized_loss_mean, s.socialized_loss_mean_se) = mean_of(rows, |r| r.socialized_loss);
+}
+
+/// Forced closes: how many, how much, LaR95, slippage and penalties, the mark's worst gap.
+fn liquidations(s: &mut CellSummary, rows: &[RunRow]) {
+    let liquidated = sorted(rows, |r| r.liquidation_notional);
+    let slippage = sorted(rows, |r| r.slippage_loss);
+    (
+        s.liquidated_notional_lar95,
+        s.liquidated_notional_lar95_lo95,
+        s.liquidated_notional_lar95_hi95,
+    ) = q(&liquidated, 0.95);
+    (s.liquidation_count_mean, s.liquidation_count_mean_se) =
+        mean_of(rows, |r| r.liquidation_count as f64);
+    (s.liquidation_notional_mean, s.liquidation_notional_mean_se) =
+        mean_of(rows, |r| r.liquidation_notional);
+    (s.slippage_loss_mean, s.slippage_loss_mean_se) = mean_of(rows, |r| r.slippage_loss);
+    (
+        s.slippage_loss_p99,
+        s.slippage_loss_p99_lo95,
+        s.slippage_loss_p99_hi95,
+    ) = q(&slippage, 0.99);
+    (s.penalty_paid_mean, s.penalty_paid_mean_se) = mean_of(rows, |r| r.penalty_paid);
     let recovery = moments(rows, |r| r.recovery_rate);
-    let (spill_mean, spill_se) = m(|r| r.spillover);
-    let (keeper_mean, keeper_se) = m(|r| r.keeper_profit);
-    let worst_ratio = rows
+    (s.recovery_rate_mean, s.recovery_rate_mean_se) = (recovery.mean(), recovery.std_error());
+    s.worst_mark_index_ratio = rows
         .iter()
         .map(|r| r.worst_mark_index_ratio)
         .max_by(|a, b| a.ln().abs().total_cmp(&b.ln().abs()))
         .unwrap_or(1.0);
-    CellSummary {
-        runs: n,
-        fund_initial: f0,
-        depletions,
-        depletion_probability: depletions as f64 / n as f64,
-        depletion_ci95: wilson(depletions, n, Z95).unwrap_or((0.0, 1.0)),
-        bad_debt_mean,
-        bad_debt_mean_se,
-        bad_debt_p50: quantile_sorted(&bad_debt, 0.5).unwrap_or(0.0),
-        bad_debt_p95: quantile_sorted(&bad_debt, 0.95).unwrap_or(0.0),
-        bad_debt_p99: var99.value,
-        var95: q(&bad_debt, 0.95),
-        var99,
-        cvar95: es95.value,
-        cvar95_se: es95.std_error,
-        cvar99: es99.value,
-        cvar99_se: es99.std_error,
-        bad_debt_uncovered_mean: uncovered_mean,
-        bad_debt_uncovered_mean_se: uncovered_se,
-        lar95: q(&liq_notional, 0.95),
-        liquidation_count_mean: liq_count_mean,
-        liquidation_count_mean_se: liq_count_se,
-        liquidation_notional_mean: liq_notional_mean,
-        liquidation_notional_mean_se: liq_notional_se,
-        slippage_loss_mean: slip_mean,
-        slippage_loss_mean_se: slip_se,
-        slippage_loss_p99: q(&slippage, 0.99),
-        penalty_paid_mean: pen_mean,
-        penalty_paid_mean_se: pen_se,
-        adl_probability: adls as f64 / n as f64,
-        adl_ci95: wilson(adls, n, Z95).unwrap_or((0.0, 1.0)),
-        adl_notional_mean: adl_n_mean,
-        adl_notional_mean_se: adl_n_se,
-        socialized_loss_mean: soc_mean,
-        socialized_loss_mean_se: soc_se,
-        cascade_count_mean: cc_mean,
-        cascade_count_mean_se: cc_se,
-        cascade_longest_steps_mean: cl_mean,
-        cascade_longest_steps_mean_se: cl_se,
-        cascade_longest_steps_max: rows
-            .iter()
-            .map(|r| r.cascade_longest_steps)
-            .max()
-            .unwrap_or(0),
-        cascade_largest_notional_mean: cn_mean,
-        cascade_largest_notional_mean_se: cn_se,
-        cascade_largest_notional_p99: q(&largest_cascade, 0.99),
-        induced_share_mean: induced.mean(),
-        induced_share_mean_se: induced.std_error(),
-        recovery_rate_mean: recovery.mean(),
-        recovery_rate_mean_se: recovery.std_error(),
-        worst_mark_index_ratio_min: worst_ratio,
-        index_max_drawdown_mean: dd_mean,
-        index_max_drawdown_mean_se: dd_se,
-        open_interest_mean: oi_mean,
-        fund_to_var99: (var99.value > 0.0).then(|| f0 / var99.value),
-        fund_to_open_interest: if oi_mean > 0.0 { f0 / oi_mean } else { 0.0 },
-        required_capital_mean: rc_mean,
-        required_capital_mean_se: rc_se,
-        required_capital_q95: q(&required, 0.95),
-        required_capital_q99: q(&required, 0.99),
-        required_capital_q999: q(&required, 0.999),
-        required_capital_max: required.last().copied().unwrap_or(0.0),
-        required_capital_q99_ub95: upper_bound_rank(n, 0.99, 0.95)
-            .map(|u| required[u as usize - 1]),
-        fund_final_mean: ff_mean,
-        fund_final_mean_se: ff_se,
-        fund_min_mean: fm_mean,
-        fund_min_mean_se: fm_se,
-        ledger_imbalance_max: rows.iter().map(|r| r.ledger_imbalance).fold(0.0, f64::max),
-        non_finite_column: rows.iter().find_map(RunRow::non_finite_column),
-        spillover_mean: spill_mean,
-        spillover_mean_se: spill_se,
-        spillover_probability: rows.iter().filter(|r| r.spillover > 0.0).count() as f64 / n as f64,
-        decisions_mean: m(|r| r.decisions as f64).0,
-        reentries_mean: m(|r| r.reentries as f64).0,
-        reserve_added_mean: m(|r| r.reserve_added).0,
-        keeper_profit_mean: keeper_mean,
-        keeper_profit_mean_se: keeper_se,
-        left_waiting_mean: m(|r| r.left_waiting as f64).0,
-    }
+    (s.index_max_drawdown_mean, s.index_max_drawdown_mean_se) =
+        mean_of(rows, |r| r.index_max_drawdown);
 }
 
-impl CellSummary {
-    /// The summary as named columns (in a fixed order) for tables; `None` where undefined.
-    pub fn columns(&self) -> Vec<(&'static str, Option<f64>)> {
-        let qe = |name: [&'static str; 3], e: &QuantileEstimate| {
-            [
-                (name[0], Some(e.value)),
-                (name[1], e.lower),
-                (name[2], e.upper),
-            ]
-        };
-        let mut c: Vec<(&'static str, Option<f64>)> = vec![
-            ("runs", Some(self.runs as f64)),
-            ("fund_initial", Some(self.fund_initial)),
-            ("depletions", Some(self.depletions as f64)),
-            ("depletion_probability", Some(self.depletion_probability)),
-            ("depletion_probability_lo95", Some(self.depletion_ci95.0)),
-            ("depletion_probability_hi95", Some(self.depletion_ci95.1)),
-            ("bad_debt_mean", Some(self.bad_debt_mean)),
-            ("bad_debt_mean_se", Some(self.bad_debt_mean_se)),
-            ("bad_debt_p50", Some(self.bad_debt_p50)),
-        ];
-        c.extend(qe(
-            [
-                "bad_debt_var95",
-                "bad_debt_var95_lo95",
-                "bad_debt_var95_hi95",
-            ],
-            &self.var95,
-        ));
-        c.extend(qe(
-            [
-                "bad_debt_var99",
-                "bad_debt_var99_lo95",
-                "bad_debt_var99_hi95",
-            ],
-            &self.var99,
-        ));
-        c.extend([
-            ("bad_debt_cvar95", Some(self.cvar95)),
-            ("bad_debt_cvar95_se", Some(self.cvar95_se)),
-            ("bad_debt_cvar99", Some(self.cvar99)),
-            ("bad_debt_cvar99_se", Some(self.cvar99_se)),
-            (
-                "bad_debt_uncovered_mean",
-                Some(self.bad_debt_uncovered_mean),
-            ),
-            (
-                "bad_debt_uncovered_mean_se",
-                Some(self.bad_debt_uncovered_mean_se),
-            ),
-        ]);
-        c.extend(qe(
-            [
-                "liquidated_notional_lar95",
-                "liquidated_notional_lar95_lo95",
-                "liquidated_notional_lar95_hi95",
-            ],
-            &self.lar95,
-        ));
-        c.extend([
-            ("liquidation_count_mean", Some(self.liquidation_count_mean)),
-            (
-                "liquidation_count_mean_se",
-                Some(self.liquidation_count_mean_se),
-            ),
-            (
-                "liquidation_notional_mean",
-                Some(self.liquidation_notional_mean),
-            ),
-            (
-                "liquidation_notional_mean_se",
-                Some(self.liquidation_notional_mean_se),
-            ),
-            ("slippage_loss_mean", Some(self.slippage_loss_mean)),
-            ("slippage_loss_mean_se", Some(self.slippage_loss_mean_se)),
-        ]);
-        c.extend(qe(
-            [
-                "slippage_loss_p99",
-                "slippage_loss_p99_lo95",
-                "slippage_loss_p99_hi95",
-            ],
-            &self.slippage_loss_p99,
-        ));
-        c.extend([
-            ("penalty_paid_mean", Some(self.penalty_paid_mean)),
-            ("penalty_paid_mean_se", Some(self.penalty_paid_mean_se)),
-            ("adl_probability", Some(self.adl_probability)),
-            ("adl_probability_lo95", Some(self.adl_ci95.0)),
-            ("adl_probability_hi95", Some(self.adl_ci95.1)),
-            ("adl_notional_mean", Some(self.adl_notional_mean)),
-            ("adl_notional_mean_se", Some(self.adl_notional_mean_se)),
-            ("socialized_loss_mean", Some(self.socialized_loss_mean)),
-            (
-                "socialized_loss_mean_se",
-                Some(self.socialized_loss_mean_se),
-            ),
-            ("cascade_count_mean", Some(self.cascade_count_mean)),
-            ("cascade_count_mean_se", Some(self.cascade_count_mean_se)),
-            (
-                "cascade_longest_steps_mean",
-                Some(self.cascade_longest_steps_mean),
-            ),
-            (
-                "cascade_longest_steps_mean_se",
-                Some(self.cascade_longest_steps_mean_se),
-            ),
-            (
-                "cascade_longest_steps_max",
-                Some(self.cascade_longest_steps_max as f64),
-            ),
-            (
-                "cascade_largest_notional_mean",
-                Some(self.cascade_largest_notional_mean),
-            ),
-            (
-                "cascade_largest_notional_mean_se",
-                Some(self.cascade_largest_notional_mean_se),
-            ),
-        ]);
-        c.extend(qe(
-            [
-                "cascade_largest_notional_p99",
-                "cascade_largest_notional_p99_lo95",
-                "cascade_largest_notional_p99_hi95",
-            ],
-            &self.cascade_largest_notional_p99,
-        ));
-        c.extend([
-            ("induced_share_mean", self.induced_share_mean),
-            ("induced_share_mean_se", self.induced_share_mean_se),
-            ("recovery_rate_mean", self.recovery_rate_mean),
-            ("recovery_rate_mean_se", self.recovery_rate_mean_se),
-            (
-                "worst_mark_index_ratio",
-                Some(self.worst_mark_index_ratio_min),
-            ),
-            (
-                "index_max_drawdown_mean",
-                Some(self.index_max_drawdown_mean),
-            ),
-            (
-                "index_max_drawdown_mean_se",
-                Some(self.index_max_drawdown_mean_se),
-            ),
-            ("open_interest_mean", Some(self.open_interest_mean)),
-            ("fund_to_var99", self.fund_to_var99),
-            ("fund_to_open_interest", Some(self.fund_to_open_interest)),
-            ("required_capital_mean", Some(self.required_capital_mean)),
-            (
-                "required_capital_mean_se",
-                Some(self.required_capital_mean_se),
-            ),
-        ]);
-        c.extend(qe(
-            [
-                "required_capital_q95",
-                "required_capital_q95_lo95",
-                "required_capital_q95_hi95",
-            ],
-            &self.required_capital_q95,
-        ));
-        c.extend(qe(
-            [
-                "required_capital_q99",
-                "required_capital_q99_lo95",
-                "required_capital_q99_hi95",
-            ],
-            &self.required_capital_q99,
-        ));
-        c.extend(qe(
-            [
-                "required_capital_q999",
-                "required_capital_q999_lo95",
-                "required_capital_q999_hi95",
-            ],
-            &self.required_capital_q999,
-        ));
-        c.extend([
-            ("required_capital_q99_ub95", self.required_capital_q99_ub95),
-            ("required_capital_max", Some(self.required_capital_max)),
-            ("fund_final_mean", Some(self.fund_final_mean)),
-            ("fund_final_mean_se", Some(self.fund_final_mean_se)),
-            ("fund_min_mean", Some(self.fund_min_mean)),
-            ("fund_min_mean_se", Some(self.fund_min_mean_se)),
-            ("ledger_imbalance_max", Some(self.ledger_imbalance_max)),
-            ("spillover_mean", Some(self.spillover_mean)),
-            ("spillover_mean_se", Some(self.spillover_mean_se)),
-            ("spillover_probability", Some(self.spillover_probability)),
-            ("decisions_mean", Some(self.decisions_mean)),
-            ("reentries_mean", Some(self.reentries_mean)),
-            ("reserve_added_mean", Some(self.reserve_added_mean)),
-            ("keeper_profit_mean", Some(self.keeper_profit_mean)),
-            ("keeper_profit_mean_se", Some(self.keeper_profit_mean_se)),
-            ("left_waiting_mean", Some(self.left_waiting_mean)),
-        ]);
-        c
-    }
+/// Cascades (section 8): count, longest, largest, and the share induced by impact.
+fn cascades(s: &mut CellSummary, rows: &[RunRow]) {
+    (s.cascade_count_mean, s.cascade_count_mean_se) = mean_of(rows, |r| r.cascade_count as f64);
+    (
+        s.cascade_longest_steps_mean,
+        s.cascade_longest_steps_mean_se,
+    ) = mean_of(rows, |r| r.cascade_longest_steps as f64);
+    s.cascade_longest_steps_max = rows
+        .iter()
+        .map(|r| r.cascade_longest_steps)
+        .max()
+        .unwrap_or(0);
+    (
+        s.cascade_largest_notional_mean,
+        s.cascade_largest_notional_mean_se,
+    ) = mean_of(rows, |r| r.cascade_largest_notional);
+    let largest = sorted(rows, |r| r.cascade_largest_notional);
+    (
+        s.cascade_largest_notional_p99,
+        s.cascade_largest_notional_p99_lo95,
+        s.cascade_largest_notional_p99_hi95,
+    ) = q(&largest, 0.99);
+    let induced = moments(rows, |r| r.induced_share);
+    (s.induced_share_mean, s.induced_share_mean_se) = (induced.mean(), induced.std_error());
+}
+
+/// Required capital and its quantiles (sections 5 and 10), the solvency ratios, the fund.
+fn capital(s: &mut CellSummary, rows: &[RunRow]) {
+    let n = rows.len() as u64;
+    let f0 = s.fund_initial;
+    let required = sorted(rows, |r| r.required_capital);
+    (s.required_capital_mean, s.required_capital_mean_se) = mean_of(rows, |r| r.required_capital);
+    (
+        s.required_capital_q95,
+        s.required_capital_q95_lo95,
+        s.required_capital_q95_hi95,
+    ) = q(&required, 0.95);
+    (
+        s.required_capital_q99,
+        s.required_capital_q99_lo95,
+        s.required_capital_q99_hi95,
+    ) = q(&required, 0.99);
+    (
+        s.required_capital_q999,
+        s.required_capital_q999_lo95,
+        s.required_capital_q999_hi95,
+    ) = q(&required, 0.999);
+    s.required_capital_max = required.last().copied().unwrap_or(0.0);
+    s.required_capital_q99_ub95 = upper_bound_rank(n, 0.99, 0.95).map(|u| required[u as usize - 1]);
+    s.open_interest_mean = mean_of(rows, |r| r.open_interest).0;
+    let oi = s.open_interest_mean;
+    s.fund_to_var99 = (s.bad_debt_var99 > 0.0).then(|| f0 / s.bad_debt_var99);
+    s.fund_to_open_interest = if oi > 0.0 { f0 / oi } else { 0.0 };
+    s.bad_debt_to_open_interest = (oi > 0.0).then(|| s.bad_debt_mean / oi);
+    (s.fund_final_mean, s.fund_final_mean_se) = mean_of(rows, |r| r.fund_final);
+    (s.fund_min_mean, s.fund_min_mean_se) = mean_of(rows, |r| r.fund_min);
+    s.ledger_imbalance_max = rows.iter().map(|r| r.ledger_imbalance).fold(0.0, f64::max);
+    (s.spillover_mean, s.spillover_mean_se) = mean_of(rows, |r| r.spillover);
+    s.spillover_probability =
+        probability(rows.iter().filter(|r| r.spillover > 0.0).count() as u64, n).0;
+}
+
+/// What the agents did: decisions, re-entries, reserves, keepers.
+fn agents(s: &mut CellSummary, rows: &[RunRow]) {
+    s.decisions_mean = mean_of(rows, |r| r.decisions as f64).0;
+    s.reentries_mean = mean_of(rows, |r| r.reentries as f64).0;
+    s.reserve_added_mean = mean_of(rows, |r| r.reserve_added).0;
+    (s.keeper_profit_mean, s.keeper_profit_mean_se) = mean_of(rows, |r| r.keeper_profit);
+    s.left_waiting_mean = mean_of(rows, |r| r.left_waiting as f64).0;
 }
 
 flat_row! {

@@ -13,7 +13,8 @@ pub use atomic::write_atomic;
 pub use report::{REPORT_FILE, ReportOutcome, TARGET, build_report, headline};
 pub use tables::{
     fan_frame, market_rows_frame, market_rows_from_frame, market_summary_frame, rows_frame,
-    rows_from_frame, sample_frame, summary_frame, write_csv_bytes, write_parquet_bytes,
+    rows_from_frame, sample_frame, summaries_from_frame, summary_frame, write_csv_bytes,
+    write_parquet_bytes,
 };
 pub use text::{format_money, format_pct, summary_text};
 

@@ -4,7 +4,7 @@
 use polars::prelude::*;
 
 use crate::config::{AxisValue, Experiment, GridAxis};
-use crate::montecarlo::{Aggregates, MarketSummary};
+use crate::montecarlo::{Aggregates, CellSummary, MarketSummary};
 use crate::simulation::{ColumnSink, ColumnSource, MarketRow, RunRow};
 
 /// One column per axis, repeating each cell's value `repeat` times.
@@ -185,24 +185,23 @@ pub fn rows_from_frame(df: &DataFrame) -> Result<Vec<RunRow>, String> {
     RunRow::take_columns(df.height(), &mut PolarsSource(df))
 }
 
-/// One row per cell: `cell`, the grid axes, then the statistics of section 9.
+/// One row per cell: `cell`, the grid axes, then the statistics of [`CellSummary`] (section 9).
 pub fn summary_frame(exp: &Experiment, result: &Aggregates) -> PolarsResult<DataFrame> {
     let n = result.summaries.len();
     let coords: Vec<Vec<AxisValue>> = exp.cells.iter().map(|c| c.coords.clone()).collect();
-    let mut columns = vec![Column::new(
+    let mut sink = PolarsSink(vec![Column::new(
         "cell".into(),
         (0..n as u32).collect::<Vec<u32>>(),
-    )];
-    columns.extend(axis_columns(&exp.axes, &coords, 1));
-    let per_cell: Vec<Vec<(&'static str, Option<f64>)>> =
-        result.summaries.iter().map(|s| s.columns()).collect();
-    if let Some(first) = per_cell.first() {
-        for (j, (name, _)) in first.iter().enumerate() {
-            let values: Vec<Option<f64>> = per_cell.iter().map(|c| c[j].1).collect();
-            columns.push(Column::new((*name).into(), values));
-        }
-    }
-    DataFrame::new(n, columns)
+    )]);
+    sink.0.extend(axis_columns(&exp.axes, &coords, 1));
+    CellSummary::emit_columns(&result.summaries, &mut sink);
+    DataFrame::new(n, sink.0)
+}
+
+/// Reads the statistics of `summary.*` back, one per cell: every column of [`CellSummary`]
+/// must be there, with its type.
+pub fn summaries_from_frame(df: &DataFrame) -> Result<Vec<CellSummary>, String> {
+    CellSummary::take_columns(df.height(), &mut PolarsSource(df))
 }
 
 /// Reads the statistics of `summary_by_market.*` back (market `names` in market order): every

@@ -119,18 +119,17 @@ fn cells_table(s: &mut String, labels: &[String], summaries: &[CellSummary]) {
         "required q99 [95% CI]"
     );
     for (label, sm) in labels.iter().zip(summaries) {
-        let q99 = &sm.required_capital_q99;
         let bound = |b: Option<f64>| b.map(format_money).unwrap_or_else(|| "n/a".into());
         let depletion = format!(
             "{} [{}, {}]",
             format_pct(sm.depletion_probability),
-            format_pct(sm.depletion_ci95.0),
-            format_pct(sm.depletion_ci95.1)
+            format_pct(sm.depletion_probability_lo95),
+            format_pct(sm.depletion_probability_hi95)
         );
         let cvar = format!(
             "{} +-{}",
-            format_money(sm.cvar99),
-            format_money(sm.cvar99_se)
+            format_money(sm.bad_debt_cvar99),
+            format_money(sm.bad_debt_cvar99_se)
         );
         let slippage = format!(
             "{} +-{}",
@@ -139,11 +138,11 @@ fn cells_table(s: &mut String, labels: &[String], summaries: &[CellSummary]) {
         );
         let required = format!(
             "{} [{}, {}]",
-            format_money(q99.value),
-            bound(q99.lower),
-            bound(q99.upper)
+            format_money(sm.required_capital_q99),
+            bound(sm.required_capital_q99_lo95),
+            bound(sm.required_capital_q99_hi95)
         );
-        let var95 = format_money(sm.var95.value);
+        let var95 = format_money(sm.bad_debt_var95);
         let _ = writeln!(
             s,
             "{label:<w$}  {depletion:>22}  {var95:>10}  {cvar:>18}  {slippage:>16}  {required:>24}"

@@ -1,0 +1,268 @@
+//! The report's charts, drawn from the tables for the headline cell, each written as PNG and
+//! SVG with its caption in `report.md`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::super::charts::{
+    CascadeCcdf, CellEstimate, Chart, DepletionCurve, Exceedance, FundFan, Heatmap, Histogram,
+    SamplePathChart, render,
+};
+use super::super::text::axis_text;
+use super::super::{format_money, write_atomic};
+use super::{OutputError, ReportOutcome, TARGET, Tables, err, read_fan, read_sample};
+use crate::stats::{Z95, quantile_sorted, wilson};
+
+/// The charts drawn so far: their files, their part of `report.md`, and what was not drawn.
+pub(super) struct Charts {
+    dir: PathBuf,
+    pub markdown: String,
+    pub outcome: ReportOutcome,
+}
+
+impl Charts {
+    pub fn new(dir: &Path) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+            markdown: String::new(),
+            outcome: ReportOutcome::default(),
+        }
+    }
+
+    /// Renders `chart`, writes its PNG and SVG, and adds it with `caption` to the report.
+    fn emit<C: Chart>(&mut self, chart: &C, caption: &str) -> Result<(), OutputError> {
+        let name = chart.name();
+        let rendered = render(chart).map_err(|e| err(&self.dir.join(format!("{name}.png")), e))?;
+        for (ext, bytes) in [("png", rendered.png), ("svg", rendered.svg.into_bytes())] {
+            let path = self.dir.join(format!("{name}.{ext}"));
+            write_atomic(&path, &bytes).map_err(|e| err(&path, e))?;
+            self.outcome.files.push(path);
+        }
+        let title = chart.title();
+        let _ = writeln!(
+            self.markdown,
+            "### {title}\n\n![{title}]({name}.png)\n\n{caption} ([SVG]({name}.svg))\n"
+        );
+        Ok(())
+    }
+
+    /// Every chart of the report, in its order.
+    pub fn draw_all(&mut self, t: &Tables) -> Result<(), OutputError> {
+        self.heatmap(t)?;
+        self.depletion_curve(t)?;
+        self.fund_fan(t)?;
+        self.losses(t)?;
+        self.sample_path(t)
+    }
+
+    /// P(depletion) over the first axes of the first two grid factors; other axes are held at
+    /// the headline cell's values.
+    fn heatmap(&mut self, t: &Tables) -> Result<(), OutputError> {
+        let exp = &t.exp;
+        let first_of = |g: usize| exp.axes.iter().position(|a| a.group == g);
+        let (Some(yi_axis), Some(xi_axis)) = (first_of(0), first_of(1)) else {
+            self.outcome.notes.push(
+                "depletion_heatmap: needs a grid with two axes; this experiment has fewer".into(),
+            );
+            return Ok(());
+        };
+        let (ya, xa) = (&exp.axes[yi_axis], &exp.axes[xi_axis]);
+        let mut values = vec![vec![0.0; xa.values.len()]; ya.values.len()];
+        let mut seen = vec![vec![false; xa.values.len()]; ya.values.len()];
+        let place = |axis: &crate::config::GridAxis, i: usize, c: usize| {
+            axis.values
+                .iter()
+                .position(|v| *v == exp.cells[c].coords[i])
+                .unwrap_or(0)
+        };
+        for (c, cell) in exp.cells.iter().enumerate() {
+            let (yi, xi) = (place(ya, yi_axis, c), place(xa, xi_axis, c));
+            let in_slice = exp
+                .axes
+                .iter()
+                .enumerate()
+                .all(|(i, a)| a.group <= 1 || cell.coords[i] == exp.cells[t.h].coords[i]);
+            if in_slice && !seen[yi][xi] {
+                values[yi][xi] = t.summaries[c].depletion_probability;
+                seen[yi][xi] = true;
+            }
+        }
+        let chart = Heatmap {
+            title: "Chance the fund runs dry in a day".into(),
+            x_name: xa.path.clone(),
+            x_labels: xa.values.iter().map(|v| axis_text(&xa.path, v)).collect(),
+            y_name: ya.path.clone(),
+            y_labels: ya.values.iter().map(|v| axis_text(&ya.path, v)).collect(),
+            values,
+        };
+        let caption = format!(
+            "P(depletion) for every {} and {} ({} runs per cell).",
+            ya.path, xa.path, exp.seeds
+        );
+        self.emit(&chart, &caption)
+    }
+
+    /// P(depletion) against fund size, read off required capital: only where required capital
+    /// predicts depletion (no fund cap).
+    fn depletion_curve(&mut self, t: &Tables) -> Result<(), OutputError> {
+        if t.exp.cells[t.h]
+            .scenario
+            .fund_shapes_the_run_before_depletion()
+        {
+            self.outcome.notes.push("depletion_curve: the fund cap makes the run depend on the fund, so required capital does not give the curve; use `backstop calibrate`".into());
+            return Ok(());
+        }
+        let required = &t.runs.required;
+        let n = t.n();
+        let recommended_ub = t.head().required_capital_q99_ub95;
+        let cells = fund_cells(t);
+        let top = [
+            quantile_sorted(required, 0.999).unwrap_or(0.0) * 1.2,
+            recommended_ub.unwrap_or(0.0) * 1.1,
+            cells
+                .iter()
+                .map(|c| c.fund)
+                .fold(t.head().fund_initial, f64::max)
+                * 1.1,
+        ]
+        .into_iter()
+        .fold(1.0, f64::max);
+        let funds: Vec<f64> = (0..=200).map(|i| top * i as f64 / 200.0).collect();
+        let (mut p, mut lo, mut hi) = (Vec::new(), Vec::new(), Vec::new());
+        for &f in &funds {
+            // Runs that deplete a fund f: required capital above f.
+            let k = required.len() - required.partition_point(|&r| r <= f);
+            let (l, u) = wilson(k as u64, n, Z95).unwrap_or((0.0, 1.0));
+            p.push(k as f64 / n.max(1) as f64);
+            lo.push(l);
+            hi.push(u);
+        }
+        let curve = DepletionCurve {
+            title: "How big must the fund be?".into(),
+            funds,
+            p,
+            lo,
+            hi,
+            runs: n,
+            target: TARGET,
+            recommended: quantile_sorted(required, 1.0 - TARGET).unwrap_or(0.0),
+            recommended_ub,
+            cells,
+        };
+        let caption = format!(
+            "P(depletion) against fund size for {}, read off the required capital of {n} runs; dots are grid cells run with that fund (95% Wilson intervals).",
+            super::markdown::cell_text(&t.exp, t.h)
+        );
+        self.emit(&curve, &caption)
+    }
+
+    fn fund_fan(&mut self, t: &Tables) -> Result<(), OutputError> {
+        let (hours, bands) = read_fan(&self.dir, t.h)?;
+        let chart = FundFan {
+            title: "Insurance fund balance through the day".into(),
+            hours,
+            bands,
+            initial: t.head().fund_initial,
+        };
+        let caption = format!(
+            "Percentiles of the fund balance across {} simulated days ({}); read off per-step histograms, within 2%.",
+            t.n(),
+            super::markdown::cell_text(&t.exp, t.h)
+        );
+        self.emit(&chart, &caption)
+    }
+
+    /// Bad debt exceedance, slippage histogram and cascade sizes.
+    fn losses(&mut self, t: &Tables) -> Result<(), OutputError> {
+        let label = super::markdown::cell_text(&t.exp, t.h);
+        let head = t.head();
+        let exceedance = Exceedance {
+            title: "How much bad debt can a day bring?".into(),
+            x_desc: "Bad debt in the day (USD)".into(),
+            sorted: t.runs.bad_debt.clone(),
+            markers: vec![
+                ("VaR95".into(), head.bad_debt_var95),
+                ("VaR99".into(), head.bad_debt_var99),
+            ],
+        };
+        let caption =
+            format!("Share of simulated days whose bad debt exceeds each amount ({label}).");
+        self.emit(&exceedance, &caption)?;
+        let slippage = Histogram {
+            title: "What traders lose to slippage in forced closes".into(),
+            x_desc: "Slippage loss in the day (USD)".into(),
+            values: t.runs.slippage.clone(),
+            bins: 40,
+        };
+        let caption = format!("Slippage loss of liquidated positions per simulated day ({label}).");
+        self.emit(&slippage, &caption)?;
+        let cascades = CascadeCcdf {
+            title: "How large do liquidation cascades get?".into(),
+            sizes: t.runs.cascades.clone(),
+        };
+        let caption = format!(
+            "Largest cascade of each day: notional liquidated in consecutive steps with liquidations ({label})."
+        );
+        self.emit(&cascades, &caption)
+    }
+
+    /// The headline cell's 1-in-100 bad-debt day, step by step.
+    fn sample_path(&mut self, t: &Tables) -> Result<(), OutputError> {
+        let s = read_sample(&self.dir)?;
+        let liquidations = s
+            .hours
+            .iter()
+            .zip(&s.mark)
+            .zip(&s.liquidated)
+            .filter(|(_, n)| **n > 0.0)
+            .map(|((&h, &m), &n)| (h, m, n))
+            .collect();
+        let debt: f64 = s.bad_debt.iter().sum();
+        let chart = SamplePathChart {
+            title: format!(
+                "A 1-in-100 day (seed {}): bad debt {}",
+                s.seed,
+                format_money(debt)
+            ),
+            hours: s.hours,
+            index: s.index,
+            mark: s.mark,
+            fund: s.fund,
+            liquidations,
+        };
+        let caption = format!(
+            "The simulated day whose bad debt is the 99th percentile of {} ({}): index and mark, liquidations, and the fund beneath.",
+            t.n(),
+            super::markdown::cell_text(&t.exp, t.h)
+        );
+        self.emit(&chart, &caption)
+    }
+}
+
+/// The grid cells that differ from the headline cell only in the fund, with their own
+/// depletion estimates (the dots of the depletion curve).
+fn fund_cells(t: &Tables) -> Vec<CellEstimate> {
+    let exp = &t.exp;
+    let Some(fa) = exp.axes.iter().position(|a| a.path == "fund.initial") else {
+        return Vec::new();
+    };
+    exp.cells
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            c.coords
+                .iter()
+                .enumerate()
+                .all(|(i, v)| i == fa || *v == exp.cells[t.h].coords[i])
+        })
+        .map(|(c, cell)| {
+            let s = &t.summaries[c];
+            CellEstimate {
+                fund: cell.scenario.fund_initial(),
+                p: s.depletion_probability,
+                lo: s.depletion_probability_lo95,
+                hi: s.depletion_probability_hi95,
+            }
+        })
+        .collect()
+}

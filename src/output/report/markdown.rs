@@ -1,0 +1,296 @@
+//! The text of `report.md`: the question and its answer, the table by grid cell, each
+//! market's figures, the charts, every parameter, the method and the caveats.
+
+use std::fmt::Write as _;
+
+use super::super::text::axis_text;
+use super::super::{EXPERIMENT_FILE, SUMMARY_BY_MARKET_CSV, SUMMARY_CSV, format_money, format_pct};
+use super::{TARGET, Tables};
+use crate::config::Experiment;
+use crate::montecarlo::MarketSummary;
+
+/// `fund.initial $1.00M, liquidation.penalty_rate 1.00%`, or `the scenario as written`.
+pub(super) fn cell_text(exp: &Experiment, c: usize) -> String {
+    if exp.axes.is_empty() {
+        return "the scenario as written".into();
+    }
+    exp.axes
+        .iter()
+        .zip(&exp.cells[c].coords)
+        .map(|(a, v)| format!("{} {}", a.path, axis_text(&a.path, v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A probability without trailing zeros: `1%`, `0.5%`.
+fn pct_short(p: f64) -> String {
+    let s = format!("{:.4}", 100.0 * p);
+    format!("{}%", s.trim_end_matches('0').trim_end_matches('.'))
+}
+
+/// Dotted key -> value rows of a TOML table, in file order.
+fn flatten(prefix: &str, v: &toml::Value, out: &mut Vec<(String, String)>) {
+    match v {
+        toml::Value::Table(t) => {
+            for (k, v) in t {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&key, v, out);
+            }
+        }
+        other => out.push((prefix.to_string(), other.to_string())),
+    }
+}
+
+/// The headline sentence from the headline cell's summary row: required capital q99, its 95%
+/// upper bound (if the runs resolve it), the number of runs and the largest required capital.
+pub fn headline(row_q99: f64, row_ub: Option<f64>, runs: u64, max_required: f64) -> String {
+    match row_ub {
+        _ if max_required <= 0.0 => format!(
+            "In {runs} simulated days no deficit ever reached the fund: any fund keeps the chance of depletion on a day like this under {}.",
+            pct_short(TARGET)
+        ),
+        Some(ub) => format!(
+            "A fund of **{}** keeps the chance of depletion on a day like this under {}, with 95% confidence (point estimate {}).",
+            format_money(ub),
+            pct_short(TARGET),
+            format_money(row_q99)
+        ),
+        None => format!(
+            "A fund of about **{}** keeps the chance of depletion on a day like this under {} (point estimate: {runs} runs are too few for a 95% upper bound).",
+            format_money(row_q99),
+            pct_short(TARGET)
+        ),
+    }
+}
+
+/// The whole of `report.md`.
+pub(super) fn report(t: &Tables, charts_md: &str, notes: &[String]) -> String {
+    let mut s = String::new();
+    answer(&mut s, t);
+    cells_table(&mut s, t);
+    markets_section(&mut s, &t.exp, &t.markets);
+    let _ = writeln!(s, "## Charts\n\n{charts_md}");
+    for note in notes {
+        let _ = writeln!(s, "*Not drawn:* {note}.\n");
+    }
+    scenario(&mut s, &t.exp);
+    method(&mut s);
+    caveats(&mut s, t);
+    s
+}
+
+/// The title, the question, and the answer in a few sentences.
+fn answer(s: &mut String, t: &Tables) {
+    let (exp, head, n) = (&t.exp, t.head(), t.n());
+    let _ = writeln!(s, "# Insurance fund study: {}\n", exp.name);
+    let question = &exp.resolved.experiment.question;
+    if !question.is_empty() {
+        let _ = writeln!(s, "**Question.** {question}\n");
+    }
+    let sentence = if exp.cells[t.h]
+        .scenario
+        .fund_shapes_the_run_before_depletion()
+    {
+        "The fund cap makes the run depend on the fund, so this report does not read a fund size off required capital; `backstop calibrate` finds it by bisection.".to_string()
+    } else {
+        headline(
+            head.required_capital_q99,
+            head.required_capital_q99_ub95,
+            n,
+            head.required_capital_max,
+        )
+    };
+    let _ = writeln!(
+        s,
+        "**Answer.** {sentence} With the fund as configured ({}), the chance is **{}** (95% CI {} to {}).\n",
+        format_money(head.fund_initial),
+        format_pct(head.depletion_probability),
+        format_pct(head.depletion_probability_lo95),
+        format_pct(head.depletion_probability_hi95),
+    );
+    let _ = writeln!(
+        s,
+        "On such a day, bad debt exceeds **{}** one time in 20 (VaR95), the worst 1% of days average **{}** (CVaR99), and liquidated traders lose **{}** to slippage on average.\n",
+        format_money(head.bad_debt_var95),
+        format_money(head.bad_debt_cvar99),
+        format_money(head.slippage_loss_mean),
+    );
+    let _ = writeln!(
+        s,
+        "Figures are for {} ({n} simulated days, master seed {}). A day is {} steps of {} s.\n",
+        cell_text(exp, t.h),
+        exp.master_seed,
+        exp.resolved.experiment.steps,
+        exp.resolved.experiment.dt_seconds
+    );
+}
+
+/// The table of results by grid cell, the headline cell in bold.
+fn cells_table(s: &mut String, t: &Tables) {
+    let exp = &t.exp;
+    let _ = writeln!(s, "## Results by grid cell\n");
+    let mut header = String::from("|");
+    let mut rule = String::from("|");
+    for a in &exp.axes {
+        let _ = write!(header, " {} |", a.path);
+        rule.push_str(" ---: |");
+    }
+    header.push_str(" P(depletion) [95% CI] | VaR95 bad debt | CVaR99 bad debt | mean slippage | required capital q99 [95% CI] |");
+    rule.push_str(" ---: | ---: | ---: | ---: | ---: |");
+    let _ = writeln!(s, "{header}\n{rule}");
+    let bound = |b: Option<f64>| b.map(format_money).unwrap_or_else(|| "n/a".into());
+    for (c, (cell, r)) in exp.cells.iter().zip(&t.summaries).enumerate() {
+        let mut line = String::from("|");
+        for (a, v) in exp.axes.iter().zip(&cell.coords) {
+            let text = axis_text(&a.path, v);
+            if c == t.h {
+                let _ = write!(line, " **{text}** |");
+            } else {
+                let _ = write!(line, " {text} |");
+            }
+        }
+        let _ = writeln!(
+            line,
+            " {} [{}, {}] | {} | {} | {} | {} [{}, {}] |",
+            format_pct(r.depletion_probability),
+            format_pct(r.depletion_probability_lo95),
+            format_pct(r.depletion_probability_hi95),
+            format_money(r.bad_debt_var95),
+            format_money(r.bad_debt_cvar99),
+            format_money(r.slippage_loss_mean),
+            format_money(r.required_capital_q99),
+            bound(r.required_capital_q99_lo95),
+            bound(r.required_capital_q99_hi95),
+        );
+        s.push_str(&line);
+    }
+    if !exp.axes.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nThe row in bold is the scenario as written; the headline refers to it."
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nAll statistics, with standard errors and intervals, are in [`{SUMMARY_CSV}`]({SUMMARY_CSV}).\n"
+    );
+}
+
+/// With several markets: each market's mean bad debt, what the fund paid for it and the
+/// spill-over, per grid cell.
+fn markets_section(s: &mut String, exp: &Experiment, markets: &[MarketSummary]) {
+    let names: Vec<&str> = exp.cells[0]
+        .scenario
+        .markets()
+        .iter()
+        .map(|m| m.name())
+        .collect();
+    if names.len() < 2 {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "## Markets\n\nEach market's mean bad debt, what the fund paid for it, and its *spill-over*: \
+         what a shared fund paid for the market beyond that market's own stake (its \
+         `fund_weight` share of the fund plus the penalties and fees it paid in), losses that \
+         other markets' money covered. Isolated funds have none by construction. Every figure, \
+         with its standard error, is in [`{SUMMARY_BY_MARKET_CSV}`]({SUMMARY_BY_MARKET_CSV}); \
+         each run's, in `runs_by_market.parquet`.\n"
+    );
+    let mut header = String::from("|");
+    let mut rule = String::from("|");
+    for a in &exp.axes {
+        let _ = write!(header, " {} |", a.path);
+        rule.push_str(" ---: |");
+    }
+    header.push_str(" market | mean bad debt | P(bad debt) | paid by fund | spill-over (mean) | runs with spill-over |");
+    rule.push_str(" --- | ---: | ---: | ---: | ---: | ---: |");
+    let _ = writeln!(s, "{header}\n{rule}");
+    for (k, m) in markets.iter().enumerate() {
+        let cell = &exp.cells[k / names.len()];
+        let mut line = String::from("|");
+        for (a, v) in exp.axes.iter().zip(&cell.coords) {
+            let _ = write!(line, " {} |", axis_text(&a.path, v));
+        }
+        let _ = writeln!(
+            line,
+            " {} | {} | {} | {} | {} | {} |",
+            names[m.market as usize],
+            format_money(m.bad_debt_mean),
+            format_pct(m.bad_debt_probability),
+            format_money(m.fund_paid_mean),
+            format_money(m.spillover_mean),
+            format_pct(m.spillover_probability)
+        );
+        s.push_str(&line);
+    }
+    s.push('\n');
+}
+
+/// Every parameter of the scenario as resolved, and the grid.
+fn scenario(s: &mut String, exp: &Experiment) {
+    let _ = writeln!(s, "## Scenario\n\n| parameter | value |\n| --- | --- |");
+    let mut rows = Vec::new();
+    if let Ok(v) = toml::Value::try_from(&exp.resolved) {
+        flatten("", &v, &mut rows);
+    }
+    for (k, v) in rows {
+        if k == "experiment.question" {
+            continue;
+        }
+        let _ = writeln!(s, "| `{k}` | {} |", v.replace('|', "\\|"));
+    }
+    for a in &exp.axes {
+        let values: Vec<String> = a.values.iter().map(|v| v.to_string()).collect();
+        let _ = writeln!(s, "| grid `{}` | {} |", a.path, values.join(", "));
+    }
+}
+
+/// How the numbers were made.
+fn method(s: &mut String) {
+    let _ = writeln!(
+        s,
+        "\n## Method\n\n\
+         backstop simulates the venue one step at a time. The index follows the configured \
+         volatility model. Forced closes of liquidated positions move the venue's mark through the \
+         order book, and the impact decays with the configured half-life. Every position \
+         liquidatable at a step is closed, worst margin first. Penalties feed the insurance fund. \
+         Deficits of bankrupt positions are paid by the fund, and once it is empty by \
+         auto-deleveraging (or left uncovered). Every grid cell sees the same market shocks for \
+         the same seed (common random numbers), so differences between cells are differences of \
+         parameters, not of luck.\n\n\
+         The fund a day needs is its *required capital*, the largest cumulative excess of payouts \
+         over inflows. Without a fund cap, a fund of size F runs dry exactly on the days whose \
+         required capital exceeds F, so one batch of runs gives the whole depletion curve. Depletion \
+         probabilities carry Wilson 95% intervals. Quantiles are order statistics, with \
+         distribution-free binomial confidence bounds. Expected shortfall carries an \
+         influence-function standard error. The model is specified in MODEL.md. The resolved \
+         experiment in [`{EXPERIMENT_FILE}`]({EXPERIMENT_FILE}) repeats every number here \
+         bit for bit."
+    );
+}
+
+/// What the numbers do not say.
+fn caveats(s: &mut String, t: &Tables) {
+    let (exp, n) = (&t.exp, t.n());
+    let behaviour = exp
+        .cells
+        .first()
+        .map(|c| c.scenario.behaviour_caveat())
+        .unwrap_or_default();
+    let _ = writeln!(
+        s,
+        "\n## Caveats\n\n\
+         - A simulated day is only as good as its model. {behaviour}\n\
+         - Volatility is a fitted model, not history. Check the result against a replay of a \
+         real crash before relying on it.\n\
+         - Estimates at the 1% level rest on the worst 1% of {n} runs. The intervals say how far \
+         they could move with more seeds, not how far the model is from reality.\n\
+         - The fund is sized for one day and does not count the revenue that refills it between \
+         bad days."
+    );
+}
