@@ -95,31 +95,30 @@ impl Venue {
             .pay_into_fund(Account::Counterparty, fund, amount);
     }
 
-    /// The perp market of trader `i`: traders act on perp markets only.
+    /// Perp market `m`: traders act on perp markets only.
     #[inline]
-    fn perp(&self, i: u32) -> &PerpMarket {
-        match &self.markets[self.market_of(i)] {
+    fn perp(&self, m: usize) -> &PerpMarket {
+        match &self.markets[m] {
             Market::Perp(p) => p,
         }
     }
 
     #[inline]
-    fn perp_mut(&mut self, i: u32) -> (&mut PerpMarket, &mut Ledger) {
-        let m = self.market_of(i);
+    fn perp_mut(&mut self, m: usize) -> (&mut PerpMarket, &mut Ledger) {
         match &mut self.markets[m] {
             Market::Perp(p) => (p, &mut self.ledger),
         }
     }
 
-    /// Trader `i`'s account.
+    /// The account of trader `i` of market `m`.
     #[inline]
-    pub fn position(&self, i: u32) -> Position {
-        self.perp(i).position(i)
+    pub fn position(&self, m: usize, i: u32) -> Position {
+        self.perp(m).position(i)
     }
 
     #[inline]
-    pub fn equity(&self, i: u32, price: f64) -> f64 {
-        self.perp(i).equity(i, price)
+    pub fn equity(&self, m: usize, i: u32, price: f64) -> f64 {
+        self.perp(m).equity(i, price)
     }
 
     /// What trader `i` holds outside the venue and may add as collateral.
@@ -127,28 +126,30 @@ impl Venue {
         self.ledger.balance(Account::Reserve(i))
     }
 
-    /// A voluntary trade of `delta` base units by trader `i` at `price` (see
+    /// A voluntary trade of `delta` base units by trader `i` of market `m` at `price` (see
     /// [`PerpMarket::trade`]).
     pub fn trade(
         &mut self,
+        m: usize,
         i: u32,
         delta: f64,
         price: f64,
         fees: &FeeParams,
     ) -> Result<TradeFill, TradeError> {
-        let (market, ledger) = self.perp_mut(i);
+        let (market, ledger) = self.perp_mut(m);
         market.trade(ledger, i, delta, price, fees)
     }
 
-    /// Moves up to `amount` from trader `i`'s reserve into its collateral; returns what moved.
-    pub fn top_up(&mut self, i: u32, amount: f64) -> f64 {
-        let (market, ledger) = self.perp_mut(i);
+    /// Moves up to `amount` from the reserve of trader `i` of market `m` into its collateral;
+    /// returns what moved.
+    pub fn top_up(&mut self, m: usize, i: u32, amount: f64) -> f64 {
+        let (market, ledger) = self.perp_mut(m);
         market.top_up(ledger, i, amount)
     }
 
-    /// Trader `i` deposits `amount` of fresh collateral from outside.
-    pub fn deposit(&mut self, i: u32, amount: f64) {
-        let (market, ledger) = self.perp_mut(i);
+    /// Trader `i` of market `m` deposits `amount` of fresh collateral from outside.
+    pub fn deposit(&mut self, m: usize, i: u32, amount: f64) {
+        let (market, ledger) = self.perp_mut(m);
         market.deposit(ledger, i, amount);
     }
 

@@ -150,10 +150,10 @@ impl<'s> Traders<'s> {
                 break;
             }
             self.comebacks.due.pop();
-            if venue.position(i).size != 0.0 {
+            let m = venue.market_of(i);
+            if venue.position(m, i).size != 0.0 {
                 continue;
             }
-            let m = venue.market_of(i);
             let price = prices.get_mut(m);
             let mark = price.mark.mark();
             let p = self.sc.population.draw(
@@ -161,15 +161,15 @@ impl<'s> Traders<'s> {
                 mark,
                 self.sc.margin.max_leverage(),
             );
-            venue.deposit(i, p.collateral);
+            venue.deposit(m, i, p.collateral);
             let cap = price.order_cap / mark;
             let size = p.size.clamp(-cap, cap);
-            if let Some(fill) = trade_through_book(venue, i, size, price, self.sc) {
+            if let Some(fill) = trade_through_book(venue, m, i, size, price, self.sc) {
                 rec.trade(m, &fill);
             }
             let k = i as usize;
             self.states.target_leverage[k] = p.leverage;
-            self.states.peak_equity[k] = venue.equity(i, mark);
+            self.states.peak_equity[k] = venue.equity(m, i, mark);
             rec.reentry();
         }
     }
@@ -184,7 +184,7 @@ impl<'s> Traders<'s> {
                 *slot = on.signals[m].value(id);
             }
             let price = on.prices.get_mut(m);
-            let me = self.view_of(i, price.mark.mark(), on.venue);
+            let me = self.view_of(m, i, price.mark.mark(), on.venue);
             let view = MarketView {
                 step,
                 mark: price.mark.mark(),
@@ -204,12 +204,15 @@ impl<'s> Traders<'s> {
                     let cap = price.order_cap / price.mark.mark();
                     let delta = (target - me.size).clamp(-cap, cap);
                     if delta != 0.0
-                        && let Some(fill) = trade_through_book(on.venue, i, delta, price, self.sc)
+                        && let Some(fill) =
+                            trade_through_book(on.venue, m, i, delta, price, self.sc)
                     {
                         on.recorder.trade(m, &fill);
                     }
                 }
-                Order::TopUp(amount) => on.recorder.reserve_added(on.venue.top_up(i, amount)),
+                Order::TopUp(amount) => {
+                    on.recorder.reserve_added(on.venue.top_up(m, i, amount));
+                }
                 Order::Hold => {}
             }
             let gap: f64 = Exp1.sample(&mut self.decision_rng);
@@ -218,12 +221,14 @@ impl<'s> Traders<'s> {
         }
     }
 
-    /// What trader `i` sees of itself at `mark`; its peak equity takes in the equity now.
-    fn view_of(&mut self, i: u32, mark: f64, venue: &Venue) -> TraderView {
+    /// What trader `i` of market `m` sees of itself at `mark`; its peak equity takes in the
+    /// equity now.
+    fn view_of(&mut self, m: usize, i: u32, mark: f64, venue: &Venue) -> TraderView {
         let k = i as usize;
-        let equity = venue.equity(i, mark);
+        let position = venue.position(m, i);
+        // `E = C + q (P - e)`, as the book computes it.
+        let equity = position.collateral + position.size * (mark - position.entry);
         self.states.peak_equity[k] = self.states.peak_equity[k].max(equity);
-        let position = venue.position(i);
         TraderView {
             collateral: position.collateral,
             size: position.size,
@@ -235,12 +240,14 @@ impl<'s> Traders<'s> {
     }
 }
 
-/// A voluntary market order of `delta` base units by trader `i`: it fills at the book's
-/// average price and moves the mark like any other order (MODEL.md section 2), so panic
-/// selling pushes prices too. The venue checks margin at that fill price; a refused order
-/// changes nothing.
+/// A voluntary market order of `delta` base units by trader `i` of market `m`: it fills at
+/// the book's average price and moves the mark like any other order (MODEL.md section 2), so
+/// panic selling pushes prices too. The venue checks margin at that fill price; a refused
+/// order changes nothing.
+#[inline]
 fn trade_through_book(
     venue: &mut Venue,
+    m: usize,
     i: u32,
     delta: f64,
     price: &mut MarketPrices,
@@ -249,7 +256,7 @@ fn trade_through_book(
     let side = if delta > 0.0 { Side::Buy } else { Side::Sell };
     let notional = delta.abs() * price.mark.mark();
     let order = price.mark.plan(side, notional, price.law);
-    let fill = venue.trade(i, delta, order.fill_price, &sc.fees).ok()?;
+    let fill = venue.trade(m, i, delta, order.fill_price, &sc.fees).ok()?;
     price.mark.commit(order);
     Some(fill)
 }

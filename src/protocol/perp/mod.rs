@@ -147,7 +147,11 @@ impl PerpMarket {
     }
 
     /// Appends to `out` every position liquidatable at `price`, taking it off the queue.
+    #[inline]
     pub fn due(&mut self, price: f64, out: &mut Vec<u32>) {
+        if !self.queue.may_be_crossed(price) {
+            return;
+        }
         let from = out.len();
         self.queue
             .pop_liquidatable(&self.book, &self.margin, price, out);
