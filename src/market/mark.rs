@@ -179,7 +179,14 @@ impl MarkState {
     /// Moves the index by one step's log return and lets the impact decay.
     #[inline]
     pub fn advance(&mut self, log_return: f64) {
-        self.index *= log_return.exp();
+        self.advance_by(log_return.exp());
+    }
+
+    /// [`Self::advance`] with the step's growth factor `exp(log_return)` worked out before
+    /// (the index path is exogenous: its factors can be drawn a block of steps at a time).
+    #[inline]
+    pub fn advance_by(&mut self, growth: f64) {
+        self.index *= growth;
         self.log_impact *= self.decay_per_step;
         // exp(0) is exactly 1: until the venue's first fill, the mark is the index.
         self.mark = if self.log_impact == 0.0 {

@@ -8,10 +8,46 @@ use crate::market::{
 };
 use crate::rng::{SimRng, market_rng};
 
+/// Steps of index growth drawn at a time (at most; the last block stops at the horizon).
+const BLOCK_STEPS: usize = 128;
+
+/// The index's growth factors `exp(r_t)` for the coming steps, drawn a block at a time.
+///
+/// The index model reads nothing of the venue (MODEL.md section 1: its returns are
+/// exogenous; even permanent impact acts on the level, not on the returns), so its draws can
+/// run ahead of the step. In a tight loop the shock samplers and `exp` calls of consecutive
+/// steps overlap, where inside the step each waited on the one before (GARCH's variance and
+/// the index form a chain). Same streams, same draws in the same order: the same bits.
+struct GrowthBlock {
+    factors: Vec<f64>,
+    next: usize,
+}
+
+impl GrowthBlock {
+    fn new() -> Self {
+        Self {
+            factors: Vec::with_capacity(BLOCK_STEPS),
+            next: 0,
+        }
+    }
+
+    fn is_spent(&self) -> bool {
+        self.next == self.factors.len()
+    }
+
+    #[inline]
+    fn take(&mut self) -> f64 {
+        let g = self.factors[self.next];
+        self.next += 1;
+        g
+    }
+}
+
 /// One market's prices.
 pub(super) struct MarketPrices<'s> {
     model: PriceModelState,
     rng: SimRng,
+    growth: GrowthBlock,
     pub mark: MarkState,
     pub law: &'s ImpactLaw,
     /// The largest voluntary order (USD) of this step: depth moves only with the index, so it
@@ -36,6 +72,8 @@ pub(super) struct Prices<'s> {
     /// Whether anyone may place a voluntary order (a trader that decides, or one that comes
     /// back): without, the order caps are never read and not worked out.
     traders_trade: bool,
+    /// Steps of the horizon whose growth is not drawn yet.
+    steps_to_draw: u64,
 }
 
 impl<'s> Prices<'s> {
@@ -49,6 +87,7 @@ impl<'s> Prices<'s> {
             .map(|(m, ms)| MarketPrices {
                 model: ms.price_model.start(),
                 rng: market_rng(master_seed, seed_index, m),
+                growth: GrowthBlock::new(),
                 mark: ms.mark.clone(),
                 law: &ms.book,
                 order_cap: 0.0,
@@ -72,33 +111,56 @@ impl<'s> Prices<'s> {
             joint,
             max_order_impact: sc.max_order_impact,
             traders_trade,
+            steps_to_draw: sc.steps,
         }
     }
 
-    /// Phase 1 of a step: every index moves by its model's return (joint shocks first, when
-    /// the markets are correlated), impact decays, depth follows volatility, and the step's
-    /// order caps are set.
+    /// Phase 1 of a step: every index moves by its model's return, impact decays, depth
+    /// follows volatility, and the step's order caps are set.
     pub fn advance(&mut self) {
-        match &mut self.joint {
-            Some(j) => {
-                j.law
-                    .draw(&mut j.streams, &mut j.scratch, &mut j.shocks, &mut j.crash);
-                for (m, p) in self.markets.iter_mut().enumerate() {
-                    let r = p.model.next_log_return_driven(j.shocks[m], &mut p.rng);
-                    p.mark.advance(r + j.crash[m]);
-                }
-            }
-            None => {
-                for p in &mut self.markets {
-                    p.mark.advance(p.model.next_log_return(&mut p.rng));
-                }
-            }
+        if self.markets[0].growth.is_spent() {
+            self.draw_block();
+        }
+        for p in &mut self.markets {
+            p.mark.advance_by(p.growth.take());
         }
         if self.traders_trade {
             for p in &mut self.markets {
                 p.order_cap = p
                     .law
                     .notional_for_impact(self.max_order_impact, p.mark.depth());
+            }
+        }
+    }
+
+    /// The growth of every market over the next block of steps: joint shocks first, step by
+    /// step, when the markets are correlated; otherwise each market's model on its own.
+    fn draw_block(&mut self) {
+        // Past the horizon (no run goes there) the models simply go on, a step at a time.
+        let steps = self.steps_to_draw.clamp(1, BLOCK_STEPS as u64) as usize;
+        self.steps_to_draw = self.steps_to_draw.saturating_sub(steps as u64);
+        for p in &mut self.markets {
+            p.growth.factors.clear();
+            p.growth.next = 0;
+        }
+        match &mut self.joint {
+            Some(j) => {
+                for _ in 0..steps {
+                    j.law
+                        .draw(&mut j.streams, &mut j.scratch, &mut j.shocks, &mut j.crash);
+                    for (m, p) in self.markets.iter_mut().enumerate() {
+                        let r = p.model.next_log_return_driven(j.shocks[m], &mut p.rng);
+                        p.growth.factors.push((r + j.crash[m]).exp());
+                    }
+                }
+            }
+            None => {
+                for p in &mut self.markets {
+                    let (model, rng) = (&mut p.model, &mut p.rng);
+                    p.growth
+                        .factors
+                        .extend((0..steps).map(|_| model.next_log_return(rng).exp()));
+                }
             }
         }
     }
