@@ -19,6 +19,7 @@ mod merton;
 mod regime;
 mod replay;
 mod shocks;
+mod student_t;
 
 pub use book::{Fill, ImpactModel, LinearBook, NoImpact, SqrtImpact};
 pub use bootstrap::{Bootstrap, BootstrapParams};
@@ -31,6 +32,7 @@ pub use merton::{Merton, MertonParams};
 pub use regime::{RegimeParams, RegimeSwitching};
 pub use replay::{Replay, ReplayParams};
 pub use shocks::Shocks;
+pub use student_t::StudentT;
 
 use rand::Rng;
 

@@ -1,7 +1,8 @@
 //! Standardized shocks: unit-variance innovations for the volatility models.
 
-use rand_distr::{Distribution, StandardNormal, StudentT};
+use rand_distr::{Distribution, StandardNormal};
 
+use super::StudentT;
 use crate::params::{ParamError, ParamResult};
 use rand::Rng;
 
@@ -9,10 +10,11 @@ use rand::Rng;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Shocks {
     Normal,
-    /// Student-t(nu) scaled by `sqrt((nu - 2) / nu)` so that its variance is 1.
+    /// Student-t(nu) scaled by `sqrt((nu - 2) / nu)` so that its variance is 1, drawn by
+    /// Bailey's polar method ([`StudentT`]).
     StudentT {
         nu: f64,
-        dist: StudentT<f64>,
+        dist: StudentT,
         scale: f64,
     },
 }
@@ -26,7 +28,7 @@ impl Shocks {
                 format!("must be > 2 (finite variance), got {nu}"),
             ));
         }
-        let dist = StudentT::new(nu).map_err(|e| ParamError::new("nu", e.to_string()))?;
+        let dist = StudentT::new(nu)?;
         Ok(Shocks::StudentT {
             nu,
             dist,
