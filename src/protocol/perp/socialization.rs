@@ -76,6 +76,50 @@ pub fn adl_rank(collateral: f64, size: f64, entry: f64, mark: f64) -> Option<f64
     Some(pnl_pct * effective_leverage)
 }
 
+/// A counterparty's place in the ADL ranking: its score's bits (scores are positive, so their
+/// bits order like the numbers), ties to the lower trader id; `None` for a trader that is not
+/// a profitable counterparty of a bankrupt position on the other side.
+#[inline]
+fn adl_key(market: &PerpMarket, j: usize, bankrupt_was_long: bool, mark: f64) -> Option<AdlKey> {
+    let book = &market.book;
+    if (book.size[j] < 0.0) != bankrupt_was_long || book.size[j] == 0.0 {
+        return None;
+    }
+    adl_rank(book.collateral[j], book.size[j], book.entry[j], mark)
+        .map(|r| (r.to_bits(), Reverse(j as u32)))
+}
+
+type AdlKey = (u64, Reverse<u32>);
+
+/// Counterparties found one O(n) scan each before the rest are ranked in a heap.
+const ADL_SCANS: usize = 4;
+
+/// The next counterparty to deleverage, highest rank first among those not `taken` yet.
+///
+/// One or two counterparties usually cover a residual, so the first few are each found by a
+/// scan that allocates nothing; past [`ADL_SCANS`] the rest are ranked once into `ranked`.
+/// Taking a counterparty changes only that counterparty, so the order is the one a single
+/// ranking of everyone at the start would give.
+fn next_counterparty(
+    market: &PerpMarket,
+    bankrupt_was_long: bool,
+    mark: f64,
+    taken: &[u32],
+    ranked: &mut Option<BinaryHeap<AdlKey>>,
+) -> Option<u32> {
+    let candidates = || {
+        (0..market.book.len())
+            .filter(|j| !taken.contains(&(*j as u32)))
+            .filter_map(|j| adl_key(market, j, bankrupt_was_long, mark))
+    };
+    let best = match ranked {
+        Some(heap) => heap.pop(),
+        None if taken.len() < ADL_SCANS => candidates().max(),
+        None => ranked.insert(candidates().collect()).pop(),
+    };
+    best.map(|(_, Reverse(j))| j)
+}
+
 fn adl(
     market: &mut PerpMarket,
     ledger: &mut Ledger,
@@ -84,25 +128,20 @@ fn adl(
     residual: f64,
     mark: f64,
 ) -> Socialized {
-    // One O(n) scan and an O(n) heapify; popping stops as soon as the residual is covered,
-    // usually after one or two positions. Scores are positive, so their bit patterns order
-    // like the numbers; ties go to the lower trader id. Only the bankrupt trader's market:
-    // its counterparties are there.
-    let book = &market.book;
-    let mut ranked: BinaryHeap<(u64, Reverse<u32>)> = (0..book.len())
-        .filter(|&j| (book.size[j] < 0.0) == bankrupt_was_long && book.size[j] != 0.0)
-        .filter_map(|j| {
-            adl_rank(book.collateral[j], book.size[j], book.entry[j], mark)
-                .map(|r| (r.to_bits(), Reverse(j as u32)))
-        })
-        .collect::<Vec<_>>()
-        .into();
+    // Only the bankrupt trader's market: its counterparties are there.
+    let mut taken: Vec<u32> = Vec::new();
+    let mut ranked = None;
     let mut out = Socialized::default();
     let mut left = residual;
-    while let Some((_, Reverse(j))) = ranked.pop() {
+    loop {
         if left <= 0.0 {
             break;
         }
+        let Some(j) = next_counterparty(market, bankrupt_was_long, mark, &taken, &mut ranked)
+        else {
+            break;
+        };
+        taken.push(j);
         let k = j as usize;
         let upnl = market.book.unrealized_pnl(k, mark);
         let fraction = (left / upnl).min(1.0);
@@ -285,6 +324,47 @@ mod tests {
         // The hit traders' collateral is unchanged: they handed over what they realized.
         assert_eq!(v.book.collateral[1], 1_000.0);
         assert!((v.book.collateral[0] - 120.0).abs() < 1e-9);
+        assert_balanced(&v, &l);
+    }
+
+    /// Past the first few counterparties (found by scans) the rest come from a heap: a
+    /// residual that takes seven and a half of twelve shorts closes exactly the seven ranked
+    /// highest in full and half of the eighth, as one ranking of all twelve says.
+    #[test]
+    fn adl_order_holds_past_the_scanned_counterparties() {
+        let mut book = PositionBook::default();
+        book.push(0.0, 1.0, 100.0); // 0: the bankrupt long
+        let shorts: Vec<(f64, f64, f64)> = (0..12)
+            .map(|k| {
+                let k = k as f64;
+                (
+                    200.0 + 97.0 * ((k * 7.0) % 12.0),
+                    -(1.0 + k % 5.0),
+                    101.0 + 1.3 * k,
+                )
+            })
+            .collect();
+        for &(c, q, e) in &shorts {
+            book.push(c, q, e);
+        }
+        let (mut v, mut l) = market(book, MarginParams::new(0.02, 0.01).unwrap(), 0.0);
+        v.book.size[0] = 0.0;
+        let mark = 100.0;
+        let mut order: Vec<usize> = (0..12).collect();
+        let rank = |k: usize| adl_rank(shorts[k].0, shorts[k].1, shorts[k].2, mark).unwrap();
+        order.sort_by(|&a, &b| rank(b).total_cmp(&rank(a)));
+        let profit = |k: usize| shorts[k].1 * (mark - shorts[k].2);
+        let residual = order[..7].iter().map(|&k| profit(k)).sum::<f64>() + 0.5 * profit(order[7]);
+        let s = LossSocialization::Adl.cover(&mut v, &mut l, 0, true, residual, mark);
+        assert_eq!(s.positions, 8);
+        for (place, &k) in order.iter().enumerate() {
+            let size = v.book.size[k + 1];
+            match place {
+                0..7 => assert_eq!(size, 0.0, "rank {place}"),
+                7 => assert!((size - 0.5 * shorts[k].1).abs() < 1e-9, "rank 7: {size}"),
+                _ => assert_eq!(size, shorts[k].1, "rank {place}"),
+            }
+        }
         assert_balanced(&v, &l);
     }
 
