@@ -16,7 +16,7 @@ use crate::market::data::{PriceSeries, load_price_csv, parse_time};
 use crate::market::{
     BootstrapParams, CommonCrash, CorrelatedShocks, DepthWithdrawal, GarchParams, GbmParams,
     HestonParams, ImpactLaw, LinearBook, MarkState, MertonParams, PriceModelParams, RegimeParams,
-    ReplayParams, Shocks, SqrtImpact,
+    ReplayParams, SANE_PRICE_FACTOR, Shocks, SqrtImpact,
 };
 use crate::params::{ParamError, ParamResult, non_negative, positive};
 use crate::protocol::{
@@ -118,6 +118,37 @@ fn data_window(
         .window(from, to))
 }
 
+/// A model's horizon, for the rule that its drift cannot carry the index out of range.
+struct Horizon<'a> {
+    dt: f64,
+    steps: u64,
+    path: &'a str,
+}
+
+impl Horizon<'_> {
+    /// A deterministic log drift of `per_year` (annualized) may not move the index by more
+    /// than a factor of [`SANE_PRICE_FACTOR`] over the run's horizon: a run would stop there
+    /// (nothing is liquidatable at a price of 0 or of infinity), so the file is refused first.
+    fn check_drift(&self, field: &str, per_year: f64) -> Result<(), ParamError> {
+        let years = self.steps as f64 * self.dt / crate::market::SECONDS_PER_YEAR;
+        let log_move = per_year * years;
+        let limit = SANE_PRICE_FACTOR.ln();
+        if log_move.is_finite() && log_move.abs() <= limit {
+            return Ok(());
+        }
+        Err(ParamError::new(
+            field,
+            format!(
+                "moves the index by a factor of e^{log_move:.3e} over the horizon ({} steps of \
+                 {} s), beyond the factor {SANE_PRICE_FACTOR:e} (e^{limit:.1}) any market \
+                 reaches; rates are annualized and sizes are fractions (0.065, not 6.5)",
+                self.steps, self.dt
+            ),
+        )
+        .within(self.path))
+    }
+}
+
 /// Validates a price model spec found at dotted `path` (regimes nest models).
 fn price_model(
     spec: &PriceModelSpec,
@@ -170,6 +201,8 @@ fn price_model(
             )
         }
         PriceModelSpec::Gbm { vol, drift } => {
+            let horizon = Horizon { dt, steps, path };
+            horizon.check_drift("drift", drift - 0.5 * vol * vol)?;
             PriceModelParams::Gbm(GbmParams::new(*vol, *drift, dt).map_err(|e| e.within(path))?)
         }
         PriceModelSpec::Heston {
@@ -199,10 +232,30 @@ fn price_model(
             jump_mean,
             jump_sd,
             drift,
-        } => PriceModelParams::Merton(
-            MertonParams::new(*vol, *drift, *jump_intensity, *jump_mean, *jump_sd, dt)
-                .map_err(|e| e.within(path))?,
-        ),
+        } => {
+            let horizon = Horizon { dt, steps, path };
+            // Merton's compensator keeps the mean of the price a martingale: with jump sizes
+            // typed in percent (jump_sd = 6.5 for 6.5%) it alone sends the index to 0. The
+            // rule names the field that is off: a size beyond a fraction, else the intensity
+            // when the jumps' terms dominate, else the drift.
+            let compensator = jump_intensity * ((jump_mean + 0.5 * jump_sd * jump_sd).exp() - 1.0);
+            let jump_terms = jump_intensity * jump_mean - compensator;
+            let diffusion = drift - 0.5 * vol * vol;
+            let field = if *jump_sd > 1.0 {
+                "jump_sd"
+            } else if jump_mean.abs() > 1.0 {
+                "jump_mean"
+            } else if jump_terms.abs() > diffusion.abs() {
+                "jump_intensity"
+            } else {
+                "drift"
+            };
+            horizon.check_drift(field, diffusion + jump_terms)?;
+            PriceModelParams::Merton(
+                MertonParams::new(*vol, *drift, *jump_intensity, *jump_mean, *jump_sd, dt)
+                    .map_err(|e| e.within(path))?,
+            )
+        }
         PriceModelSpec::Garch {
             long_run_vol,
             alpha,

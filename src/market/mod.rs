@@ -36,6 +36,14 @@ pub use student_t::StudentT;
 
 use rand::Rng;
 
+/// How far (as a factor, either way) an index or mark may move from where it started before
+/// a run stops as an error, and the farthest a model's drift may carry the index over the
+/// horizon for validation to accept it. BTC's worst day was about -40%; LUNA fell by a factor
+/// of about 1e5 over a week. A factor of 1e8 is beyond any market: a path that gets there is
+/// the parameters' doing (a drift or jump size typed in percent, a runaway feedback), and its
+/// figures would be silently wrong (nothing is liquidatable at a price of 0).
+pub const SANE_PRICE_FACTOR: f64 = 1e8;
+
 /// Seconds in the 365-day year used to annualize (crypto trades every day).
 pub const SECONDS_PER_YEAR: f64 = 365.0 * 86_400.0;
 

@@ -15,6 +15,7 @@ pub use summary::{CellSummary, MarketSummary, summarize, summarize_markets};
 use rayon::prelude::*;
 
 use crate::config::Experiment;
+use crate::protocol::LEDGER_TOLERANCE;
 use crate::simulation::{MarketRow, RunOptions, RunRow, RunRows, StepView, simulate_observed};
 use crate::stats::quantile_sorted;
 
@@ -63,6 +64,40 @@ pub struct UnitResult {
     pub rows: Vec<RunRow>,
     pub markets: Vec<MarketRow>,
     pub fan: FanAggregate,
+    /// The first run (in seed order) that went wrong, and how: such a unit is never saved.
+    pub failure: Option<RunFailure>,
+}
+
+/// A run whose figures must not reach a table: a price that left the sane range, a figure
+/// that is not finite, or money not conserved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunFailure {
+    pub seed: u64,
+    pub what: String,
+}
+
+impl RunFailure {
+    /// What is wrong with one finished run, if anything.
+    fn of(seed: u64, rows: &RunRows) -> Option<Self> {
+        let what = if let Some(fault) = &rows.fault {
+            fault.to_string()
+        } else if let Some(column) = rows
+            .run
+            .non_finite_column()
+            .or_else(|| rows.markets.iter().find_map(MarketRow::non_finite_column))
+        {
+            format!("its `{column}` is not finite (a bug; please report it)")
+        } else if rows.run.ledger_imbalance > LEDGER_TOLERANCE {
+            format!(
+                "its relative ledger imbalance is {:e}: money was not conserved (a bug; please \
+                 report it)",
+                rows.run.ledger_imbalance
+            )
+        } else {
+            return None;
+        };
+        Some(Self { seed, what })
+    }
 }
 
 /// The fan checkpoints of `cell`.
@@ -91,12 +126,19 @@ pub fn run_unit(
     let mut fan = FanAggregate::new(cps.clone());
     let mut rows = Vec::with_capacity(out.len());
     let mut markets = Vec::with_capacity(out.len() * scenario.markets().len());
-    for (run, path) in out {
+    let mut failure = None;
+    for (seed, (run, path)) in (unit.start..).zip(out) {
+        failure = failure.or_else(|| RunFailure::of(seed, &run));
         fan.push(&path);
         rows.push(run.run);
         markets.extend(run.markets);
     }
-    UnitResult { rows, markets, fan }
+    UnitResult {
+        rows,
+        markets,
+        fan,
+        failure,
+    }
 }
 
 /// One run followed step by step, for the sample-path chart.
@@ -132,6 +174,8 @@ pub struct ExperimentResult {
     pub fans: Vec<Vec<FanPoint>>,
     pub sample: SamplePath,
     pub non_finite: Option<(usize, &'static str)>,
+    /// The first run (cell, then seed) that went wrong: its rows are empty, not figures.
+    pub failure: Option<(usize, RunFailure)>,
 }
 
 impl ExperimentResult {
@@ -216,8 +260,10 @@ pub fn run_experiment(
         .collect();
     let mut rows: Vec<RunRow> = Vec::with_capacity(exp.total_runs() as usize);
     let mut market_rows: Vec<MarketRow> = Vec::new();
+    let mut failure = None;
     for unit in units(exp) {
         let r = run_unit(exp, &unit, opts, on_run_done);
+        failure = failure.or(r.failure.map(|f| (unit.cell, f)));
         fans[unit.cell].merge(&r.fan);
         rows.extend(r.rows);
         market_rows.extend(r.markets);
@@ -240,6 +286,7 @@ pub fn run_experiment(
         fans: agg.fans,
         sample: agg.sample,
         non_finite: agg.non_finite,
+        failure,
     }
 }
 

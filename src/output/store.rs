@@ -190,6 +190,18 @@ pub fn run_to_dir(
                 continue;
             }
             let r = run_unit(exp, &unit, opts, on_run_done);
+            if let Some(f) = &r.failure {
+                // Nothing of this unit is saved and no table is assembled.
+                drop(finished);
+                writer.join().expect("the part writer does not panic")?;
+                return Err(OutputError {
+                    path: part_paths(parts, &unit).rows,
+                    message: format!(
+                        "seed {} of cell {} stopped, and no table is written: {}",
+                        f.seed, exp.cells[unit.cell].index, f.what
+                    ),
+                });
+            }
             if finished.send((unit, r)).is_err() {
                 break; // the writer failed: its error is returned below
             }

@@ -14,4 +14,6 @@ mod world;
 pub use floor::draw_random_inputs;
 pub(crate) use row::flat_row;
 pub use row::{ColumnSink, ColumnSource, ColumnType, MarketRow, RunRow};
-pub use run::{RunObserver, RunOptions, RunRows, StepView, simulate, simulate_observed};
+pub use run::{
+    PriceFault, RunObserver, RunOptions, RunRows, StepView, simulate, simulate_observed,
+};

@@ -43,8 +43,12 @@ impl GrowthBlock {
     }
 }
 
+pub use crate::market::SANE_PRICE_FACTOR as SANE_FACTOR;
+
 /// One market's prices.
 pub(super) struct MarketPrices<'s> {
+    /// The index at t = 0, against which [`SANE_FACTOR`] is measured.
+    start: f64,
     model: PriceModelState,
     rng: SimRng,
     growth: GrowthBlock,
@@ -85,6 +89,7 @@ impl<'s> Prices<'s> {
             .iter()
             .enumerate()
             .map(|(m, ms)| MarketPrices {
+                start: ms.mark.index(),
                 model: ms.price_model.start(),
                 rng: market_rng(master_seed, seed_index, m),
                 growth: GrowthBlock::new(),
@@ -163,6 +168,16 @@ impl<'s> Prices<'s> {
                 }
             }
         }
+    }
+
+    /// The first market whose index or mark has left the sane range (or is not a number),
+    /// with its starting index.
+    pub fn first_insane(&self) -> Option<(usize, f64)> {
+        self.markets.iter().enumerate().find_map(|(m, p)| {
+            let (lo, hi) = (p.start / SANE_FACTOR, p.start * SANE_FACTOR);
+            let sane = |x: f64| x >= lo && x <= hi;
+            (!(sane(p.mark.index()) && sane(p.mark.mark()))).then_some((m, p.start))
+        })
     }
 
     pub fn len(&self) -> usize {

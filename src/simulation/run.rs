@@ -47,11 +47,43 @@ impl RunObserver for Vec<StepView> {
     }
 }
 
-/// What one run reports: its own row and one row per market.
+/// What one run reports: its own row and one row per market, or why it stopped.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunRows {
     pub run: RunRow,
     pub markets: Vec<MarketRow>,
+    /// Set when a price left the sane range: the run stopped there and its rows are empty.
+    pub fault: Option<PriceFault>,
+}
+
+/// A run stopped because an index or mark moved beyond a factor of
+/// [`super::prices::SANE_FACTOR`] from where it started (or stopped being a number).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PriceFault {
+    pub market: String,
+    pub step: u64,
+    /// The index at t = 0.
+    pub start: f64,
+    pub index: f64,
+    pub mark: f64,
+}
+
+impl std::fmt::Display for PriceFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "at step {} the price of market `{}` left the range a market can reach (index {:e}, \
+             mark {:e}, from {}; the bound is a factor of {:e} either way): the model's \
+             parameters drive it there (check [market.model]: a drift, or a jump size given in \
+             percent instead of as a fraction?) or a feedback runs away (permanent impact)",
+            self.step,
+            self.market,
+            self.index,
+            self.mark,
+            self.start,
+            super::prices::SANE_FACTOR
+        )
+    }
 }
 
 /// Runs `scenario` for seed index `seed_index` of `master_seed` and returns its figures.
@@ -83,11 +115,36 @@ pub fn simulate_observed<O: RunObserver>(
     let mut world = World::open(scenario, master_seed, seed_index);
     observer.on_step(&world.initial_view());
     for step in 1..=scenario.steps {
-        let view = world.step(step, opts.audit_ledger);
-        observer.on_step(&view);
+        match world.step(step, opts.audit_ledger) {
+            Ok(view) => observer.on_step(&view),
+            Err(fault) => {
+                // Rows of the right shape, so that a caller's tables stay aligned; they are
+                // empty, and the fault keeps them out of every table.
+                let seed = seed_index as u32;
+                let markets = (0..scenario.markets.len() as u32)
+                    .map(|market| MarketRow {
+                        seed,
+                        market,
+                        ..MarketRow::default()
+                    })
+                    .collect();
+                return RunRows {
+                    run: RunRow {
+                        seed,
+                        ..RunRow::default()
+                    },
+                    markets,
+                    fault: Some(fault),
+                };
+            }
+        }
     }
     let (run, markets) = world.finish();
-    RunRows { run, markets }
+    RunRows {
+        run,
+        markets,
+        fault: None,
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use super::liquidators::Liquidators;
 use super::prices::Prices;
 use super::recorder::{Recorder, StepTotals};
-use super::run::StepView;
+use super::run::{PriceFault, StepView};
 use super::signals::Indicators;
 use super::traders::{ActOn, TraderStates, Traders};
 use super::{MarketRow, RunRow};
@@ -126,14 +126,33 @@ impl<'s> World<'s> {
         }
     }
 
-    /// One step, as the fixed sequence of phases of a run (MODEL.md sections 1 to 5).
-    pub fn step(&mut self, step: u64, audit_ledger: bool) -> StepView {
+    /// One step, as the fixed sequence of phases of a run (MODEL.md sections 1 to 5). A price
+    /// that has left the sane range by the end of the step stops the run as an error.
+    pub fn step(&mut self, step: u64, audit_ledger: bool) -> Result<StepView, PriceFault> {
         self.advance_markets();
         self.collect_revenue();
         let totals = self.liquidate(step);
         self.propagate();
         self.act(step);
-        self.observe(step, &totals, audit_ledger)
+        self.check_prices(step)?;
+        Ok(self.observe(step, &totals, audit_ledger))
+    }
+
+    /// An index or mark beyond [`super::prices::SANE_FACTOR`] of its start, or not a number.
+    fn check_prices(&self, step: u64) -> Result<(), PriceFault> {
+        match self.prices.first_insane() {
+            None => Ok(()),
+            Some((m, start)) => {
+                let mark = &self.prices.get(m).mark;
+                Err(PriceFault {
+                    market: self.sc.markets[m].name.clone(),
+                    step,
+                    start,
+                    index: mark.index(),
+                    mark: mark.mark(),
+                })
+            }
+        }
     }
 
     /// Phase 1: every index moves, impact decays, depth and order caps follow.

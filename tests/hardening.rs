@@ -1,0 +1,106 @@
+//! Parameters that would give silently wrong answers are refused or stop the run as an error,
+//! and a run that stops writes no table (issue "Hardening").
+
+mod common;
+
+use std::path::Path;
+
+use common::{backstop, temp_dir};
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let f = dir.join(name);
+    std::fs::write(&f, text).unwrap();
+    f.to_str().unwrap().to_string()
+}
+
+/// What `run` left in `out`: file names, `parts/` excluded.
+fn tables(out: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "parts")
+        .collect();
+    names.sort();
+    names
+}
+
+/// A drift or jump size in the wrong unit is refused by `validate` and `run`, naming the
+/// field: the README's Merton fit typed in percent (it would drive the index to 0 at step 1,
+/// where nothing is liquidatable and any fund looks safe) and a GBM drift of 1e6 (the index
+/// overflows).
+#[test]
+fn drifts_and_jump_sizes_in_the_wrong_unit_are_refused_by_field() {
+    let dir = temp_dir("units");
+    let cases = [
+        (
+            "merton-percent.toml",
+            "[market.model]\nkind = \"merton\"\nvol = 0.67\njump_intensity = 29.0\njump_mean = -0.27\njump_sd = 6.5\n",
+            "`market.model.jump_sd`",
+        ),
+        (
+            "gbm-drift.toml",
+            "[market.model]\nkind = \"gbm\"\nvol = 0.8\ndrift = 1e6\n",
+            "`market.model.drift`",
+        ),
+        (
+            "merton-jumps.toml",
+            "[market.model]\nkind = \"merton\"\nvol = 0.5\njump_intensity = 1e5\njump_mean = -0.9\njump_sd = 0.0\n",
+            "`market.model.jump_intensity`",
+        ),
+    ];
+    for (name, model, field) in cases {
+        let file = write(&dir, name, &format!("[experiment]\nseeds = 10\n{model}"));
+        for cmd in ["validate", "run"] {
+            let out = dir.join(format!("out-{name}"));
+            let o = match cmd {
+                "run" => backstop(&[cmd, &file, "--out", out.to_str().unwrap(), "--quiet"]),
+                _ => backstop(&[cmd, &file]),
+            };
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{name} {cmd}: {err}");
+            assert!(err.contains(field), "{name} {cmd}: {err}");
+            assert!(
+                !out.exists(),
+                "{name}: a refused run created {}",
+                out.display()
+            );
+        }
+    }
+    // The same model with its sizes as fractions runs.
+    let fit = write(
+        &dir,
+        "merton-fraction.toml",
+        "[experiment]\nseeds = 10\n[market.model]\nkind = \"merton\"\nvol = 0.67\njump_intensity = 29.0\njump_mean = -0.0027\njump_sd = 0.065\n",
+    );
+    let o = backstop(&["validate", &fit]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A path that validation lets through but that leaves the range any market reaches (here a
+/// GARCH long-run vol of 20,000% a year: a daily log sd of about 10, with Student-t tails)
+/// stops the run as an error naming the seed, the step and the market, and no table is
+/// written under a final name.
+#[test]
+fn a_price_out_of_range_stops_the_run_and_writes_no_table() {
+    let dir = temp_dir("range");
+    let file = write(
+        &dir,
+        "wild.toml",
+        "[experiment]\nseeds = 20\n[market.model]\nkind = \"garch\"\nlong_run_vol = 200.0\nalpha = 0.05\nbeta = 0.9\n",
+    );
+    let out = dir.join("out");
+    let o = backstop(&["run", &file, "--out", out.to_str().unwrap(), "--quiet"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains(" of cell 0 stopped"), "{err}");
+    assert!(
+        err.contains("the price of market `main` left the range"),
+        "{err}"
+    );
+    assert!(err.contains("at step "), "{err}");
+    assert_eq!(tables(&out), Vec::<String>::new(), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
