@@ -104,3 +104,71 @@ fn a_price_out_of_range_stops_the_run_and_writes_no_table() {
     assert_eq!(tables(&out), Vec::<String>::new(), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Sizes and ranges far from any market or any machine are refused by `validate` in well under
+/// a second, naming the field and the rule: a subnormal price, a step of 5e-324 s, 2^63 - 1
+/// steps, a grid of 1e10 cells (never built), and a run of 1e14 simulated steps.
+#[test]
+fn sizes_beyond_any_machine_are_refused_before_anything_is_built() {
+    let dir = temp_dir("sizes");
+    let cases = [
+        (
+            "[market]\ns0 = 1e-310\n",
+            "`market.s0` must be from 1e-9 to 1e12 USD",
+        ),
+        (
+            "[experiment]\ndt_seconds = 5e-324\n",
+            "`experiment.dt_seconds` must be from 0.001 s",
+        ),
+        (
+            "[experiment]\nsteps = 9223372036854775807\n",
+            "`experiment.steps` must be from 1 to 10000000",
+        ),
+        (
+            "[grid]\n\"fund.initial\" = { linspace = [1e5, 1e7, 100000] }\n\"liquidation.penalty_rate\" = { linspace = [0.0, 0.02, 100000] }\n",
+            "`grid` makes 1e10 cells",
+        ),
+        (
+            "[experiment]\nseeds = 10000000\nsteps = 10000000\n",
+            "`experiment.seeds` = 10000000 in 1 cell(s) of 10000000 steps asks for 1.00e14",
+        ),
+    ];
+    for (i, (text, want)) in cases.into_iter().enumerate() {
+        let file = write(&dir, &format!("case{i}.toml"), text);
+        let start = std::time::Instant::now();
+        let o = backstop(&["validate", &file]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{text}: {err}");
+        assert!(err.contains(want), "{text}: {err}");
+        assert!(
+            start.elapsed().as_secs() < 10,
+            "{text}: validate took {:?}",
+            start.elapsed()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A panic trader whose window is 1e30 minutes (longer than any run) runs, with finite
+/// figures, in the memory of a window as long as the run.
+#[test]
+fn a_window_longer_than_the_run_runs() {
+    let dir = temp_dir("window");
+    let file = write(
+        &dir,
+        "panic.toml",
+        "[experiment]\nseeds = 4\nsteps = 240\n[traders]\ncount = 50\n[[traders.mix]]\nshare = 1.0\nstrategy = { kind = \"panic\", decisions_per_hour = 2.0, window_minutes = 1e30, liquidation_threshold_usd = 2e6, drawdown = 0.3 }\n",
+    );
+    let out = dir.join("out");
+    let o = backstop(&[
+        "run",
+        &file,
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--no-charts",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.join("summary.csv").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

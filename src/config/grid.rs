@@ -252,6 +252,18 @@ pub(super) fn parse_axes(grid: &toml::Table) -> Result<Vec<GridAxis>, AxisError>
     Ok(axes)
 }
 
+/// How many cells [`cartesian`] makes, worked out without making them (saturating).
+pub(super) fn cell_count(axes: &[GridAxis]) -> u64 {
+    let groups = axes.iter().map(|a| a.group + 1).max().unwrap_or(0);
+    (0..groups)
+        .map(|g| {
+            axes.iter()
+                .find(|a| a.group == g)
+                .map_or(1, |a| a.values.len() as u64)
+        })
+        .fold(1u64, u64::saturating_mul)
+}
+
 /// Every combination of the groups' values, the last group varying fastest; within a zip
 /// group the axes advance together. No axes: one empty cell.
 pub(super) fn cartesian(axes: &[GridAxis]) -> Vec<Vec<AxisValue>> {

@@ -51,6 +51,11 @@ pub enum CalibrationMethod {
 /// depletes and required capital is measured in full.
 pub const CALIBRATION_FUND: f64 = 1e15;
 
+/// The most grid cells an experiment may have.
+pub const MAX_CELLS: u64 = 100_000;
+/// The most simulated steps (cells x seeds x steps) an experiment may ask for.
+pub const MAX_STEP_RUNS: f64 = 1e13;
+
 /// Command-line settings that take precedence over the file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Overrides {
@@ -183,6 +188,30 @@ impl Experiment {
         Scenario::from_file(&file).map_err(|e| err(Some(e.field), e.rule))?;
 
         let axes = grid::parse_axes(&grid).map_err(|(f, m)| err(f, m))?;
+        let cells = grid::cell_count(&axes);
+        if cells > MAX_CELLS {
+            return Err(err(
+                Some("grid".into()),
+                format!(
+                    "makes {cells:e} cells (the product of its axes), more than the {MAX_CELLS} a run \
+                     takes (each cell is validated and summarized on its own): thin the axes or zip the \
+                     ones that move together"
+                ),
+            ));
+        }
+        let step_runs = cells as f64 * file.experiment.seeds as f64 * file.experiment.steps as f64;
+        if step_runs > MAX_STEP_RUNS {
+            return Err(err(
+                Some("experiment.seeds".into()),
+                format!(
+                    "= {} in {cells} cell(s) of {} steps asks for {step_runs:.2e} simulated \
+                     steps, more than {MAX_STEP_RUNS:e} (days of computing on a workstation; R1 runs \
+                     about 2e7 steps a second on 2 cores): fewer seeds, steps or cells, or \
+                     shards on a cluster",
+                    file.experiment.seeds, file.experiment.steps
+                ),
+            ));
+        }
         let base = toml::Table::try_from(&file)
             .map_err(|e| err(None, format!("cannot re-encode the experiment: {e}")))?;
         let mut cells = Vec::new();

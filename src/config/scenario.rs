@@ -369,14 +369,36 @@ fn strategy_groups(t: &super::file::TradersSection) -> ParamResult<Vec<StrategyG
         .collect()
 }
 
+/// The longest run, in steps: ten million minutes are 19 years, and the sample path of one
+/// run keeps every step (about 60 bytes each).
+pub const MAX_STEPS: u64 = 10_000_000;
+/// The shortest and the longest step, in seconds.
+pub const MIN_DT_SECONDS: f64 = 1e-3;
+pub const MAX_DT_SECONDS: f64 = 31_536_000.0;
+
 impl Scenario {
     /// Validates the file's parameters. The error's field is the full dotted path.
     pub fn from_file(f: &ExperimentFile) -> Result<Self, ParamError> {
         let x = &f.experiment;
-        if x.steps == 0 {
-            return Err(ParamError::new("experiment.steps", "must be >= 1, got 0"));
+        if !(1..=MAX_STEPS).contains(&x.steps) {
+            return Err(ParamError::new(
+                "experiment.steps",
+                format!(
+                    "must be from 1 to {MAX_STEPS} (a run's sample path keeps every step), got {}",
+                    x.steps
+                ),
+            ));
         }
         let dt = positive("dt_seconds", x.dt_seconds).map_err(|e| e.within("experiment"))?;
+        if !(MIN_DT_SECONDS..=MAX_DT_SECONDS).contains(&dt) {
+            return Err(ParamError::new(
+                "experiment.dt_seconds",
+                format!(
+                    "must be from {MIN_DT_SECONDS} s (a millisecond) to {MAX_DT_SECONDS} s (a \
+                     year), got {dt:e}"
+                ),
+            ));
+        }
 
         let t = &f.traders;
         let mut sections: Vec<(String, String, MarketSection)> = Vec::new();

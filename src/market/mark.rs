@@ -114,6 +114,14 @@ impl MarkState {
         dt_seconds: f64,
     ) -> ParamResult<Self> {
         positive("s0", s0)?;
+        // From a thousandth of a millionth of a dollar to a trillion: any asset's price, far
+        // from where notional and margin arithmetic would leave f64's normal range.
+        if !(1e-9..=1e12).contains(&s0) {
+            return Err(crate::params::ParamError::new(
+                "s0",
+                format!("must be from 1e-9 to 1e12 USD, got {s0:e}"),
+            ));
+        }
         let hl = 60.0 * positive("impact_half_life_minutes", impact_half_life_minutes)?;
         unit_interval("permanent_impact", permanent)?;
         Ok(Self {

@@ -50,7 +50,10 @@ impl Indicators {
         (all, reads)
     }
 
-    pub fn start(indicators: &[Indicator], mark: f64, dt_seconds: f64) -> Self {
+    /// The signals at t = 0 of a run of `steps` steps. A window longer than the run sees the
+    /// whole run, so its ring never needs more than `steps + 1` slots (a window of 1e30
+    /// minutes allocates no more than the run's own length).
+    pub fn start(indicators: &[Indicator], mark: f64, dt_seconds: f64, steps: u64) -> Self {
         let slots = indicators
             .iter()
             .map(|ind| match *ind {
@@ -60,7 +63,7 @@ impl Indicators {
                 },
                 Indicator::LiquidatedNotional { minutes, side } => Slot::Window {
                     side,
-                    ring: vec![0.0; ((60.0 * minutes / dt_seconds).ceil() as usize).max(1)],
+                    ring: vec![0.0; window_slots(minutes, dt_seconds, steps)],
                     at: 0,
                     sum: 0.0,
                 },
@@ -108,9 +111,35 @@ impl Indicators {
     }
 }
 
+/// Slots of a window of `minutes` at steps of `dt_seconds`, at least one and at most one
+/// more than the run's `steps`.
+fn window_slots(minutes: f64, dt_seconds: f64, steps: u64) -> usize {
+    let wanted = (60.0 * minutes / dt_seconds).ceil();
+    let most = steps.saturating_add(1) as f64;
+    wanted.clamp(1.0, most) as usize
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A window far longer than the run (1e30 minutes) takes the run's length in memory and
+    /// sums every step, as an endless window would.
+    #[test]
+    fn a_window_longer_than_the_run_sums_the_whole_run() {
+        assert_eq!(window_slots(1e30, 60.0, 1_440), 1_441);
+        assert_eq!(window_slots(3.0, 60.0, 1_440), 3);
+        assert_eq!(window_slots(1e-9, 60.0, 1_440), 1);
+        let window = Indicator::LiquidatedNotional {
+            minutes: 1e30,
+            side: Side::Long,
+        };
+        let mut ind = Indicators::start(&[window], 100.0, 60.0, 50);
+        for _ in 0..50 {
+            ind.after_step(100.0, 2.0, 0.0);
+        }
+        assert_eq!(ind.value(0), 100.0);
+    }
 
     #[test]
     fn the_window_sums_exactly_the_last_steps() {
@@ -127,6 +156,7 @@ mod tests {
             ],
             100.0,
             60.0,
+            100,
         );
         let flows = [5.0, 0.0, 7.0, 1.0, 0.0, 0.0, 0.0, 2.0];
         for (t, &x) in flows.iter().enumerate() {
@@ -140,7 +170,8 @@ mod tests {
 
     #[test]
     fn the_ema_moves_toward_the_mark_with_its_time_constant() {
-        let mut ind = Indicators::start(&[Indicator::MarkEma { minutes: 60.0 }], 100.0, 60.0);
+        let mut ind =
+            Indicators::start(&[Indicator::MarkEma { minutes: 60.0 }], 100.0, 60.0, 1_000);
         for _ in 0..60 {
             ind.after_step(200.0, 0.0, 0.0);
         }

@@ -74,7 +74,7 @@ impl<'s> World<'s> {
         let (indicators, reads) = Indicators::plan(sc.population.groups());
         let signals = prices
             .iter()
-            .map(|p| Indicators::start(&indicators, p.mark.mark(), sc.dt_seconds))
+            .map(|p| Indicators::start(&indicators, p.mark.mark(), sc.dt_seconds, sc.steps))
             .collect();
         let traders = Traders::open(
             sc,
