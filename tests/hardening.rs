@@ -13,14 +13,14 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     f.to_str().unwrap().to_string()
 }
 
-/// What `run` left in `out`: file names, `parts/` excluded.
+/// What `run` left in `out`: file names, `parts/` and the lock file excluded.
 fn tables(out: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(out) else {
         return Vec::new();
     };
     let mut names: Vec<String> = entries
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n != "parts")
+        .filter(|n| n != "parts" && !n.starts_with('.'))
         .collect();
     names.sort();
     names
@@ -168,6 +168,44 @@ fn a_window_longer_than_the_run_runs() {
         "--quiet",
         "--no-charts",
     ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.join("summary.csv").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A folder has one writer at a time: while another process holds the folder's lock, `run`
+/// and `report` into it are refused at once and write nothing; once it lets go, they work.
+#[test]
+fn a_second_writer_into_one_folder_is_refused() {
+    let dir = temp_dir("lock");
+    let file = write(&dir, "small.toml", "[experiment]\nseeds = 20\nsteps = 60\n");
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let holder = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(out.join(".lock"))
+        .unwrap();
+    holder.try_lock().unwrap();
+    let args = [
+        "run",
+        &file,
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--no-charts",
+    ];
+    let o = backstop(&args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("another backstop process is writing"), "{err}");
+    assert_eq!(tables(&out), Vec::<String>::new());
+    assert!(!out.join("parts").exists());
+    let o = backstop(&["report", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    drop(holder);
+    let o = backstop(&args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(out.join("summary.csv").exists());
     let _ = std::fs::remove_dir_all(&dir);

@@ -219,6 +219,7 @@ fn run(args: &RunArgs) -> Result<(), String> {
         .clone()
         .unwrap_or_else(|| default_out(&args.experiment.file));
     let pool = pool(args.threads)?;
+    let _lock = output::lock::FolderLock::acquire(&out).map_err(|e| e.to_string())?;
     let bar = progress_bar(exp.total_runs(), args.quiet)?;
     let started = Instant::now();
     let opts = RunOptions {
@@ -320,6 +321,7 @@ fn calibrate(args: &CalibrateArgs) -> Result<(), String> {
         PathBuf::from(d)
     });
     let pool = pool(args.threads)?;
+    let _lock = output::lock::FolderLock::acquire(&out).map_err(|e| e.to_string())?;
     let per_cell = match method {
         CalibrationMethod::RequiredCapital => {
             let bar = progress_bar(exp.total_runs(), args.quiet)?;
@@ -408,6 +410,7 @@ fn calibrate(args: &CalibrateArgs) -> Result<(), String> {
 
 fn merge(args: &MergeArgs) -> Result<(), String> {
     let pool = pool(args.threads)?;
+    let _lock = output::lock::FolderLock::acquire(&args.out).map_err(|e| e.to_string())?;
     let started = Instant::now();
     let (exp, progress) = pool
         .install(|| store::merge_dirs(&args.dirs, &args.out, RunOptions::default()))
@@ -423,6 +426,10 @@ fn merge(args: &MergeArgs) -> Result<(), String> {
 }
 
 fn report(dir: &Path) -> Result<(), String> {
+    if !dir.is_dir() {
+        return Err(format!("{}: no such output folder", dir.display()));
+    }
+    let _lock = output::lock::FolderLock::acquire(dir).map_err(|e| e.to_string())?;
     let r = output::build_report(dir).map_err(|e| e.to_string())?;
     for note in &r.notes {
         println!("not drawn: {note}");

@@ -4,6 +4,7 @@
 mod atomic;
 pub mod calibration;
 pub mod charts;
+pub mod lock;
 mod report;
 pub mod store;
 mod tables;
