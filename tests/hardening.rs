@@ -210,3 +210,52 @@ fn a_second_writer_into_one_folder_is_refused() {
     assert!(out.join("summary.csv").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `report` on a folder whose table is damaged refuses it, naming the file, and rewrites
+/// nothing: every table is read before any chart is drawn.
+#[test]
+fn report_refuses_a_damaged_table_by_name() {
+    let dir = temp_dir("damaged");
+    let file = write(
+        &dir,
+        "small.toml",
+        "[experiment]\nseeds = 50\nsteps = 120\n",
+    );
+    let out = dir.join("out");
+    let o = backstop(&["run", &file, "--out", out.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Written files keep their modification times when nothing rewrites them.
+    let written = || {
+        let mut times: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| !e.file_name().to_string_lossy().ends_with(".parquet"))
+            .map(|e| (e.file_name(), e.metadata().unwrap().modified().unwrap()))
+            .collect();
+        times.sort();
+        times
+    };
+    let before = written();
+    for table in ["summary.parquet", "runs.parquet", "fund_fan.parquet"] {
+        let path = out.join(table);
+        let good = std::fs::read(&path).unwrap();
+        let mut bad = good.clone();
+        // Overwrite the footer's metadata (the end of the file, before the length and magic).
+        let n = bad.len();
+        for b in &mut bad[n - 60..n - 8] {
+            *b ^= 0x5a;
+        }
+        std::fs::write(&path, &bad).unwrap();
+        let o = backstop(&["report", out.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{table}: {err}");
+        assert!(
+            err.contains(table) && err.contains("is damaged"),
+            "{table}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{table}: {err}");
+        assert_eq!(written(), before, "{table}: a refused report wrote files");
+        std::fs::write(&path, &good).unwrap();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -53,12 +53,8 @@ fn column(df: &DataFrame, name: &str, path: &Path) -> Result<Vec<f64>, OutputErr
 /// `dir/runs.parquet` of a calibration experiment.
 pub fn samples_from_runs(exp: &Experiment, dir: &Path) -> Result<Vec<CellSamples>, OutputError> {
     let path = dir.join(RUNS_FILE);
-    let f = std::fs::File::open(&path).map_err(|e| fail(&path, e))?;
     let wanted = ["cell", "required_capital", "penalty_paid", "slippage_loss"];
-    let df = ParquetReader::new(f)
-        .with_columns(Some(wanted.iter().map(|s| s.to_string()).collect()))
-        .finish()
-        .map_err(|e| fail(&path, e))?;
+    let df = super::read_parquet_file(&path, Some(&wanted))?;
     let cells = column(&df, "cell", &path)?;
     let required = column(&df, "required_capital", &path)?;
     let penalty = column(&df, "penalty_paid", &path)?;

@@ -33,7 +33,7 @@ pub struct OutputError {
 
 impl std::fmt::Display for OutputError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "cannot write {}: {}", self.path.display(), self.message)
+        write!(f, "{}: {}", self.path.display(), self.message)
     }
 }
 
@@ -49,6 +49,40 @@ pub const SUMMARY_BY_MARKET_CSV: &str = "summary_by_market.csv";
 pub const EXPERIMENT_FILE: &str = "experiment.toml";
 pub const FAN_FILE: &str = "fund_fan.parquet";
 pub const SAMPLE_FILE: &str = "sample_path.parquet";
+
+/// Reads a Parquet table (only `columns`, when given). A damaged file is an error naming it:
+/// the reader's own error, or, should the reader panic on bytes it does not expect, that
+/// panic caught here, so that `report` and `merge` refuse a damaged folder instead of
+/// aborting.
+pub(crate) fn read_parquet_file(
+    path: &Path,
+    columns: Option<&[&str]>,
+) -> Result<polars::prelude::DataFrame, OutputError> {
+    use polars::prelude::{ParquetReader, SerReader};
+    let f = std::fs::File::open(path).map_err(|e| OutputError {
+        path: path.to_path_buf(),
+        message: format!("cannot read: {e} (is this the output folder of `backstop run`?)"),
+    })?;
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let reader = ParquetReader::new(f);
+        match columns {
+            Some(c) => reader.with_columns(Some(c.iter().map(|s| s.to_string()).collect())),
+            None => reader,
+        }
+        .finish()
+    }));
+    let damaged = |why: String| OutputError {
+        path: path.to_path_buf(),
+        message: format!(
+            "is damaged (not a readable Parquet table: {why}); run again with --restart"
+        ),
+    };
+    match read {
+        Ok(Ok(df)) => Ok(df),
+        Ok(Err(e)) => Err(damaged(e.to_string())),
+        Err(_) => Err(damaged("the reader gave up on it".into())),
+    }
+}
 
 fn fail(path: &Path, e: &dyn std::fmt::Display) -> OutputError {
     OutputError {

@@ -252,8 +252,7 @@ fn finish_if_complete(
 }
 
 fn read_frame(path: &Path) -> Result<DataFrame, OutputError> {
-    let f = std::fs::File::open(path).map_err(|e| fail(path, e))?;
-    ParquetReader::new(f).finish().map_err(|e| fail(path, e))
+    super::read_parquet_file(path, None)
 }
 
 fn read_rows(path: &Path) -> Result<Vec<RunRow>, OutputError> {

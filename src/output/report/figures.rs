@@ -10,7 +10,7 @@ use super::super::charts::{
 };
 use super::super::text::axis_text;
 use super::super::{format_money, write_atomic};
-use super::{OutputError, ReportOutcome, TARGET, Tables, err, read_fan, read_sample};
+use super::{OutputError, ReportOutcome, TARGET, Tables, err};
 use crate::stats::{Z95, quantile_sorted, wilson};
 
 /// The charts drawn so far: their files, their part of `report.md`, and what was not drawn.
@@ -157,7 +157,7 @@ impl Charts {
     }
 
     fn fund_fan(&mut self, t: &Tables) -> Result<(), OutputError> {
-        let (hours, bands) = read_fan(&self.dir, t.h)?;
+        let (hours, bands) = t.fan.clone();
         let chart = FundFan {
             title: "Insurance fund balance through the day".into(),
             hours,
@@ -208,7 +208,7 @@ impl Charts {
 
     /// The headline cell's 1-in-100 bad-debt day, step by step.
     fn sample_path(&mut self, t: &Tables) -> Result<(), OutputError> {
-        let s = read_sample(&self.dir)?;
+        let s = &t.sample;
         let liquidations = s
             .hours
             .iter()
@@ -224,10 +224,10 @@ impl Charts {
                 s.seed,
                 format_money(debt)
             ),
-            hours: s.hours,
-            index: s.index,
-            mark: s.mark,
-            fund: s.fund,
+            hours: s.hours.clone(),
+            index: s.index.clone(),
+            mark: s.mark.clone(),
+            fund: s.fund.clone(),
             liquidations,
         };
         let caption = format!(

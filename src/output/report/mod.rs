@@ -42,18 +42,7 @@ fn err(path: &Path, e: impl std::fmt::Display) -> OutputError {
 }
 
 fn read_parquet(path: &Path, columns: Option<&[&str]>) -> Result<DataFrame, OutputError> {
-    let f = std::fs::File::open(path).map_err(|e| {
-        err(
-            path,
-            format!("{e} (is this the output folder of `backstop run`?)"),
-        )
-    })?;
-    let reader = ParquetReader::new(f);
-    let reader = match columns {
-        Some(c) => reader.with_columns(Some(c.iter().map(|s| s.to_string()).collect())),
-        None => reader,
-    };
-    reader.finish().map_err(|e| err(path, e))
+    super::read_parquet_file(path, columns)
 }
 
 /// A numeric column, every value present.
@@ -104,6 +93,9 @@ struct Tables {
     /// The headline cell: the scenario as written.
     h: usize,
     runs: HeadlineRuns,
+    /// The headline cell's fund fan: hours and the five percentile bands.
+    fan: (Vec<f64>, Vec<[f64; 5]>),
+    sample: Sample,
 }
 
 impl Tables {
@@ -115,12 +107,18 @@ impl Tables {
         let markets = read_market_summaries(dir, &exp)?;
         let h = exp.headline_cell();
         let runs = read_headline_runs(dir, h)?;
+        // Every table is read before any chart is drawn: a damaged one refuses the report
+        // before anything is rewritten.
+        let fan = read_fan(dir, h)?;
+        let sample = read_sample(dir)?;
         Ok(Self {
             exp,
             summaries,
             markets,
             h,
             runs,
+            fan,
+            sample,
         })
     }
 
