@@ -107,7 +107,10 @@ fn a_price_out_of_range_stops_the_run_and_writes_no_table() {
 
 /// Sizes and ranges far from any market or any machine are refused by `validate` in well under
 /// a second, naming the field and the rule: a subnormal price, a step of 5e-324 s, 2^63 - 1
-/// steps, a grid of 1e10 cells (never built), and a run of 1e14 simulated steps.
+/// steps, a grid of 1e10 cells (never built), a decision rate of 1e308 an hour (a run that
+/// never ends), 1e22 USD of fund revenue (a ledger that cannot balance), a book of 1e-308 USD
+/// (infinite slippage), and a run of 1e14 simulated steps. The last four were found by
+/// mutating the curated experiments.
 #[test]
 fn sizes_beyond_any_machine_are_refused_before_anything_is_built() {
     let dir = temp_dir("sizes");
@@ -127,6 +130,18 @@ fn sizes_beyond_any_machine_are_refused_before_anything_is_built() {
         (
             "[grid]\n\"fund.initial\" = { linspace = [1e5, 1e7, 100000] }\n\"liquidation.penalty_rate\" = { linspace = [0.0, 0.02, 100000] }\n",
             "`grid` makes 1e10 cells",
+        ),
+        (
+            "[traders]\ncount = 10\n[[traders.mix]]\nshare = 1.0\nstrategy = { kind = \"noise\", decisions_per_hour = 1e308 }\n",
+            "`traders.mix[0].decisions_per_hour` reaches 1e308 decisions an hour",
+        ),
+        (
+            "[fund]\nrevenue_per_step = 9223372036854775807\n",
+            "`fund.revenue_per_step` comes to 1.3281655733070877e22 USD over the run",
+        ),
+        (
+            "[market.book]\nkind = \"linear\"\ndepth_usd = 1e-308\n",
+            "`market.book.depth_usd` must be from 1 to 1e15 USD",
         ),
         (
             "[experiment]\nseeds = 10000000\nsteps = 10000000\n",

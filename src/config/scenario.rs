@@ -292,8 +292,23 @@ fn rate(spec: &NumberOrDistribution, path: &str) -> ParamResult<Option<PositiveD
         NumberOrDistribution::Distribution(d) => distribution(d),
     }
     .map_err(|e| e.within(&format!("{path}.decisions_per_hour")))?;
+    // A trader deciding more than once a second is no trader; and an unbounded rate (1e308
+    // an hour) would never let a step end.
+    let most = d.practical_max();
+    if most > MAX_DECISIONS_PER_HOUR {
+        return Err(ParamError::new(
+            format!("{path}.decisions_per_hour"),
+            format!(
+                "reaches {most:e} decisions an hour, more than {MAX_DECISIONS_PER_HOUR} (one a \
+                 second)"
+            ),
+        ));
+    }
     Ok(Some(d))
 }
+
+/// The fastest a trader decides.
+const MAX_DECISIONS_PER_HOUR: f64 = 3_600.0;
 
 /// One strategy of the traders, validated; `path` names it in errors.
 fn strategy_group(spec: &StrategySpec, share: f64, path: &str) -> ParamResult<StrategyGroup> {
@@ -589,6 +604,24 @@ impl Scenario {
             .map_err(|e| e.within("fund"))?;
         let fund_revenue_per_step = non_negative("revenue_per_step", f.fund.revenue_per_step)
             .map_err(|e| e.within("fund"))?;
+        // Money far beyond any fund (a calibration's "fund no deficit can exhaust" is 1e15)
+        // only loses the ledger's precision: sums of 1e22 USD cannot balance to the cent.
+        let most = crate::config::CALIBRATION_FUND;
+        for (field, amount) in [
+            ("fund.initial", f.fund.initial),
+            ("fund.cap", cap),
+            (
+                "fund.revenue_per_step",
+                fund_revenue_per_step * x.steps as f64,
+            ),
+        ] {
+            if amount > most {
+                return Err(ParamError::new(
+                    field,
+                    format!("comes to {amount:e} USD over the run, more than {most:e}"),
+                ));
+            }
+        }
         let socialization = match f.fund.on_depletion {
             SocializationSpec::Adl => LossSocialization::Adl,
             SocializationSpec::Socialize => LossSocialization::ProRata,

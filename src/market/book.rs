@@ -32,7 +32,7 @@ pub struct LinearBook {
 impl LinearBook {
     pub fn new(depth_usd: f64) -> ParamResult<Self> {
         Ok(Self {
-            depth_usd: positive("depth_usd", depth_usd)?,
+            depth_usd: usd_in_range("depth_usd", depth_usd)?,
         })
     }
 }
@@ -86,7 +86,7 @@ impl SqrtImpact {
         positive("vol", vol)?;
         Ok(Self {
             y_sigma_day: y * vol / 365f64.sqrt(),
-            daily_volume_usd: positive("daily_volume_usd", daily_volume_usd)?,
+            daily_volume_usd: usd_in_range("daily_volume_usd", daily_volume_usd)?,
         })
     }
 }
@@ -103,6 +103,20 @@ impl ImpactModel for SqrtImpact {
 
     fn notional_for_impact(&self, impact: f64, depth: f64) -> f64 {
         (impact / self.y_sigma_day).powi(2) * self.daily_volume_usd * depth
+    }
+}
+
+/// A book size in USD from 1 dollar to 1e15: a thinner book turns every fill into an
+/// infinite move (a depth of 1e-308 made slippage infinite), a deeper one is no market.
+fn usd_in_range(field: &str, usd: f64) -> ParamResult<f64> {
+    positive(field, usd)?;
+    if (1.0..=1e15).contains(&usd) {
+        Ok(usd)
+    } else {
+        Err(crate::params::ParamError::new(
+            field,
+            format!("must be from 1 to 1e15 USD, got {usd:e}"),
+        ))
     }
 }
 
