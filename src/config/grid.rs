@@ -329,6 +329,26 @@ pub(super) fn set_path(
     Ok(())
 }
 
+/// The first axis whose value in a cell (`coords`) is of another kind than the field it
+/// replaces in `base` (a string or a boolean where the file has a number, say): the one to
+/// blame when a cell does not parse.
+pub(super) fn mistyped_axis<'a>(
+    base: &toml::Table,
+    axes: &'a [GridAxis],
+    coords: &[AxisValue],
+) -> Option<&'a str> {
+    let kind = |v: &toml::Value| match v {
+        toml::Value::Integer(_) | toml::Value::Float(_) => "number",
+        other => other.type_str(),
+    };
+    axes.iter()
+        .zip(coords)
+        .find(|(axis, value)| {
+            get_path(base, &axis.path).is_some_and(|old| kind(old) != kind(&value.to_toml()))
+        })
+        .map(|(axis, _)| axis.path.as_str())
+}
+
 /// The value at the dotted `path` of `table`, if there is one.
 pub(super) fn get_path<'a>(table: &'a toml::Table, path: &str) -> Option<&'a toml::Value> {
     let mut parts = path.split('.');

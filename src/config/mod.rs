@@ -224,7 +224,8 @@ impl Experiment {
             let label = grid::cell_label(&axes, &coords);
             let cell_file: ExperimentFile = table.try_into().map_err(|e: toml::de::Error| {
                 err(
-                    None,
+                    grid::mistyped_axis(&base, &axes, &coords)
+                        .map(|path| format!("grid.\"{path}\"")),
                     format!("grid cell {label}: {}", e.message().trim_end()),
                 )
             })?;

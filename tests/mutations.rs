@@ -1,0 +1,209 @@
+//! Property test: the curated experiments, each with one numeric field set to a hostile value
+//! (zero, negatives, the ends of f64, subnormals, infinities, NaN, the ends of i64, strings,
+//! booleans, arrays), never make backstop panic: each mutated file is refused with a message
+//! that points at what is wrong, or it runs with finite figures and a balanced ledger (or
+//! stops as an error that says why, writing nothing).
+//!
+//! The mutations come from a fixed seed, so every CI run tries the same files; see
+//! `MUTATIONS_PER_FILE`. Runs use 2 seeds; an accepted file with more than `MAX_RUN_STEPS`
+//! steps is validated but not run, to keep the test near a minute.
+
+mod common;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use backstop::config::{Experiment, Overrides};
+use backstop::montecarlo::run_experiment;
+use backstop::simulation::RunOptions;
+
+const MUTATIONS_PER_FILE: usize = 200;
+const MAX_RUN_STEPS: u64 = 20_000;
+const SEED: u64 = 20261202;
+
+/// SplitMix64 (Steele, Lea, Flood 2014): the test's own tiny generator.
+struct Mix(u64);
+
+impl Mix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn hostile_values() -> Vec<toml::Value> {
+    use toml::Value::{Array, Boolean, Float, Integer, String};
+    vec![
+        Integer(0),
+        Integer(-1),
+        Float(1e308),
+        Float(-1e308),
+        Float(1e-308),
+        Float(5e-324),
+        Float(f64::INFINITY),
+        Float(f64::NEG_INFINITY),
+        Float(f64::NAN),
+        Float(1e30),
+        Float(-1e30),
+        Integer(i64::MAX),
+        Integer(i64::MIN),
+        Float(0.5),
+        Float(1e-12),
+        String("x".into()),
+        Boolean(true),
+        Array(vec![]),
+    ]
+}
+
+/// A path to a leaf: table keys and array indices.
+#[derive(Clone, Debug)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+fn numeric_leaves(v: &toml::Value, at: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
+    match v {
+        toml::Value::Table(t) => {
+            for (k, x) in t {
+                at.push(Step::Key(k.clone()));
+                numeric_leaves(x, at, out);
+                at.pop();
+            }
+        }
+        toml::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                at.push(Step::Index(i));
+                numeric_leaves(x, at, out);
+                at.pop();
+            }
+        }
+        toml::Value::Integer(_) | toml::Value::Float(_) => out.push(at.clone()),
+        _ => {}
+    }
+}
+
+fn set(v: &mut toml::Value, path: &[Step], to: toml::Value) {
+    let mut here = v;
+    for s in path {
+        here = match s {
+            Step::Key(k) => here.get_mut(k.as_str()).unwrap(),
+            Step::Index(i) => here.get_mut(*i).unwrap(),
+        };
+    }
+    *here = to;
+}
+
+fn curated() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir("experiments")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// What one mutated file did.
+#[derive(Debug, Default)]
+struct Tally {
+    refused: usize,
+    ran: usize,
+    stopped: usize,
+    validated_only: usize,
+}
+
+#[test]
+fn mutated_experiments_are_refused_or_run_finite() {
+    let mut rng = Mix(SEED);
+    let values = hostile_values();
+    let mut tally = Tally::default();
+    let mut failures = Vec::new();
+    for file in curated() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let base: toml::Value = toml::from_str(&text).unwrap();
+        let mut leaves = Vec::new();
+        numeric_leaves(&base, &mut Vec::new(), &mut leaves);
+        for _ in 0..MUTATIONS_PER_FILE {
+            let path = &leaves[rng.below(leaves.len())];
+            let value = values[rng.below(values.len())].clone();
+            let mut mutated = base.clone();
+            set(&mut mutated, path, value.clone());
+            let mutated = toml::to_string(&mutated).unwrap();
+            let case = format!("{}: {path:?} = {value}", file.display());
+            match check(&mutated, &file) {
+                Ok(outcome) => match outcome {
+                    Outcome::Refused => tally.refused += 1,
+                    Outcome::Ran => tally.ran += 1,
+                    Outcome::Stopped => {
+                        println!("stopped as an error: {case}");
+                        tally.stopped += 1
+                    }
+                    Outcome::ValidatedOnly => tally.validated_only += 1,
+                },
+                Err(why) => failures.push(format!("{case}: {why}")),
+            }
+        }
+    }
+    println!("{tally:?}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // The mutations reach both sides: some files are refused and some run.
+    assert!(tally.refused > 0 && tally.ran > 0, "{tally:?}");
+}
+
+enum Outcome {
+    Refused,
+    Ran,
+    Stopped,
+    ValidatedOnly,
+}
+
+/// Validates `text` as if it were `file` (so its data paths resolve), and runs it on 2 seeds
+/// when valid. `Err` for a panic, a refusal that says nothing of where, or a bad result.
+fn check(text: &str, file: &Path) -> Result<Outcome, String> {
+    let overrides = Overrides {
+        seeds: Some(2),
+        master_seed: None,
+    };
+    let parsed = catch_unwind(AssertUnwindSafe(|| {
+        Experiment::parse(text, file, overrides)
+    }))
+    .map_err(|_| "validation panicked".to_string())?;
+    let exp = match parsed {
+        Err(e) => {
+            // A refusal names the dotted field, or (for a value of the wrong TOML type) shows
+            // the line and column of the key.
+            let message = e.to_string();
+            let located = e.field.is_some() || message.contains("TOML parse error at line");
+            return if located {
+                Ok(Outcome::Refused)
+            } else {
+                Err(format!("refused without saying where: {message}"))
+            };
+        }
+        Ok(exp) => exp,
+    };
+    if exp.cells.iter().any(|c| c.scenario.steps() > MAX_RUN_STEPS) {
+        return Ok(Outcome::ValidatedOnly);
+    }
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        run_experiment(&exp, RunOptions { audit_ledger: true }, &|| {})
+    }))
+    .map_err(|_| "the run panicked".to_string())?;
+    if result.failure.is_some() {
+        // Stopped as an error naming seed and cause: the CLI writes no table for it.
+        return Ok(Outcome::Stopped);
+    }
+    if let Some((cell, column)) = result.non_finite {
+        return Err(format!("cell {cell}: `{column}` is not finite"));
+    }
+    common::assert_ledger_balanced(&result.rows);
+    Ok(Outcome::Ran)
+}
