@@ -274,3 +274,46 @@ fn report_refuses_a_damaged_table_by_name() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--restart` into a folder of another experiment removes that experiment's tables, charts
+/// and report before it writes anything, so a restart stopped midway (here: one shard of two,
+/// which assembles nothing) leaves no old table beside the new parts. Every chart a run
+/// draws is one of the names it knows to remove.
+#[test]
+fn a_restart_clears_the_earlier_experiments_tables_first() {
+    let dir = temp_dir("restart");
+    let old = write(&dir, "old.toml", "[experiment]\nseeds = 20\nsteps = 60\n");
+    let out = dir.join("out");
+    let o = backstop(&["run", &old, "--out", out.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let drawn: Vec<String> = tables(&out)
+        .into_iter()
+        .filter_map(|n| n.strip_suffix(".png").map(String::from))
+        .collect();
+    assert!(!drawn.is_empty());
+    for stem in &drawn {
+        assert!(
+            backstop::output::charts::CHART_NAMES.contains(&stem.as_str()),
+            "{stem}"
+        );
+    }
+    let new = write(
+        &dir,
+        "new.toml",
+        "[experiment]\nseeds = 20\nsteps = 60\n[grid]\n\"fund.initial\" = [1e5, 1e6]\n",
+    );
+    let o = backstop(&[
+        "run",
+        &new,
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--restart",
+        "--shard",
+        "0/2",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(tables(&out), Vec::<String>::new());
+    assert!(out.join("parts").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

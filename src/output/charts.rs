@@ -19,6 +19,17 @@ pub const WIDTH: u32 = 1200;
 pub const HEIGHT: u32 = 700;
 
 const FONT: &str = "sans-serif";
+
+/// Every chart's file stem (each is written as `.png` and `.svg`).
+pub const CHART_NAMES: [&str; 7] = [
+    "depletion_heatmap",
+    "depletion_curve",
+    "fund_fan",
+    "bad_debt_exceedance",
+    "slippage_histogram",
+    "cascade_ccdf",
+    "sample_path",
+];
 const TITLE: u32 = 34;
 const LABEL: u32 = 24;
 const TICK: u32 = 19;

@@ -117,6 +117,7 @@ fn open_parts(dir: &Path, exp: &Experiment, restart: bool) -> Result<PathBuf, Ou
         }
         return Ok(parts);
     }
+    clear_earlier_tables(dir)?;
     std::fs::create_dir_all(&parts).map_err(|e| fail(&parts, e))?;
     let body = format!(
         "# Units of work of one backstop experiment; see src/output/store.rs.\nhash = \"{hash}\"\nunits = {}\n\n[experiment]\ntext = {}\n",
@@ -125,6 +126,42 @@ fn open_parts(dir: &Path, exp: &Experiment, restart: bool) -> Result<PathBuf, Ou
     );
     write_atomic(&manifest, body.as_bytes()).map_err(|e| fail(&manifest, e))?;
     Ok(parts)
+}
+
+/// A folder starting a new experiment (a first run, or `--restart`) loses every table,
+/// chart and report an earlier experiment left there before anything new is written, so that
+/// a run killed midway never leaves new parts beside old tables. Only backstop's own file
+/// names are touched.
+fn clear_earlier_tables(dir: &Path) -> Result<(), OutputError> {
+    use super::{
+        EXPERIMENT_FILE, FAN_FILE, RUNS_BY_MARKET_FILE, RUNS_FILE, SAMPLE_FILE,
+        SUMMARY_BY_MARKET_CSV, SUMMARY_BY_MARKET_PARQUET, SUMMARY_CSV, SUMMARY_PARQUET,
+    };
+    let tables = [
+        RUNS_FILE,
+        RUNS_BY_MARKET_FILE,
+        SUMMARY_PARQUET,
+        SUMMARY_CSV,
+        SUMMARY_BY_MARKET_PARQUET,
+        SUMMARY_BY_MARKET_CSV,
+        EXPERIMENT_FILE,
+        FAN_FILE,
+        SAMPLE_FILE,
+        super::report::REPORT_FILE,
+    ]
+    .map(String::from);
+    let charts = super::charts::CHART_NAMES
+        .iter()
+        .flat_map(|c| [format!("{c}.png"), format!("{c}.svg")]);
+    for name in tables.into_iter().chain(charts) {
+        let path = dir.join(&name);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(fail(&path, format!("cannot remove an earlier table: {e}"))),
+        }
+    }
+    Ok(())
 }
 
 /// The experiment saved in a parts manifest.
