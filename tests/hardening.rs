@@ -317,3 +317,90 @@ fn a_restart_clears_the_earlier_experiments_tables_first() {
     assert!(out.join("parts").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A saved part whose bytes change on disk is never used: resuming runs its unit again (the
+/// tables come out byte for byte as a straight run's), and `merge` refuses it by name and
+/// writes nothing.
+#[test]
+fn a_damaged_part_is_run_again_or_refused_by_name() {
+    let dir = temp_dir("parts");
+    // Two units of work: seeds 0-999 and 1000-1499.
+    let file = write(
+        &dir,
+        "two-units.toml",
+        "[experiment]\nseeds = 1500\nsteps = 30\n[traders]\ncount = 20\n",
+    );
+    let (straight, resumed) = (dir.join("straight"), dir.join("resumed"));
+    for out in [&straight, &resumed] {
+        let o = backstop(&[
+            "run",
+            &file,
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+            "--no-charts",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let part = resumed.join("parts/unit-000001.parquet");
+    let mut bytes = std::fs::read(&part).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(&part, &bytes).unwrap();
+    std::fs::remove_file(resumed.join("summary.csv")).unwrap();
+    let o = backstop(&[
+        "run",
+        &file,
+        "--out",
+        resumed.to_str().unwrap(),
+        "--quiet",
+        "--no-charts",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for table in ["runs.parquet", "summary.csv", "summary.parquet"] {
+        assert_eq!(
+            std::fs::read(straight.join(table)).unwrap(),
+            std::fs::read(resumed.join(table)).unwrap(),
+            "{table}"
+        );
+    }
+    // Shards, one of them damaged: the merge names the file and leaves --out unmade.
+    let (s0, s1, merged) = (dir.join("s0"), dir.join("s1"), dir.join("merged"));
+    for (i, s) in [&s0, &s1].into_iter().enumerate() {
+        let shard = format!("{i}/2");
+        let o = backstop(&[
+            "run",
+            &file,
+            "--out",
+            s.to_str().unwrap(),
+            "--quiet",
+            "--shard",
+            &shard,
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let part = s1.join("parts/unit-000001.markets.parquet");
+    let mut bytes = std::fs::read(&part).unwrap();
+    bytes[10] ^= 0x80;
+    std::fs::write(&part, &bytes).unwrap();
+    let o = backstop(&[
+        "merge",
+        s0.to_str().unwrap(),
+        s1.to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("unit-000001.markets.parquet") && err.contains("checksum"),
+        "{err}"
+    );
+    assert!(
+        !merged.exists(),
+        "a refused merge wrote {}",
+        merged.display()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -410,9 +410,10 @@ fn calibrate(args: &CalibrateArgs) -> Result<(), String> {
 
 fn merge(args: &MergeArgs) -> Result<(), String> {
     let pool = pool(args.threads)?;
-    let _lock = output::lock::FolderLock::acquire(&args.out).map_err(|e| e.to_string())?;
     let started = Instant::now();
-    let (exp, progress) = pool
+    // merge_dirs takes the folder's lock once its sources are checked (a refused merge
+    // writes nothing) and hands it over, held until the report is drawn.
+    let (exp, progress, _lock) = pool
         .install(|| store::merge_dirs(&args.dirs, &args.out, RunOptions::default()))
         .map_err(|e| e.to_string())?;
     finish(

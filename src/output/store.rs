@@ -2,7 +2,9 @@
 //!
 //! Every unit of work (a block of seeds of one cell, see [`crate::montecarlo::units`]) is saved
 //! to `DIR/parts/` as soon as it finishes, atomically: its rows and its markets' rows as
-//! Parquet, and its fund-path histogram. A manifest records a hash of the resolved experiment. Running the same command
+//! Parquet, and its fund-path histogram, then a seal with the experiment's fingerprint and each
+//! file's CRC-32 (a part whose seal does not match is re-run, or refused by name by `merge`
+//! and assembly). A manifest records a hash of the resolved experiment. Running the same command
 //! again skips the units already saved; a changed experiment is refused unless the caller asks
 //! to start over. `--shard i/N` runs every N-th unit, and [`merge_dirs`] gathers the shards'
 //! parts. Once every unit is saved, the tables are assembled from the parts in unit order, so
@@ -74,11 +76,12 @@ fn fingerprint(text: &str) -> String {
     format!("{h:016x}")
 }
 
-/// Where one unit's parts are saved. The rows file is written last: it marks the unit done.
+/// Where one unit's parts are saved. The seal is written last: it marks the unit done.
 struct PartPaths {
     rows: PathBuf,
     markets: PathBuf,
     fan: PathBuf,
+    seal: PathBuf,
 }
 
 fn part_paths(parts: &Path, unit: &Unit) -> PartPaths {
@@ -86,7 +89,65 @@ fn part_paths(parts: &Path, unit: &Unit) -> PartPaths {
         rows: parts.join(format!("unit-{:06}.parquet", unit.index)),
         markets: parts.join(format!("unit-{:06}.markets.parquet", unit.index)),
         fan: parts.join(format!("unit-{:06}.fan", unit.index)),
+        seal: parts.join(format!("unit-{:06}.seal", unit.index)),
     }
+}
+
+impl PartPaths {
+    /// The three files of the unit, each with the seal's name for it.
+    fn files(&self) -> [(&'static str, &Path); 3] {
+        [
+            ("fan", &self.fan),
+            ("markets", &self.markets),
+            ("rows", &self.rows),
+        ]
+    }
+}
+
+/// What a unit's parts are: not saved (or not finished), saved and whole, or damaged.
+#[derive(Debug, PartialEq)]
+enum PartState {
+    Missing,
+    Sound,
+    Damaged { file: PathBuf, why: String },
+}
+
+/// Writes the seal of a saved unit: the experiment's fingerprint and the CRC-32 of each of
+/// its files, so that a part changed on disk (a flipped bit, a file from another run) is
+/// never resumed from, merged or assembled.
+fn write_seal(paths: &PartPaths, experiment: &str, bytes: [&[u8]; 3]) -> Result<(), OutputError> {
+    let mut text = format!("experiment = \"{experiment}\"\n");
+    for ((name, _), b) in paths.files().iter().zip(bytes) {
+        text.push_str(&format!("{name} = {}\n", crc32fast::hash(b)));
+    }
+    write_atomic(&paths.seal, text.as_bytes()).map_err(|e| fail(&paths.seal, e))
+}
+
+/// Checks a unit's seal against the experiment and its files.
+fn part_state(paths: &PartPaths, experiment: &str) -> PartState {
+    let Ok(text) = std::fs::read_to_string(&paths.seal) else {
+        return PartState::Missing;
+    };
+    let damaged = |file: &Path, why: String| PartState::Damaged {
+        file: file.to_path_buf(),
+        why,
+    };
+    let Ok(seal) = toml::from_str::<toml::Table>(&text) else {
+        return damaged(&paths.seal, "the seal is not readable".into());
+    };
+    if seal.get("experiment").and_then(|v| v.as_str()) != Some(experiment) {
+        return damaged(&paths.seal, "it belongs to another experiment".into());
+    }
+    for (name, file) in paths.files() {
+        let want = seal.get(name).and_then(|v| v.as_integer());
+        let got = std::fs::read(file).map(|b| crc32fast::hash(&b) as i64);
+        match (want, got) {
+            (Some(w), Ok(g)) if w == g => {}
+            (_, Err(e)) => return damaged(file, format!("cannot be read: {e}")),
+            _ => return damaged(file, "its checksum does not match its seal".into()),
+        }
+    }
+    PartState::Sound
 }
 
 /// Prepares `dir/parts` for `exp`: a new manifest, or a check that the existing one belongs to
@@ -206,15 +267,17 @@ pub fn run_to_dir(
     on_run_done: &(dyn Fn() + Sync),
 ) -> Result<Progress, OutputError> {
     let parts = open_parts(dir, exp, restart)?;
+    let experiment = fingerprint(&exp.to_resolved_toml());
     // A writer thread saves each finished unit while the cores run the next one, so the
     // cores never wait for Parquet and the disk. It is a plain thread, not a rayon worker:
     // polars runs its own pool.
     std::thread::scope(|scope| {
         let (finished, saved) = std::sync::mpsc::sync_channel::<(Unit, UnitResult)>(1);
         let parts = &parts;
+        let experiment = experiment.as_str();
         let writer = scope.spawn(move || {
             for (unit, r) in saved {
-                save_unit(exp, parts, &unit, &r)?;
+                save_unit(exp, parts, &unit, &r, experiment)?;
             }
             Ok::<(), OutputError>(())
         });
@@ -222,7 +285,8 @@ pub fn run_to_dir(
             if shard.is_some_and(|s| !s.owns(&unit)) {
                 continue;
             }
-            if part_paths(parts, &unit).rows.exists() {
+            // A sound part is resumed from; a damaged one is run again and overwritten.
+            if part_state(&part_paths(parts, &unit), experiment) == PartState::Sound {
                 on_skip(unit.end - unit.start);
                 continue;
             }
@@ -249,23 +313,27 @@ pub fn run_to_dir(
     finish_if_complete(exp, dir, &parts, opts)
 }
 
-/// Saves one finished unit: the histogram and the market rows first, the rows last (the rows
-/// file marks the unit as done).
+/// Saves one finished unit: the histogram, the market rows and the rows, then the seal that
+/// marks the unit done.
 fn save_unit(
     exp: &Experiment,
     parts: &Path,
     unit: &Unit,
     r: &UnitResult,
+    experiment: &str,
 ) -> Result<(), OutputError> {
     let paths = part_paths(parts, unit);
-    write_atomic(&paths.fan, &r.fan.to_bytes()).map_err(|e| fail(&paths.fan, e))?;
+    let _ = std::fs::remove_file(&paths.seal); // a part being rewritten is not done
+    let fan = r.fan.to_bytes();
+    write_atomic(&paths.fan, &fan).map_err(|e| fail(&paths.fan, e))?;
     let mut markets =
         market_rows_frame(exp, unit.cell, &r.markets).map_err(|e| fail(&paths.markets, e))?;
-    let bytes = super::write_parquet_bytes(&mut markets).map_err(|e| fail(&paths.markets, e))?;
-    write_atomic(&paths.markets, &bytes).map_err(|e| fail(&paths.markets, e))?;
+    let markets = super::write_parquet_bytes(&mut markets).map_err(|e| fail(&paths.markets, e))?;
+    write_atomic(&paths.markets, &markets).map_err(|e| fail(&paths.markets, e))?;
     let mut df = rows_frame(exp, unit.cell, &r.rows).map_err(|e| fail(&paths.rows, e))?;
-    let bytes = super::write_parquet_bytes(&mut df).map_err(|e| fail(&paths.rows, e))?;
-    write_atomic(&paths.rows, &bytes).map_err(|e| fail(&paths.rows, e))
+    let rows = super::write_parquet_bytes(&mut df).map_err(|e| fail(&paths.rows, e))?;
+    write_atomic(&paths.rows, &rows).map_err(|e| fail(&paths.rows, e))?;
+    write_seal(&paths, experiment, [&fan, &markets, &rows])
 }
 
 fn finish_if_complete(
@@ -275,10 +343,20 @@ fn finish_if_complete(
     opts: RunOptions,
 ) -> Result<Progress, OutputError> {
     let all = units(exp);
-    let done = all
-        .iter()
-        .filter(|u| part_paths(parts, u).rows.exists())
-        .count();
+    let experiment = fingerprint(&exp.to_resolved_toml());
+    let mut done = 0;
+    for u in &all {
+        match part_state(&part_paths(parts, u), &experiment) {
+            PartState::Sound => done += 1,
+            PartState::Missing => {}
+            PartState::Damaged { file, why } => {
+                return Err(fail(
+                    &file,
+                    format!("is damaged ({why}); run the experiment again to redo its unit"),
+                ));
+            }
+        }
+    }
     if done < all.len() {
         return Ok(Progress::Partial {
             done,
@@ -352,12 +430,14 @@ pub fn merge_dirs(
     from: &[PathBuf],
     out: &Path,
     opts: RunOptions,
-) -> Result<(Experiment, Progress), OutputError> {
+) -> Result<(Experiment, Progress, super::lock::FolderLock), OutputError> {
     let first = from
         .first()
         .ok_or_else(|| fail(out, "merge needs at least one folder"))?;
     let (exp, hash) = manifest_experiment(&first.join(PARTS_DIR))?;
-    let parts = open_parts(out, &exp, false)?;
+    let target = out.join(PARTS_DIR);
+    // Every source is checked before anything is written: a refused merge writes nothing.
+    let mut sound = Vec::new();
     for dir in from {
         let src = dir.join(PARTS_DIR);
         let (_, other) = manifest_experiment(&src)?;
@@ -367,26 +447,43 @@ pub fn merge_dirs(
                 format!("belongs to a different experiment (fingerprint {other}, expected {hash})"),
             ));
         }
-        if src == parts {
+        if src == target {
             continue;
         }
         for u in units(&exp) {
-            let (from, to) = (part_paths(&src, &u), part_paths(&parts, &u));
-            if from.rows.exists() && !to.rows.exists() {
-                // The rows file last: it marks the unit done.
-                for (a, b) in [
-                    (&from.fan, &to.fan),
-                    (&from.markets, &to.markets),
-                    (&from.rows, &to.rows),
-                ] {
-                    let bytes = std::fs::read(a).map_err(|e| fail(a, e))?;
-                    write_atomic(b, &bytes).map_err(|e| fail(b, e))?;
+            let from = part_paths(&src, &u);
+            match part_state(&from, &hash) {
+                PartState::Missing => {}
+                PartState::Damaged { file, why } => {
+                    return Err(fail(
+                        &file,
+                        format!("is damaged ({why}); nothing was merged"),
+                    ));
                 }
+                PartState::Sound => sound.push((u, from)),
             }
         }
     }
+    let lock = super::lock::FolderLock::acquire(out)?;
+    let parts = open_parts(out, &exp, false)?;
+    for (u, from) in sound {
+        let to = part_paths(&parts, &u);
+        if part_state(&to, &hash) == PartState::Sound {
+            continue;
+        }
+        // The seal last: it marks the unit done.
+        for (a, b) in [
+            (&from.fan, &to.fan),
+            (&from.markets, &to.markets),
+            (&from.rows, &to.rows),
+            (&from.seal, &to.seal),
+        ] {
+            let bytes = std::fs::read(a).map_err(|e| fail(a, e))?;
+            write_atomic(b, &bytes).map_err(|e| fail(b, e))?;
+        }
+    }
     let progress = finish_if_complete(&exp, out, &parts, opts)?;
-    Ok((exp, progress))
+    Ok((exp, progress, lock))
 }
 
 #[cfg(test)]
