@@ -1,7 +1,8 @@
 //! One writer per output folder: a run, a calibration, a merge or a report holds an exclusive
 //! lock on `OUT/.lock` while it works, and a second one into the same folder is refused at once
 //! instead of mixing two experiments' tables. The lock is the operating system's advisory file
-//! lock (`flock` on Unix), so a killed writer leaves no stale lock behind.
+//! lock (`flock` on Unix), so a killed writer leaves no stale lock behind; whoever takes the
+//! lock next removes the temporaries such a writer left.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::Path;
@@ -34,7 +35,11 @@ impl FolderLock {
             .open(&path)
             .map_err(|e| fail(e.to_string()))?;
         match file.try_lock() {
-            Ok(()) => Ok(Self { _file: file }),
+            Ok(()) => {
+                remove_stale_temporaries(dir);
+                remove_stale_temporaries(&dir.join(super::store::PARTS_DIR));
+                Ok(Self { _file: file })
+            }
             Err(TryLockError::WouldBlock) => Err(fail(format!(
                 "another backstop process is writing into {} (a run, merge, calibration or \
                  report); wait for it to finish, or choose another --out",
@@ -45,9 +50,60 @@ impl FolderLock {
     }
 }
 
+/// Whether `name` is one of backstop's temporaries: `.NAME.PID.tmp` (an atomic write) or
+/// `NAME.parquet.PID.tmp` (a streamed table).
+fn is_temporary(name: &str) -> bool {
+    let Some(stem) = name.strip_suffix(".tmp") else {
+        return false;
+    };
+    let Some((head, pid)) = stem.rsplit_once('.') else {
+        return false;
+    };
+    !pid.is_empty()
+        && pid.bytes().all(|b| b.is_ascii_digit())
+        && (head.starts_with('.') || head.ends_with(".parquet"))
+}
+
+/// With the lock held nobody else writes here, so any temporary left in `dir` is from a
+/// writer that was killed: removed (best effort; what cannot be removed is left alone).
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if is_temporary(&e.file_name().to_string_lossy()) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn temporaries_of_killed_writers_are_removed_and_nothing_else() {
+        assert!(is_temporary(".summary.csv.4242.tmp"));
+        assert!(is_temporary("runs.parquet.17.tmp"));
+        assert!(!is_temporary("notes.tmp"));
+        assert!(!is_temporary("mine.1.tmp"));
+        assert!(!is_temporary(".x.12a.tmp"));
+        let dir = std::env::temp_dir().join(format!("backstop-tmp-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("parts")).unwrap();
+        for f in [
+            "runs.parquet.99.tmp",
+            "parts/.unit-000000.parquet.99.tmp",
+            "keep.tmp",
+        ] {
+            std::fs::write(dir.join(f), b"x").unwrap();
+        }
+        let lock = FolderLock::acquire(&dir).unwrap();
+        assert!(!dir.join("runs.parquet.99.tmp").exists());
+        assert!(!dir.join("parts/.unit-000000.parquet.99.tmp").exists());
+        assert!(dir.join("keep.tmp").exists());
+        drop(lock);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn a_second_writer_is_refused_until_the_first_lets_go() {
