@@ -404,3 +404,38 @@ fn a_damaged_part_is_run_again_or_refused_by_name() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Tables that each read well but come from two runs are refused by `report`, naming the one
+/// that does not belong: the folder's seal holds every table's checksum.
+#[test]
+fn report_refuses_tables_of_two_runs() {
+    let dir = temp_dir("mixed");
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    for (out, fund) in [(&a, "1e6"), (&b, "2e6")] {
+        let file = write(
+            &dir,
+            &format!("fund-{fund}.toml"),
+            &format!("[experiment]\nseeds = 30\nsteps = 60\n[fund]\ninitial = {fund}\n"),
+        );
+        let o = backstop(&[
+            "run",
+            &file,
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+            "--no-charts",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let o = backstop(&["report", a.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::copy(b.join("summary.parquet"), a.join("summary.parquet")).unwrap();
+    let o = backstop(&["report", a.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("summary.parquet") && err.contains("does not belong"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -6,6 +6,7 @@ pub mod calibration;
 pub mod charts;
 pub mod lock;
 mod report;
+mod seal;
 pub mod store;
 mod tables;
 mod text;
@@ -210,5 +211,6 @@ pub fn write_all(
     write_runs_parquet(&markets_path, frames)?;
     let mut written = vec![path.clone(), markets_path];
     written.extend(write_aggregates(dir, exp, &result.aggregates())?);
+    seal::seal_tables(dir)?;
     Ok(written)
 }

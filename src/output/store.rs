@@ -209,6 +209,7 @@ fn clear_earlier_tables(dir: &Path) -> Result<(), OutputError> {
         FAN_FILE,
         SAMPLE_FILE,
         super::report::REPORT_FILE,
+        super::seal::TABLES_SEAL,
     ]
     .map(String::from);
     let charts = super::charts::CHART_NAMES
@@ -399,6 +400,7 @@ fn assemble(
     parts: &Path,
     opts: RunOptions,
 ) -> Result<Aggregates, OutputError> {
+    super::seal::break_seal(dir);
     let all = units(exp);
     write_runs_parquet(
         &dir.join(RUNS_FILE),
@@ -421,6 +423,7 @@ fn assemble(
     }
     let agg = aggregate(exp, &fans, opts, |c| read_cell(exp, parts, c))?;
     write_aggregates(dir, exp, &agg)?;
+    super::seal::seal_tables(dir)?;
     Ok(agg)
 }
 

@@ -204,6 +204,8 @@ fn read_headline_runs(dir: &Path, h: usize) -> Result<HeadlineRuns, OutputError>
 /// Builds every chart and `report.md` from the tables in `dir`.
 pub fn build_report(dir: &Path) -> Result<ReportOutcome, OutputError> {
     let tables = Tables::read(dir)?;
+    // Tables that read well may still come from two runs: the seal says whether they are one.
+    super::seal::check_tables(dir)?;
     let mut charts = figures::Charts::new(dir);
     charts.draw_all(&tables)?;
     let md = markdown::report(&tables, &charts.markdown, &charts.outcome.notes);
