@@ -26,14 +26,25 @@ const SEALED: [&str; 9] = [
     SAMPLE_FILE,
 ];
 
+/// The CRC-32 of a table, read in blocks (`runs.parquet` of a long sweep is large; memory
+/// stays flat).
 fn crc_of(dir: &Path, name: &str) -> Result<u32, OutputError> {
+    use std::io::Read;
     let path = dir.join(name);
-    std::fs::read(&path)
-        .map(|b| crc32fast::hash(&b))
-        .map_err(|e| OutputError {
-            path,
-            message: format!("cannot read: {e} (is this the output folder of a finished run?)"),
-        })
+    let fail = |e: std::io::Error| OutputError {
+        path: path.clone(),
+        message: format!("cannot read: {e} (is this the output folder of a finished run?)"),
+    };
+    let mut file = std::fs::File::open(&path).map_err(fail)?;
+    let mut hasher = crc32fast::Hasher::new();
+    let mut block = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut block).map_err(fail)?;
+        if n == 0 {
+            return Ok(hasher.finalize());
+        }
+        hasher.update(&block[..n]);
+    }
 }
 
 /// Seals the tables of `dir`, once every one of them is written.
