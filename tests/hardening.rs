@@ -13,6 +13,25 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     f.to_str().unwrap().to_string()
 }
 
+/// Runs backstop and expects success.
+fn ok(args: &[&str]) {
+    let o = backstop(args);
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// Runs backstop and expects a refusal (exit 2); returns what it said.
+fn refused(args: &[&str]) -> String {
+    let o = backstop(args);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+    err
+}
+
 /// What `run` left in `out`: file names, `parts/` and the lock file excluded.
 fn tables(out: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(out) else {
@@ -54,12 +73,10 @@ fn drifts_and_jump_sizes_in_the_wrong_unit_are_refused_by_field() {
         let file = write(&dir, name, &format!("[experiment]\nseeds = 10\n{model}"));
         for cmd in ["validate", "run"] {
             let out = dir.join(format!("out-{name}"));
-            let o = match cmd {
-                "run" => backstop(&[cmd, &file, "--out", out.to_str().unwrap(), "--quiet"]),
-                _ => backstop(&[cmd, &file]),
+            let err = match cmd {
+                "run" => refused(&[cmd, &file, "--out", out.to_str().unwrap(), "--quiet"]),
+                _ => refused(&[cmd, &file]),
             };
-            let err = String::from_utf8_lossy(&o.stderr);
-            assert_eq!(o.status.code(), Some(2), "{name} {cmd}: {err}");
             assert!(err.contains(field), "{name} {cmd}: {err}");
             assert!(
                 !out.exists(),
@@ -74,8 +91,7 @@ fn drifts_and_jump_sizes_in_the_wrong_unit_are_refused_by_field() {
         "merton-fraction.toml",
         "[experiment]\nseeds = 10\n[market.model]\nkind = \"merton\"\nvol = 0.67\njump_intensity = 29.0\njump_mean = -0.0027\njump_sd = 0.065\n",
     );
-    let o = backstop(&["validate", &fit]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    ok(&["validate", &fit]);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -92,9 +108,7 @@ fn a_price_out_of_range_stops_the_run_and_writes_no_table() {
         "[experiment]\nseeds = 20\n[market.model]\nkind = \"garch\"\nlong_run_vol = 200.0\nalpha = 0.05\nbeta = 0.9\n",
     );
     let out = dir.join("out");
-    let o = backstop(&["run", &file, "--out", out.to_str().unwrap(), "--quiet"]);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
+    let err = refused(&["run", &file, "--out", out.to_str().unwrap(), "--quiet"]);
     assert!(err.contains(" of cell 0 stopped"), "{err}");
     assert!(
         err.contains("the price of market `main` left the range"),
@@ -151,9 +165,7 @@ fn sizes_beyond_any_machine_are_refused_before_anything_is_built() {
     for (i, (text, want)) in cases.into_iter().enumerate() {
         let file = write(&dir, &format!("case{i}.toml"), text);
         let start = std::time::Instant::now();
-        let o = backstop(&["validate", &file]);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{text}: {err}");
+        let err = refused(&["validate", &file]);
         assert!(err.contains(want), "{text}: {err}");
         assert!(
             start.elapsed().as_secs() < 10,
@@ -175,7 +187,7 @@ fn a_window_longer_than_the_run_runs() {
         "[experiment]\nseeds = 4\nsteps = 240\n[traders]\ncount = 50\n[[traders.mix]]\nshare = 1.0\nstrategy = { kind = \"panic\", decisions_per_hour = 2.0, window_minutes = 1e30, liquidation_threshold_usd = 2e6, drawdown = 0.3 }\n",
     );
     let out = dir.join("out");
-    let o = backstop(&[
+    ok(&[
         "run",
         &file,
         "--out",
@@ -183,7 +195,6 @@ fn a_window_longer_than_the_run_runs() {
         "--quiet",
         "--no-charts",
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(out.join("summary.csv").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -211,17 +222,13 @@ fn a_second_writer_into_one_folder_is_refused() {
         "--quiet",
         "--no-charts",
     ];
-    let o = backstop(&args);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
+    let err = refused(&args);
     assert!(err.contains("another backstop process is writing"), "{err}");
     assert_eq!(tables(&out), Vec::<String>::new());
     assert!(!out.join("parts").exists());
-    let o = backstop(&["report", out.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2));
+    refused(&["report", out.to_str().unwrap()]);
     drop(holder);
-    let o = backstop(&args);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    ok(&args);
     assert!(out.join("summary.csv").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -237,8 +244,7 @@ fn report_refuses_a_damaged_table_by_name() {
         "[experiment]\nseeds = 50\nsteps = 120\n",
     );
     let out = dir.join("out");
-    let o = backstop(&["run", &file, "--out", out.to_str().unwrap(), "--quiet"]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    ok(&["run", &file, "--out", out.to_str().unwrap(), "--quiet"]);
     // Written files keep their modification times when nothing rewrites them.
     let written = || {
         let mut times: Vec<_> = std::fs::read_dir(&out)
@@ -261,14 +267,11 @@ fn report_refuses_a_damaged_table_by_name() {
             *b ^= 0x5a;
         }
         std::fs::write(&path, &bad).unwrap();
-        let o = backstop(&["report", out.to_str().unwrap()]);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{table}: {err}");
+        let err = refused(&["report", out.to_str().unwrap()]);
         assert!(
             err.contains(table) && err.contains("is damaged"),
             "{table}: {err}"
         );
-        assert!(!err.contains("panicked"), "{table}: {err}");
         assert_eq!(written(), before, "{table}: a refused report wrote files");
         std::fs::write(&path, &good).unwrap();
     }
@@ -284,8 +287,7 @@ fn a_restart_clears_the_earlier_experiments_tables_first() {
     let dir = temp_dir("restart");
     let old = write(&dir, "old.toml", "[experiment]\nseeds = 20\nsteps = 60\n");
     let out = dir.join("out");
-    let o = backstop(&["run", &old, "--out", out.to_str().unwrap(), "--quiet"]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    ok(&["run", &old, "--out", out.to_str().unwrap(), "--quiet"]);
     let drawn: Vec<String> = tables(&out)
         .into_iter()
         .filter_map(|n| n.strip_suffix(".png").map(String::from))
@@ -302,7 +304,7 @@ fn a_restart_clears_the_earlier_experiments_tables_first() {
         "new.toml",
         "[experiment]\nseeds = 20\nsteps = 60\n[grid]\n\"fund.initial\" = [1e5, 1e6]\n",
     );
-    let o = backstop(&[
+    ok(&[
         "run",
         &new,
         "--out",
@@ -312,7 +314,6 @@ fn a_restart_clears_the_earlier_experiments_tables_first() {
         "--shard",
         "0/2",
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(tables(&out), Vec::<String>::new());
     assert!(out.join("parts").exists());
     let _ = std::fs::remove_dir_all(&dir);
@@ -332,7 +333,7 @@ fn a_damaged_part_is_run_again_or_refused_by_name() {
     );
     let (straight, resumed) = (dir.join("straight"), dir.join("resumed"));
     for out in [&straight, &resumed] {
-        let o = backstop(&[
+        ok(&[
             "run",
             &file,
             "--out",
@@ -340,7 +341,6 @@ fn a_damaged_part_is_run_again_or_refused_by_name() {
             "--quiet",
             "--no-charts",
         ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
     let part = resumed.join("parts/unit-000001.parquet");
     let mut bytes = std::fs::read(&part).unwrap();
@@ -348,7 +348,7 @@ fn a_damaged_part_is_run_again_or_refused_by_name() {
     bytes[middle] ^= 0x01;
     std::fs::write(&part, &bytes).unwrap();
     std::fs::remove_file(resumed.join("summary.csv")).unwrap();
-    let o = backstop(&[
+    ok(&[
         "run",
         &file,
         "--out",
@@ -356,7 +356,6 @@ fn a_damaged_part_is_run_again_or_refused_by_name() {
         "--quiet",
         "--no-charts",
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     for table in ["runs.parquet", "summary.csv", "summary.parquet"] {
         assert_eq!(
             std::fs::read(straight.join(table)).unwrap(),
@@ -368,7 +367,7 @@ fn a_damaged_part_is_run_again_or_refused_by_name() {
     let (s0, s1, merged) = (dir.join("s0"), dir.join("s1"), dir.join("merged"));
     for (i, s) in [&s0, &s1].into_iter().enumerate() {
         let shard = format!("{i}/2");
-        let o = backstop(&[
+        ok(&[
             "run",
             &file,
             "--out",
@@ -377,13 +376,12 @@ fn a_damaged_part_is_run_again_or_refused_by_name() {
             "--shard",
             &shard,
         ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
     let part = s1.join("parts/unit-000001.markets.parquet");
     let mut bytes = std::fs::read(&part).unwrap();
     bytes[10] ^= 0x80;
     std::fs::write(&part, &bytes).unwrap();
-    let o = backstop(&[
+    let err = refused(&[
         "merge",
         s0.to_str().unwrap(),
         s1.to_str().unwrap(),
@@ -391,8 +389,6 @@ fn a_damaged_part_is_run_again_or_refused_by_name() {
         merged.to_str().unwrap(),
         "--quiet",
     ]);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
         err.contains("unit-000001.markets.parquet") && err.contains("checksum"),
         "{err}"
@@ -417,7 +413,7 @@ fn report_refuses_tables_of_two_runs() {
             &format!("fund-{fund}.toml"),
             &format!("[experiment]\nseeds = 30\nsteps = 60\n[fund]\ninitial = {fund}\n"),
         );
-        let o = backstop(&[
+        ok(&[
             "run",
             &file,
             "--out",
@@ -425,14 +421,10 @@ fn report_refuses_tables_of_two_runs() {
             "--quiet",
             "--no-charts",
         ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
-    let o = backstop(&["report", a.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    ok(&["report", a.to_str().unwrap()]);
     std::fs::copy(b.join("summary.parquet"), a.join("summary.parquet")).unwrap();
-    let o = backstop(&["report", a.to_str().unwrap()]);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
+    let err = refused(&["report", a.to_str().unwrap()]);
     assert!(
         err.contains("summary.parquet") && err.contains("does not belong"),
         "{err}"

@@ -16,7 +16,7 @@ use crate::market::data::{PriceSeries, load_price_csv, parse_time};
 use crate::market::{
     BootstrapParams, CommonCrash, CorrelatedShocks, DepthWithdrawal, GarchParams, GbmParams,
     HestonParams, ImpactLaw, LinearBook, MarkState, MertonParams, PriceModelParams, RegimeParams,
-    ReplayParams, SANE_PRICE_FACTOR, Shocks, SqrtImpact,
+    ReplayParams, SANE_PRICE_FACTOR, Shocks, SqrtImpact, merton_compensator,
 };
 use crate::params::{ParamError, ParamResult, non_negative, positive};
 use crate::protocol::{
@@ -238,7 +238,7 @@ fn price_model(
             // typed in percent (jump_sd = 6.5 for 6.5%) it alone sends the index to 0. The
             // rule names the field that is off: a size beyond a fraction, else the intensity
             // when the jumps' terms dominate, else the drift.
-            let compensator = jump_intensity * ((jump_mean + 0.5 * jump_sd * jump_sd).exp() - 1.0);
+            let compensator = merton_compensator(*jump_intensity, *jump_mean, *jump_sd);
             let jump_terms = jump_intensity * jump_mean - compensator;
             let diffusion = drift - 0.5 * vol * vol;
             let field = if *jump_sd > 1.0 {

@@ -10,6 +10,12 @@ use super::{PriceModel, SECONDS_PER_YEAR};
 use crate::params::{ParamError, ParamResult, finite, non_negative, positive};
 use rand::Rng;
 
+/// Merton's compensator `lambda (E[e^J] - 1)`, annualized: the drift that keeps the price's
+/// mean a martingale when jumps `J ~ N(jump_mean, jump_sd^2)` arrive at `jump_intensity` a year.
+pub fn compensator(jump_intensity: f64, jump_mean: f64, jump_sd: f64) -> f64 {
+    jump_intensity * ((jump_mean + 0.5 * jump_sd * jump_sd).exp() - 1.0)
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct MertonParams {
     drift_per_step: f64,
@@ -36,7 +42,7 @@ impl MertonParams {
         finite("jump_mean", jump_mean)?;
         non_negative("jump_sd", jump_sd)?;
         let dt = positive("dt_seconds", dt_seconds)? / SECONDS_PER_YEAR;
-        let k = (jump_mean + 0.5 * jump_sd * jump_sd).exp() - 1.0;
+        let compensator = compensator(jump_intensity, jump_mean, jump_sd);
         let lambda_dt = jump_intensity * dt;
         let jumps_per_step = if lambda_dt > 0.0 {
             Some(
@@ -47,7 +53,7 @@ impl MertonParams {
             None
         };
         Ok(Self {
-            drift_per_step: (drift - 0.5 * vol * vol - jump_intensity * k) * dt,
+            drift_per_step: (drift - 0.5 * vol * vol - compensator) * dt,
             vol_per_step: vol * dt.sqrt(),
             jumps_per_step,
             jump_mean,

@@ -28,7 +28,7 @@ pub use garch::{Garch, GarchParams};
 pub use gbm::{Gbm, GbmParams};
 pub use heston::{Heston, HestonParams};
 pub use mark::{DepthWithdrawal, MarkState, PlannedOrder, Side};
-pub use merton::{Merton, MertonParams};
+pub use merton::{Merton, MertonParams, compensator as merton_compensator};
 pub use regime::{RegimeParams, RegimeSwitching};
 pub use replay::{Replay, ReplayParams};
 pub use shocks::Shocks;

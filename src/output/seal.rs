@@ -13,8 +13,9 @@ use super::{
 /// The seal's file name.
 pub const TABLES_SEAL: &str = "tables.seal";
 
-/// The tables a finished run leaves, all of them sealed.
-const SEALED: [&str; 9] = [
+/// The tables a finished run leaves, all of them sealed (and removed, with the report, the
+/// charts and the seal, when a new experiment starts in the folder).
+pub(crate) const RUN_TABLES: [&str; 9] = [
     EXPERIMENT_FILE,
     RUNS_FILE,
     RUNS_BY_MARKET_FILE,
@@ -51,7 +52,7 @@ fn crc_of(dir: &Path, name: &str) -> Result<u32, OutputError> {
 pub(crate) fn seal_tables(dir: &Path) -> Result<(), OutputError> {
     let mut text =
         String::from("# CRC-32 of each table of this run; `backstop report` checks them.\n");
-    for name in SEALED {
+    for name in RUN_TABLES {
         text.push_str(&format!("\"{name}\" = {}\n", crc_of(dir, name)?));
     }
     let path = dir.join(TABLES_SEAL);
@@ -80,7 +81,7 @@ pub(crate) fn check_tables(dir: &Path) -> Result<(), OutputError> {
         path: path.clone(),
         message: format!("is damaged: {e}"),
     })?;
-    for name in SEALED {
+    for name in RUN_TABLES {
         let want = seal.get(name).and_then(|v| v.as_integer());
         if want != Some(crc_of(dir, name)? as i64) {
             return Err(OutputError {

@@ -194,24 +194,10 @@ fn open_parts(dir: &Path, exp: &Experiment, restart: bool) -> Result<PathBuf, Ou
 /// a run killed midway never leaves new parts beside old tables. Only backstop's own file
 /// names are touched.
 fn clear_earlier_tables(dir: &Path) -> Result<(), OutputError> {
-    use super::{
-        EXPERIMENT_FILE, FAN_FILE, RUNS_BY_MARKET_FILE, RUNS_FILE, SAMPLE_FILE,
-        SUMMARY_BY_MARKET_CSV, SUMMARY_BY_MARKET_PARQUET, SUMMARY_CSV, SUMMARY_PARQUET,
-    };
-    let tables = [
-        RUNS_FILE,
-        RUNS_BY_MARKET_FILE,
-        SUMMARY_PARQUET,
-        SUMMARY_CSV,
-        SUMMARY_BY_MARKET_PARQUET,
-        SUMMARY_BY_MARKET_CSV,
-        EXPERIMENT_FILE,
-        FAN_FILE,
-        SAMPLE_FILE,
-        super::report::REPORT_FILE,
-        super::seal::TABLES_SEAL,
-    ]
-    .map(String::from);
+    let tables = super::seal::RUN_TABLES
+        .into_iter()
+        .chain([super::report::REPORT_FILE, super::seal::TABLES_SEAL])
+        .map(String::from);
     let charts = super::charts::CHART_NAMES
         .iter()
         .flat_map(|c| [format!("{c}.png"), format!("{c}.svg")]);

@@ -49,6 +49,8 @@ pub use crate::market::SANE_PRICE_FACTOR as SANE_FACTOR;
 pub(super) struct MarketPrices<'s> {
     /// The index at t = 0, against which [`SANE_FACTOR`] is measured.
     start: f64,
+    /// The sane range of index and mark: `start` over and times [`SANE_FACTOR`].
+    sane: (f64, f64),
     model: PriceModelState,
     rng: SimRng,
     growth: GrowthBlock,
@@ -90,6 +92,7 @@ impl<'s> Prices<'s> {
             .enumerate()
             .map(|(m, ms)| MarketPrices {
                 start: ms.mark.index(),
+                sane: (ms.mark.index() / SANE_FACTOR, ms.mark.index() * SANE_FACTOR),
                 model: ms.price_model.start(),
                 rng: market_rng(master_seed, seed_index, m),
                 growth: GrowthBlock::new(),
@@ -174,7 +177,7 @@ impl<'s> Prices<'s> {
     /// with its starting index.
     pub fn first_insane(&self) -> Option<(usize, f64)> {
         self.markets.iter().enumerate().find_map(|(m, p)| {
-            let (lo, hi) = (p.start / SANE_FACTOR, p.start * SANE_FACTOR);
+            let (lo, hi) = p.sane;
             let sane = |x: f64| x >= lo && x <= hi;
             (!(sane(p.mark.index()) && sane(p.mark.mark()))).then_some((m, p.start))
         })
