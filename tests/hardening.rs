@@ -95,18 +95,31 @@ fn drifts_and_jump_sizes_in_the_wrong_unit_are_refused_by_field() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A path that validation lets through but that leaves the range any market reaches (here a
-/// GARCH long-run vol of 20,000% a year: a daily log sd of about 10, with Student-t tails)
-/// stops the run as an error naming the seed, the step and the market, and no table is
-/// written under a final name.
+/// A path that validation lets through but that leaves the range any market reaches stops
+/// the run as an error naming the seed, the step and the market, and no table is written
+/// under a final name. Here a bootstrap of a price file with one bad row (the price times
+/// 1e9 in one hour, among a thousand calm hours): the returns' spread passes the horizon
+/// rule, but the seeds that draw that hour leave the range.
 #[test]
 fn a_price_out_of_range_stops_the_run_and_writes_no_table() {
     let dir = temp_dir("range");
+    let mut csv = String::from("unix,close\n");
+    let mut price = 100.0f64;
+    for i in 0..=1000 {
+        if i == 500 {
+            price *= 1e9;
+        } else if i > 0 {
+            price *= if i % 2 == 1 { 1.005 } else { 1.0 / 1.005 };
+        }
+        csv.push_str(&format!("{},{price:?}\n", 1_600_000_000 + 3_600 * i));
+    }
+    write(&dir, "jump.csv", &csv);
     let file = write(
         &dir,
         "wild.toml",
-        "[experiment]\nseeds = 20\n[market.model]\nkind = \"garch\"\nlong_run_vol = 200.0\nalpha = 0.05\nbeta = 0.9\n",
+        "[experiment]\nseeds = 1000\nsteps = 24\ndt_seconds = 3600.0\n[market.model]\nkind = \"bootstrap\"\npath = \"jump.csv\"\nmean_block = 1.0\n",
     );
+    ok(&["validate", &file]);
     let out = dir.join("out");
     let err = refused(&["run", &file, "--out", out.to_str().unwrap(), "--quiet"]);
     assert!(err.contains(" of cell 0 stopped"), "{err}");
@@ -116,6 +129,162 @@ fn a_price_out_of_range_stops_the_run_and_writes_no_table() {
     );
     assert!(err.contains("at step "), "{err}");
     assert_eq!(tables(&out), Vec::<String>::new(), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Models whose own parameters spread the index beyond the range within the horizon are
+/// refused by field: a GARCH vol of 20,000% a year, a Merton process with a jump a minute,
+/// a bootstrap whose returns are multiplied a thousandfold, a replay of March 2020 at ten
+/// times its moves, and R2's traders with half of every impact permanent (their
+/// constant-leverage orders chase their own rise: the index went from 3e4 to 1.3e9 in a day,
+/// and the run ended on a ledger error). Each at a tame value is accepted.
+#[test]
+fn models_and_feedbacks_that_leave_the_range_are_refused_by_field() {
+    let dir = temp_dir("spread");
+    let data = std::fs::canonicalize("../shared/data/btcusd_bitstamp_1h.csv").unwrap();
+    let data = data.to_str().unwrap();
+    let r2 = std::fs::read_to_string("experiments/r2-agents.toml").unwrap();
+    let with_permanent = |p: f64| {
+        r2.replacen(
+            "[market.book]",
+            &format!("[market]\npermanent_impact = {p}\n\n[market.book]"),
+            1,
+        )
+    };
+    let cases = [
+        (
+            "garch.toml",
+            "[experiment]\nseeds = 10\n[market.model]\nkind = \"garch\"\nlong_run_vol = 200.0\nalpha = 0.05\nbeta = 0.9\n".to_string(),
+            "`market.model.long_run_vol`",
+            "long_run_vol = 200.0",
+            "long_run_vol = 2.0",
+        ),
+        (
+            "jumps.toml",
+            "[experiment]\nseeds = 10\n[market.model]\nkind = \"merton\"\nvol = 0.5\njump_intensity = 525600.0\njump_mean = 0.0\njump_sd = 0.2\n".to_string(),
+            "`market.model.jump_intensity`",
+            "jump_intensity = 525600.0",
+            "jump_intensity = 50.0",
+        ),
+        (
+            "bootstrap.toml",
+            format!("[experiment]\nseeds = 10\nsteps = 24\ndt_seconds = 3600.0\n[market.model]\nkind = \"bootstrap\"\npath = \"{data}\"\nmean_block = 24.0\nvol_multiplier = 1000.0\n"),
+            "`market.model.vol_multiplier`",
+            "vol_multiplier = 1000.0",
+            "vol_multiplier = 2.0",
+        ),
+        (
+            "replay.toml",
+            format!("[experiment]\nseeds = 10\nsteps = 48\ndt_seconds = 3600.0\n[market.model]\nkind = \"replay\"\npath = \"{data}\"\nstart = \"2020-03-11 00:00:00\"\nvol_multiplier = 100.0\n"),
+            "`market.model.vol_multiplier`",
+            "vol_multiplier = 100.0",
+            "vol_multiplier = 2.0",
+        ),
+        (
+            "r2.toml",
+            with_permanent(0.5),
+            "`market.permanent_impact`",
+            "permanent_impact = 0.5",
+            "permanent_impact = 0.05",
+        ),
+    ];
+    for (name, text, field, wild, tame) in cases {
+        let file = write(&dir, name, &text);
+        let err = refused(&["validate", &file]);
+        assert!(err.contains(field), "{name}: {err}");
+        assert!(
+            err.contains("e^"),
+            "{name}: the estimate is in the message: {err}"
+        );
+        let file = write(&dir, name, &text.replace(wild, tame));
+        ok(&["validate", &file]);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Refusals name the dotted field, array indices included, whatever the kind of error: a
+/// value of the wrong type, an unknown key, a market table's key, a strategy's field in a
+/// mix, a count given in the traders' section, a value in a grid, and a date that does
+/// not exist.
+#[test]
+fn refusals_name_the_dotted_field() {
+    let dir = temp_dir("fields");
+    let cases = [
+        (
+            "[market.liquidity]\nkappa = \"a\"\n",
+            "`market.liquidity.kappa` must be a number",
+        ),
+        (
+            "[traders.reentry]\ncooldown = 60.0\nprobability = 0.5\n",
+            "`traders.reentry.cooldown` unknown field",
+        ),
+        (
+            "[markets.ETH]\ns0 = \"x\"\n",
+            "`markets.ETH.s0` must be a number",
+        ),
+        (
+            "[[traders.mix]]\nshare = 1.0\nstrategy = { kind = \"noise\", decisions_per_hour = 0.0 }\n",
+            "`traders.mix[0].strategy.decisions_per_hour` must be > 0",
+        ),
+        ("[traders]\ncount = 0\n", "`traders.count`"),
+        (
+            "[grid]\n\"fund.initial\" = [1e6, -1.0]\n",
+            "`grid.\"fund.initial\"[1]` must be >= 0",
+        ),
+        (
+            "[market.model]\nkind = \"replay\"\npath = \"x.csv\"\nstart = \"2021-02-29\"\n",
+            "`market.model.start` must be a date",
+        ),
+    ];
+    for (i, (text, expected)) in cases.iter().enumerate() {
+        let file = write(
+            &dir,
+            &format!("case{i}.toml"),
+            &format!("[experiment]\nseeds = 10\n{text}"),
+        );
+        let err = refused(&["validate", &file]);
+        assert!(
+            err.contains(expected),
+            "case {i}: expected {expected}, got {err}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `fit` writes only a snippet that `validate` accepts: a GARCH fit for a step of a year
+/// (where the per-step beta turns negative) is refused naming the rule, and no file is
+/// written; a date that does not exist is refused.
+#[test]
+fn fit_writes_only_snippets_that_validate_accepts() {
+    let dir = temp_dir("fit-snippet");
+    let out = dir.join("snippet.toml");
+    let data = "../shared/data/btcusd_bitstamp_1d.csv";
+    let o = out.to_str().unwrap();
+    let err = refused(&[
+        "fit", "--model", "garch-t", data, "--dt", "31536000", "--out", o,
+    ]);
+    assert!(
+        err.contains("would be refused by `backstop validate`"),
+        "{err}"
+    );
+    assert!(err.contains("`market.model."), "{err}");
+    assert!(!out.exists(), "a refused snippet was written");
+    let err = refused(&[
+        "fit",
+        "--model",
+        "merton",
+        data,
+        "--start",
+        "2021-02-29",
+        "--out",
+        o,
+    ]);
+    assert!(err.contains("--start"), "{err}");
+    assert!(!out.exists());
+    ok(&[
+        "fit", "--model", "garch-t", data, "--dt", "86400", "--out", o,
+    ]);
+    ok(&["validate", o]);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -147,7 +316,7 @@ fn sizes_beyond_any_machine_are_refused_before_anything_is_built() {
         ),
         (
             "[traders]\ncount = 10\n[[traders.mix]]\nshare = 1.0\nstrategy = { kind = \"noise\", decisions_per_hour = 1e308 }\n",
-            "`traders.mix[0].decisions_per_hour` reaches 1e308 decisions an hour",
+            "`traders.mix[0].strategy.decisions_per_hour` reaches 1e308 decisions an hour",
         ),
         (
             "[fund]\nrevenue_per_step = 9223372036854775807\n",

@@ -90,6 +90,60 @@ fn numeric_leaves(v: &toml::Value, at: &mut Vec<Step>, out: &mut Vec<Vec<Step>>)
     }
 }
 
+/// `traders.mix[2].strategy.decisions_per_hour`: the path as refusals name it.
+fn dotted(path: &[Step]) -> String {
+    let mut out = String::new();
+    for s in path {
+        match s {
+            Step::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                if k.contains('.') {
+                    out.push_str(&format!("\"{k}\""));
+                } else {
+                    out.push_str(k);
+                }
+            }
+            Step::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// Whether a refusal blaming `field` points at the mutated `leaf`: the leaf itself, a table
+/// or array that holds it (a value that no variant of a tagged table accepts is blamed on
+/// the table), or a field of the same table (rules that tie two fields, `min < max`).
+///
+/// A value in a grid axis may also be blamed on the field it sets (`traders.mix[0].share`
+/// for `grid."traders.mix.0.share"[1]`) or on a table above that field (the shares of a
+/// mix must sum to 1).
+fn points_at(field: &str, leaf: &str) -> bool {
+    let parent = |p: &str| {
+        p.rfind(['.', '['])
+            .map_or(String::new(), |k| p[..k].to_string())
+    };
+    let near = |leaf: &str| {
+        leaf == field
+            || leaf.starts_with(&format!("{field}."))
+            || leaf.starts_with(&format!("{field}["))
+            || parent(field) == parent(leaf)
+    };
+    let set_by_grid = leaf
+        .starts_with("grid")
+        .then(|| leaf.split('"').nth(1))
+        .flatten()
+        .map(|axis| axis.replace('[', ".").replace(']', ""));
+    let field_dots = field.replace('[', ".").replace(']', "");
+    // A range's ends are blamed on the values they make, and a rule that ties the axes of
+    // one zip group on any of them.
+    let grid_table = leaf.split(".\"").next().unwrap_or(leaf);
+    near(leaf)
+        || (leaf.starts_with("grid") && field.starts_with(&format!("{grid_table}.\"")))
+        || set_by_grid
+            .is_some_and(|axis| axis == field_dots || axis.starts_with(&format!("{field_dots}.")))
+}
+
 fn set(v: &mut toml::Value, path: &[Step], to: toml::Value) {
     let mut here = v;
     for s in path {
@@ -138,7 +192,7 @@ fn mutated_experiments_are_refused_or_run_finite() {
             set(&mut mutated, path, value.clone());
             let mutated = toml::to_string(&mutated).unwrap();
             let case = format!("{}: {path:?} = {value}", file.display());
-            match check(&mutated, &file) {
+            match check(&mutated, &file, &dotted(path)) {
                 Ok(outcome) => match outcome {
                     Outcome::Refused => tally.refused += 1,
                     Outcome::Ran => tally.ran += 1,
@@ -167,7 +221,7 @@ enum Outcome {
 
 /// Validates `text` as if it were `file` (so its data paths resolve), and runs it on 2 seeds
 /// when valid. `Err` for a panic, a refusal that says nothing of where, or a bad result.
-fn check(text: &str, file: &Path) -> Result<Outcome, String> {
+fn check(text: &str, file: &Path, leaf: &str) -> Result<Outcome, String> {
     let overrides = Overrides {
         seeds: Some(2),
         master_seed: None,
@@ -178,14 +232,12 @@ fn check(text: &str, file: &Path) -> Result<Outcome, String> {
     .map_err(|_| "validation panicked".to_string())?;
     let exp = match parsed {
         Err(e) => {
-            // A refusal names the dotted field, or (for a value of the wrong TOML type) shows
-            // the line and column of the key.
+            // A refusal names the dotted field that is wrong, whatever its kind of error.
             let message = e.to_string();
-            let located = e.field.is_some() || message.contains("TOML parse error at line");
-            return if located {
-                Ok(Outcome::Refused)
-            } else {
-                Err(format!("refused without saying where: {message}"))
+            return match &e.field {
+                Some(field) if points_at(field, leaf) => Ok(Outcome::Refused),
+                Some(field) => Err(format!("refused, blaming `{field}`: {message}")),
+                None => Err(format!("refused without naming a field: {message}")),
             };
         }
         Ok(exp) => exp,

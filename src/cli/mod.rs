@@ -522,6 +522,7 @@ fn fit(args: &FitArgs) -> Result<(), String> {
             .unwrap_or_else(|| "data".into());
         PathBuf::from("notebooks-output/fit").join(format!("{stem}-{model_name}.toml"))
     });
+    check_snippet(&snippet, dt, &out)?;
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
@@ -537,6 +538,25 @@ fn fit(args: &FitArgs) -> Result<(), String> {
     );
     print!("{snippet}");
     Ok(())
+}
+
+/// `fit` writes only what `validate` accepts: the snippet, in an experiment of one step of
+/// `dt` seconds, goes through the same validation as any experiment file. A refused
+/// snippet is an error naming the rule, and nothing is written.
+fn check_snippet(snippet: &str, dt: f64, out: &Path) -> Result<(), String> {
+    let text = format!("[experiment]\ndt_seconds = {dt:?}\nsteps = 1\nseeds = 1\n\n{snippet}");
+    Experiment::parse(&text, out, Overrides::default())
+        .map(|_| ())
+        .map_err(|e| {
+            let rule = match &e.field {
+                Some(field) => format!("`{field}` {}", e.message),
+                None => e.message.clone(),
+            };
+            format!(
+                "the fitted snippet for --dt {dt} would be refused by `backstop validate`, so \
+                 none is written: {rule}"
+            )
+        })
 }
 
 /// Entry point of the binary.

@@ -77,9 +77,10 @@ const NOT_SWEEPABLE: &[&str] = &[
 
 type AxisError = (Option<String>, String);
 
-/// The values of one axis: a list, or a `linspace` / `logspace` range.
-fn axis_values(path: &str, values: &toml::Value) -> Result<Vec<AxisValue>, AxisError> {
-    let field = Some(format!("grid.\"{path}\""));
+/// The values of one axis: a list, or a `linspace` / `logspace` range. `table` is where
+/// the axis is written (`grid`, or `grid.zip.NAME`), for errors.
+fn axis_values(table: &str, path: &str, values: &toml::Value) -> Result<Vec<AxisValue>, AxisError> {
+    let field = Some(format!("{table}.\"{path}\""));
     if NOT_SWEEPABLE.contains(&path) {
         return Err((
             field,
@@ -171,13 +172,14 @@ fn axis_values(path: &str, values: &toml::Value) -> Result<Vec<AxisValue>, AxisE
     }
     items
         .iter()
-        .map(|item| match item {
+        .enumerate()
+        .map(|(i, item)| match item {
             toml::Value::Integer(v) => Ok(AxisValue::Integer(*v)),
             toml::Value::Float(v) => Ok(AxisValue::Float(*v)),
             toml::Value::Boolean(v) => Ok(AxisValue::Bool(*v)),
             toml::Value::String(v) => Ok(AxisValue::Text(v.clone())),
             other => Err((
-                field.clone(),
+                Some(format!("{table}.\"{path}\"[{i}]")),
                 format!("values must be numbers, booleans or strings, got {other}"),
             )),
         })
@@ -209,7 +211,7 @@ pub(super) fn parse_axes(grid: &toml::Table) -> Result<Vec<GridAxis>, AxisError>
                 };
                 let mut len = None;
                 for (path, values) in members {
-                    let values = axis_values(path, values)?;
+                    let values = axis_values(&format!("grid.zip.{name}"), path, values)?;
                     match len {
                         Some(l) if l != values.len() => {
                             return Err((
@@ -234,7 +236,7 @@ pub(super) fn parse_axes(grid: &toml::Table) -> Result<Vec<GridAxis>, AxisError>
         } else {
             axes.push(GridAxis {
                 path: key.clone(),
-                values: axis_values(key, value)?,
+                values: axis_values("grid", key, value)?,
                 group,
                 zip: None,
             });
@@ -347,6 +349,30 @@ pub(super) fn mistyped_axis<'a>(
             get_path(base, &axis.path).is_some_and(|old| kind(old) != kind(&value.to_toml()))
         })
         .map(|(axis, _)| axis.path.as_str())
+}
+
+/// Whether a grid axis path (`traders.mix.0.share`) and a validation field
+/// (`traders.mix[0].share`) name the same field.
+pub(super) fn same_field(axis_path: &str, field: &str) -> bool {
+    axis_path == field || axis_path == field.replace('[', ".").replace(']', "")
+}
+
+/// Where in the file `value` of `axis` is written: `grid."fund.initial"[2]`, or
+/// `grid.zip.NAME."fund.initial"[2]` in a zip group (the first place that holds it).
+pub(super) fn value_field(axis: &GridAxis, value: &AxisValue) -> String {
+    let same = |v: &AxisValue| match (v, value) {
+        // Bit for bit, so that a NaN is found where it is written.
+        (AxisValue::Float(a), AxisValue::Float(b)) => a.to_bits() == b.to_bits(),
+        (a, b) => a == b,
+    };
+    let table = match &axis.zip {
+        Some(name) => format!("grid.zip.{name}"),
+        None => "grid".to_string(),
+    };
+    match axis.values.iter().position(same) {
+        Some(i) => format!("{table}.\"{}\"[{i}]", axis.path),
+        None => format!("{table}.\"{}\"", axis.path),
+    }
 }
 
 /// The value at the dotted `path` of `table`, if there is one.

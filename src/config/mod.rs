@@ -38,6 +38,81 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// Reads an experiment file's TOML into its sections. A value of the wrong type or an
+/// unknown key is blamed on its dotted path (array indices included), with the line and
+/// column; a file that is not TOML at all keeps the parser's own message with its excerpt.
+fn deserialize_toml(text: &str) -> Result<ExperimentFile, (Option<String>, String)> {
+    let de =
+        toml::Deserializer::parse(text).map_err(|e| (None, e.to_string().trim_end().into()))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = dotted(e.path());
+        let inner = e.inner();
+        let at = inner.span().map(|s| line_and_column(text, s.start));
+        match (field, at) {
+            (Some(field), Some((line, column))) => (
+                Some(field),
+                format!("{} (line {line}, column {column})", plain(inner.message())),
+            ),
+            (Some(field), None) => (Some(field), plain(inner.message())),
+            (None, _) => (None, inner.to_string().trim_end().into()),
+        }
+    })
+}
+
+/// Deserializes a value (a `[markets.NAME]` table kept raw) into `T`, blaming an error on
+/// its dotted path below `prefix`.
+pub(crate) fn deserialize_value<T: serde::de::DeserializeOwned>(
+    value: toml::Value,
+    prefix: &str,
+) -> Result<T, crate::params::ParamError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let field = match dotted(e.path()) {
+            Some(f) => format!("{prefix}.{f}"),
+            None => prefix.to_string(),
+        };
+        crate::params::ParamError::new(field, plain(e.inner().message()))
+    })
+}
+
+/// The dotted path serde_path_to_error tracked (`traders.mix[2].strategy`), or `None` at the
+/// top of the file.
+fn dotted(path: &serde_path_to_error::Path) -> Option<String> {
+    path.iter().next()?;
+    Some(path.to_string())
+}
+
+/// serde's wording for a value that fits no variant of an untagged enum names a Rust type;
+/// a user reads what the field takes instead.
+fn plain(message: &str) -> String {
+    if message.contains("untagged enum NumberOrDistribution") {
+        "must be a number or a distribution table ({ kind = \"lognormal\", median = 2.0, \
+         log_sd = 0.5 }, say)"
+            .into()
+    } else if let Some((got, expected)) = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))
+        .and_then(|m| m.split_once(", expected "))
+    {
+        let expected = match expected.trim_end() {
+            "f64" => "a number",
+            "u64" | "usize" => "a whole number from 0 up",
+            "u32" | "u16" | "u8" => "a small whole number from 0 up",
+            other => other,
+        };
+        format!("must be {expected}, got {got}")
+    } else {
+        message.trim_end().to_string()
+    }
+}
+
+/// 1-based line and column of byte `offset` in `text`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
 /// How `backstop calibrate` finds the fund.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CalibrationMethod {
@@ -143,8 +218,7 @@ impl Experiment {
             field,
             message,
         };
-        let mut file: ExperimentFile =
-            toml::from_str(text).map_err(|e| err(None, format!("{e}").trim_end().to_string()))?;
+        let mut file: ExperimentFile = deserialize_toml(text).map_err(|(f, m)| err(f, m))?;
         if let Some(s) = overrides.seeds {
             file.experiment.seeds = s;
         }
@@ -185,7 +259,8 @@ impl Experiment {
             ));
         }
         // The base scenario must be valid on its own, whatever the grid does.
-        Scenario::from_file(&file).map_err(|e| err(Some(e.field), e.rule))?;
+        let data = scenario::DataFiles::default();
+        Scenario::from_file_reading(&file, &data).map_err(|e| err(Some(e.field), e.rule))?;
 
         let axes = grid::parse_axes(&grid).map_err(|(f, m)| err(f, m))?;
         let cells = grid::cell_count(&axes);
@@ -219,18 +294,26 @@ impl Experiment {
             let mut table = base.clone();
             for (axis, value) in axes.iter().zip(&coords) {
                 grid::set_path(&mut table, &axis.path, value.to_toml())
-                    .map_err(|m| err(Some(format!("grid.\"{}\"", axis.path)), m))?;
+                    .map_err(|m| err(Some(grid::value_field(axis, value)), m))?;
             }
             let label = grid::cell_label(&axes, &coords);
+            // A rule broken by a value the grid sets is blamed on that value in the grid.
+            let in_grid = |field: &str| {
+                axes.iter()
+                    .zip(&coords)
+                    .find(|(axis, _)| grid::same_field(&axis.path, field))
+                    .map(|(axis, value)| grid::value_field(axis, value))
+            };
             let cell_file: ExperimentFile = table.try_into().map_err(|e: toml::de::Error| {
                 err(
-                    grid::mistyped_axis(&base, &axes, &coords)
-                        .map(|path| format!("grid.\"{path}\"")),
-                    format!("grid cell {label}: {}", e.message().trim_end()),
+                    grid::mistyped_axis(&base, &axes, &coords).and_then(&in_grid),
+                    format!("grid cell {label}: {}", plain(e.message())),
                 )
             })?;
-            let scenario = Scenario::from_file(&cell_file)
-                .map_err(|e| err(Some(e.field), format!("{} (in grid cell {label})", e.rule)))?;
+            let scenario = Scenario::from_file_reading(&cell_file, &data).map_err(|e| {
+                let field = in_grid(&e.field).unwrap_or(e.field);
+                err(Some(field), format!("{} (in grid cell {label})", e.rule))
+            })?;
             cells.push(Cell {
                 index: index as u32,
                 coords,

@@ -1,5 +1,6 @@
 //! One validated grid cell: every parameter checked, every model ready to start a run.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -16,7 +17,7 @@ use crate::market::data::{PriceSeries, load_price_csv, parse_time};
 use crate::market::{
     BootstrapParams, CommonCrash, CorrelatedShocks, DepthWithdrawal, GarchParams, GbmParams,
     HestonParams, ImpactLaw, LinearBook, MarkState, MertonParams, PriceModelParams, RegimeParams,
-    ReplayParams, SANE_PRICE_FACTOR, Shocks, SqrtImpact, merton_compensator,
+    ReplayParams, SANE_PRICE_FACTOR, ShockLaw, Shocks, SqrtImpact, merton_compensator,
 };
 use crate::params::{ParamError, ParamResult, non_negative, positive};
 use crate::protocol::{
@@ -92,13 +93,48 @@ fn distribution(d: &DistributionSpec) -> ParamResult<PositiveDistribution> {
 
 /// The rows of a CSV price file between `start` and `end` (empty: open), for the price model
 /// at dotted `path`.
+/// The price files an experiment names, each read once however many grid cells (or
+/// regimes) use it: `validate` on a grid of 100 cells reads a CSV once, not 100 times.
+#[derive(Debug, Default)]
+pub struct DataFiles {
+    read: std::cell::RefCell<HashMap<DataKey, Result<PriceSeries, ParamError>>>,
+}
+
+/// A price file and the two columns read from it.
+type DataKey = (String, String, String);
+
+impl DataFiles {
+    /// `file`'s `price_column` and `time_column`, read on first use.
+    fn load(
+        &self,
+        file: &str,
+        price_column: &str,
+        time_column: &str,
+    ) -> Result<PriceSeries, ParamError> {
+        let key = (
+            file.to_string(),
+            price_column.to_string(),
+            time_column.to_string(),
+        );
+        if let Some(known) = self.read.borrow().get(&key) {
+            return known.clone();
+        }
+        let loaded = load_price_csv(Path::new(file), price_column, time_column);
+        self.read.borrow_mut().insert(key, loaded.clone());
+        loaded
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn data_window(
+    data: &DataFiles,
     file: &str,
     price_column: &str,
     time_column: &str,
     start: &str,
     end: &str,
     path: &str,
+    dt: f64,
 ) -> Result<PriceSeries, ParamError> {
     let when = |field: &str, v: &str| -> Result<Option<i64>, ParamError> {
         if v.is_empty() {
@@ -113,9 +149,23 @@ fn data_window(
         })
     };
     let (from, to) = (when("start", start)?, when("end", end)?);
-    Ok(load_price_csv(Path::new(file), price_column, time_column)
+    let series = data
+        .load(file, price_column, time_column)
         .map_err(|e| e.within(path))?
-        .window(from, to))
+        .window(from, to);
+    // Bootstrap and replay take one row per step: the step is what is wrong when the two
+    // differ (the file is what it is).
+    if (series.spacing as f64 - dt).abs() > 1e-9 {
+        return Err(ParamError::new(
+            "experiment.dt_seconds",
+            format!(
+                "is {dt} s, but the rows of `{path}.path` ({file}) are {} s apart, and a \
+                 replay or bootstrap takes one row per step: set experiment.dt_seconds = {}",
+                series.spacing, series.spacing
+            ),
+        ));
+    }
+    Ok(series)
 }
 
 /// A model's horizon, for the rule that its drift cannot carry the index out of range.
@@ -147,10 +197,131 @@ impl Horizon<'_> {
         )
         .within(self.path))
     }
+
+    /// An annualized volatility `vol` may not let the index leave that range within four
+    /// standard deviations of its diffusion over the horizon (`4 vol sqrt(T) <= ln 1e8`): a
+    /// path that does stops the run, so such a model is refused first.
+    fn check_vol(&self, field: &str, vol: f64) -> Result<(), ParamError> {
+        let years = self.steps as f64 * self.dt / crate::market::SECONDS_PER_YEAR;
+        self.check_spread(
+            field,
+            &format!("= {vol:e} (annualized)"),
+            4.0 * vol * years.sqrt(),
+            "vols are annualized fractions (0.8 for 80%)",
+        )
+    }
+
+    /// The bootstrap's version of [`Self::check_vol`]: four standard deviations of the sum of
+    /// `steps` resampled returns (standard deviation `per_step` each).
+    fn check_resampled(&self, field: &str, per_step: f64) -> Result<(), ParamError> {
+        self.check_spread(
+            field,
+            &format!("makes steps of standard deviation {per_step:.3e} that"),
+            4.0 * per_step * (self.steps as f64).sqrt(),
+            "the multiplier scales the file's returns",
+        )
+    }
+
+    fn check_spread(
+        &self,
+        field: &str,
+        what: &str,
+        spread: f64,
+        hint: &str,
+    ) -> Result<(), ParamError> {
+        let limit = SANE_PRICE_FACTOR.ln();
+        if spread.is_finite() && spread <= limit {
+            return Ok(());
+        }
+        Err(ParamError::new(
+            field,
+            format!(
+                "{what} spreads the index by e^{spread:.3e} at four standard deviations over the \
+                 horizon ({} steps of {} s), beyond the factor {SANE_PRICE_FACTOR:e} \
+                 (e^{limit:.1}) any market reaches; {hint}",
+                self.steps, self.dt
+            ),
+        )
+        .within(self.path))
+    }
+
+    /// A replayed path is known: the farthest its cumulated returns go within the horizon
+    /// may not leave the range.
+    fn check_replayed(&self, field: &str, returns: &[f64]) -> Result<(), ParamError> {
+        let limit = SANE_PRICE_FACTOR.ln();
+        let mut level = 0.0f64;
+        let mut farthest = 0.0f64;
+        for r in returns.iter().take(self.steps as usize) {
+            level += r;
+            farthest = farthest.max(level.abs());
+        }
+        if farthest.is_finite() && farthest <= limit {
+            return Ok(());
+        }
+        Err(ParamError::new(
+            field,
+            format!(
+                "takes the replayed index e^{farthest:.3e} from where it starts within the \
+                 horizon, beyond the factor {SANE_PRICE_FACTOR:e} (e^{limit:.1}) any market \
+                 reaches"
+            ),
+        )
+        .within(self.path))
+    }
+}
+
+/// The rule that the venue's own trading cannot carry the index out of range: with a
+/// permanent share of impact, every trader's order moves the index itself, by at most
+/// `permanent * order_impact` in log terms (`order_impact` the largest a decision trades,
+/// `traders.max_order_impact`, or the band's width). If the decisions expected over the
+/// horizon could, all pushing one way, move it beyond a factor of [`SANE_PRICE_FACTOR`], the
+/// feedback may run away (R2 with `permanent_impact = 0.5`: constant-leverage traders buy
+/// into their own rise, their equity and orders compound, and the index rose from 3e4 to
+/// 1.3e9 in a day), and the file is refused before any run. Forced closes are not counted:
+/// the positions they close are bounded by what the traders opened.
+fn check_own_flow(
+    permanent: f64,
+    traders: u32,
+    population: &PopulationParams,
+    order_impact: f64,
+    horizon_hours: f64,
+    path: &str,
+) -> Result<(), ParamError> {
+    if permanent == 0.0 {
+        return Ok(());
+    }
+    let decisions: f64 = population
+        .groups()
+        .iter()
+        .filter_map(|g| {
+            let rate = g.decisions_per_hour.as_ref()?;
+            Some(g.share * rate.mean().min(rate.practical_max()))
+        })
+        .sum::<f64>()
+        * traders as f64
+        * horizon_hours;
+    let log_move = permanent * order_impact * decisions;
+    let limit = SANE_PRICE_FACTOR.ln();
+    if log_move <= limit {
+        return Ok(());
+    }
+    Err(ParamError::new(
+        format!("{path}.permanent_impact"),
+        format!(
+            "= {permanent} lets the traders' own orders move the index by up to e^{log_move:.1} \
+             over the horizon ({decisions:.3e} decisions expected, each moving the index by up \
+             to {permanent} x {order_impact} in log terms), beyond the factor \
+             {SANE_PRICE_FACTOR:e} (e^{limit:.1}) any market reaches: a feedback that can run \
+             away. Lower it to at most {:.3e}, or lower traders.max_order_impact or the \
+             decision rates",
+            limit / (order_impact * decisions)
+        ),
+    ))
 }
 
 /// Validates a price model spec found at dotted `path` (regimes nest models).
 fn price_model(
+    data: &DataFiles,
     spec: &PriceModelSpec,
     dt: f64,
     steps: u64,
@@ -165,7 +336,7 @@ fn price_model(
             let models = regimes
                 .iter()
                 .enumerate()
-                .map(|(i, r)| price_model(r, dt, steps, &format!("{path}.regimes[{i}]")))
+                .map(|(i, r)| price_model(data, r, dt, steps, &format!("{path}.regimes[{i}]")))
                 .collect::<Result<Vec<_>, _>>()?;
             PriceModelParams::RegimeSwitching(
                 RegimeParams::new(models, transition, *initial).map_err(|e| e.within(path))?,
@@ -180,11 +351,16 @@ fn price_model(
             mean_block,
             vol_multiplier,
         } => {
-            let series = data_window(file, price_column, time_column, start, end, path)?;
-            PriceModelParams::Bootstrap(
-                BootstrapParams::new(&series, *mean_block, *vol_multiplier, dt)
-                    .map_err(|e| e.within(path))?,
-            )
+            let series = data_window(data, file, price_column, time_column, start, end, path, dt)?;
+            let params = BootstrapParams::new(&series, *mean_block, *vol_multiplier, dt)
+                .map_err(|e| e.within(path))?;
+            let returns = series.log_returns();
+            let n = returns.len() as f64;
+            let mean = returns.iter().sum::<f64>() / n;
+            let var = returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / n;
+            Horizon { dt, steps, path }
+                .check_resampled("vol_multiplier", var.sqrt() * vol_multiplier)?;
+            PriceModelParams::Bootstrap(params)
         }
         PriceModelSpec::Replay {
             path: file,
@@ -194,14 +370,20 @@ fn price_model(
             end,
             vol_multiplier,
         } => {
-            let series = data_window(file, price_column, time_column, start, end, path)?;
-            PriceModelParams::Replay(
-                ReplayParams::new(&series, *vol_multiplier, dt, steps)
-                    .map_err(|e| e.within(path))?,
-            )
+            let series = data_window(data, file, price_column, time_column, start, end, path, dt)?;
+            let params = ReplayParams::new(&series, *vol_multiplier, dt, steps)
+                .map_err(|e| e.within(path))?;
+            let scaled: Vec<f64> = series
+                .log_returns()
+                .iter()
+                .map(|r| r * vol_multiplier)
+                .collect();
+            Horizon { dt, steps, path }.check_replayed("vol_multiplier", &scaled)?;
+            PriceModelParams::Replay(params)
         }
         PriceModelSpec::Gbm { vol, drift } => {
             let horizon = Horizon { dt, steps, path };
+            horizon.check_vol("vol", *vol)?;
             horizon.check_drift("drift", drift - 0.5 * vol * vol)?;
             PriceModelParams::Gbm(GbmParams::new(*vol, *drift, dt).map_err(|e| e.within(path))?)
         }
@@ -213,19 +395,26 @@ fn price_model(
             rho,
             substeps,
             drift,
-        } => PriceModelParams::Heston(
-            HestonParams::new(
-                *initial_vol,
-                *long_run_vol,
-                *kappa,
-                *xi,
-                *rho,
-                *drift,
-                *substeps,
-                dt,
+        } => {
+            let horizon = Horizon { dt, steps, path };
+            horizon.check_vol("initial_vol", *initial_vol)?;
+            horizon.check_vol("long_run_vol", *long_run_vol)?;
+            // The variance reverts to the long run's: its drift is the long run's drift.
+            horizon.check_drift("drift", drift - 0.5 * long_run_vol * long_run_vol)?;
+            PriceModelParams::Heston(
+                HestonParams::new(
+                    *initial_vol,
+                    *long_run_vol,
+                    *kappa,
+                    *xi,
+                    *rho,
+                    *drift,
+                    *substeps,
+                    dt,
+                )
+                .map_err(|e| e.within(path))?,
             )
-            .map_err(|e| e.within(path))?,
-        ),
+        }
         PriceModelSpec::Merton {
             vol,
             jump_intensity,
@@ -234,6 +423,12 @@ fn price_model(
             drift,
         } => {
             let horizon = Horizon { dt, steps, path };
+            horizon.check_vol("vol", *vol)?;
+            // The jumps add `intensity (mean^2 + sd^2)` to the variance of a year's returns.
+            let jump_variance = jump_intensity * (jump_mean * jump_mean + jump_sd * jump_sd);
+            if *jump_sd <= 1.0 && jump_mean.abs() <= 1.0 {
+                horizon.check_vol("jump_intensity", (vol * vol + jump_variance).sqrt())?;
+            }
             // Merton's compensator keeps the mean of the price a martingale: with jump sizes
             // typed in percent (jump_sd = 6.5 for 6.5%) it alone sends the index to 0. The
             // rule names the field that is off: a size beyond a fraction, else the intensity
@@ -264,6 +459,11 @@ fn price_model(
             initial_vol,
             drift,
         } => {
+            let horizon = Horizon { dt, steps, path };
+            horizon.check_vol("initial_vol", *initial_vol)?;
+            horizon.check_vol("long_run_vol", *long_run_vol)?;
+            // GARCH's returns are `drift dt + e`, without a variance correction.
+            horizon.check_drift("drift", *drift)?;
             let shocks = match shocks {
                 ShockSpec::Normal => Shocks::Normal,
                 ShockSpec::StudentT { nu } => {
@@ -287,11 +487,14 @@ fn price_model(
 }
 
 fn rate(spec: &NumberOrDistribution, path: &str) -> ParamResult<Option<PositiveDistribution>> {
+    let field = format!("{path}.decisions_per_hour");
     let d = match spec {
-        NumberOrDistribution::Number(v) => PositiveDistribution::fixed(*v),
-        NumberOrDistribution::Distribution(d) => distribution(d),
-    }
-    .map_err(|e| e.within(&format!("{path}.decisions_per_hour")))?;
+        // A plain number is the field itself, not a distribution's `value`.
+        NumberOrDistribution::Number(v) => {
+            PositiveDistribution::fixed(*v).map_err(|e| ParamError::new(&field, e.rule))
+        }
+        NumberOrDistribution::Distribution(d) => distribution(d).map_err(|e| e.within(&field)),
+    }?;
     // A trader deciding more than once a second is no trader; and an unbounded rate (1e308
     // an hour) would never let a step end.
     let most = d.practical_max();
@@ -310,8 +513,15 @@ fn rate(spec: &NumberOrDistribution, path: &str) -> ParamResult<Option<PositiveD
 /// The fastest a trader decides.
 const MAX_DECISIONS_PER_HOUR: f64 = 3_600.0;
 
-/// One strategy of the traders, validated; `path` names it in errors.
-fn strategy_group(spec: &StrategySpec, share: f64, path: &str) -> ParamResult<StrategyGroup> {
+/// One strategy of the traders, validated. Errors name the strategy's own fields below
+/// `path` (`traders.mix[2].strategy`) and the group's share below `group`
+/// (`traders.mix[2]`).
+fn strategy_group(
+    spec: &StrategySpec,
+    share: f64,
+    group: &str,
+    path: &str,
+) -> ParamResult<StrategyGroup> {
     let within = |e: ParamError| e.within(path);
     let (name, strategy, decisions, reserve): (&str, Arc<dyn Strategy>, _, f64) = match spec {
         StrategySpec::Static => ("static", Arc::new(Static), None, 0.0),
@@ -364,12 +574,23 @@ fn strategy_group(spec: &StrategySpec, share: f64, path: &str) -> ParamResult<St
             *reserve_ratio,
         ),
     };
-    StrategyGroup::new(name, share, strategy, decisions, reserve).map_err(within)
+    StrategyGroup::new(name, share, strategy, decisions, reserve).map_err(|e| {
+        if e.field == "share" {
+            e.within(group)
+        } else {
+            e.within(path)
+        }
+    })
 }
 
 fn strategy_groups(t: &super::file::TradersSection) -> ParamResult<Vec<StrategyGroup>> {
     if t.mix.is_empty() {
-        return Ok(vec![strategy_group(&t.strategy, 1.0, "traders.strategy")?]);
+        return Ok(vec![strategy_group(
+            &t.strategy,
+            1.0,
+            "traders",
+            "traders.strategy",
+        )?]);
     }
     if t.strategy != StrategySpec::Static {
         return Err(ParamError::new(
@@ -380,7 +601,10 @@ fn strategy_groups(t: &super::file::TradersSection) -> ParamResult<Vec<StrategyG
     t.mix
         .iter()
         .enumerate()
-        .map(|(i, m)| strategy_group(&m.strategy, m.share, &format!("traders.mix[{i}]")))
+        .map(|(i, m)| {
+            let group = format!("traders.mix[{i}]");
+            strategy_group(&m.strategy, m.share, &group, &format!("{group}.strategy"))
+        })
         .collect()
 }
 
@@ -394,6 +618,12 @@ pub const MAX_DT_SECONDS: f64 = 31_536_000.0;
 impl Scenario {
     /// Validates the file's parameters. The error's field is the full dotted path.
     pub fn from_file(f: &ExperimentFile) -> Result<Self, ParamError> {
+        Self::from_file_reading(f, &DataFiles::default())
+    }
+
+    /// [`Self::from_file`], reading price files through `data` (shared by an experiment's
+    /// cells, so each file is read once).
+    pub fn from_file_reading(f: &ExperimentFile, data: &DataFiles) -> Result<Self, ParamError> {
         let x = &f.experiment;
         if !(1..=MAX_STEPS).contains(&x.steps) {
             return Err(ParamError::new(
@@ -424,10 +654,7 @@ impl Scenario {
         sections.push(("market".into(), first.name.clone(), first));
         for (name, raw) in &f.markets {
             let path = format!("markets.{name}");
-            let mut section: MarketSection = raw
-                .clone()
-                .try_into()
-                .map_err(|e: toml::de::Error| ParamError::new(&path, e.message().to_string()))?;
+            let mut section: MarketSection = super::deserialize_value(raw.clone(), &path)?;
             if !section.name.is_empty() && section.name != *name {
                 return Err(ParamError::new(
                     format!("{path}.name"),
@@ -465,7 +692,7 @@ impl Scenario {
                 .with_withdrawal(withdrawal)
                 .with_band(m.price_band)
                 .map_err(|e| e.within(path))?;
-            let price_model = price_model(&m.model, dt, x.steps, &format!("{path}.model"))?;
+            let price_model = price_model(data, &m.model, dt, x.steps, &format!("{path}.model"))?;
             let book = match m.book {
                 BookSpec::Linear { depth_usd } => ImpactLaw::Linear(
                     LinearBook::new(depth_usd).map_err(|e| e.within(&format!("{path}.book")))?,
@@ -482,8 +709,13 @@ impl Scenario {
             };
             let traders = m.traders.unwrap_or(t.count);
             if traders == 0 || traders > u32::MAX as u64 {
+                // A market without its own count takes `traders.count`: that is the field.
+                let field = match m.traders {
+                    Some(_) => format!("{path}.traders"),
+                    None => "traders.count".to_string(),
+                };
                 return Err(ParamError::new(
-                    format!("{path}.traders"),
+                    field,
                     format!("must be between 1 and {}, got {traders}", u32::MAX),
                 ));
             }
@@ -513,13 +745,31 @@ impl Scenario {
                     ));
                 }
                 let mut laws = Vec::with_capacity(markets.len());
+                // Correlated Student-t shocks share one chi-square mixing draw, so one nu.
+                let mut first_nu: Option<(f64, &str)> = None;
                 for ((path, _, _), m) in sections.iter().zip(&markets) {
-                    laws.push(m.price_model.shock_law().map_err(|why| {
+                    let law = m.price_model.shock_law().map_err(|why| {
                         ParamError::new(
                             format!("{path}.model"),
                             format!("cannot take correlated shocks: {why}"),
                         )
-                    })?);
+                    })?;
+                    if let ShockLaw::StudentT(nu) = law {
+                        match first_nu {
+                            Some((first, at)) if first != nu => {
+                                return Err(ParamError::new(
+                                    format!("{path}.model.shocks.nu"),
+                                    format!(
+                                        "is {nu}, but `{at}.model.shocks.nu` is {first}: markets \
+                                         with correlated Student-t shocks share one nu"
+                                    ),
+                                ));
+                            }
+                            Some(_) => {}
+                            None => first_nu = Some((nu, path)),
+                        }
+                    }
+                    laws.push(law);
                 }
                 let crash = c
                     .crash
@@ -562,6 +812,19 @@ impl Scenario {
                     .transpose()
                     .map_err(|e| e.within("traders.reentry"))?,
             );
+        let max_order_impact =
+            positive("max_order_impact", t.max_order_impact).map_err(|e| e.within("traders"))?;
+        let horizon_hours = x.steps as f64 * dt / 3600.0;
+        for ((path, _, section), m) in sections.iter().zip(&markets) {
+            check_own_flow(
+                section.permanent_impact,
+                m.traders,
+                &population,
+                max_order_impact.min(2.0 * section.price_band.ln_1p()),
+                horizon_hours,
+                path,
+            )?;
+        }
 
         let margin =
             MarginParams::new(f.margin.imr, f.margin.mmr).map_err(|e| e.within("margin"))?;
@@ -637,8 +900,7 @@ impl Scenario {
             fund_shares,
             market_weights,
             population,
-            max_order_impact: positive("max_order_impact", t.max_order_impact)
-                .map_err(|e| e.within("traders"))?,
+            max_order_impact,
             margin,
             fees,
             liquidation,
@@ -746,5 +1008,27 @@ impl Scenario {
 
     pub fn dt_seconds(&self) -> f64 {
         self.dt_seconds
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A price file is read once: after the first read, the file may even be gone.
+    #[test]
+    fn each_price_file_is_read_once() {
+        let dir = std::env::temp_dir().join(format!("backstop-datafiles-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("p.csv");
+        std::fs::write(&file, "unix,close\n0,100\n60,101\n120,102\n").unwrap();
+        let name = file.to_str().unwrap();
+        let data = DataFiles::default();
+        let first = data.load(name, "close", "unix").unwrap();
+        std::fs::remove_file(&file).unwrap();
+        assert_eq!(data.load(name, "close", "unix").unwrap(), first);
+        // Another column is another read, which now fails.
+        assert!(data.load(name, "open", "unix").is_err());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -73,66 +73,40 @@ impl PriceSeries {
     }
 }
 
-/// Days from 1970-01-01 to a civil date (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Civil date from days since 1970-01-01 (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
 /// `2020-03-12 09:00` (UTC) from Unix seconds: the inverse of [`parse_time`] to the minute.
 pub fn format_time(secs: i64) -> String {
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
-        rest / 3_600,
-        rest % 3_600 / 60
-    )
+    match chrono::DateTime::from_timestamp(secs, 0) {
+        Some(t) => t.format("%Y-%m-%d %H:%M").to_string(),
+        None => format!("{secs} s"),
+    }
 }
 
-/// Unix seconds from `1584003600`, `2020-03-12` or `2020-03-12 09:00:00` (UTC).
+/// Unix seconds from `1584003600`, `2020-03-12`, `2020-03-12 09:00` or
+/// `2020-03-12 09:00:00` (UTC; a `T` may stand for the space and a `Z` may follow). A date
+/// that does not exist (`2021-02-29`, `2020-04-31`, `25:00`) is `None`: chrono checks the
+/// calendar.
 pub fn parse_time(s: &str) -> Option<i64> {
+    use chrono::{NaiveDate, NaiveDateTime};
     let s = s.trim();
     if let Ok(secs) = s.parse::<i64>() {
         return Some(secs);
     }
-    let (date, time) = s.split_once([' ', 'T']).unwrap_or((s, "00:00:00"));
-    let d: Vec<i64> = date
-        .split('-')
-        .map(|p| p.parse().ok())
-        .collect::<Option<_>>()?;
-    let t: Vec<i64> = time
-        .trim_end_matches('Z')
-        .split(':')
-        .map(|p| p.parse().ok())
-        .collect::<Option<_>>()?;
-    let [y, mo, da] = <[i64; 3]>::try_from(d).ok()?;
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&da) {
-        return None;
-    }
-    let (h, mi, se) = match t.as_slice() {
-        [h, m] => (*h, *m, 0),
-        [h, m, s] => (*h, *m, *s),
-        _ => return None,
-    };
-    Some(days_from_civil(y, mo, da) * 86_400 + h * 3_600 + mi * 60 + se)
+    let s = s.strip_suffix('Z').unwrap_or(s);
+    const FORMATS: [&str; 4] = [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ];
+    FORMATS
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+        .or_else(|| {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })
+        .map(|t| t.and_utc().timestamp())
 }
 
 fn split_csv(line: &str) -> Vec<&str> {
@@ -251,6 +225,21 @@ mod tests {
     #[test]
     fn dates_parse_to_unix_seconds() {
         assert_eq!(parse_time("1970-01-01"), Some(0));
+        // Dates that do not exist are refused, not rolled over.
+        for bad in [
+            "2021-02-29",
+            "2020-04-31",
+            "2020-13-01",
+            "2020-03-12 25:00",
+            "2020-03-12 09:61",
+            "2020-03-12 09:00:61",
+            "2020-3-12x",
+        ] {
+            assert_eq!(parse_time(bad), None, "{bad}");
+        }
+        assert_eq!(parse_time("2020-02-29"), Some(1_582_934_400));
+        assert_eq!(parse_time("2020-03-12T09:00:00Z"), Some(1_584_003_600));
+        assert_eq!(format_time(1_584_003_600), "2020-03-12 09:00");
         assert_eq!(parse_time("2020-03-12 09:00:00"), Some(1_584_003_600));
         assert_eq!(parse_time("1584003600"), Some(1_584_003_600));
         assert_eq!(parse_time("2020-13-01"), None);
