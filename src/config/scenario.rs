@@ -608,8 +608,8 @@ fn strategy_groups(t: &super::file::TradersSection) -> ParamResult<Vec<StrategyG
         .collect()
 }
 
-/// The longest run, in steps: ten million minutes are 19 years, and the sample path of one
-/// run keeps every step (about 60 bytes each).
+/// The longest run, in steps: ten million minutes are 19 years (a run's memory does not grow
+/// with its steps: the sample path is thinned to `simulation::SAMPLE_POINTS`).
 pub const MAX_STEPS: u64 = 10_000_000;
 /// The shortest and the longest step, in seconds.
 pub const MIN_DT_SECONDS: f64 = 1e-3;
@@ -629,7 +629,7 @@ impl Scenario {
             return Err(ParamError::new(
                 "experiment.steps",
                 format!(
-                    "must be from 1 to {MAX_STEPS} (a run's sample path keeps every step), got {}",
+                    "must be from 1 to {MAX_STEPS} (19 years of minutes), got {}",
                     x.steps
                 ),
             ));

@@ -16,7 +16,9 @@ use rayon::prelude::*;
 
 use crate::config::Experiment;
 use crate::protocol::LEDGER_TOLERANCE;
-use crate::simulation::{MarketRow, RunOptions, RunRow, RunRows, StepView, simulate_observed};
+use crate::simulation::{
+    MarketRow, RunOptions, RunRow, RunRows, StepView, ThinnedPath, simulate_observed,
+};
 use crate::stats::quantile_sorted;
 
 /// Seeds per unit of work: small enough to checkpoint often, large enough to keep all cores
@@ -300,13 +302,17 @@ pub fn sample_path(exp: &Experiment, cell: usize, rows: &[RunRow], opts: RunOpti
         .iter()
         .find(|r| r.bad_debt == target)
         .map_or(0, |r| r.seed);
-    let mut steps = Vec::with_capacity(exp.cells[cell].scenario.steps() as usize + 1);
+    let mut path = ThinnedPath::new(exp.cells[cell].scenario.steps());
     simulate_observed(
         &exp.cells[cell].scenario,
         exp.master_seed,
         seed as u64,
         opts,
-        &mut steps,
+        &mut path,
     );
-    SamplePath { cell, seed, steps }
+    SamplePath {
+        cell,
+        seed,
+        steps: path.points,
+    }
 }

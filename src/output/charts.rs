@@ -411,7 +411,7 @@ impl Chart for FundFan {
             .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
         chart
             .configure_mesh()
-            .x_desc("Hours into the day")
+            .x_desc(hours_into(x_max))
             .y_desc("Insurance fund balance (USD)")
             .y_label_formatter(&|v| format_money(*v))
             .axis_desc_style((FONT, LABEL))
@@ -781,7 +781,7 @@ impl Chart for SamplePathChart {
             .build_cartesian_2d(0.0..x_max, 0.0..f_max)?;
         bottom
             .configure_mesh()
-            .x_desc("Hours into the day")
+            .x_desc(hours_into(x_max))
             .y_desc("Fund (USD)")
             .y_label_formatter(&|v| format_money(*v))
             .axis_desc_style((FONT, LABEL))
@@ -818,4 +818,19 @@ mod tests {
         assert_eq!(kept[0], 0);
         assert_eq!(thinned(10, 500, 2_000).count(), 10);
     }
+}
+
+/// The x axis of a chart over a run's hours: "the day" for a run of a day or less (R1, R2),
+/// "the run" for a longer one.
+pub fn hours_into(x_max: f64) -> &'static str {
+    if x_max <= 24.0 {
+        "Hours into the day"
+    } else {
+        "Hours into the run"
+    }
+}
+
+/// "day" or "run", as [`hours_into`] words it.
+pub fn horizon_word(x_max: f64) -> &'static str {
+    if x_max <= 24.0 { "day" } else { "run" }
 }

@@ -15,5 +15,6 @@ pub use floor::draw_random_inputs;
 pub(crate) use row::flat_row;
 pub use row::{ColumnSink, ColumnSource, ColumnType, MarketRow, RunRow};
 pub use run::{
-    PriceFault, RunObserver, RunOptions, RunRows, StepView, simulate, simulate_observed,
+    PriceFault, RunObserver, RunOptions, RunRows, SAMPLE_POINTS, StepView, ThinnedPath, simulate,
+    simulate_observed,
 };

@@ -47,6 +47,53 @@ impl RunObserver for Vec<StepView> {
     }
 }
 
+/// Records a run for its sample path in at most [`SAMPLE_POINTS`] points, so that memory
+/// does not grow with the horizon: every `stride`-th step (and the last) is kept, carrying
+/// the forced closes and bad debt of the steps since the point before, so that the path's
+/// totals are the run's. A run of up to `SAMPLE_POINTS - 1` steps keeps every step.
+#[derive(Clone, Debug)]
+pub struct ThinnedPath {
+    stride: u64,
+    last_step: u64,
+    pending: StepView,
+    pub points: Vec<StepView>,
+}
+
+/// The most points a sample path keeps (20,001 points of 56 bytes: about 1.1 MB).
+pub const SAMPLE_POINTS: u64 = 20_001;
+
+impl ThinnedPath {
+    /// For a run of `steps` steps (plus the state at t = 0).
+    pub fn new(steps: u64) -> Self {
+        let stride = steps.div_ceil(SAMPLE_POINTS - 1).max(1);
+        let capacity = (steps / stride + 2) as usize;
+        Self {
+            stride,
+            last_step: steps,
+            pending: StepView::default(),
+            points: Vec::with_capacity(capacity),
+        }
+    }
+}
+
+impl RunObserver for ThinnedPath {
+    fn on_step(&mut self, view: &StepView) {
+        self.pending.liquidations += view.liquidations;
+        self.pending.liquidated_notional += view.liquidated_notional;
+        self.pending.bad_debt += view.bad_debt;
+        if view.step % self.stride == 0 || view.step == self.last_step {
+            let mut point = *view;
+            if self.stride > 1 {
+                point.liquidations = self.pending.liquidations;
+                point.liquidated_notional = self.pending.liquidated_notional;
+                point.bad_debt = self.pending.bad_debt;
+            }
+            self.points.push(point);
+            self.pending = StepView::default();
+        }
+    }
+}
+
 /// What one run reports: its own row and one row per market, or why it stopped.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunRows {
@@ -203,5 +250,53 @@ mod tests {
         );
         assert_eq!(static_run.fee_revenue, 0.0);
         assert_eq!(static_run.index_max_drawdown, a.index_max_drawdown);
+    }
+}
+
+#[cfg(test)]
+mod thinning_tests {
+    use super::*;
+
+    fn views(steps: u64) -> Vec<StepView> {
+        (0..=steps)
+            .map(|step| StepView {
+                step,
+                index: 100.0 + step as f64,
+                mark: 100.0 + step as f64,
+                fund_balance: 1e6 - step as f64,
+                liquidations: (step % 3) as u32,
+                liquidated_notional: (step % 7) as f64,
+                bad_debt: (step % 5) as f64 * 0.5,
+            })
+            .collect()
+    }
+
+    /// A short run keeps every step, unchanged; a long one keeps at most `SAMPLE_POINTS`,
+    /// ends at the last step and carries every forced close and every dollar of bad debt.
+    #[test]
+    fn a_long_path_is_thinned_and_keeps_its_totals() {
+        for steps in [1, 1_440, SAMPLE_POINTS - 1, SAMPLE_POINTS, 123_457, 10_000_000] {
+            let all = views(steps);
+            let mut path = ThinnedPath::new(steps);
+            for v in &all {
+                path.on_step(v);
+            }
+            let p = &path.points;
+            if steps < SAMPLE_POINTS {
+                assert_eq!(p, &all, "{steps}");
+                continue;
+            }
+            assert!(p.len() as u64 <= SAMPLE_POINTS, "{steps}: {} points", p.len());
+            assert_eq!(p.last().unwrap().step, steps);
+            assert_eq!(p[0].step, 0);
+            let sum = |f: fn(&StepView) -> f64, vs: &[StepView]| vs.iter().map(f).sum::<f64>();
+            for f in [
+                (|v: &StepView| v.liquidations as f64) as fn(&StepView) -> f64,
+                |v| v.liquidated_notional,
+                |v| v.bad_debt,
+            ] {
+                assert_eq!(sum(f, p), sum(f, &all), "{steps}");
+            }
+        }
     }
 }

@@ -218,9 +218,10 @@ impl Charts {
             .map(|((&h, &m), &n)| (h, m, n))
             .collect();
         let debt: f64 = s.bad_debt.iter().sum();
+        let word = crate::output::charts::horizon_word(s.hours.last().copied().unwrap_or(0.0));
         let chart = SamplePathChart {
             title: format!(
-                "A 1-in-100 day (seed {}): bad debt {}",
+                "A 1-in-100 {word} (seed {}): bad debt {}",
                 s.seed,
                 format_money(debt)
             ),
@@ -231,7 +232,7 @@ impl Charts {
             liquidations,
         };
         let caption = format!(
-            "The simulated day whose bad debt is the 99th percentile of {} ({}): index and mark, liquidations, and the fund beneath.",
+            "The simulated {word} whose bad debt is the 99th percentile of {} ({}): index and mark, liquidations, and the fund beneath.",
             t.n(),
             super::markdown::cell_text(&t.exp, t.h)
         );
