@@ -292,7 +292,8 @@ fn fit_writes_only_snippets_that_validate_accepts() {
 /// a second, naming the field and the rule: a subnormal price, a step of 5e-324 s, 2^63 - 1
 /// steps, a grid of 1e10 cells (never built), a decision rate of 1e308 an hour (a run that
 /// never ends), 1e22 USD of fund revenue (a ledger that cannot balance), a book of 1e-308 USD
-/// (infinite slippage), and a run of 1e14 simulated steps. The last four were found by
+/// (infinite slippage), 1e8 traders (11 GB a run), 2e16 trader-steps (a month of
+/// computing) and a run of 1e14 simulated steps. The last four were found by
 /// mutating the curated experiments.
 #[test]
 fn sizes_beyond_any_machine_are_refused_before_anything_is_built() {
@@ -325,6 +326,14 @@ fn sizes_beyond_any_machine_are_refused_before_anything_is_built() {
         (
             "[market.book]\nkind = \"linear\"\ndepth_usd = 1e-308\n",
             "`market.book.depth_usd` must be from 1 to 1e15 USD",
+        ),
+        (
+            "[traders]\ncount = 100000000\n",
+            "`traders.count` = 100000000 traders need about 11.0 GB per run",
+        ),
+        (
+            "[experiment]\nseeds = 1000000\nsteps = 100000\n[traders]\ncount = 200000\n",
+            "`experiment.seeds` = 1000000 asks for 2.00e16 trader-steps",
         ),
         (
             "[experiment]\nseeds = 10000000\nsteps = 10000000\n",

@@ -130,6 +130,13 @@ pub const CALIBRATION_FUND: f64 = 1e15;
 pub const MAX_CELLS: u64 = 100_000;
 /// The most simulated steps (cells x seeds x steps) an experiment may ask for.
 pub const MAX_STEP_RUNS: f64 = 1e13;
+/// The most trader-steps (cells x seeds x steps x traders) an experiment may ask for: R1
+/// (1.44e10 of them) takes about a second on 2 cores, so this is about eight days.
+pub const MAX_TRADER_STEPS: f64 = 1e16;
+/// What one run holds per trader (measured: 1e6 traders peak at 130 MB, 1e5 at 37 MB).
+pub const BYTES_PER_TRADER: f64 = 110.0;
+/// The most memory one run may need; each thread holds one run at a time.
+pub const MAX_RUN_BYTES: f64 = 8e9;
 
 /// Command-line settings that take precedence over the file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -290,6 +297,7 @@ impl Experiment {
         let base = toml::Table::try_from(&file)
             .map_err(|e| err(None, format!("cannot re-encode the experiment: {e}")))?;
         let mut cells = Vec::new();
+        let mut trader_steps = 0.0;
         for (index, coords) in grid::cartesian(&axes).into_iter().enumerate() {
             let mut table = base.clone();
             for (axis, value) in axes.iter().zip(&coords) {
@@ -314,11 +322,39 @@ impl Experiment {
                 let field = in_grid(&e.field).unwrap_or(e.field);
                 err(Some(field), format!("{} (in grid cell {label})", e.rule))
             })?;
+            let traders: f64 = scenario.markets().iter().map(|m| m.traders as f64).sum();
+            let run_bytes = traders * BYTES_PER_TRADER;
+            if run_bytes > MAX_RUN_BYTES {
+                return Err(err(
+                    Some(in_grid("traders.count").unwrap_or_else(|| "traders.count".into())),
+                    format!(
+                        "= {traders} traders need about {:.1} GB per run ({BYTES_PER_TRADER} bytes \
+                         each; a run per thread), more than {:.0} GB (in grid cell {label})",
+                        run_bytes / 1e9,
+                        MAX_RUN_BYTES / 1e9
+                    ),
+                ));
+            }
+            trader_steps += traders * file.experiment.seeds as f64 * scenario.steps() as f64;
             cells.push(Cell {
                 index: index as u32,
                 coords,
                 scenario,
             });
+        }
+        if trader_steps > MAX_TRADER_STEPS {
+            return Err(err(
+                Some("experiment.seeds".into()),
+                format!(
+                    "= {} asks for {trader_steps:.2e} trader-steps over {} cell(s) (steps x \
+                     traders x seeds), more than {MAX_TRADER_STEPS:e}: about {:.0} days on 2 \
+                     cores at R1's pace of 1.4e10 a second; fewer seeds, steps, traders or cells, \
+                     or shards on a cluster",
+                    file.experiment.seeds,
+                    cells.len(),
+                    trader_steps / 1.44e10 / 86_400.0
+                ),
+            ));
         }
         Ok(Self {
             name: file.experiment.name.clone(),
