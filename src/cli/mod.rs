@@ -413,9 +413,22 @@ fn merge(args: &MergeArgs) -> Result<(), String> {
     let started = Instant::now();
     // merge_dirs takes the folder's lock once its sources are checked (a refused merge
     // writes nothing) and hands it over, held until the report is drawn.
-    let (exp, progress, _lock) = pool
-        .install(|| store::merge_dirs(&args.dirs, &args.out, RunOptions::default()))
-        .map_err(|e| e.to_string())?;
+    let bar = progress_bar(0, args.quiet)?;
+    if !bar.is_hidden() {
+        bar.set_style(
+            ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} parts gathered")
+                .map_err(|e| e.to_string())?
+                .progress_chars("=> "),
+        );
+    }
+    let gathered = |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let merged =
+        pool.install(|| store::merge_dirs(&args.dirs, &args.out, RunOptions::default(), &gathered));
+    bar.finish_and_clear();
+    let (exp, progress, _lock) = merged.map_err(|e| e.to_string())?;
     finish(
         &exp,
         &args.out,
@@ -479,41 +492,17 @@ fn fit(args: &FitArgs) -> Result<(), String> {
         last: stamp(series.times[series.times.len() - 1]),
     };
     let dt = args.dt.unwrap_or(step);
-    let (report, snippet, model_name) = match args.model {
-        FitModel::GarchT => {
-            let fit_with = |long_run| {
-                fit::fit_garch_t(&returns, step, long_run).map_err(|e| in_file(e.to_string()))
-            };
-            let mut report = String::new();
-            let mut f = fit_with(if args.variance_targeting {
-                fit::LongRunVariance::Targeted
-            } else {
-                fit::LongRunVariance::Free
-            })?;
-            if f.is_integrated() && !args.variance_targeting {
-                // No long-run vol to put in an experiment: keep the answer, then refit with
-                // the long-run variance pinned to the sample's.
-                report.push_str(&fit::garch_report(&f, &data));
-                report.push_str(
-                    "\nThe free fit is integrated; refitting with variance targeting (the long-run\n\
-                     vol set to the sample's) for the snippet:\n\n",
-                );
-                f = fit_with(fit::LongRunVariance::Targeted)?;
-            }
-            let at = f.at_step(dt).map_err(|e| e.to_string())?;
-            report.push_str(&fit::garch_report(&f, &data));
-            (report, fit::garch_snippet(&f, &at, &data), "garch-t")
-        }
-        FitModel::Merton => {
-            let f = fit::fit_merton(&returns, step, args.replicates)
-                .map_err(|e| in_file(e.to_string()))?;
-            (
-                fit::merton_report(&f, &data),
-                fit::merton_snippet(&f, &data),
-                "merton",
-            )
-        }
-    };
+    // A GARCH fit on years of hourly data takes seconds: a spinner says it is at work.
+    let spinner = ProgressBar::new_spinner();
+    if std::io::stderr().is_terminal() {
+        spinner.set_message(format!("fitting {} returns", returns.len()));
+        spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    } else {
+        spinner.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    let fitted = fit_model(args, &returns, step, dt, &data, &in_file);
+    spinner.finish_and_clear();
+    let (report, snippet, model_name) = fitted?;
     let out = args.out.clone().unwrap_or_else(|| {
         let stem = args
             .file
@@ -538,6 +527,52 @@ fn fit(args: &FitArgs) -> Result<(), String> {
     );
     print!("{snippet}");
     Ok(())
+}
+
+/// Fits the model `args` names: its report, its snippet and the model's short name.
+fn fit_model(
+    args: &FitArgs,
+    returns: &[f64],
+    step: f64,
+    dt: f64,
+    data: &fit::DataDescription,
+    in_file: &dyn Fn(String) -> String,
+) -> Result<(String, String, &'static str), String> {
+    Ok(match args.model {
+        FitModel::GarchT => {
+            let fit_with = |long_run| {
+                fit::fit_garch_t(returns, step, long_run).map_err(|e| in_file(e.to_string()))
+            };
+            let mut report = String::new();
+            let mut f = fit_with(if args.variance_targeting {
+                fit::LongRunVariance::Targeted
+            } else {
+                fit::LongRunVariance::Free
+            })?;
+            if f.is_integrated() && !args.variance_targeting {
+                // No long-run vol to put in an experiment: keep the answer, then refit with
+                // the long-run variance pinned to the sample's.
+                report.push_str(&fit::garch_report(&f, data));
+                report.push_str(
+                    "\nThe free fit is integrated; refitting with variance targeting (the long-run\n\
+                     vol set to the sample's) for the snippet:\n\n",
+                );
+                f = fit_with(fit::LongRunVariance::Targeted)?;
+            }
+            let at = f.at_step(dt).map_err(|e| e.to_string())?;
+            report.push_str(&fit::garch_report(&f, data));
+            (report, fit::garch_snippet(&f, &at, data), "garch-t")
+        }
+        FitModel::Merton => {
+            let f = fit::fit_merton(returns, step, args.replicates)
+                .map_err(|e| in_file(e.to_string()))?;
+            (
+                fit::merton_report(&f, data),
+                fit::merton_snippet(&f, data),
+                "merton",
+            )
+        }
+    })
 }
 
 /// `fit` writes only what `validate` accepts: the snippet, in an experiment of one step of

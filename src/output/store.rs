@@ -414,11 +414,13 @@ fn assemble(
 }
 
 /// Gathers the parts of shard folders `from` into `out` and, when every unit is there, writes
-/// the tables into `out`. All folders must hold the same experiment.
+/// the tables into `out`. All folders must hold the same experiment. `on_gathered(done,
+/// total)` follows the parts as they are copied (a progress bar; it never changes the result).
 pub fn merge_dirs(
     from: &[PathBuf],
     out: &Path,
     opts: RunOptions,
+    on_gathered: &dyn Fn(u64, u64),
 ) -> Result<(Experiment, Progress, super::lock::FolderLock), OutputError> {
     let first = from
         .first()
@@ -455,7 +457,9 @@ pub fn merge_dirs(
     }
     let lock = super::lock::FolderLock::acquire(out)?;
     let parts = open_parts(out, &exp, false)?;
-    for (u, from) in sound {
+    let total = sound.len() as u64;
+    for (done, (u, from)) in sound.into_iter().enumerate() {
+        on_gathered(done as u64, total);
         let to = part_paths(&parts, &u);
         if part_state(&to, &hash) == PartState::Sound {
             continue;
@@ -471,6 +475,7 @@ pub fn merge_dirs(
             write_atomic(b, &bytes).map_err(|e| fail(b, e))?;
         }
     }
+    on_gathered(total, total);
     let progress = finish_if_complete(&exp, out, &parts, opts)?;
     Ok((exp, progress, lock))
 }

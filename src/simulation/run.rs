@@ -275,7 +275,14 @@ mod thinning_tests {
     /// ends at the last step and carries every forced close and every dollar of bad debt.
     #[test]
     fn a_long_path_is_thinned_and_keeps_its_totals() {
-        for steps in [1, 1_440, SAMPLE_POINTS - 1, SAMPLE_POINTS, 123_457, 10_000_000] {
+        for steps in [
+            1,
+            1_440,
+            SAMPLE_POINTS - 1,
+            SAMPLE_POINTS,
+            123_457,
+            10_000_000,
+        ] {
             let all = views(steps);
             let mut path = ThinnedPath::new(steps);
             for v in &all {
@@ -286,7 +293,11 @@ mod thinning_tests {
                 assert_eq!(p, &all, "{steps}");
                 continue;
             }
-            assert!(p.len() as u64 <= SAMPLE_POINTS, "{steps}: {} points", p.len());
+            assert!(
+                p.len() as u64 <= SAMPLE_POINTS,
+                "{steps}: {} points",
+                p.len()
+            );
             assert_eq!(p.last().unwrap().step, steps);
             assert_eq!(p[0].step, 0);
             let sum = |f: fn(&StepView) -> f64, vs: &[StepView]| vs.iter().map(f).sum::<f64>();
