@@ -806,20 +806,6 @@ impl Chart for SamplePathChart {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thinning_keeps_the_tail_and_bounds_the_count() {
-        let kept: Vec<usize> = thinned(10_000, 500, 2_000).collect();
-        assert!(kept.len() <= 2_100, "{}", kept.len());
-        assert!(kept.ends_with(&(9_500..10_000).collect::<Vec<_>>()));
-        assert_eq!(kept[0], 0);
-        assert_eq!(thinned(10, 500, 2_000).count(), 10);
-    }
-}
-
 /// The x axis of a chart over a run's hours: "the day" for a run of a day or less (R1, R2),
 /// "the run" for a longer one.
 pub fn hours_into(x_max: f64) -> &'static str {
@@ -833,4 +819,18 @@ pub fn hours_into(x_max: f64) -> &'static str {
 /// "day" or "run", as [`hours_into`] words it.
 pub fn horizon_word(x_max: f64) -> &'static str {
     if x_max <= 24.0 { "day" } else { "run" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thinning_keeps_the_tail_and_bounds_the_count() {
+        let kept: Vec<usize> = thinned(10_000, 500, 2_000).collect();
+        assert!(kept.len() <= 2_100, "{}", kept.len());
+        assert!(kept.ends_with(&(9_500..10_000).collect::<Vec<_>>()));
+        assert_eq!(kept[0], 0);
+        assert_eq!(thinned(10, 500, 2_000).count(), 10);
+    }
 }

@@ -81,7 +81,7 @@ impl RunObserver for ThinnedPath {
         self.pending.liquidations += view.liquidations;
         self.pending.liquidated_notional += view.liquidated_notional;
         self.pending.bad_debt += view.bad_debt;
-        if view.step % self.stride == 0 || view.step == self.last_step {
+        if view.step.is_multiple_of(self.stride) || view.step == self.last_step {
             let mut point = *view;
             if self.stride > 1 {
                 point.liquidations = self.pending.liquidations;
