@@ -235,6 +235,14 @@ fn refusals_name_the_dotted_field() {
         ),
         ("[traders]\ncount = 0\n", "`traders.count`"),
         (
+            "[markets.ETH]\nfund_weight = 1e-300\n",
+            "`markets.ETH.fund_weight` = 1e-300 leaves a market",
+        ),
+        (
+            "[markets.ETH]\n[correlation]\nmatrix = [[1.0, 0.5], [0.5, 1.0]]\n[correlation.crash]\nintensity = 2.0\njump_mean = -0.05\njump_sd = 5.0\nbetas = [1.0, 1.0]\n",
+            "`correlation.crash.jump_sd` = 5e0 is a log jump of more than 100%",
+        ),
+        (
             "[grid]\n\"fund.initial\" = [1e6, -1.0]\n",
             "`grid.\"fund.initial\"[1]` must be >= 0",
         ),

@@ -319,6 +319,42 @@ fn check_own_flow(
     ))
 }
 
+/// The least share of the fund a market's `fund_weight` may give it.
+const MIN_FUND_SHARE: f64 = 1e-9;
+
+/// A common crash is a jump of every market's log price by `beta` times a normal size: the
+/// sizes are fractions (as Merton's), and the jumps expected over the horizon may not spread
+/// any market beyond the range at four standard deviations.
+fn check_crash(k: &super::file::CrashSection, dt: f64, steps: u64) -> Result<(), ParamError> {
+    let path = "correlation.crash";
+    for (field, size) in [("jump_mean", k.jump_mean.abs()), ("jump_sd", k.jump_sd)] {
+        if size > 1.0 {
+            return Err(ParamError::new(
+                format!("{path}.{field}"),
+                format!(
+                    "= {size:e} is a log jump of more than 100%; sizes are fractions (0.05, not 5)"
+                ),
+            ));
+        }
+    }
+    let horizon = Horizon { dt, steps, path };
+    for (m, beta) in k.betas.iter().enumerate() {
+        let size = beta.abs() * (k.jump_mean.abs() + k.jump_sd);
+        if size > 2.0 {
+            return Err(ParamError::new(
+                format!("{path}.betas[{m}]"),
+                format!(
+                    "= {beta:e} makes market {m}'s crash a log jump of about {size:.3e}: a \
+                     beta scales the common jump, and stays near 1"
+                ),
+            ));
+        }
+        let variance = k.intensity * beta * beta * (k.jump_mean.powi(2) + k.jump_sd.powi(2));
+        horizon.check_vol("intensity", variance.sqrt())?;
+    }
+    Ok(())
+}
+
 /// Validates a price model spec found at dotted `path` (regimes nest models).
 fn price_model(
     data: &DataFiles,
@@ -779,6 +815,10 @@ impl Scenario {
                             .map_err(|e| e.within("correlation.crash"))
                     })
                     .transpose()?;
+                // After the crash's own checks, so that a NaN is named as one.
+                if let Some(k) = &c.crash {
+                    check_crash(k, dt, x.steps)?;
+                }
                 Some(
                     CorrelatedShocks::new(&c.matrix, &laws, crash)
                         .map_err(|e| e.within("correlation"))?,
@@ -786,6 +826,39 @@ impl Scenario {
             }
         };
         let total_weight: f64 = sections.iter().map(|(_, _, m)| m.fund_weight).sum();
+        // A share of a billionth is no fund of its own: weights that far apart are a typo
+        // (and an isolated fund of 1e-300 USD would leave the ledger at rounding's mercy).
+        let least = sections
+            .iter()
+            .map(|(_, _, m)| m.fund_weight / total_weight)
+            .fold(f64::INFINITY, f64::min);
+        if least < MIN_FUND_SHARE {
+            // Blame the weight farthest (in log terms) from the median weight, the
+            // default 1 breaking ties: the one typed off by powers of ten.
+            let mut logs: Vec<f64> = sections
+                .iter()
+                .map(|(_, _, m)| m.fund_weight.ln())
+                .collect();
+            logs.sort_by(f64::total_cmp);
+            let median = logs[logs.len() / 2];
+            let off = |w: f64| ((w.ln() - median).abs(), w.ln().abs());
+            let (path, _, m) = sections
+                .iter()
+                .max_by(|a, b| {
+                    off(a.2.fund_weight)
+                        .partial_cmp(&off(b.2.fund_weight))
+                        .unwrap()
+                })
+                .expect("one market at least");
+            return Err(ParamError::new(
+                format!("{path}.fund_weight"),
+                format!(
+                    "= {:e} leaves a market {least:e} of the fund; weights are relative and \
+                     must leave every market at least {MIN_FUND_SHARE:e} of it",
+                    m.fund_weight
+                ),
+            ));
+        }
         let market_weights: Vec<f64> = sections
             .iter()
             .map(|(_, _, m)| m.fund_weight / total_weight)
