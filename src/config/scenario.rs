@@ -845,9 +845,8 @@ impl Scenario {
             let (path, _, m) = sections
                 .iter()
                 .max_by(|a, b| {
-                    off(a.2.fund_weight)
-                        .partial_cmp(&off(b.2.fund_weight))
-                        .unwrap()
+                    let (x, y) = (off(a.2.fund_weight), off(b.2.fund_weight));
+                    x.0.total_cmp(&y.0).then(x.1.total_cmp(&y.1))
                 })
                 .expect("one market at least");
             return Err(ParamError::new(
