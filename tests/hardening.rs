@@ -311,8 +311,8 @@ fn fit_writes_only_snippets_that_validate_accepts() {
 /// steps, a grid of 1e10 cells (never built), a decision rate of 1e308 an hour (a run that
 /// never ends), 1e22 USD of fund revenue (a ledger that cannot balance), a book of 1e-308 USD
 /// (infinite slippage), 1e8 traders (11 GB a run), 2e16 trader-steps (a month of
-/// computing) and a run of 1e14 simulated steps. The last four were found by
-/// mutating the curated experiments.
+/// computing) and a run of 1e14 simulated steps. The decision rate, the revenue, the book
+/// and the 1e14 steps were found by mutating the curated experiments.
 #[test]
 fn sizes_beyond_any_machine_are_refused_before_anything_is_built() {
     let dir = temp_dir("sizes");

@@ -12,34 +12,27 @@ mod common;
 
 use backstop::config::{Experiment, Overrides};
 use backstop::montecarlo::run_experiment;
+use common::Mix;
 use std::path::Path;
 
 const CASES: u64 = 60;
 const SEED: u64 = 20261202;
 
-/// SplitMix64 (Steele, Lea, Flood 2014): the test's own tiny generator.
-struct Mix(u64);
+/// The test's own choices, on top of the shared generator.
+trait Choose {
+    fn between(&mut self, lo: f64, hi: f64) -> f64;
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str;
+    fn coin(&mut self) -> bool;
+}
 
-impl Mix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
+impl Choose for Mix {
     /// Uniform on `[lo, hi)`.
     fn between(&mut self, lo: f64, hi: f64) -> f64 {
         lo + (hi - lo) * self.unit()
     }
 
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
+        items[self.below(items.len())]
     }
 
     fn coin(&mut self) -> bool {

@@ -16,27 +16,11 @@ use std::path::{Path, PathBuf};
 use backstop::config::{Experiment, Overrides};
 use backstop::montecarlo::run_experiment;
 use backstop::simulation::RunOptions;
+use common::Mix;
 
 const MUTATIONS_PER_FILE: usize = 200;
 const MAX_RUN_STEPS: u64 = 20_000;
 const SEED: u64 = 20261202;
-
-/// SplitMix64 (Steele, Lea, Flood 2014): the test's own tiny generator.
-struct Mix(u64);
-
-impl Mix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 fn hostile_values() -> Vec<toml::Value> {
     use toml::Value::{Array, Boolean, Float, Integer, String};
