@@ -46,6 +46,10 @@ enum Command {
         /// Output folder of `backstop run`.
         dir: PathBuf,
     },
+    /// Print the JSON Schema of experiment files, for editors: a TOML file whose first line
+    /// is `#:schema PATH` is completed and checked against it (the curated experiments point
+    /// at experiments/backstop.schema.json, which is this output).
+    Schema,
 }
 
 #[derive(Args, Debug)]
@@ -603,6 +607,10 @@ pub fn main() -> ExitCode {
         Command::Merge(args) => merge(args),
         Command::Calibrate(args) => calibrate(args),
         Command::Fit(args) => fit(args),
+        Command::Schema => {
+            print!("{}", crate::config::schema::experiment_schema());
+            Ok(())
+        }
         Command::Validate(args) => load(args).map(|exp| {
             println!(
                 "{}: valid; {} cell{} x {} seeds = {} runs",

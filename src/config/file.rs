@@ -1,22 +1,28 @@
 //! The experiment file as written by users: serde types with R1's values as defaults.
 //!
 //! Every table rejects unknown keys, so a typo (`penalty_rat`) is an error naming the key, not a
-//! silently ignored setting. These types say nothing about validity; [`super::Scenario`] checks
-//! the rules once and is the only thing the simulator accepts.
+//! silently ignored setting. [`super::Scenario`] checks the rules once and is the only thing
+//! the simulator accepts. The `schemars` attributes state each field's own rule and unit for
+//! the JSON Schema editors read (`backstop schema`); their doc comments are its descriptions.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::schema::rule;
+
 /// One experiment file, without its `[grid]` table (which is split off before parsing).
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ExperimentFile {
     pub experiment: ExperimentSection,
     /// The first (often the only) market.
     pub market: MarketSection,
     /// Further markets, by name, in file order: `[markets.ETH]` takes every field of
-    /// `[market]`. Kept as raw TOML here (so grid paths like `markets.ETH.s0` work) and
-    /// checked field by field when the scenario is built.
+    /// `[market]` but `name`.
+    // Kept as raw TOML (so grid paths like `markets.ETH.s0` work) and checked field by field
+    // when the scenario is built.
     #[serde(skip_serializing_if = "toml::Table::is_empty")]
+    #[schemars(with = "std::collections::BTreeMap<String, MarketSection>")]
     pub markets: toml::Table,
     /// How the markets' shocks move together; needs two or more markets.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -25,13 +31,14 @@ pub struct ExperimentFile {
     pub margin: MarginSection,
     pub liquidation: LiquidationSection,
     pub fund: FundSection,
-    /// Grid axes: dotted field path -> list of values (Cartesian product). Split off before
-    /// the scenario of each cell is built.
+    // Grid axes: dotted field path -> list of values (Cartesian product). Split off before
+    // the scenario of each cell is built; `schema::grid` describes it for editors.
     #[serde(skip_serializing_if = "toml::Table::is_empty")]
+    #[schemars(schema_with = "super::schema::grid")]
     pub grid: toml::Table,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ExperimentSection {
     /// Name used in reports; the file's stem when empty.
@@ -39,12 +46,15 @@ pub struct ExperimentSection {
     /// The question the experiment answers, in a sentence; it opens the report.
     pub question: String,
     /// Monte Carlo runs per grid cell.
+    #[schemars(range(min = 1, max = u32::MAX))]
     pub seeds: u64,
     /// Master seed: with the file, it fixes every random number of every run.
     pub master_seed: u64,
     /// Steps per run.
+    #[schemars(range(min = 1, max = super::scenario::MAX_STEPS))]
     pub steps: u64,
     /// Length of one step in seconds.
+    #[schemars(range(min = super::scenario::MIN_DT_SECONDS, max = super::scenario::MAX_DT_SECONDS), extend("x-unit" = "s"))]
     pub dt_seconds: f64,
 }
 
@@ -61,7 +71,7 @@ impl Default for ExperimentSection {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct MarketSection {
     /// Name in reports (`[markets.NAME]` takes its table's name; `[market]` defaults to "main").
@@ -69,17 +79,23 @@ pub struct MarketSection {
     pub name: String,
     /// Traders in this market (default: `traders.count`); they draw from `[traders]`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = u32::MAX))]
     pub traders: Option<u64>,
     /// This market's share of `fund.initial` (and of the cap) when funds are isolated,
     /// relative to the other markets' weights.
+    #[schemars(transform = rule::positive)]
     pub fund_weight: f64,
     /// Index price at t = 0 (USD).
+    #[schemars(range(min = crate::market::MIN_S0, max = crate::market::MAX_S0), extend("x-unit" = "USD"))]
     pub s0: f64,
     /// Half-life of the impact that forced flow leaves on the mark, in minutes.
+    #[schemars(transform = rule::positive, extend("x-unit" = "min"))]
     pub impact_half_life_minutes: f64,
     /// Share of each impact that moves the index itself instead of the mark (0 = none).
+    #[schemars(transform = rule::unit_interval)]
     pub permanent_impact: f64,
     /// The mark, and every fill, stays within `1 + price_band` of the index (ratio).
+    #[schemars(transform = rule::positive)]
     pub price_band: f64,
     pub model: PriceModelSpec,
     pub book: BookSpec,
@@ -89,14 +105,18 @@ pub struct MarketSection {
 }
 
 /// `D_t = D_0 max(floor, min(1, (reference_vol / sigma_hat)^kappa))` (MODEL.md section 2).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LiquiditySection {
+    #[schemars(transform = rule::non_negative)]
     pub kappa: f64,
     /// Annualized.
+    #[schemars(transform = rule::positive, extend("x-unit" = "1/sqrt(year)"))]
     pub reference_vol: f64,
+    #[schemars(transform = rule::positive, extend("x-unit" = "min"))]
     pub ewma_half_life_minutes: f64,
     /// Least share of full depth that stays.
+    #[schemars(transform = rule::open_unit)]
     pub floor: f64,
 }
 
@@ -118,7 +138,7 @@ impl Default for MarketSection {
 }
 
 /// Correlated shocks across markets (MODEL.md section 1).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CorrelationSection {
     /// Correlation of the markets' shocks: `[market]` first, then `[markets.*]` in file order.
@@ -128,55 +148,78 @@ pub struct CorrelationSection {
 }
 
 /// A crash that hits every market in the same step.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CrashSection {
     /// Crashes per year.
+    #[schemars(transform = rule::positive, extend("x-unit" = "1/year"))]
     pub intensity: f64,
     /// Mean and sd of the crash's log size (before the betas).
     pub jump_mean: f64,
+    #[schemars(transform = rule::non_negative)]
     pub jump_sd: f64,
     /// Each market's exposure to the crash, in market order.
     pub betas: Vec<f64>,
 }
 
 /// The volatility model of the index (MODEL.md section 1). Vols are annualized (365-day year).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum PriceModelSpec {
     /// Geometric Brownian motion.
     Gbm {
+        #[schemars(transform = rule::non_negative, extend("x-unit" = "1/sqrt(year)"))]
         vol: f64,
+        /// Annualized drift of the price.
         #[serde(default)]
+        #[schemars(extend("x-unit" = "1/year"))]
         drift: f64,
     },
     /// Merton jump-diffusion: GBM plus Poisson jumps (per year) with normal log sizes,
     /// drift-compensated.
     Merton {
+        #[schemars(transform = rule::non_negative, extend("x-unit" = "1/sqrt(year)"))]
         vol: f64,
+        #[schemars(transform = rule::non_negative, extend("x-unit" = "1/year"))]
         jump_intensity: f64,
+        /// Mean of a jump's log size.
         jump_mean: f64,
+        /// Standard deviation of a jump's log size.
+        #[schemars(transform = rule::non_negative)]
         jump_sd: f64,
         #[serde(default)]
+        #[schemars(extend("x-unit" = "1/year"))]
         drift: f64,
     },
     /// Heston stochastic volatility (full-truncation Euler with `substeps` per step).
     Heston {
+        #[schemars(transform = rule::non_negative, extend("x-unit" = "1/sqrt(year)"))]
         initial_vol: f64,
+        #[schemars(transform = rule::positive, extend("x-unit" = "1/sqrt(year)"))]
         long_run_vol: f64,
+        /// Speed of mean reversion of the variance.
+        #[schemars(transform = rule::positive, extend("x-unit" = "1/year"))]
         kappa: f64,
+        /// Volatility of the variance.
+        #[schemars(transform = rule::non_negative)]
         xi: f64,
+        /// Correlation of the price's and the variance's shocks.
+        #[schemars(transform = rule::correlation)]
         rho: f64,
         #[serde(default = "default_substeps")]
+        #[schemars(range(min = 1))]
         substeps: u32,
         #[serde(default)]
+        #[schemars(extend("x-unit" = "1/year"))]
         drift: f64,
     },
     /// A Markov chain over regimes, each with its own model; `transition[i][j]` is the
     /// per-step probability of moving from regime i to j.
     RegimeSwitching {
+        #[schemars(length(min = 1))]
         regimes: Vec<PriceModelSpec>,
         transition: Vec<Vec<f64>>,
+        /// The regime at t = 0, counted from 0.
         #[serde(default)]
         initial: usize,
     },
@@ -194,6 +237,7 @@ pub enum PriceModelSpec {
         #[serde(default)]
         end: String,
         #[serde(default = "default_one")]
+        #[schemars(transform = rule::positive)]
         vol_multiplier: f64,
     },
     /// Stationary block bootstrap (Politis-Romano) of a CSV price column's log returns, with
@@ -208,21 +252,28 @@ pub enum PriceModelSpec {
         start: String,
         #[serde(default)]
         end: String,
+        #[schemars(range(min = 1.0), extend("x-unit" = "steps"))]
         mean_block: f64,
         #[serde(default = "default_one")]
+        #[schemars(transform = rule::positive)]
         vol_multiplier: f64,
     },
     /// GARCH(1,1) parameterized by its long-run vol.
     Garch {
+        #[schemars(transform = rule::positive, extend("x-unit" = "1/sqrt(year)"))]
         long_run_vol: f64,
+        #[schemars(transform = rule::non_negative)]
         alpha: f64,
+        #[schemars(transform = rule::non_negative)]
         beta: f64,
         #[serde(default)]
         shocks: ShockSpec,
         /// Annualized vol of the first step; the long-run vol when 0.
         #[serde(default)]
+        #[schemars(transform = rule::non_negative, extend("x-unit" = "1/sqrt(year)"))]
         initial_vol: f64,
         #[serde(default)]
+        #[schemars(extend("x-unit" = "1/year"))]
         drift: f64,
     },
 }
@@ -256,26 +307,36 @@ fn default_one() -> f64 {
     1.0
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ShockSpec {
     #[default]
     Normal,
     /// Student-t with `nu` degrees of freedom, scaled to unit variance.
-    StudentT { nu: f64 },
+    StudentT {
+        #[schemars(extend("exclusiveMinimum" = 2.0))]
+        nu: f64,
+    },
 }
 
 /// How forced fills move the mark and what they cost (MODEL.md section 2).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum BookSpec {
     /// Linear book: `depth_usd` of notional moves the price by 1%.
-    Linear { depth_usd: f64 },
+    Linear {
+        #[schemars(range(min = crate::market::MIN_BOOK_USD, max = crate::market::MAX_BOOK_USD), extend("x-unit" = "USD"))]
+        depth_usd: f64,
+    },
     /// Square-root law: `k = y sigma_day sqrt(X / daily_volume_usd)`, `sigma_day` from the
     /// annualized `vol`.
     Sqrt {
+        /// The square-root law's constant (about 1 on most markets).
+        #[schemars(transform = rule::positive)]
         y: f64,
+        #[schemars(transform = rule::positive, extend("x-unit" = "1/sqrt(year)"))]
         vol: f64,
+        #[schemars(range(min = crate::market::MIN_BOOK_USD, max = crate::market::MAX_BOOK_USD), extend("x-unit" = "USD"))]
         daily_volume_usd: f64,
     },
     /// Infinite depth: fills at the mark, no impact (for tests against closed forms).
@@ -288,15 +349,18 @@ impl Default for BookSpec {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct TradersSection {
+    /// Traders in each market without a `traders` of its own.
+    #[schemars(range(min = 1, max = u32::MAX))]
     pub count: u64,
     /// Collateral in USD.
     pub collateral: DistributionSpec,
     /// Leverage at t = 0 (notional / collateral), capped at `1 / imr`.
     pub leverage: DistributionSpec,
     /// Probability that a trader is long.
+    #[schemars(transform = rule::unit_interval)]
     pub long_share: f64,
     /// The strategy of every trader, unless `[[traders.mix]]` lists several.
     pub strategy: StrategySpec,
@@ -308,29 +372,40 @@ pub struct TradersSection {
     pub reentry: Option<ReentrySection>,
     /// Traders split large orders: one decision trades at most the notional that moves the
     /// mark by this fraction at the book's current depth.
+    #[schemars(transform = rule::positive)]
     pub max_order_impact: f64,
 }
 
 /// One strategy of the mix.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MixEntry {
+    #[schemars(transform = rule::unit_interval)]
     pub share: f64,
     pub strategy: StrategySpec,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReentrySection {
+    #[schemars(transform = rule::non_negative, extend("x-unit" = "min"))]
     pub cooldown_minutes: f64,
+    /// Chance that a liquidated trader comes back after the cool-down.
+    #[schemars(transform = rule::unit_interval)]
     pub probability: f64,
 }
 
 /// A number, or a distribution to draw one per trader from.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(untagged)]
 pub enum NumberOrDistribution {
-    Number(f64),
+    Number(
+        #[schemars(
+            extend("exclusiveMinimum" = 0.0),
+            range(max = super::scenario::MAX_DECISIONS_PER_HOUR)
+        )]
+        f64,
+    ),
     Distribution(DistributionSpec),
 }
 
@@ -356,16 +431,37 @@ impl Default for TradersSection {
 }
 
 /// A positive quantity drawn once per trader.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum DistributionSpec {
-    Fixed { value: f64 },
-    Uniform { min: f64, max: f64 },
-    LogUniform { min: f64, max: f64 },
-    Lognormal { median: f64, log_sd: f64 },
+    Fixed {
+        #[schemars(transform = rule::positive)]
+        value: f64,
+    },
+    /// Uniform on `[min, max]`, `min <= max`.
+    Uniform {
+        #[schemars(transform = rule::positive)]
+        min: f64,
+        #[schemars(transform = rule::positive)]
+        max: f64,
+    },
+    /// Log-uniform on `[min, max]`, `min <= max`.
+    LogUniform {
+        #[schemars(transform = rule::positive)]
+        min: f64,
+        #[schemars(transform = rule::positive)]
+        max: f64,
+    },
+    Lognormal {
+        #[schemars(transform = rule::positive)]
+        median: f64,
+        /// Standard deviation of the log.
+        #[schemars(transform = rule::non_negative)]
+        log_sd: f64,
+    },
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum StrategySpec {
     /// Opens once at t = 0 and never trades again.
@@ -378,27 +474,34 @@ pub enum StrategySpec {
     /// Long above the mark's moving average, short below.
     Momentum {
         decisions_per_hour: NumberOrDistribution,
+        #[schemars(transform = rule::positive, extend("x-unit" = "min"))]
         ema_minutes: f64,
     },
     /// Short above the mark's moving average, long below.
     Contrarian {
         decisions_per_hour: NumberOrDistribution,
+        #[schemars(transform = rule::positive, extend("x-unit" = "min"))]
         ema_minutes: f64,
     },
     /// Closes out when the market's liquidations over `window_minutes` pass
     /// `liquidation_threshold_usd`, or its own equity falls `drawdown` below its peak.
     Panic {
         decisions_per_hour: NumberOrDistribution,
+        #[schemars(transform = rule::positive, extend("x-unit" = "min"))]
         window_minutes: f64,
+        #[schemars(transform = rule::non_negative, extend("x-unit" = "USD"))]
         liquidation_threshold_usd: f64,
+        #[schemars(transform = rule::open_unit)]
         drawdown: f64,
     },
     /// Tops up collateral from a reserve (`reserve_ratio` x its collateral at t = 0) to the
     /// initial margin when its margin ratio falls below `trigger` x mmr.
     MarginDefender {
         decisions_per_hour: NumberOrDistribution,
+        #[schemars(transform = rule::non_negative)]
         reserve_ratio: f64,
         #[serde(default = "default_trigger")]
+        #[schemars(range(min = 1.0))]
         trigger: f64,
     },
 }
@@ -407,16 +510,20 @@ fn default_trigger() -> f64 {
     1.5
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct MarginSection {
     /// Initial margin rate: opening needs equity >= imr * notional.
+    #[schemars(transform = rule::positive)]
     pub imr: f64,
     /// Maintenance margin rate: liquidatable when equity < mmr * notional.
+    #[schemars(transform = rule::positive)]
     pub mmr: f64,
     /// Fee on voluntary trades, as a share of notional (none at t = 0).
+    #[schemars(transform = rule::below_one)]
     pub fee_rate: f64,
     /// Share of fees paid into the insurance fund; the rest goes to treasury.
+    #[schemars(transform = rule::unit_interval)]
     pub fee_fund_share: f64,
 }
 
@@ -431,35 +538,44 @@ impl Default for MarginSection {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct LiquidationSection {
     pub mode: LiquidationModeSpec,
     pub close: CloseSpec,
     /// Penalty as a share of the closed notional.
+    #[schemars(transform = rule::below_one)]
     pub penalty_rate: f64,
     /// Share of the penalty paid into the insurance fund; the rest goes to the liquidator.
+    #[schemars(transform = rule::unit_interval)]
     pub fund_share: f64,
     /// Partial closes: the margin ratio left is `mmr (1 + buffer)`.
+    #[schemars(transform = rule::non_negative)]
     pub buffer: f64,
     /// Partial closes: positions (or remainders) below this notional are closed in full.
+    #[schemars(transform = rule::non_negative, extend("x-unit" = "USD"))]
     pub min_notional_usd: f64,
     /// Steps between a position becoming liquidatable and the engine acting on it.
+    #[schemars(extend("x-unit" = "steps"))]
     pub latency_steps: u64,
     /// The keepers of `mode = "keeper"`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keepers: Option<KeepersSection>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeepersSection {
+    #[schemars(range(min = 1, max = 65_535))]
     pub count: u64,
     /// Capital of each keeper (USD): the most notional it can take over in one step.
+    #[schemars(transform = rule::non_negative, extend("x-unit" = "USD"))]
     pub capital_usd: f64,
     /// Steps a position must have waited before a keeper acts on it.
+    #[schemars(extend("x-unit" = "steps"))]
     pub latency_steps: u64,
     /// What one liquidation costs a keeper (gas, USD).
+    #[schemars(transform = rule::non_negative, extend("x-unit" = "USD"))]
     pub cost_usd: f64,
 }
 
@@ -478,7 +594,7 @@ impl Default for LiquidationSection {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LiquidationModeSpec {
     /// The venue's engine closes positions into the book (CEX).
@@ -488,7 +604,7 @@ pub enum LiquidationModeSpec {
     Keeper,
 }
 
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CloseSpec {
     /// The whole position is closed.
@@ -498,24 +614,27 @@ pub enum CloseSpec {
     Partial,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct FundSection {
     /// Balance at t = 0 (USD).
+    #[schemars(range(min = 0.0, max = super::CALIBRATION_FUND), extend("x-unit" = "USD"))]
     pub initial: f64,
     /// Revenue paid into the fund at every step (USD), e.g. a share of fees from flow the
     /// simulation does not model.
+    #[schemars(transform = rule::non_negative, extend("x-unit" = "USD"))]
     pub revenue_per_step: f64,
     /// What happens to a deficit the fund cannot cover (MODEL.md section 6).
     pub on_depletion: SocializationSpec,
     /// Balance above which inflows are swept to treasury; 0 means no cap.
+    #[schemars(range(min = 0.0, max = super::CALIBRATION_FUND), extend("x-unit" = "USD"))]
     pub cap: f64,
     /// One fund for all markets, or one per market (`isolated`, each holding its
     /// `fund_weight` share of `initial`).
     pub scope: FundScope,
 }
 
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FundScope {
     #[default]
@@ -535,7 +654,7 @@ impl Default for FundSection {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SocializationSpec {
     /// Auto-deleveraging of profitable opposite positions (BitMEX, Binance).

@@ -10,6 +10,7 @@
 pub mod file;
 mod grid;
 mod scenario;
+pub mod schema;
 
 pub use file::ExperimentFile;
 pub use grid::{AxisValue, GridAxis, cell_label};

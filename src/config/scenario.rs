@@ -547,7 +547,7 @@ fn rate(spec: &NumberOrDistribution, path: &str) -> ParamResult<Option<PositiveD
 }
 
 /// The fastest a trader decides.
-const MAX_DECISIONS_PER_HOUR: f64 = 3_600.0;
+pub(super) const MAX_DECISIONS_PER_HOUR: f64 = 3_600.0;
 
 /// One strategy of the traders, validated. Errors name the strategy's own fields below
 /// `path` (`traders.mix[2].strategy`) and the group's share below `group`

@@ -106,16 +106,20 @@ impl ImpactModel for SqrtImpact {
     }
 }
 
+/// The range of [`usd_in_range`].
+pub const MIN_BOOK_USD: f64 = 1.0;
+pub const MAX_BOOK_USD: f64 = 1e15;
+
 /// A book size in USD from 1 dollar to 1e15: a thinner book turns every fill into an
 /// infinite move (a depth of 1e-308 made slippage infinite), a deeper one is no market.
 fn usd_in_range(field: &str, usd: f64) -> ParamResult<f64> {
     positive(field, usd)?;
-    if (1.0..=1e15).contains(&usd) {
+    if (MIN_BOOK_USD..=MAX_BOOK_USD).contains(&usd) {
         Ok(usd)
     } else {
         Err(crate::params::ParamError::new(
             field,
-            format!("must be from 1 to 1e15 USD, got {usd:e}"),
+            format!("must be from {MIN_BOOK_USD} to {MAX_BOOK_USD:e} USD, got {usd:e}"),
         ))
     }
 }

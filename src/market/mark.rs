@@ -106,6 +106,11 @@ pub struct PlannedOrder {
     log_impact: f64,
 }
 
+/// The index prices a market may start at (USD): from a thousandth of a millionth of a
+/// dollar to a trillion.
+pub const MIN_S0: f64 = 1e-9;
+pub const MAX_S0: f64 = 1e12;
+
 impl MarkState {
     pub fn new(
         s0: f64,
@@ -116,10 +121,10 @@ impl MarkState {
         positive("s0", s0)?;
         // From a thousandth of a millionth of a dollar to a trillion: any asset's price, far
         // from where notional and margin arithmetic would leave f64's normal range.
-        if !(1e-9..=1e12).contains(&s0) {
+        if !(MIN_S0..=MAX_S0).contains(&s0) {
             return Err(crate::params::ParamError::new(
                 "s0",
-                format!("must be from 1e-9 to 1e12 USD, got {s0:e}"),
+                format!("must be from {MIN_S0:e} to {MAX_S0:e} USD, got {s0:e}"),
             ));
         }
         let hl = 60.0 * positive("impact_half_life_minutes", impact_half_life_minutes)?;

@@ -21,13 +21,13 @@ mod replay;
 mod shocks;
 mod student_t;
 
-pub use book::{Fill, ImpactModel, LinearBook, NoImpact, SqrtImpact};
+pub use book::{Fill, ImpactModel, LinearBook, MAX_BOOK_USD, MIN_BOOK_USD, NoImpact, SqrtImpact};
 pub use bootstrap::{Bootstrap, BootstrapParams};
 pub use correlated::{CommonCrash, CommonStreams, CorrelatedShocks};
 pub use garch::{Garch, GarchParams};
 pub use gbm::{Gbm, GbmParams};
 pub use heston::{Heston, HestonParams};
-pub use mark::{DepthWithdrawal, MarkState, PlannedOrder, Side};
+pub use mark::{DepthWithdrawal, MAX_S0, MIN_S0, MarkState, PlannedOrder, Side};
 pub use merton::{Merton, MertonParams, compensator as merton_compensator};
 pub use regime::{RegimeParams, RegimeSwitching};
 pub use replay::{Replay, ReplayParams};
