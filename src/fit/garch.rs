@@ -5,7 +5,9 @@
 //! `h_t = omega + alpha e_{t-1}^2 + beta h_{t-1}`, `z` Student-t(nu) scaled to unit variance.
 //! The recursion starts at the sample variance (the usual choice, e.g. the `arch` package).
 
-use super::optimize::{hessian, invert, ln_gamma, nelder_mead};
+use statrs::function::gamma::ln_gamma;
+
+use super::optimize::{covariance, hessian, nelder_mead};
 use super::{Estimate, FitError};
 use crate::market::SECONDS_PER_YEAR;
 
@@ -369,15 +371,15 @@ pub fn fit_garch_t(
     let at: Vec<f64> = free.iter().map(|&i| theta[i]).collect();
     let steps: Vec<f64> = at.iter().map(|v| 1e-4 * v.abs().max(1e-3)).collect();
     let h = hessian(|t| -log_likelihood(&y, &full(t), 1.0), &at, &steps);
-    let cov = invert(&h);
+    let cov = covariance(&h);
     let var_of = |i: usize| -> Option<f64> {
         let c = cov.as_ref()?;
         let v = if targeted && i == 1 {
             // omega = 1 - alpha - beta: Var = Var(a) + Var(b) + 2 Cov(a, b).
-            c[1][1] + c[2][2] + 2.0 * c[1][2]
+            c[[1, 1]] + c[[2, 2]] + 2.0 * c[[1, 2]]
         } else {
             let k = free.iter().position(|&j| j == i)?;
-            c[k][k]
+            c[[k, k]]
         };
         (v > 0.0 && v.is_finite()).then_some(v)
     };

@@ -16,7 +16,7 @@ pub use garch::{
     disaggregate, fit_garch_t, log_likelihood, nelson_scaling, t_kurtosis,
 };
 pub use merton::{MertonFit, MertonPoint, fit_merton, solve_cumulants};
-pub use optimize::{Minimum, hessian, invert, ln_gamma, nelder_mead};
+pub use optimize::{Minimum, covariance, hessian, nelder_mead};
 
 /// A point estimate with its standard error (`None` when it could not be computed, e.g. a
 /// singular Hessian at a boundary).

@@ -8,11 +8,13 @@
 //! all of them. Between a normal and a t market, the correlation of the shocks is the
 //! configured one times `E[sqrt((nu - 2) / W)] < 1`.
 
+use ndarray::Array2;
 use rand_distr::{ChiSquared, Distribution, Poisson, StandardNormal};
 
 use super::ShockLaw;
 use crate::params::{ParamError, ParamResult, finite, non_negative, positive};
 use crate::rng::SimRng;
+use crate::stats::cholesky;
 
 /// A crash that hits all markets in the same step: `Poisson(intensity dt)` events per step,
 /// each of log size `beta_m * Y` in market `m`, `Y ~ N(jump_mean, jump_sd^2)`, compensated as
@@ -83,8 +85,8 @@ impl CommonStreams {
 /// The joint shock generator of several markets: one step's driving shocks and crash returns.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CorrelatedShocks {
-    /// Lower-triangular Cholesky factor, row-major `n x n`.
-    cholesky: Vec<f64>,
+    /// Lower-triangular Cholesky factor of the correlation, `n x n`.
+    cholesky: Array2<f64>,
     n: usize,
     /// Per market: scale its Gaussian by the common t mixing factor.
     student: Vec<bool>,
@@ -133,7 +135,8 @@ impl CorrelatedShocks {
                 ));
             }
         }
-        let cholesky = cholesky(matrix).ok_or_else(|| {
+        let correlation = Array2::from_shape_fn((n, n), |(i, j)| matrix[i][j]);
+        let cholesky = cholesky(correlation.view()).ok_or_else(|| {
             ParamError::new(
                 "matrix",
                 "must be positive definite (no market's shock may be a combination of the others')",
@@ -207,7 +210,7 @@ impl CorrelatedShocks {
             .as_ref()
             .map(|(chi, nu2)| (nu2 / chi.sample(&mut rngs.mixing)).sqrt());
         for i in 0..n {
-            let row = &self.cholesky[i * n..i * n + i + 1];
+            let row = self.cholesky.row(i);
             let mut x: f64 = row.iter().zip(&scratch[..=i]).map(|(l, z)| l * z).sum();
             if self.student[i]
                 && let Some(s) = t_scale
@@ -232,27 +235,6 @@ impl CorrelatedShocks {
             }
         }
     }
-}
-
-/// Lower Cholesky factor (row-major) of a symmetric matrix, `None` unless positive definite.
-fn cholesky(a: &[Vec<f64>]) -> Option<Vec<f64>> {
-    let n = a.len();
-    let mut l = vec![0.0; n * n];
-    for i in 0..n {
-        for j in 0..=i {
-            let s: f64 = (0..j).map(|k| l[i * n + k] * l[j * n + k]).sum();
-            if i == j {
-                let d = a[i][i] - s;
-                if d <= 1e-12 {
-                    return None;
-                }
-                l[i * n + i] = d.sqrt();
-            } else {
-                l[i * n + j] = (a[i][j] - s) / l[j * n + j];
-            }
-        }
-    }
-    Some(l)
 }
 
 #[cfg(test)]

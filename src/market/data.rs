@@ -215,11 +215,27 @@ pub fn load_price_csv(
 mod tests {
     use super::*;
 
-    fn write(name: &str, text: &str) -> std::path::PathBuf {
+    /// A CSV in the temporary folder, removed when dropped.
+    struct TempCsv(std::path::PathBuf);
+
+    impl std::ops::Deref for TempCsv {
+        type Target = Path;
+        fn deref(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for TempCsv {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    fn write(name: &str, text: &str) -> TempCsv {
         let p =
             std::env::temp_dir().join(format!("backstop-csv-{}-{name}.csv", std::process::id()));
         std::fs::write(&p, text).unwrap();
-        p
+        TempCsv(p)
     }
 
     #[test]

@@ -1,14 +1,16 @@
 //! Statistics behind MODEL.md section 9: mergeable moments, Wilson intervals, empirical
 //! quantiles with distribution-free confidence bounds, and expected shortfall with its
-//! standard error. Each helper is unit-tested against values computed by hand or by a
-//! reference formula.
+//! standard error; and the Cholesky factor of correlation and Hessian matrices. Each helper
+//! is unit-tested against values computed by hand or by a reference formula.
 
 mod binomial;
+mod cholesky;
 mod moments;
 mod normal;
 mod quantile;
 
-pub use binomial::{binomial_cdf, binomial_cdf_scan, wilson};
+pub use binomial::{binomial_cdf, first_binomial_rank, wilson};
+pub use cholesky::{cholesky, inverse_from_cholesky};
 pub use moments::Moments;
 pub use normal::{Z95, normal_cdf};
 pub use quantile::{

@@ -1,7 +1,7 @@
 //! Empirical quantiles, distribution-free confidence bounds from order statistics, and
 //! expected shortfall.
 
-use super::binomial_cdf_scan;
+use super::first_binomial_rank;
 
 /// The `p`-quantile of sorted data as the order statistic `X_(ceil(n p))` (the empirical
 /// inverse distribution function, Hyndman-Fan type 1). With this definition, a fund equal to
@@ -46,18 +46,15 @@ pub fn quantile_with_bounds(sorted: &[f64], p: f64, conf: f64) -> Option<Quantil
 /// Smallest rank `u` (1-based) with `P(B <= u - 1) >= conf`: `X_(u)` is a one-sided `conf`
 /// upper confidence bound for the `p`-quantile. `None` when even `X_(n)` is not enough.
 pub fn upper_bound_rank(n: u64, p: f64, conf: f64) -> Option<u64> {
-    // The CDF never decreases: the first rank that reaches `conf`, in one pass.
-    binomial_cdf_scan(n, p)
-        .position(|c| c >= conf)
-        .map(|k| k as u64 + 1)
+    first_binomial_rank(n, p, |c| c >= conf).map(|k| k + 1)
 }
 
 /// Largest rank `l` with `P(B <= l - 1) <= tail`; `None` when even `X_(1)` is not low enough.
 fn lower_bound_rank(n: u64, p: f64, tail: f64) -> Option<u64> {
-    match binomial_cdf_scan(n, p).position(|c| c > tail) {
+    match first_binomial_rank(n, p, |c| c > tail) {
         // P(B <= 0) = (1 - p)^n is already above the tail.
         Some(0) => None,
-        Some(k) => Some(k as u64),
+        Some(k) => Some(k),
         None => Some(n),
     }
 }
