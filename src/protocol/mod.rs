@@ -6,13 +6,15 @@
 //!   transfer between named accounts, so MODEL.md section 7 can be audited at any moment.
 //! * [`Market`] is the market-kind seam (an enum, dispatched statically): which positions are
 //!   due, worst first, what a keeper would earn, and the forced close, which returns one
-//!   [`ForcedClose`] record. Perpetual swaps live in [`perp`]; a lending market is the next
-//!   kind.
+//!   [`ForcedClose`] record. Perpetual swaps live in [`perp`]; the rules of lending
+//!   markets (Aave, Compound III, Maker auctions, Morpho, the push oracle) in [`lending`],
+//!   whose market kind is the next variant.
 //! * [`Venue`] is the run's markets and their ledger: the only way the simulation touches
 //!   them.
 
 mod fund;
 mod ledger;
+pub mod lending;
 mod liquidation;
 mod market;
 pub mod perp;

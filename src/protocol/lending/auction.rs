@@ -1,0 +1,253 @@
+//! Maker/Sky Liquidations 2.0 (`dog.sol`, `clip.sol`, `abaci.sol`): a liquidation (`bark`)
+//! starts a Dutch auction (`kick`) of the collateral for the debt times `1 + chop`. The price
+//! starts at `buf` times the oracle and falls by `cut` every `step` seconds
+//! (`StairstepExponentialDecrease`); keepers `take` at the current price; the auction needs a
+//! `redo` after `tail` seconds or once the price is below `cusp` of its start. Each kick and
+//! redo pays the keeper `tip + chip * tab` from the surplus (the fund). `hole` caps the debt
+//! in active auctions.
+
+use crate::params::{ParamError, ParamResult, non_negative, positive};
+
+/// A collateral type's auction parameters, checked once.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AuctionRules {
+    /// Starting price over the oracle (`buf`, 1.10 to 1.20).
+    buf: f64,
+    /// Price multiplier per step (`cut`, 0.99).
+    cut: f64,
+    /// Seconds per price step (`step`, 90).
+    step_seconds: f64,
+    /// Seconds before a reset is needed (`tail`).
+    tail_seconds: f64,
+    /// Share of the starting price below which a reset is needed (`cusp`, 0.45).
+    cusp: f64,
+    /// Liquidation penalty as a share of the debt (`chop` - 1, 0.13).
+    chop: f64,
+    /// Flat keeper incentive per kick or redo, USD (`tip`, 250).
+    tip: f64,
+    /// Keeper incentive as a share of the tab (`chip`, 0.001).
+    chip: f64,
+}
+
+impl AuctionRules {
+    /// Every rule of `clip.sol`'s `file`: `buf >= 1`, `cut` in (0, 1], `step` and `tail`
+    /// positive, `cusp` in (0, 1), `chop`, `tip` and `chip` non-negative.
+    #[allow(clippy::too_many_arguments)] // the contract's eight parameters, by their names
+    pub fn new(
+        buf: f64,
+        cut: f64,
+        step_seconds: f64,
+        tail_seconds: f64,
+        cusp: f64,
+        chop: f64,
+        tip: f64,
+        chip: f64,
+    ) -> ParamResult<Self> {
+        if !(buf >= 1.0 && buf.is_finite()) {
+            return Err(ParamError::new("buf", format!("must be >= 1, got {buf}")));
+        }
+        if !(cut > 0.0 && cut <= 1.0) {
+            return Err(ParamError::new(
+                "cut",
+                format!("must be in (0, 1], got {cut}"),
+            ));
+        }
+        if !(cusp > 0.0 && cusp < 1.0) {
+            return Err(ParamError::new(
+                "cusp",
+                format!("must be in (0, 1), got {cusp}"),
+            ));
+        }
+        Ok(Self {
+            buf,
+            cut,
+            step_seconds: positive("step_seconds", step_seconds)?,
+            tail_seconds: positive("tail_seconds", tail_seconds)?,
+            cusp,
+            chop: non_negative("chop", chop)?,
+            tip: non_negative("tip", tip)?,
+            chip: non_negative("chip", chip)?,
+        })
+    }
+
+    /// `tip + chip * tab`: what a keeper earns for a kick or a redo.
+    pub fn incentive(&self, tab: f64) -> f64 {
+        self.tip + self.chip * tab
+    }
+
+    /// `bark` and `kick`: an auction of `collateral` units for `debt * (1 + chop)`, starting
+    /// at `buf * oracle` at time `now`.
+    pub fn kick(&self, debt: f64, collateral: f64, oracle: f64, now: f64) -> Auction {
+        Auction {
+            tab: debt * (1.0 + self.chop),
+            lot: collateral,
+            top: self.buf * oracle,
+            tic: now,
+        }
+    }
+
+    /// The auction price at `now` (`StairstepExponentialDecrease.price`):
+    /// `top * cut^floor((now - tic) / step)`.
+    pub fn price(&self, auction: &Auction, now: f64) -> f64 {
+        let steps = ((now - auction.tic) / self.step_seconds).floor().max(0.0);
+        auction.top * self.cut.powf(steps)
+    }
+
+    /// `status`: whether the auction needs a redo at `now` (too old, or its price fell below
+    /// `cusp` of its start).
+    pub fn needs_redo(&self, auction: &Auction, now: f64) -> bool {
+        now - auction.tic > self.tail_seconds || self.price(auction, now) < self.cusp * auction.top
+    }
+
+    /// `redo`: a fresh start at `buf * oracle` from `now`; the keeper's incentive is paid
+    /// again.
+    pub fn redo(&self, auction: &mut Auction, oracle: f64, now: f64) {
+        auction.top = self.buf * oracle;
+        auction.tic = now;
+    }
+
+    /// `take`: a keeper buys up to `max_collateral` units at the current price; it pays at
+    /// most the tab (buying less collateral when the tab is smaller). `None` when the auction
+    /// needs a redo (the contract refuses takes then).
+    pub fn take(&self, auction: &mut Auction, max_collateral: f64, now: f64) -> Option<Take> {
+        if self.needs_redo(auction, now) || auction.lot <= 0.0 || auction.tab <= 0.0 {
+            return None;
+        }
+        let price = self.price(auction, now);
+        let mut collateral = max_collateral.min(auction.lot);
+        let mut paid = collateral * price;
+        if paid >= auction.tab {
+            paid = auction.tab;
+            collateral = paid / price;
+        }
+        auction.tab -= paid;
+        auction.lot -= collateral;
+        if auction.tab <= 0.0 {
+            auction.tab = 0.0;
+        }
+        Some(Take {
+            collateral,
+            paid,
+            price,
+        })
+    }
+}
+
+/// `dog.sol`'s `Hole`: the share of a new auction's tab that fits in `hole` USD with `dirt`
+/// USD already in active auctions (Maker kicks a partial liquidation of that share).
+pub fn share_under_hole(tab: f64, dirt: f64, hole: f64) -> f64 {
+    if tab <= 0.0 {
+        return 0.0;
+    }
+    ((hole - dirt).max(0.0) / tab).min(1.0)
+}
+
+/// One running auction (`clip.sol`'s `Sale`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Auction {
+    /// Debt still to raise, penalty included (USD).
+    pub tab: f64,
+    /// Collateral still for sale (units).
+    pub lot: f64,
+    /// Starting price of the current round.
+    pub top: f64,
+    /// Start time of the current round (seconds).
+    pub tic: f64,
+}
+
+impl Auction {
+    /// Sold out with debt left: the rest of the tab is bad debt.
+    pub fn is_sold_out_short(&self) -> bool {
+        self.lot <= 0.0 && self.tab > 0.0
+    }
+}
+
+/// One `take`: `collateral` units bought for `paid` USD at `price`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Take {
+    pub collateral: f64,
+    pub paid: f64,
+    pub price: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// ETH-A-like: buf 1.2, cut 0.99 per 90 s, tail 8,400 s, cusp 0.45, chop 13%, tip 250
+    /// USD, chip 0.1%.
+    fn eth_a() -> AuctionRules {
+        AuctionRules::new(1.2, 0.99, 90.0, 8_400.0, 0.45, 0.13, 250.0, 0.001).unwrap()
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-9 * (1.0 + b.abs())
+    }
+
+    #[test]
+    fn the_price_falls_by_cut_each_step() {
+        let r = eth_a();
+        let a = r.kick(100_000.0, 50.0, 3_000.0, 1_000.0);
+        assert!(close(a.tab, 113_000.0) && close(a.top, 3_600.0));
+        assert!(close(r.price(&a, 1_000.0), 3_600.0));
+        assert!(close(r.price(&a, 1_089.0), 3_600.0));
+        assert!(close(r.price(&a, 1_090.0), 3_600.0 * 0.99));
+        assert!(close(
+            r.price(&a, 1_000.0 + 90.0 * 50.0),
+            3_600.0 * 0.99f64.powi(50)
+        ));
+    }
+
+    #[test]
+    fn the_auction_resets_after_tail_or_below_cusp() {
+        let r = eth_a();
+        let mut a = r.kick(100_000.0, 50.0, 3_000.0, 0.0);
+        // 0.99^k < 0.45 from k = 80 (0.99^79 = 0.4520, 0.99^80 = 0.4475): 7,200 s, before
+        // the tail of 8,400 s.
+        assert!(!r.needs_redo(&a, 79.0 * 90.0));
+        assert!(r.needs_redo(&a, 80.0 * 90.0));
+        assert_eq!(r.take(&mut a, 1.0, 80.0 * 90.0), None);
+        // With a cusp of 0.1 the tail comes first.
+        let slow = AuctionRules::new(1.2, 0.99, 90.0, 8_400.0, 0.1, 0.13, 250.0, 0.001).unwrap();
+        assert!(!slow.needs_redo(&a, 8_400.0) && slow.needs_redo(&a, 8_400.5));
+        r.redo(&mut a, 2_500.0, 7_200.0);
+        assert!(close(a.top, 3_000.0) && a.tic == 7_200.0 && !r.needs_redo(&a, 7_200.0));
+    }
+
+    #[test]
+    fn takes_pay_the_tab_and_a_short_sale_leaves_bad_debt() {
+        let r = eth_a();
+        let mut a = r.kick(100_000.0, 50.0, 3_000.0, 0.0);
+        // At the start price 3,600, 20 units pay 72,000 of the 113,000 tab.
+        let t = r.take(&mut a, 20.0, 0.0).unwrap();
+        assert!(close(t.paid, 72_000.0) && close(a.tab, 41_000.0) && close(a.lot, 30.0));
+        // All the rest of the lot would pay 108,000: only the tab's 41,000 is taken.
+        let t = r.take(&mut a, 100.0, 0.0).unwrap();
+        assert!(close(t.collateral, 41_000.0 / 3_600.0) && a.tab == 0.0);
+        assert!(!a.is_sold_out_short());
+        // A crashed market: 50 units at 1,000 USD cannot raise 113,000.
+        let mut b = r.kick(100_000.0, 50.0, 1_000.0, 0.0);
+        r.take(&mut b, 50.0, 0.0).unwrap();
+        assert!(b.is_sold_out_short() && close(b.tab, 113_000.0 - 60_000.0));
+    }
+
+    #[test]
+    fn the_keeper_incentive_and_the_hole() {
+        let r = eth_a();
+        assert!(close(r.incentive(113_000.0), 250.0 + 113.0));
+        assert_eq!(share_under_hole(1_000.0, 0.0, 5_000.0), 1.0);
+        assert!(close(share_under_hole(1_000.0, 4_500.0, 5_000.0), 0.5));
+        assert_eq!(share_under_hole(1_000.0, 6_000.0, 5_000.0), 0.0);
+    }
+
+    #[test]
+    fn parameters_out_of_range_are_refused() {
+        let ok =
+            |buf, cut, cusp| AuctionRules::new(buf, cut, 90.0, 8_400.0, cusp, 0.13, 250.0, 0.001);
+        assert!(ok(0.9, 0.99, 0.45).is_err());
+        assert!(ok(1.2, 0.0, 0.45).is_err());
+        assert!(ok(1.2, 0.99, 1.0).is_err());
+        assert!(AuctionRules::new(1.2, 0.99, 0.0, 8_400.0, 0.45, 0.13, 250.0, 0.001).is_err());
+        assert!(AuctionRules::new(1.2, 0.99, 90.0, 8_400.0, 0.45, -0.1, 250.0, 0.001).is_err());
+    }
+}

@@ -1,0 +1,45 @@
+//! Lending markets' protocol rules (MODEL.md section 14): what each style's contract does to
+//! one loan when it is liquidated, and the push oracle the health factor is read on.
+//!
+//! Each rule is a pure function of the loan and the prices, checked against hand-built
+//! fixtures; the lending market that holds borrowers, keepers and the bad-debt waterfall
+//! (issue 13) is built on them and sits beside `perp/` behind the market-kind seam.
+//!
+//! * [`aave`]: Aave v3.3+ `LiquidationLogic`: close factor, small-position and dust rules,
+//!   bonus and protocol fee.
+//! * [`comet`]: Compound III `absorb` and `buyCollateral`: the absorb credit at the
+//!   liquidation factor and the store-front price.
+//! * [`auction`]: Maker/Sky Liquidations 2.0 `Clipper`: the stair-step Dutch auction, its
+//!   resets and the keeper's incentive.
+//! * [`morpho`]: Morpho Blue's liquidation incentive factor.
+//! * [`oracle`]: a push feed with a deviation threshold, a heartbeat and an optional lag.
+
+pub mod aave;
+pub mod auction;
+pub mod comet;
+pub mod morpho;
+pub mod oracle;
+
+/// One borrower's loan: `collateral` units of the volatile asset against `debt` USD of a
+/// stable asset (price 1).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Loan {
+    pub collateral: f64,
+    pub debt: f64,
+}
+
+impl Loan {
+    /// Aave's and Compound's health factor `c O LT / d` (infinite without debt); the loan is
+    /// liquidatable below 1.
+    pub fn health_factor(&self, oracle: f64, liquidation_threshold: f64) -> f64 {
+        if self.debt <= 0.0 {
+            return f64::INFINITY;
+        }
+        self.collateral * oracle * liquidation_threshold / self.debt
+    }
+
+    /// The collateral's value at `price`, in USD.
+    pub fn collateral_usd(&self, price: f64) -> f64 {
+        self.collateral * price
+    }
+}
