@@ -108,10 +108,14 @@ fn axis_values(table: &str, path: &str, values: &toml::Value) -> Result<Vec<Axis
                     ),
                 ));
             };
-            if !(count >= 1.0 && count.fract() == 0.0 && count <= 100_000.0) {
+            // A range cannot have more points than a grid may have cells.
+            if !(count >= 1.0 && count.fract() == 0.0 && count <= super::MAX_CELLS as f64) {
                 return Err((
                     field,
-                    format!("`{kind}` count must be a whole number from 1 to 100000, got {count}"),
+                    format!(
+                        "`{kind}` count must be a whole number from 1 to {}, got {count}",
+                        super::MAX_CELLS
+                    ),
                 ));
             }
             if !(start.is_finite() && stop.is_finite()) {

@@ -82,7 +82,7 @@ fn range_schema(kind: &str, description: &str) -> Value {
                 "prefixItems": [
                     { "type": "number" },
                     { "type": "number" },
-                    { "type": "integer", "minimum": 1, "maximum": 100_000 }
+                    { "type": "integer", "minimum": 1, "maximum": super::MAX_CELLS }
                 ],
                 "minItems": 3,
                 "maxItems": 3

@@ -8,41 +8,36 @@
 
 use crate::params::{ParamError, ParamResult, non_negative, positive};
 
-/// A collateral type's auction parameters, checked once.
+/// A collateral type's auction parameters, by their names in `clip.sol` and `dog.sol`.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct AuctionRules {
+pub struct AuctionTerms {
     /// Starting price over the oracle (`buf`, 1.10 to 1.20).
-    buf: f64,
+    pub buf: f64,
     /// Price multiplier per step (`cut`, 0.99).
-    cut: f64,
+    pub cut: f64,
     /// Seconds per price step (`step`, 90).
-    step_seconds: f64,
+    pub step_seconds: f64,
     /// Seconds before a reset is needed (`tail`).
-    tail_seconds: f64,
+    pub tail_seconds: f64,
     /// Share of the starting price below which a reset is needed (`cusp`, 0.45).
-    cusp: f64,
+    pub cusp: f64,
     /// Liquidation penalty as a share of the debt (`chop` - 1, 0.13).
-    chop: f64,
+    pub chop: f64,
     /// Flat keeper incentive per kick or redo, USD (`tip`, 250).
-    tip: f64,
+    pub tip: f64,
     /// Keeper incentive as a share of the tab (`chip`, 0.001).
-    chip: f64,
+    pub chip: f64,
 }
+
+/// [`AuctionTerms`] checked once: every auction reads them through this type.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AuctionRules(AuctionTerms);
 
 impl AuctionRules {
     /// Every rule of `clip.sol`'s `file`: `buf >= 1`, `cut` in (0, 1], `step` and `tail`
     /// positive, `cusp` in (0, 1), `chop`, `tip` and `chip` non-negative.
-    #[allow(clippy::too_many_arguments)] // the contract's eight parameters, by their names
-    pub fn new(
-        buf: f64,
-        cut: f64,
-        step_seconds: f64,
-        tail_seconds: f64,
-        cusp: f64,
-        chop: f64,
-        tip: f64,
-        chip: f64,
-    ) -> ParamResult<Self> {
+    pub fn new(terms: AuctionTerms) -> ParamResult<Self> {
+        let AuctionTerms { buf, cut, cusp, .. } = terms;
         if !(buf >= 1.0 && buf.is_finite()) {
             return Err(ParamError::new("buf", format!("must be >= 1, got {buf}")));
         }
@@ -58,30 +53,30 @@ impl AuctionRules {
                 format!("must be in (0, 1), got {cusp}"),
             ));
         }
-        Ok(Self {
-            buf,
-            cut,
-            step_seconds: positive("step_seconds", step_seconds)?,
-            tail_seconds: positive("tail_seconds", tail_seconds)?,
-            cusp,
-            chop: non_negative("chop", chop)?,
-            tip: non_negative("tip", tip)?,
-            chip: non_negative("chip", chip)?,
-        })
+        positive("step_seconds", terms.step_seconds)?;
+        positive("tail_seconds", terms.tail_seconds)?;
+        non_negative("chop", terms.chop)?;
+        non_negative("tip", terms.tip)?;
+        non_negative("chip", terms.chip)?;
+        Ok(Self(terms))
+    }
+
+    pub fn terms(&self) -> &AuctionTerms {
+        &self.0
     }
 
     /// `tip + chip * tab`: what a keeper earns for a kick or a redo.
     pub fn incentive(&self, tab: f64) -> f64 {
-        self.tip + self.chip * tab
+        self.0.tip + self.0.chip * tab
     }
 
     /// `bark` and `kick`: an auction of `collateral` units for `debt * (1 + chop)`, starting
     /// at `buf * oracle` at time `now`.
     pub fn kick(&self, debt: f64, collateral: f64, oracle: f64, now: f64) -> Auction {
         Auction {
-            tab: debt * (1.0 + self.chop),
+            tab: debt * (1.0 + self.0.chop),
             lot: collateral,
-            top: self.buf * oracle,
+            top: self.0.buf * oracle,
             tic: now,
         }
     }
@@ -89,20 +84,21 @@ impl AuctionRules {
     /// The auction price at `now` (`StairstepExponentialDecrease.price`):
     /// `top * cut^floor((now - tic) / step)`.
     pub fn price(&self, auction: &Auction, now: f64) -> f64 {
-        let steps = ((now - auction.tic) / self.step_seconds).floor().max(0.0);
-        auction.top * self.cut.powf(steps)
+        let steps = ((now - auction.tic) / self.0.step_seconds).floor().max(0.0);
+        auction.top * self.0.cut.powf(steps)
     }
 
     /// `status`: whether the auction needs a redo at `now` (too old, or its price fell below
     /// `cusp` of its start).
     pub fn needs_redo(&self, auction: &Auction, now: f64) -> bool {
-        now - auction.tic > self.tail_seconds || self.price(auction, now) < self.cusp * auction.top
+        now - auction.tic > self.0.tail_seconds
+            || self.price(auction, now) < self.0.cusp * auction.top
     }
 
     /// `redo`: a fresh start at `buf * oracle` from `now`; the keeper's incentive is paid
     /// again.
     pub fn redo(&self, auction: &mut Auction, oracle: f64, now: f64) {
-        auction.top = self.buf * oracle;
+        auction.top = self.0.buf * oracle;
         auction.tic = now;
     }
 
@@ -176,8 +172,19 @@ mod tests {
 
     /// ETH-A-like: buf 1.2, cut 0.99 per 90 s, tail 8,400 s, cusp 0.45, chop 13%, tip 250
     /// USD, chip 0.1%.
+    const ETH_A: AuctionTerms = AuctionTerms {
+        buf: 1.2,
+        cut: 0.99,
+        step_seconds: 90.0,
+        tail_seconds: 8_400.0,
+        cusp: 0.45,
+        chop: 0.13,
+        tip: 250.0,
+        chip: 0.001,
+    };
+
     fn eth_a() -> AuctionRules {
-        AuctionRules::new(1.2, 0.99, 90.0, 8_400.0, 0.45, 0.13, 250.0, 0.001).unwrap()
+        AuctionRules::new(ETH_A).unwrap()
     }
 
     fn close(a: f64, b: f64) -> bool {
@@ -208,7 +215,7 @@ mod tests {
         assert!(r.needs_redo(&a, 80.0 * 90.0));
         assert_eq!(r.take(&mut a, 1.0, 80.0 * 90.0), None);
         // With a cusp of 0.1 the tail comes first.
-        let slow = AuctionRules::new(1.2, 0.99, 90.0, 8_400.0, 0.1, 0.13, 250.0, 0.001).unwrap();
+        let slow = AuctionRules::new(AuctionTerms { cusp: 0.1, ..ETH_A }).unwrap();
         assert!(!slow.needs_redo(&a, 8_400.0) && slow.needs_redo(&a, 8_400.5));
         r.redo(&mut a, 2_500.0, 7_200.0);
         assert!(close(a.top, 3_000.0) && a.tic == 7_200.0 && !r.needs_redo(&a, 7_200.0));
@@ -242,12 +249,22 @@ mod tests {
 
     #[test]
     fn parameters_out_of_range_are_refused() {
-        let ok =
-            |buf, cut, cusp| AuctionRules::new(buf, cut, 90.0, 8_400.0, cusp, 0.13, 250.0, 0.001);
-        assert!(ok(0.9, 0.99, 0.45).is_err());
-        assert!(ok(1.2, 0.0, 0.45).is_err());
-        assert!(ok(1.2, 0.99, 1.0).is_err());
-        assert!(AuctionRules::new(1.2, 0.99, 0.0, 8_400.0, 0.45, 0.13, 250.0, 0.001).is_err());
-        assert!(AuctionRules::new(1.2, 0.99, 90.0, 8_400.0, 0.45, -0.1, 250.0, 0.001).is_err());
+        let refused = |terms: AuctionTerms| AuctionRules::new(terms).is_err();
+        assert!(refused(AuctionTerms { buf: 0.9, ..ETH_A }));
+        assert!(refused(AuctionTerms { cut: 0.0, ..ETH_A }));
+        assert!(refused(AuctionTerms { cusp: 1.0, ..ETH_A }));
+        assert!(refused(AuctionTerms {
+            step_seconds: 0.0,
+            ..ETH_A
+        }));
+        assert!(refused(AuctionTerms {
+            chop: -0.1,
+            ..ETH_A
+        }));
+        assert!(refused(AuctionTerms {
+            tip: f64::NAN,
+            ..ETH_A
+        }));
+        assert!(!refused(ETH_A));
     }
 }
