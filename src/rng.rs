@@ -36,6 +36,9 @@ pub enum Stream {
     Reentry = 8,
     /// Which of several willing keepers takes a position.
     Keepers = 9,
+    /// Lending markets' borrowers at t = 0: collateral and LTV (own stream, so a lending
+    /// market beside perps leaves the traders' accounts as they were).
+    Borrowers = 10,
 }
 
 /// SplitMix64's output function (Steele, Lea, Flood 2014): a bijective 64-bit mixer.

@@ -102,6 +102,71 @@ pub struct MarketSection {
     /// Depth that thins when realized volatility rises; absent: constant depth.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub liquidity: Option<LiquiditySection>,
+    /// Makes this a lending market (MODEL.md section 14): borrowers instead of traders,
+    /// their collateral sold into this market's book by the keepers of `[liquidation]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lending: Option<LendingSection>,
+}
+
+/// A lending market: one volatile collateral asset (this market's index) against a stable
+/// debt (MODEL.md section 14).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LendingSection {
+    pub style: LendingStyleSpec,
+    #[schemars(range(min = 1, max = u32::MAX))]
+    pub borrowers: u64,
+    /// Each borrower's collateral at t = 0, in USD at the index.
+    pub collateral_usd: DistributionSpec,
+    /// Each borrower's debt over its collateral's value at t = 0, capped at `ltv`.
+    pub initial_ltv: DistributionSpec,
+    /// The borrowing limit: debt at most `ltv` x collateral value (below the threshold).
+    #[schemars(transform = rule::open_unit)]
+    pub ltv: f64,
+    /// Liquidatable when `collateral x oracle x liquidation_threshold < debt` (HF < 1).
+    #[schemars(transform = rule::open_unit)]
+    pub liquidation_threshold: f64,
+    /// `aave`: the keeper's bonus, a share of the debt it repays, paid in collateral.
+    #[serde(default)]
+    #[schemars(transform = rule::below_one)]
+    pub bonus: f64,
+    /// `aave`: the treasury's share of the bonus.
+    #[serde(default)]
+    #[schemars(transform = rule::unit_interval)]
+    pub protocol_fee: f64,
+    /// Borrow rate, per year, accrued every step.
+    #[serde(default)]
+    #[schemars(transform = rule::non_negative, extend("x-unit" = "1/year"))]
+    pub borrow_apr: f64,
+    /// First-loss cover the treasury pays before the fund (Aave's `deficitOffset`).
+    #[serde(default)]
+    #[schemars(transform = rule::non_negative, extend("x-unit" = "USD"))]
+    pub deficit_offset_usd: f64,
+    pub oracle: OracleSection,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LendingStyleSpec {
+    /// Aave v3.3+: close factor 50%/100% at HF 0.95, 2,000 USD full close, 1,000 USD dust,
+    /// bonus with protocol fee.
+    Aave,
+}
+
+/// The push feed the protocol reads (Chainlink ETH/USD: 0.5%, 3,600 s).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OracleSection {
+    /// Relative move since the last write that makes the feed write (0: every change).
+    #[schemars(transform = rule::non_negative)]
+    pub deviation: f64,
+    /// The feed writes at least this often.
+    #[schemars(transform = rule::positive, extend("x-unit" = "s"))]
+    pub heartbeat_seconds: f64,
+    /// The protocol sees each write this late (Maker's OSM: 3,600).
+    #[serde(default)]
+    #[schemars(transform = rule::non_negative, extend("x-unit" = "s"))]
+    pub lag_seconds: f64,
 }
 
 /// `D_t = D_0 max(floor, min(1, (reference_vol / sigma_hat)^kappa))` (MODEL.md section 2).
@@ -133,6 +198,7 @@ impl Default for MarketSection {
             model: PriceModelSpec::default(),
             book: BookSpec::default(),
             liquidity: None,
+            lending: None,
         }
     }
 }

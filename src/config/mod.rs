@@ -9,11 +9,13 @@
 
 pub mod file;
 mod grid;
+mod lending;
 mod scenario;
 pub mod schema;
 
 pub use file::ExperimentFile;
 pub use grid::{AxisValue, GridAxis, cell_label};
+pub use lending::LendingScenario;
 pub use scenario::Scenario;
 
 use std::fmt;

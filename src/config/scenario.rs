@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use super::LendingScenario;
 use super::file::{
     BookSpec, CloseSpec, DistributionSpec, ExperimentFile, FundScope, LiquidationModeSpec,
     MarketSection, NumberOrDistribution, PriceModelSpec, ShockSpec, SocializationSpec,
@@ -32,7 +33,10 @@ pub struct MarketScenario {
     pub(crate) mark: MarkState,
     pub(crate) price_model: PriceModelParams,
     pub(crate) book: ImpactLaw,
+    /// Its traders, or with `lending` its borrowers.
     pub(crate) traders: u32,
+    /// Set for a lending market.
+    pub(crate) lending: Option<LendingScenario>,
 }
 
 impl MarketScenario {
@@ -78,6 +82,47 @@ impl std::fmt::Debug for Scenario {
             .field("fund_initial", &self.fund.initial())
             .finish_non_exhaustive()
     }
+}
+
+/// What a run with a lending market needs of the rest of the file: keepers to liquidate its
+/// loans (a lending protocol has no liquidation engine of its own) and a rule after depletion
+/// that has a meaning for lenders.
+fn check_lending_rules(
+    sections: &[(String, String, MarketSection)],
+    markets: &[MarketScenario],
+    liquidation: &LiquidationParams,
+    socialization: LossSocialization,
+) -> Result<(), ParamError> {
+    let Some(((path, _, _), _)) = sections
+        .iter()
+        .zip(markets)
+        .find(|(_, m)| m.lending.is_some())
+    else {
+        return Ok(());
+    };
+    if liquidation.mode() == LiquidationMode::Engine {
+        return Err(ParamError::new(
+            "liquidation.mode",
+            format!(
+                "`{path}` is a lending market, whose loans keepers liquidate: set mode = \
+                 \"keeper\" with a [liquidation.keepers] table"
+            ),
+        ));
+    }
+    if matches!(
+        socialization,
+        LossSocialization::Adl | LossSocialization::RiskBased
+    ) {
+        return Err(ParamError::new(
+            "fund.on_depletion",
+            format!(
+                "`{path}` is a lending market, whose lenders have no positions to deleverage: \
+                 use \"none\" (an unbacked deficit, as Aave) or \"socialize\" (suppliers \
+                 take the loss pro rata, as Morpho Blue and Euler)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn distribution(d: &DistributionSpec) -> ParamResult<PositiveDistribution> {
@@ -743,7 +788,21 @@ impl Scenario {
                 ),
                 BookSpec::None => ImpactLaw::None,
             };
-            let traders = m.traders.unwrap_or(t.count);
+            let lending = m
+                .lending
+                .as_ref()
+                .map(|l| LendingScenario::from_section(l, &format!("{path}.lending"), distribution))
+                .transpose()?;
+            if let (Some(_), Some(_)) = (&lending, m.traders) {
+                return Err(ParamError::new(
+                    format!("{path}.traders"),
+                    "a lending market holds borrowers, not traders: give their number as \
+                     `lending.borrowers`",
+                ));
+            }
+            let traders = lending
+                .as_ref()
+                .map_or(m.traders.unwrap_or(t.count), |l| l.borrowers as u64);
             if traders == 0 || traders > u32::MAX as u64 {
                 // A market without its own count takes `traders.count`: that is the field.
                 let field = match m.traders {
@@ -763,6 +822,7 @@ impl Scenario {
                 price_model,
                 book,
                 traders: traders as u32,
+                lending,
             });
         }
         if total_traders > u32::MAX as u64 {
@@ -887,7 +947,13 @@ impl Scenario {
         let max_order_impact =
             positive("max_order_impact", t.max_order_impact).map_err(|e| e.within("traders"))?;
         let horizon_hours = x.steps as f64 * dt / 3600.0;
-        for ((path, _, section), m) in sections.iter().zip(&markets) {
+        // Borrowers never trade: a lending market's only flow is its keepers' sales, bounded by
+        // its collateral.
+        for ((path, _, section), m) in sections
+            .iter()
+            .zip(&markets)
+            .filter(|(_, m)| m.lending.is_none())
+        {
             check_own_flow(
                 section.permanent_impact,
                 m.traders,
@@ -963,6 +1029,7 @@ impl Scenario {
             SocializationSpec::RiskBased => LossSocialization::RiskBased,
             SocializationSpec::None => LossSocialization::None,
         };
+        check_lending_rules(&sections, &markets, &liquidation, socialization)?;
 
         Ok(Self {
             steps: x.steps,

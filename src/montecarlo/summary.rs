@@ -121,6 +121,16 @@ flat_row! {
         keeper_profit_mean: f64,
         keeper_profit_mean_se: f64,
         left_waiting_mean: f64,
+        /// Lending: insolvent debt (bad debt plus what loans' collateral no longer covers at
+        /// the end), its mean and Gauntlet's VaR95 (p95) with its interval.
+        insolvent_debt_mean: f64,
+        insolvent_debt_mean_se: f64,
+        insolvent_debt_var95: f64,
+        insolvent_debt_var95_lo95: Option<f64>,
+        insolvent_debt_var95_hi95: Option<f64>,
+        underwater_debt_mean: f64,
+        protocol_fees_mean: f64,
+        deficit_offset_mean: f64,
     }
 }
 
@@ -171,7 +181,24 @@ pub fn summarize(scenario: &Scenario, rows: &[RunRow]) -> CellSummary {
     cascades(&mut s, rows);
     capital(&mut s, rows);
     agents(&mut s, rows);
+    lending(&mut s, rows);
     s
+}
+
+/// Lending figures (MODEL.md section 14): insolvent debt and its VaR95, what the treasury
+/// took and paid. LaR95 is `liquidated_notional_lar95`: for lending markets, their
+/// liquidated notional is the debt repaid.
+fn lending(s: &mut CellSummary, rows: &[RunRow]) {
+    let insolvent = sorted(rows, |r| r.insolvent_debt);
+    (s.insolvent_debt_mean, s.insolvent_debt_mean_se) = mean_of(rows, |r| r.insolvent_debt);
+    (
+        s.insolvent_debt_var95,
+        s.insolvent_debt_var95_lo95,
+        s.insolvent_debt_var95_hi95,
+    ) = q(&insolvent, 0.95);
+    s.underwater_debt_mean = mean_of(rows, |r| r.underwater_debt).0;
+    s.protocol_fees_mean = mean_of(rows, |r| r.protocol_fees).0;
+    s.deficit_offset_mean = mean_of(rows, |r| r.deficit_offset).0;
 }
 
 /// Depletion (section 5), bad debt and its tail (VaR, CVaR), ADL and socialized losses.
@@ -358,6 +385,14 @@ flat_row! {
         /// The mark/index ratio furthest from 1 in any run.
         worst_mark_index_ratio: f64,
         induced_share_mean: Option<f64>,
+        /// Lending: insolvent debt (bad plus underwater), mean and VaR95.
+        insolvent_debt_mean: f64,
+        insolvent_debt_var95: f64,
+        underwater_debt_mean: f64,
+        seized_value_mean: f64,
+        protocol_fees_mean: f64,
+        /// Lending: the oracle/index ratio furthest from 1 in any run.
+        worst_oracle_gap: Option<f64>,
     }
 }
 
@@ -444,5 +479,15 @@ fn summarize_market(market: u32, rows: &[MarketRow]) -> MarketSummary {
             .filter_map(|r| r.induced_share)
             .collect::<Moments>()
             .mean(),
+        insolvent_debt_mean: m(|r| r.insolvent_debt).0,
+        insolvent_debt_var95: quantile_sorted(&market_sorted(rows, |r| r.insolvent_debt), 0.95)
+            .unwrap_or(0.0),
+        underwater_debt_mean: m(|r| r.underwater_debt).0,
+        seized_value_mean: m(|r| r.seized_value).0,
+        protocol_fees_mean: m(|r| r.protocol_fees).0,
+        worst_oracle_gap: rows
+            .iter()
+            .filter_map(|r| r.worst_oracle_gap)
+            .max_by(|a, b| a.ln().abs().total_cmp(&b.ln().abs())),
     }
 }

@@ -32,6 +32,9 @@ pub enum Account {
     Deposits,
     /// A keeper's capital (keeper mode).
     Keeper(u16),
+    /// Lending markets' suppliers: what they are owed (every loan at t = 0 and its interest),
+    /// less the losses socialized against them.
+    Suppliers,
 }
 
 /// Where money sits, as a market sees it: one of its traders' collateral (by the trader's
@@ -50,6 +53,9 @@ pub struct Ledger {
     reserve: Vec<f64>,
     deposits: f64,
     keepers: Vec<f64>,
+    suppliers: f64,
+    /// Lent by lending markets at t = 0 (for the tolerance's scale).
+    lent: f64,
     treasury: f64,
     counterparty: f64,
     uncovered: f64,
@@ -66,6 +72,8 @@ impl Ledger {
             reserve: Vec::new(),
             deposits: 0.0,
             keepers: Vec::new(),
+            suppliers: 0.0,
+            lent: 0.0,
             treasury: 0.0,
             counterparty: 0.0,
             uncovered: 0.0,
@@ -87,6 +95,16 @@ impl Ledger {
         self
     }
 
+    /// Lending markets lent `lent` USD at t = 0: the suppliers' claim, matched by the loans
+    /// the markets hold (counted negative, see [`Ledger::imbalance`]).
+    pub fn with_suppliers(mut self, lent: f64) -> Self {
+        // The claim and the loans cancel: the sum of all accounts does not change, but the
+        // tolerance is taken of the money at stake, loans included.
+        self.suppliers = lent;
+        self.lent = lent;
+        self
+    }
+
     pub fn balance(&self, a: Account) -> f64 {
         match a {
             Account::Fund(f) => self.funds[f as usize].balance,
@@ -96,6 +114,7 @@ impl Ledger {
             Account::Reserve(i) => self.reserve.get(i as usize).copied().unwrap_or(0.0),
             Account::Deposits => self.deposits,
             Account::Keeper(k) => self.keepers.get(k as usize).copied().unwrap_or(0.0),
+            Account::Suppliers => self.suppliers,
         }
     }
 
@@ -108,6 +127,7 @@ impl Ledger {
             Account::Reserve(i) => &mut self.reserve[i as usize],
             Account::Deposits => &mut self.deposits,
             Account::Keeper(k) => &mut self.keepers[k as usize],
+            Account::Suppliers => &mut self.suppliers,
         }
     }
 
@@ -178,10 +198,11 @@ impl Ledger {
         self.funds.iter().map(InsuranceFund::balance).sum()
     }
 
-    /// Sum of all accounts minus the sum at the start, given the traders' collateral in all:
-    /// zero up to rounding.
+    /// Sum of all accounts minus the sum at the start, given what the markets hold in all
+    /// (traders' collateral, less the debt of lending markets' loans): zero up to rounding.
     pub fn imbalance(&self, collateral: f64) -> f64 {
         collateral
+            + self.suppliers
             + self.fund_balance()
             + self.reserve.iter().sum::<f64>()
             + self.deposits
@@ -193,9 +214,10 @@ impl Ledger {
     }
 
     /// What the shares of MODEL.md section 7 are taken of: the sum of all accounts at the
-    /// start (total collateral + F0 and whatever else the run began with).
+    /// start (total collateral + F0 and whatever else the run began with), plus what lending
+    /// markets lent.
     pub fn scale(&self) -> f64 {
-        self.initial_total.abs().max(1.0)
+        (self.initial_total.abs() + self.lent).max(1.0)
     }
 }
 

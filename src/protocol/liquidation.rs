@@ -183,4 +183,10 @@ pub struct ForcedClose {
     /// What the keeper made: its share of the penalty, less slippage and cost (0 when the
     /// engine closes).
     pub keeper_profit: f64,
+    /// Lending: the collateral seized, at the oracle (USD).
+    pub seized_value: f64,
+    /// Lending: the protocol's fee, the treasury's share of the bonus, at the market (USD).
+    pub protocol_fee: f64,
+    /// Lending: the part of the deficit the treasury's first-loss offset paid.
+    pub offset_paid: f64,
 }

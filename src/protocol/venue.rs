@@ -5,6 +5,8 @@
 //! contiguous range of them.
 
 use super::perp::{CloseContext, FeeParams, PerpMarket, Position, TradeError, TradeFill};
+use crate::market::MarkState;
+
 use super::{Account, ForcedClose, InsuranceFund, LEDGER_TOLERANCE, Ledger, Liquidator, Market};
 
 #[derive(Clone, Debug)]
@@ -28,8 +30,13 @@ impl Venue {
             .iter()
             .flat_map(|m| m.collateral().iter())
             .sum::<f64>();
+        let lent: f64 = markets.iter().map(Market::debt_outstanding).sum();
+        let mut ledger = Ledger::open(funds, collateral);
+        if lent > 0.0 {
+            ledger = ledger.with_suppliers(lent);
+        }
         Self {
-            ledger: Ledger::open(funds, collateral),
+            ledger,
             markets,
             market_of,
         }
@@ -95,30 +102,54 @@ impl Venue {
             .pay_into_fund(Account::Counterparty, fund, amount);
     }
 
-    /// Perp market `m`: traders act on perp markets only.
+    /// Phase 1 for a lending market `m`, at time `now`: its oracle reads the market's price
+    /// and its debts accrue interest (nothing for a perp market).
+    pub fn advance_market(&mut self, m: usize, price: &MarkState, now: f64) {
+        if let Market::Lending(l) = &mut self.markets[m] {
+            l.advance(&mut self.ledger, price, now);
+        }
+    }
+
+    /// Whether market `m` is a perp market, the only kind whose traders trade.
     #[inline]
-    fn perp(&self, m: usize) -> &PerpMarket {
+    pub fn is_perp(&self, m: usize) -> bool {
+        matches!(self.markets[m], Market::Perp(_))
+    }
+
+    /// Perp market `m`: traders act on perp markets only (borrowers never decide, and the
+    /// act phase asks [`Venue::is_perp`] first).
+    #[inline]
+    fn perp(&self, m: usize) -> Option<&PerpMarket> {
         match &self.markets[m] {
-            Market::Perp(p) => p,
+            Market::Perp(p) => Some(p),
+            Market::Lending(_) => None,
         }
     }
 
     #[inline]
-    fn perp_mut(&mut self, m: usize) -> (&mut PerpMarket, &mut Ledger) {
+    fn perp_mut(&mut self, m: usize) -> Option<(&mut PerpMarket, &mut Ledger)> {
         match &mut self.markets[m] {
-            Market::Perp(p) => (p, &mut self.ledger),
+            Market::Perp(p) => Some((p, &mut self.ledger)),
+            Market::Lending(_) => None,
         }
     }
 
-    /// The account of trader `i` of market `m`.
+    /// The account of trader `i` of market `m` (flat in a lending market).
     #[inline]
     pub fn position(&self, m: usize, i: u32) -> Position {
-        self.perp(m).position(i)
+        self.perp(m).map_or(
+            Position {
+                collateral: 0.0,
+                size: 0.0,
+                entry: 0.0,
+            },
+            |p| p.position(i),
+        )
     }
 
     #[inline]
     pub fn equity(&self, m: usize, i: u32, price: f64) -> f64 {
-        self.perp(m).equity(i, price)
+        self.perp(m).map_or(0.0, |p| p.equity(i, price))
     }
 
     /// What trader `i` holds outside the venue and may add as collateral.
@@ -136,21 +167,22 @@ impl Venue {
         price: f64,
         fees: &FeeParams,
     ) -> Result<TradeFill, TradeError> {
-        let (market, ledger) = self.perp_mut(m);
+        let (market, ledger) = self.perp_mut(m).ok_or(TradeError::NotTradable)?;
         market.trade(ledger, i, delta, price, fees)
     }
 
     /// Moves up to `amount` from the reserve of trader `i` of market `m` into its collateral;
     /// returns what moved.
     pub fn top_up(&mut self, m: usize, i: u32, amount: f64) -> f64 {
-        let (market, ledger) = self.perp_mut(m);
-        market.top_up(ledger, i, amount)
+        self.perp_mut(m)
+            .map_or(0.0, |(market, ledger)| market.top_up(ledger, i, amount))
     }
 
     /// Trader `i` of market `m` deposits `amount` of fresh collateral from outside.
     pub fn deposit(&mut self, m: usize, i: u32, amount: f64) {
-        let (market, ledger) = self.perp_mut(m);
-        market.deposit(ledger, i, amount);
+        if let Some((market, ledger)) = self.perp_mut(m) {
+            market.deposit(ledger, i, amount);
+        }
     }
 
     pub fn funds(&self) -> &[InsuranceFund] {
@@ -169,7 +201,8 @@ impl Venue {
             .iter()
             .flat_map(|m| m.collateral().iter())
             .sum::<f64>();
-        self.ledger.imbalance(collateral)
+        let debt: f64 = self.markets.iter().map(Market::debt_outstanding).sum();
+        self.ledger.imbalance(collateral - debt)
     }
 
     /// The tolerance of section 7: `1e-9 * (total collateral + F0)`.

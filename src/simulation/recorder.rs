@@ -8,6 +8,7 @@ use super::prices::Prices;
 use super::run::StepView;
 use super::{MarketRow, RunRow};
 use crate::config::Scenario;
+use crate::protocol::lending::Leftover;
 use crate::protocol::{ForcedClose, TradeFill, Venue};
 
 /// One market's figures so far, and what they are worked out from.
@@ -157,7 +158,12 @@ impl Recorder {
         row.adl_notional += c.socialized.notional;
         row.socialized_loss += c.socialized.covered;
         row.keeper_profit += c.keeper_profit;
+        row.protocol_fees += c.protocol_fee;
+        row.deficit_offset += c.offset_paid;
         let market = &mut self.markets[m].row;
+        market.seized_value += c.seized_value;
+        market.protocol_fees += c.protocol_fee;
+        market.deficit_offset += c.offset_paid;
         market.liquidation_count += 1;
         market.liquidation_notional += c.notional;
         market.slippage_loss += c.slippage_loss;
@@ -229,6 +235,17 @@ impl Recorder {
         self.row.reserve_added += amount;
     }
 
+    /// Lending market `m` at the end: `waiting` loans no keeper took, and what is left
+    /// under water.
+    pub fn lending_leftover(&mut self, m: usize, waiting: u32, left: Leftover) {
+        self.row.left_waiting += waiting;
+        self.row.underwater_debt += left.shortfall;
+        let row = &mut self.markets[m].row;
+        row.left_waiting += waiting;
+        row.underwater_loans += left.underwater;
+        row.underwater_debt += left.shortfall;
+    }
+
     /// Sums every ledger account now (O(traders)).
     pub fn audit(&mut self, venue: &Venue) {
         self.ledger_max = self.ledger_max.max(venue.ledger_imbalance_relative());
@@ -261,8 +278,13 @@ impl Recorder {
     pub fn finish(mut self, venue: &Venue, sc: &Scenario) -> (RunRow, Vec<MarketRow>) {
         self.audit(venue);
         self.fund_figures(venue, sc);
+        for (t, market) in self.markets.iter_mut().zip(venue.markets()) {
+            t.row.worst_oracle_gap = market.as_lending().map(|l| l.worst_oracle_gap());
+            t.row.insolvent_debt = t.row.bad_debt + t.row.underwater_debt;
+        }
         let markets = self.market_figures(sc);
         let row = &mut self.row;
+        row.insolvent_debt = row.bad_debt + row.underwater_debt;
         row.worst_mark_index_ratio = self.worst_log_ratio.exp();
         row.recovery_rate = (self.losses_of_liquidated > 0.0)
             .then(|| 1.0 - row.bad_debt / self.losses_of_liquidated);

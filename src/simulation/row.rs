@@ -207,6 +207,15 @@ flat_row! {
         /// Largest `|sum of all ledger accounts - initial sum| / (total collateral + F0)` seen;
         /// at most 1e-9 (MODEL.md section 7).
         ledger_imbalance: f64,
+        /// Lending: protocol fees the treasury kept (its share of the bonus, at the market).
+        protocol_fees: f64,
+        /// Lending: bad debt the treasury's first-loss offset paid.
+        deficit_offset: f64,
+        /// Lending: what open loans' collateral, at the oracle, no longer covers at the end:
+        /// bad debt not yet recognised (a contract recognises it when the last collateral goes).
+        underwater_debt: f64,
+        /// Lending: `bad_debt + underwater_debt`, the insolvent debt of Gauntlet's VaR.
+        insolvent_debt: f64,
     }
 }
 
@@ -257,6 +266,21 @@ flat_row! {
         worst_mark_index_ratio: f64,
         /// Share of liquidated notional not liquidatable at the index price.
         induced_share: Option<f64>,
+        /// Lending (here `liquidation_notional` is the debt repaid, `penalty_paid` the bonus,
+        /// `open_interest` the debt at t = 0): collateral seized, at the oracle.
+        seized_value: f64,
+        /// Lending: protocol fees the treasury kept.
+        protocol_fees: f64,
+        /// Lending: bad debt the treasury's first-loss offset paid.
+        deficit_offset: f64,
+        /// Lending: loans under water at the end (collateral at the oracle below the debt).
+        underwater_loans: u32,
+        /// Lending: their debt beyond their collateral's value.
+        underwater_debt: f64,
+        /// Lending: `bad_debt + underwater_debt`.
+        insolvent_debt: f64,
+        /// Lending: the oracle/index ratio furthest from 1 (empty for a perp market).
+        worst_oracle_gap: Option<f64>,
     }
 }
 

@@ -151,7 +151,8 @@ impl<'s> Traders<'s> {
             }
             self.comebacks.due.pop();
             let m = venue.market_of(i);
-            if venue.position(m, i).size != 0.0 {
+            // Borrowers do not come back as traders.
+            if !venue.is_perp(m) || venue.position(m, i).size != 0.0 {
                 continue;
             }
             let price = prices.get_mut(m);

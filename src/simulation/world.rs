@@ -10,6 +10,7 @@ use super::signals::Indicators;
 use super::traders::{ActOn, TraderStates, Traders};
 use super::{MarketRow, RunRow};
 use crate::config::Scenario;
+use crate::protocol::lending::LendingMarket;
 use crate::protocol::{
     CloseContext, ForcedClose, Liquidator, Market, PerpMarket, PositionBook, Venue,
 };
@@ -60,6 +61,8 @@ pub(super) struct World<'s> {
     recorder: Recorder,
     flow: Vec<ForcedFlow>,
     scratch: Scratch,
+    /// The lending markets, by place.
+    lending: Vec<usize>,
 }
 
 impl<'s> World<'s> {
@@ -69,6 +72,9 @@ impl<'s> World<'s> {
     pub fn open(sc: &'s Scenario, master_seed: u64, seed_index: u64) -> Self {
         let prices = Prices::open(sc, master_seed, seed_index);
         let (markets, states, open_interest) = open_population(sc, master_seed, seed_index);
+        let lending = (0..markets.len())
+            .filter(|&m| matches!(markets[m], Market::Lending(_)))
+            .collect();
         let n = states.rate.len();
         let venue = open_venue(sc, markets, &states);
         let (indicators, reads) = Indicators::plan(sc.population.groups());
@@ -111,6 +117,7 @@ impl<'s> World<'s> {
             revenue,
             recorder,
             scratch: Scratch::default(),
+            lending,
         }
     }
 
@@ -129,7 +136,7 @@ impl<'s> World<'s> {
     /// One step, as the fixed sequence of phases of a run (MODEL.md sections 1 to 5). A price
     /// that has left the sane range by the end of the step stops the run as an error.
     pub fn step(&mut self, step: u64, audit_ledger: bool) -> Result<StepView, PriceFault> {
-        self.advance_markets();
+        self.advance_markets(step);
         self.collect_revenue();
         let totals = self.liquidate(step);
         self.propagate();
@@ -155,9 +162,14 @@ impl<'s> World<'s> {
         }
     }
 
-    /// Phase 1: every index moves, impact decays, depth and order caps follow.
-    fn advance_markets(&mut self) {
+    /// Phase 1: every index moves, impact decays, depth and order caps follow; lending
+    /// markets' oracles read their market and their debts accrue interest.
+    fn advance_markets(&mut self, step: u64) {
         self.prices.advance();
+        let now = step as f64 * self.sc.dt_seconds;
+        for m in self.lending.iter().copied() {
+            self.venue.advance_market(m, &self.prices.get(m).mark, now);
+        }
         self.recorder.after_advance(&self.prices);
     }
 
@@ -283,9 +295,17 @@ impl<'s> World<'s> {
     /// the next), so that the run counts what closing these positions costs. Valuing them at
     /// the mark instead would spare them the slippage every liquidated position pays, and a
     /// venue whose keepers do nothing would look safer than one whose keepers work.
+    ///
+    /// A lending protocol has no such backstop: loans no keeper took stay open, and what
+    /// their collateral no longer covers is reported as underwater debt.
     fn close_what_waits(&mut self, m: usize) {
         let mut left = self.liquidators.take_waiting(m);
         left.retain(|&i| self.venue.market(m).is_open(i));
+        if let Some(l) = self.venue.market(m).as_lending() {
+            self.recorder
+                .lending_leftover(m, left.len() as u32, l.leftover());
+            return;
+        }
         let mark = self.prices.get(m).mark.mark();
         self.venue
             .market(m)
@@ -307,12 +327,12 @@ struct OpenInterest {
 }
 
 /// The traders of each market in turn, opened at its index: their books, their strategy
-/// state, and the open interest at t = 0.
+/// state, and the open interest at t = 0 (a lending market's: the debt its borrowers owe).
 fn open_population(
     sc: &Scenario,
     master_seed: u64,
     seed_index: u64,
-) -> (Vec<PerpMarket>, TraderStates, OpenInterest) {
+) -> (Vec<Market>, TraderStates, OpenInterest) {
     let mut population_rng = stream_rng(master_seed, seed_index, Stream::Population);
     let mut traits_rng = stream_rng(master_seed, seed_index, Stream::Traits);
     let n: usize = sc.markets.iter().map(|m| m.traders as usize).sum();
@@ -324,9 +344,31 @@ fn open_population(
         markets: vec![0.0; sc.markets.len()],
     };
     let funds = sc.fund_shares_of_total().len();
+    let mut borrowers_rng = stream_rng(master_seed, seed_index, Stream::Borrowers);
     for (m, ms) in sc.markets.iter().enumerate() {
         let s0 = ms.mark.index();
         let first = states.rate.len() as u32;
+        let fund = if funds > 1 { m as u16 } else { 0 };
+        if let Some(l) = &ms.lending {
+            let loans: Vec<_> = (0..l.borrowers)
+                .map(|_| l.draw(&mut borrowers_rng, s0))
+                .collect();
+            for loan in &loans {
+                // Borrowers never decide (MODEL.md section 14: `static`).
+                states.push(0, 0.0, 0.0, loan.collateral_usd(s0), 1.0);
+                open_interest.markets[m] += loan.debt;
+            }
+            open_interest.run += open_interest.markets[m];
+            markets.push(Market::Lending(LendingMarket::open(
+                &loans,
+                l.terms,
+                s0,
+                fund,
+                first,
+                sc.dt_seconds,
+            )));
+            continue;
+        }
         let mut book = PositionBook::with_capacity(ms.traders as usize);
         for local in 0..ms.traders {
             let p = sc
@@ -349,18 +391,14 @@ fn open_population(
                 p.leverage,
             );
         }
-        let fund = if funds > 1 { m as u16 } else { 0 };
-        markets.push(PerpMarket::open(book, sc.margin, fund, first));
+        markets.push(Market::Perp(PerpMarket::open(book, sc.margin, fund, first)));
     }
     (markets, states, open_interest)
 }
 
 /// The venue of a run: its markets, its funds, the traders' reserves and the keepers.
-fn open_venue(sc: &Scenario, markets: Vec<PerpMarket>, states: &TraderStates) -> Venue {
-    let mut venue = Venue::open(
-        markets.into_iter().map(Market::Perp).collect(),
-        sc.initial_funds(),
-    );
+fn open_venue(sc: &Scenario, markets: Vec<Market>, states: &TraderStates) -> Venue {
+    let mut venue = Venue::open(markets, sc.initial_funds());
     if states.reserve.iter().any(|&r| r > 0.0) {
         venue = venue.with_reserves(states.reserve.clone());
     }

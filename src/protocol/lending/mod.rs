@@ -2,8 +2,8 @@
 //! one loan when it is liquidated, and the push oracle the health factor is read on.
 //!
 //! Each rule is a pure function of the loan and the prices, checked against hand-built
-//! fixtures; the lending market that holds borrowers, keepers and the bad-debt waterfall
-//! (issue 13) is built on them and sits beside `perp/` behind the market-kind seam.
+//! fixtures; [`LendingMarket`] holds a run's borrowers, their oracle, their queue and the
+//! bad-debt waterfall on these rules, and sits beside `perp/` behind the market-kind seam.
 //!
 //! * [`aave`]: Aave v3.3+ `LiquidationLogic`: close factor, small-position and dust rules,
 //!   bonus and protocol fee.
@@ -17,8 +17,11 @@
 pub mod aave;
 pub mod auction;
 pub mod comet;
+mod market;
 pub mod morpho;
 pub mod oracle;
+
+pub use market::{Leftover, LendingMarket, LendingStyle, LendingTerms};
 
 /// One borrower's loan: `collateral` units of the volatile asset against `debt` USD of a
 /// stable asset (price 1).

@@ -56,6 +56,8 @@ pub struct TradeFill {
 pub enum TradeError {
     /// After the trade, equity would be below `imr * notional`.
     InsufficientMargin,
+    /// The market is not one traders trade in (a lending market).
+    NotTradable,
 }
 
 /// A trader's account as the trader sees it.

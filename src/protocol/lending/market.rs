@@ -1,0 +1,597 @@
+//! A lending market in a run (MODEL.md section 14): its borrowers' loans, the oracle they are
+//! judged on, the queue of loans by the price that makes them liquidatable, the liquidation
+//! of one loan by a keeper, and the bad-debt waterfall.
+//!
+//! Money (USD) moves only by ledger transfers. A loan's debt is a holding of the market,
+//! counted negative (the borrower owes it); the suppliers' claim is the ledger's
+//! [`Account::Suppliers`], credited with every loan at t = 0 and with the interest it accrues.
+//! Whoever pays a debt down (a keeper repaying, the treasury's first-loss offset, the fund,
+//! the suppliers themselves when a loss is socialized, or nobody: the unbacked deficit) moves
+//! money into the loan. The collateral is units of the volatile asset, outside the USD
+//! ledger until it is sold: its sale is a transfer from the outside counterparty.
+
+use std::collections::BinaryHeap;
+
+use super::Loan;
+use super::aave::{AaveLiquidation, AaveRules};
+use super::oracle::{OracleFeed, PushOracle};
+use crate::market::{ImpactLaw, MarkState, Side};
+use crate::params::{ParamResult, non_negative};
+use crate::protocol::{
+    Account, CloseContext, ForcedClose, KeeperReward, Ledger, Liquidator, LossSocialization,
+    Socialized,
+};
+
+/// Seconds in the year borrow rates are quoted over (Aave's `SECONDS_PER_YEAR`).
+const SECONDS_PER_YEAR: f64 = 365.0 * 86_400.0;
+
+/// How a lending market liquidates (MODEL.md section 14). A closed set: a new style is a new
+/// variant with its rules in its own file.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LendingStyle {
+    /// Aave v3.3+ `LiquidationLogic`.
+    Aave(AaveRules),
+}
+
+impl LendingStyle {
+    pub fn liquidation_threshold(&self) -> f64 {
+        match self {
+            LendingStyle::Aave(r) => r.liquidation_threshold(),
+        }
+    }
+}
+
+/// A lending market's protocol terms, checked once.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LendingTerms {
+    style: LendingStyle,
+    oracle: PushOracle,
+    /// Borrow rate (APR), accrued each step through a borrow index, as Aave's
+    /// `variableBorrowIndex` does: one multiplication per step, whatever the borrowers.
+    borrow_apr: f64,
+    /// First-loss cover the treasury pays before the fund (Aave's `deficitOffset`), USD.
+    deficit_offset: f64,
+}
+
+impl LendingTerms {
+    pub fn new(
+        style: LendingStyle,
+        oracle: PushOracle,
+        borrow_apr: f64,
+        deficit_offset: f64,
+    ) -> ParamResult<Self> {
+        Ok(Self {
+            style,
+            oracle,
+            borrow_apr: non_negative("borrow_apr", borrow_apr)?,
+            deficit_offset: non_negative("deficit_offset_usd", deficit_offset)?,
+        })
+    }
+
+    pub fn style(&self) -> &LendingStyle {
+        &self.style
+    }
+}
+
+/// A loan's place in the queue: the oracle price, over the borrow index, below which it is
+/// liquidatable (`d / (c LT)` in scaled debt), as the bits of a positive float (whose integer
+/// order is their numeric order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Trigger {
+    level: u64,
+    loan: u32,
+    version: u32,
+}
+
+impl Ord for Trigger {
+    /// Highest trigger first (the first a falling price reaches), ties by lower loan.
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.level.cmp(&o.level).then(o.loan.cmp(&self.loan))
+    }
+}
+
+impl PartialOrd for Trigger {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+/// The borrowers' loans, as a struct of arrays by place in the market.
+#[derive(Clone, Debug, Default)]
+struct Loans {
+    /// Collateral units.
+    collateral: Vec<f64>,
+    /// Debt over the borrow index (Aave's scaled balance): the debt is `scaled * index`.
+    scaled_debt: Vec<f64>,
+    /// Bumped at every change: queue entries of older versions are stale.
+    version: Vec<u32>,
+}
+
+/// What is left of a lending market at the end of a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Leftover {
+    /// Loans whose collateral at the oracle is worth less than their debt.
+    pub underwater: u32,
+    /// Their debt beyond their collateral's value: bad debt not yet recognised.
+    pub shortfall: f64,
+}
+
+/// One lending market's protocol state in a run.
+#[derive(Clone, Debug)]
+pub struct LendingMarket {
+    terms: LendingTerms,
+    loans: Loans,
+    queue: BinaryHeap<Trigger>,
+    feed: OracleFeed,
+    borrow_index: f64,
+    /// Borrow index growth per step.
+    growth_per_step: f64,
+    /// Sum of scaled debts, kept as they change (interest is credited on it).
+    total_scaled: f64,
+    /// The fund that pays this market's deficits.
+    fund: u16,
+    /// Run-wide id of the first borrower.
+    first: u32,
+    /// What is left of the treasury's first-loss offset.
+    offset_left: f64,
+    /// `ln(oracle / index)` furthest from 0 so far.
+    worst_log_gap: f64,
+}
+
+impl LendingMarket {
+    /// A market of `loans` (borrowers known by the ids `first..`), its oracle writing the
+    /// index `s0` at t = 0, its deficits paid by fund `fund`, stepping `dt_seconds`.
+    pub fn open(
+        loans: &[Loan],
+        terms: LendingTerms,
+        s0: f64,
+        fund: u16,
+        first: u32,
+        dt_seconds: f64,
+    ) -> Self {
+        let mut book = Loans::default();
+        for l in loans {
+            book.collateral.push(l.collateral);
+            book.scaled_debt.push(l.debt);
+            book.version.push(0);
+        }
+        let mut market = Self {
+            terms,
+            total_scaled: book.scaled_debt.iter().sum(),
+            loans: book,
+            queue: BinaryHeap::with_capacity(loans.len()),
+            feed: terms.oracle.start(s0, 0.0),
+            borrow_index: 1.0,
+            growth_per_step: 1.0 + terms.borrow_apr * dt_seconds / SECONDS_PER_YEAR,
+            fund,
+            first,
+            offset_left: terms.deficit_offset,
+            worst_log_gap: 0.0,
+        };
+        let triggers: Vec<Trigger> = (0..loans.len()).filter_map(|k| market.trigger(k)).collect();
+        market.queue = BinaryHeap::from(triggers);
+        market
+    }
+
+    /// The run-wide ids of the market's borrowers.
+    pub fn traders(&self) -> std::ops::Range<u32> {
+        self.first..self.first + self.loans.collateral.len() as u32
+    }
+
+    pub fn fund(&self) -> u16 {
+        self.fund
+    }
+
+    #[inline]
+    fn at(&self, i: u32) -> usize {
+        (i - self.first) as usize
+    }
+
+    fn lt(&self) -> f64 {
+        self.terms.style.liquidation_threshold()
+    }
+
+    /// Loan `k` now, its debt with interest.
+    #[inline]
+    fn loan(&self, k: usize) -> Loan {
+        Loan {
+            collateral: self.loans.collateral[k],
+            debt: self.loans.scaled_debt[k] * self.borrow_index,
+        }
+    }
+
+    /// The loan of borrower `i`.
+    pub fn loan_of(&self, i: u32) -> Loan {
+        self.loan(self.at(i))
+    }
+
+    /// The price the protocol sees.
+    pub fn oracle(&self) -> f64 {
+        self.feed.price()
+    }
+
+    fn trigger(&self, k: usize) -> Option<Trigger> {
+        let (c, s) = (self.loans.collateral[k], self.loans.scaled_debt[k]);
+        (c > 0.0 && s > 0.0).then(|| Trigger {
+            level: (s / (c * self.lt())).to_bits(),
+            loan: k as u32,
+            version: self.loans.version[k],
+        })
+    }
+
+    fn reindex(&mut self, k: usize) {
+        self.loans.version[k] = self.loans.version[k].wrapping_add(1);
+        if let Some(t) = self.trigger(k) {
+            self.queue.push(t);
+        }
+    }
+
+    /// Phase 1 of a step, at time `now`: the feed reads the market's price (the book the
+    /// collateral trades in, so that keepers' sales reach the oracle: the lending cascade),
+    /// and the debts accrue their interest, which the suppliers are owed.
+    pub fn advance(&mut self, ledger: &mut Ledger, price: &MarkState, now: f64) {
+        let o = self.feed.observe(price.mark(), now);
+        let gap = (o / price.index()).ln();
+        if gap.abs() > self.worst_log_gap.abs() {
+            self.worst_log_gap = gap;
+        }
+        if self.growth_per_step > 1.0 {
+            let before = self.borrow_index;
+            self.borrow_index *= self.growth_per_step;
+            ledger.credit(
+                Account::Suppliers,
+                (self.borrow_index - before) * self.total_scaled,
+            );
+        }
+    }
+
+    /// The oracle/index ratio furthest from 1 so far.
+    pub fn worst_oracle_gap(&self) -> f64 {
+        self.worst_log_gap.exp()
+    }
+
+    /// Whether borrower `i` still owes anything.
+    #[inline]
+    pub fn is_open(&self, i: u32) -> bool {
+        self.loans.scaled_debt[self.at(i)] > 0.0
+    }
+
+    /// Whether borrower `i`'s loan is liquidatable on the oracle (`HF < 1`).
+    #[inline]
+    pub fn is_due(&self, i: u32) -> bool {
+        let k = self.at(i);
+        self.loans.scaled_debt[k] > 0.0
+            && self.loan(k).health_factor(self.feed.price(), self.lt()) < 1.0
+    }
+
+    /// Appends to `out` every loan liquidatable on the oracle, taking it off the queue. The
+    /// health factor is the authority; the queue only says where to look.
+    pub fn due(&mut self, out: &mut Vec<u32>) {
+        let level = self.feed.price() / self.borrow_index;
+        while let Some(&top) = self.queue.peek() {
+            let k = top.loan as usize;
+            let live = self.loans.version[k] == top.version;
+            if live && f64::from_bits(top.level) <= level {
+                break;
+            }
+            self.queue.pop();
+            if !live {
+                continue;
+            }
+            let i = self.first + top.loan;
+            if self.is_due(i) {
+                out.push(i);
+            } else {
+                // Rounding at the boundary: not yet.
+                self.queue.push(top);
+                break;
+            }
+        }
+    }
+
+    /// Puts a loan taken off the queue that recovered back on it.
+    pub fn requeue(&mut self, i: u32) {
+        self.reindex(self.at(i));
+    }
+
+    /// Orders `ids` lowest health factor first, ties by borrower id.
+    pub fn order_worst_first(&self, ids: &mut [u32], keys: &mut Vec<(f64, u32)>) {
+        let (o, lt) = (self.feed.price(), self.lt());
+        keys.clear();
+        keys.extend(
+            ids.iter()
+                .map(|&i| (self.loan(self.at(i)).health_factor(o, lt), i)),
+        );
+        keys.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        for (slot, &(_, i)) in ids.iter_mut().zip(keys.iter()) {
+            *slot = i;
+        }
+    }
+
+    /// What the style's contract does to borrower `i`'s loan now, for a liquidator that can
+    /// repay any amount.
+    fn liquidation(&self, i: u32) -> Option<AaveLiquidation> {
+        let loan = self.loan(self.at(i));
+        match &self.terms.style {
+            LendingStyle::Aave(r) => r.liquidate(&loan, self.feed.price(), f64::INFINITY),
+        }
+    }
+
+    /// What a keeper makes by liquidating borrower `i` now, before the slippage of selling
+    /// the collateral and its gas: the collateral it receives, at the market, less the debt
+    /// it repays (which is the capital it needs).
+    pub fn keeper_reward(&self, i: u32, price: &MarkState) -> KeeperReward {
+        match self.liquidation(i) {
+            None => KeeperReward {
+                notional: 0.0,
+                reward: 0.0,
+            },
+            Some(l) => KeeperReward {
+                notional: l.debt_repaid,
+                reward: l.to_keeper * price.mark() - l.debt_repaid,
+            },
+        }
+    }
+
+    /// The slippage a keeper expects selling the collateral it would receive from borrower
+    /// `i` into the book now.
+    pub fn expected_slippage(&self, i: u32, price: &MarkState, law: &ImpactLaw) -> f64 {
+        let Some(l) = self.liquidation(i) else {
+            return 0.0;
+        };
+        let mark = price.mark();
+        let fill = price.quote_fill(Side::Sell, l.to_keeper * mark, law);
+        l.to_keeper * (mark - fill)
+    }
+
+    /// Liquidates borrower `i` by `by`: the liquidator repays debt and receives collateral,
+    /// sells it into the book (moving the price for every other loan), the treasury keeps
+    /// the protocol fee; a loan left without collateral and with debt is a deficit, covered
+    /// by the waterfall. `Liquidator::Engine` is the protocol itself acting through its
+    /// treasury (a lending market has no engine; validation asks for keepers).
+    pub fn force_close(
+        &mut self,
+        ledger: &mut Ledger,
+        i: u32,
+        by: Liquidator,
+        ctx: &mut CloseContext,
+    ) -> ForcedClose {
+        let mut out = ForcedClose {
+            trader: i,
+            long: true,
+            ..ForcedClose::default()
+        };
+        let Some(l) = self.liquidation(i) else {
+            return out;
+        };
+        let k = self.at(i);
+        let (o, mark) = (self.feed.price(), ctx.price.mark());
+        out.induced = self.loan(k).health_factor(ctx.price.index(), self.lt()) >= 1.0;
+        let (liquidator, cost) = match by {
+            Liquidator::Engine => (Account::Treasury, 0.0),
+            Liquidator::Keeper { k, cost } => (Account::Keeper(k), cost),
+        };
+        self.pay_down(ledger, liquidator, k, l.debt_repaid);
+        self.loans.collateral[k] = if l.collateral_seized >= self.loans.collateral[k] {
+            0.0
+        } else {
+            self.loans.collateral[k] - l.collateral_seized
+        };
+        let fill = ctx.price.execute(Side::Sell, l.to_keeper * mark, ctx.law);
+        let proceeds = l.to_keeper * fill;
+        ledger.transfer(Account::Counterparty, liquidator, proceeds);
+        ledger.transfer(liquidator, Account::Counterparty, cost);
+        // The treasury keeps its share of the collateral, worth this much at the market.
+        out.protocol_fee = l.to_treasury * mark;
+        ledger.transfer(Account::Counterparty, Account::Treasury, out.protocol_fee);
+        out.notional = l.debt_repaid;
+        out.slippage_loss = l.to_keeper * (mark - fill);
+        out.seized_value = l.collateral_seized * o;
+        out.penalty = (out.seized_value - l.debt_repaid).max(0.0);
+        if matches!(by, Liquidator::Keeper { .. }) {
+            out.keeper_profit = proceeds - l.debt_repaid - cost;
+        }
+        if self.loans.collateral[k] == 0.0 && self.loans.scaled_debt[k] > 0.0 {
+            self.recognise_deficit(ledger, k, ctx, &mut out);
+        }
+        out.position_loss = l.debt_repaid + out.deficit;
+        out.flat = self.loans.scaled_debt[k] == 0.0;
+        self.reindex(k);
+        out
+    }
+
+    /// Moves `amount` from `from` into loan `k`, paying its debt down.
+    fn pay_down(&mut self, ledger: &mut Ledger, from: Account, k: usize, amount: f64) {
+        if amount <= 0.0 {
+            return;
+        }
+        ledger.debit(from, amount);
+        let scaled = amount / self.borrow_index;
+        let s = &mut self.loans.scaled_debt[k];
+        // Repaying the whole debt clears it exactly, rounding aside.
+        let paid = if scaled >= *s { *s } else { scaled };
+        *s -= paid;
+        self.total_scaled -= paid;
+    }
+
+    /// The waterfall of MODEL.md section 14 for loan `k`, whose collateral is gone: the
+    /// treasury's first-loss offset, the fund, then the rule after depletion: `socialize`
+    /// writes the rest off against the suppliers (Morpho Blue, Euler), `none` leaves it as
+    /// an unbacked deficit (Aave's `reserve.deficit`).
+    fn recognise_deficit(
+        &mut self,
+        ledger: &mut Ledger,
+        k: usize,
+        ctx: &CloseContext,
+        out: &mut ForcedClose,
+    ) {
+        let d = self.loan(k).debt;
+        out.deficit = d;
+        let offset = d.min(self.offset_left);
+        self.offset_left -= offset;
+        self.pay_down(ledger, Account::Treasury, k, offset);
+        out.offset_paid = offset;
+        let rest = d - offset;
+        out.fund_paid = ledger.record_deficit(self.fund, rest, ctx.step);
+        self.pay_down(ledger, Account::Fund(self.fund), k, out.fund_paid);
+        let residual = rest - out.fund_paid;
+        if residual > 0.0 {
+            if ctx.socialization == LossSocialization::ProRata {
+                out.socialized = Socialized {
+                    covered: residual,
+                    ..Socialized::default()
+                };
+                self.pay_down(ledger, Account::Suppliers, k, residual);
+            } else {
+                out.uncovered = residual;
+                self.pay_down(ledger, Account::Uncovered, k, residual);
+            }
+        }
+        // Whatever rounding left of the debt is written off with it.
+        self.total_scaled -= self.loans.scaled_debt[k];
+        self.loans.scaled_debt[k] = 0.0;
+    }
+
+    /// The debt outstanding (O(borrowers): for the ledger's audit).
+    pub fn debt_outstanding(&self) -> f64 {
+        self.borrow_index * self.loans.scaled_debt.iter().sum::<f64>()
+    }
+
+    /// Loans under water at the oracle now (O(borrowers), once at the end of a run).
+    pub fn leftover(&self) -> Leftover {
+        let o = self.feed.price();
+        let mut left = Leftover::default();
+        for k in 0..self.loans.collateral.len() {
+            let loan = self.loan(k);
+            let hole = loan.debt - loan.collateral_usd(o);
+            if loan.debt > 0.0 && hole > 0.0 {
+                left.underwater += 1;
+                left.shortfall += hole;
+            }
+        }
+        left
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::market::{LinearBook, MarkState};
+    use crate::protocol::{InsuranceFund, LEDGER_TOLERANCE, LiquidationMode, LiquidationParams};
+
+    fn terms(offset: f64) -> LendingTerms {
+        LendingTerms::new(
+            LendingStyle::Aave(AaveRules::new(0.83, 0.05, 0.10).unwrap()),
+            PushOracle::new(0.0, 3_600.0, 0.0).unwrap(),
+            0.0,
+            offset,
+        )
+        .unwrap()
+    }
+
+    fn balanced(m: &LendingMarket, l: &Ledger) {
+        let imbalance = l.imbalance(-m.debt_outstanding());
+        assert!(
+            imbalance.abs() <= LEDGER_TOLERANCE * l.scale(),
+            "imbalance {imbalance}"
+        );
+    }
+
+    /// Two loans at 100: one healthy, one that the price falls through. After the fall to
+    /// 60 the second is due; a keeper liquidates it; its collateral does not cover the
+    /// debt, so the offset, the fund and the unbacked deficit take the rest in that order,
+    /// and every account balances.
+    #[test]
+    fn a_gap_runs_down_the_waterfall_and_the_ledger_balances() {
+        let loans = [
+            Loan {
+                collateral: 100.0,
+                debt: 4_000.0,
+            },
+            Loan {
+                collateral: 100.0,
+                debt: 8_000.0,
+            },
+        ];
+        let mut m = LendingMarket::open(&loans, terms(300.0), 100.0, 0, 10, 60.0);
+        let mut ledger = Ledger::open(vec![InsuranceFund::new(1_000.0).unwrap()], 0.0)
+            .with_suppliers(12_000.0)
+            .with_keepers(1, 1e6);
+        balanced(&m, &ledger);
+        let mut out = Vec::new();
+        m.due(&mut out);
+        assert!(out.is_empty());
+        let mut price = MarkState::new(60.0, 10.0, 0.0, 60.0).unwrap();
+        m.advance(&mut ledger, &price, 60.0);
+        m.due(&mut out);
+        assert_eq!(out, vec![11]);
+        assert!(!m.is_due(10));
+        let params = LiquidationParams::new(
+            0.0,
+            0.0,
+            LiquidationMode::Engine,
+            crate::protocol::CloseRule::Full,
+        )
+        .unwrap();
+        let law = ImpactLaw::Linear(LinearBook::new(1e6).unwrap());
+        let mut ctx = CloseContext {
+            params: &params,
+            price: &mut price,
+            law: &law,
+            socialization: LossSocialization::None,
+            step: 1,
+        };
+        let c = m.force_close(
+            &mut ledger,
+            11,
+            Liquidator::Keeper { k: 0, cost: 20.0 },
+            &mut ctx,
+        );
+        // HF 0.62: the whole collateral (6,000 USD) goes for 6,000 / 1.05 of debt.
+        assert!((c.notional - 6_000.0 / 1.05).abs() < 1e-9);
+        let deficit = 8_000.0 - 6_000.0 / 1.05;
+        assert!((c.deficit - deficit).abs() < 1e-9);
+        assert_eq!(c.offset_paid, 300.0);
+        assert_eq!(c.fund_paid, 1_000.0);
+        assert!((c.uncovered - (deficit - 1_300.0)).abs() < 1e-9);
+        assert!(c.flat && !m.is_open(11) && m.is_open(10));
+        assert!(c.slippage_loss > 0.0);
+        // The treasury's fee: 10% of the bonus part of the collateral, at the market.
+        let fee = 100.0 * (1.0 - 1.0 / 1.05) * 0.10 * 60.0;
+        assert!((c.protocol_fee - fee).abs() < 1e-9);
+        balanced(&m, &ledger);
+        assert_eq!(ledger.balance(Account::Fund(0)), 0.0);
+    }
+
+    /// Interest accrues through the index: debts grow, suppliers are owed it, and a loan
+    /// drifts to liquidation without the price moving.
+    #[test]
+    fn interest_accrues_to_the_suppliers_and_can_liquidate() {
+        let loans = [Loan {
+            collateral: 1.0,
+            debt: 82.0,
+        }];
+        let t = LendingTerms::new(
+            LendingStyle::Aave(AaveRules::new(0.83, 0.05, 0.10).unwrap()),
+            PushOracle::new(0.0, 3_600.0, 0.0).unwrap(),
+            0.5,
+            0.0,
+        )
+        .unwrap();
+        let mut m = LendingMarket::open(&loans, t, 100.0, 0, 0, 86_400.0);
+        let mut ledger =
+            Ledger::open(vec![InsuranceFund::new(0.0).unwrap()], 0.0).with_suppliers(82.0);
+        let price = MarkState::new(100.0, 10.0, 0.0, 86_400.0).unwrap();
+        let mut out = Vec::new();
+        let mut day = 0;
+        while out.is_empty() && day < 30 {
+            day += 1;
+            m.advance(&mut ledger, &price, 86_400.0 * day as f64);
+            m.due(&mut out);
+            balanced(&m, &ledger);
+        }
+        // 82 (1 + 0.5/365)^n >= 83: n = 9 days.
+        assert_eq!(day, 9);
+        assert!(m.loan_of(0).debt > 83.0);
+    }
+}

@@ -1,0 +1,394 @@
+//! Lending markets in the engine (MODEL.md sections 14 and 15): the ledger with loans, alone
+//! and beside perps; the first-passage closed form of one loan; the oracle that writes every
+//! change; the calibration identity run by run; and R3 run from the CLI like a user.
+
+mod common;
+
+use std::path::Path;
+
+use backstop::config::Experiment;
+use backstop::protocol::lending::Loan;
+use backstop::simulation::{RunOptions, StepView, simulate_observed};
+use backstop::stats::{normal_cdf, quantile_sorted};
+
+const SECONDS_PER_YEAR: f64 = 365.0 * 86_400.0;
+/// -zeta(1/2) / sqrt(2 pi): Broadie, Glasserman, Kou (1997).
+const BGK: f64 = 0.5826;
+
+/// A stressed WETH-like market where keepers fall behind and bad debt is common: fat-tailed
+/// GARCH at 150% vol, a thin square-root book, keepers with little capital and a lag.
+fn stressed(seeds: u32, fund: f64, extra: &str) -> String {
+    format!(
+        r#"
+[experiment]
+seeds = {seeds}
+master_seed = 77
+steps = 720
+
+[market]
+name = "WETH"
+s0 = 3000.0
+
+[market.model]
+kind = "garch"
+long_run_vol = 1.5
+alpha = 0.1
+beta = 0.85
+shocks = {{ kind = "student_t", nu = 3.0 }}
+
+[market.book]
+kind = "sqrt"
+y = 1.0
+vol = 1.5
+daily_volume_usd = 2e7
+
+[market.lending]
+style = "aave"
+borrowers = 300
+collateral_usd = {{ kind = "lognormal", median = 50000.0, log_sd = 1.0 }}
+initial_ltv = {{ kind = "uniform", min = 0.70, max = 0.805 }}
+ltv = 0.805
+liquidation_threshold = 0.83
+bonus = 0.05
+protocol_fee = 0.10
+deficit_offset_usd = 2000.0
+
+[market.lending.oracle]
+deviation = 0.01
+heartbeat_seconds = 3600.0
+
+[liquidation]
+mode = "keeper"
+
+[liquidation.keepers]
+count = 2
+capital_usd = 3e5
+latency_steps = 2
+cost_usd = 20.0
+
+[fund]
+initial = {fund:?}
+on_depletion = "none"
+{extra}
+"#
+    )
+}
+
+/// Every run of a lending market balances its ledger after every step (the helper audits
+/// each step and checks the largest imbalance), with the rule after depletion either way,
+/// and beside a perp market sharing the fund. The stressed market does liquidate, leave
+/// bad debt, pay the offset and drain the fund, so the audit sees every transfer.
+#[test]
+fn the_ledger_balances_with_lending_markets_alone_and_beside_perps() {
+    for rule in ["none", "socialize"] {
+        let text = stressed(60, 2e5, "").replace(
+            "on_depletion = \"none\"",
+            &format!("on_depletion = \"{rule}\""),
+        );
+        let result = common::run(&common::parse(&text), 2);
+        let rows = &result.rows;
+        assert!(rows.iter().any(|r| r.liquidation_count > 0));
+        assert!(rows.iter().any(|r| r.bad_debt > 0.0));
+        assert!(rows.iter().any(|r| r.depleted));
+        assert!(rows.iter().any(|r| r.deficit_offset > 0.0));
+        assert!(
+            rows.iter()
+                .all(|r| r.protocol_fees >= 0.0 && r.keeper_profit.is_finite())
+        );
+        let socialized: f64 = rows.iter().map(|r| r.socialized_loss).sum();
+        let uncovered: f64 = rows.iter().map(|r| r.bad_debt_uncovered).sum();
+        if rule == "socialize" {
+            assert!(socialized > 0.0 && uncovered == 0.0);
+        } else {
+            assert!(uncovered > 0.0 && socialized == 0.0);
+        }
+        for r in &result.market_rows {
+            // The waterfall adds up: every dollar of bad debt was paid by someone or is left.
+            let paid = r.deficit_offset + r.fund_paid + r.socialized_loss + r.bad_debt_uncovered;
+            assert!(
+                (paid - r.bad_debt).abs() <= 1e-9 * r.bad_debt.max(1.0),
+                "seed {}",
+                r.seed
+            );
+        }
+    }
+    let mixed = stressed(40, 2e5, "").replace(
+        "[liquidation]",
+        "[markets.BTC]\ntraders = 200\n[markets.BTC.book]\nkind = \"linear\"\ndepth_usd = 5e6\n\n[liquidation]",
+    );
+    let mixed = mixed.replace("on_depletion = \"none\"", "on_depletion = \"socialize\"");
+    let result = common::run(&common::parse(&mixed), 2);
+    let by_market = |m: u32| {
+        result
+            .market_rows
+            .iter()
+            .filter(|r| r.market == m)
+            .map(|r| r.liquidation_count)
+            .sum::<u32>()
+    };
+    assert!(
+        by_market(0) > 0 && by_market(1) > 0,
+        "both markets liquidate"
+    );
+    assert!(
+        result
+            .market_rows
+            .iter()
+            .all(|r| (r.market == 0) == r.worst_oracle_gap.is_some())
+    );
+}
+
+/// P(the log price `X_t = mu t + sigma W_t` reaches barrier `b < 0` before `t`).
+fn first_passage_down(b: f64, mu: f64, sigma: f64, t: f64) -> f64 {
+    let s = sigma * t.sqrt();
+    normal_cdf((b - mu * t) / s)
+        + (2.0 * mu * b / (sigma * sigma)).exp() * normal_cdf((b + mu * t) / s)
+}
+
+/// One loan under GBM, no impact, an oracle that writes every change and keepers that act
+/// at once and can always pay: the loan is liquidated exactly when the index first falls
+/// below `d / (c LT)`. Its liquidation probability over the horizon matches GBM's first
+/// passage with the BGK correction within 4 SE; and since no step falls anywhere near the
+/// gap `1 - LT (1 + bonus)` (12.85%), no run leaves bad debt.
+#[test]
+fn one_loan_is_liquidated_at_gbm_first_passage() {
+    let (seeds, steps, dt, vol, ltv, lt) = (20_000u32, 1_440u64, 600.0, 1.2, 0.7f64, 0.83f64);
+    let toml = format!(
+        r#"
+[experiment]
+seeds = {seeds}
+master_seed = 4243
+steps = {steps}
+dt_seconds = {dt:?}
+
+[market.model]
+kind = "gbm"
+vol = {vol:?}
+
+[market.book]
+kind = "none"
+
+[market.lending]
+style = "aave"
+borrowers = 1
+collateral_usd = {{ kind = "fixed", value = 10000.0 }}
+initial_ltv = {{ kind = "fixed", value = {ltv:?} }}
+ltv = 0.805
+liquidation_threshold = {lt:?}
+bonus = 0.05
+protocol_fee = 0.1
+
+[market.lending.oracle]
+deviation = 0.0
+heartbeat_seconds = 3600.0
+
+[liquidation]
+mode = "keeper"
+
+[liquidation.keepers]
+count = 1
+capital_usd = 1e12
+latency_steps = 0
+cost_usd = 0.0
+
+[fund]
+initial = 1e9
+on_depletion = "none"
+"#
+    );
+    let result = common::run(&common::parse(&toml), 2);
+    let hits = result
+        .rows
+        .iter()
+        .filter(|r| r.liquidation_count > 0)
+        .count();
+    let p_hat = hits as f64 / seeds as f64;
+    let dt_years = dt / SECONDS_PER_YEAR;
+    let b = (ltv / lt).ln() - BGK * vol * dt_years.sqrt();
+    let p = first_passage_down(b, -0.5 * vol * vol, vol, steps as f64 * dt_years);
+    let se = (p * (1.0 - p) / seeds as f64).sqrt();
+    eprintln!("one loan: simulated {p_hat:.4}, BGK {p:.4}, se {se:.4}");
+    assert!(
+        (p_hat - p).abs() < 4.0 * se,
+        "simulated {p_hat:.4}, theory {p:.4} (se {se:.4})"
+    );
+    assert!(
+        result
+            .rows
+            .iter()
+            .all(|r| r.bad_debt == 0.0 && r.underwater_debt == 0.0)
+    );
+}
+
+/// With a deviation threshold of 0 (and no impact, so the market's price is the index) the
+/// oracle is the index: the loan is liquidated at the first step whose index makes its
+/// health factor fall below 1, on every seed.
+#[test]
+fn an_oracle_that_writes_every_change_liquidates_on_the_index() {
+    let toml = r#"
+[experiment]
+seeds = 300
+master_seed = 5
+steps = 1440
+
+[market]
+s0 = 3000.0
+
+[market.model]
+kind = "gbm"
+vol = 2.0
+
+[market.book]
+kind = "none"
+
+[market.lending]
+style = "aave"
+borrowers = 1
+collateral_usd = { kind = "fixed", value = 10000.0 }
+initial_ltv = { kind = "fixed", value = 0.78 }
+ltv = 0.805
+liquidation_threshold = 0.83
+bonus = 0.05
+protocol_fee = 0.1
+
+[market.lending.oracle]
+deviation = 0.0
+heartbeat_seconds = 3600.0
+
+[liquidation]
+mode = "keeper"
+
+[liquidation.keepers]
+count = 1
+capital_usd = 1e12
+latency_steps = 0
+cost_usd = 0.0
+
+[fund]
+on_depletion = "none"
+"#;
+    let exp = common::parse(toml);
+    let loan = Loan {
+        collateral: 10_000.0 / 3_000.0,
+        debt: 10_000.0 * 0.78,
+    };
+    let mut liquidated = 0;
+    for seed in 0..300 {
+        let mut path: Vec<StepView> = Vec::new();
+        let opts = RunOptions { audit_ledger: true };
+        simulate_observed(
+            &exp.cells[0].scenario,
+            exp.master_seed,
+            seed,
+            opts,
+            &mut path,
+        );
+        let on_index = path
+            .iter()
+            .find(|v| loan.health_factor(v.index, 0.83) < 1.0)
+            .map(|v| v.step);
+        let on_oracle = path.iter().find(|v| v.liquidations > 0).map(|v| v.step);
+        assert_eq!(on_oracle, on_index, "seed {seed}");
+        liquidated += on_oracle.is_some() as u32;
+    }
+    assert!(liquidated > 30 && liquidated < 270, "{liquidated} of 300");
+}
+
+/// MODEL.md section 5 for lending: a run exhausts a stake of F0 exactly when its required
+/// capital exceeds F0, run by run on the same seeds, for stakes across the distribution.
+#[test]
+fn required_capital_predicts_depletion_run_by_run_for_lending() {
+    let seeds = 300;
+    let reference = common::run(&common::parse(&stressed(seeds, 1e12, "")), 2);
+    assert!(reference.rows.iter().all(|r| !r.depleted));
+    let mut r: Vec<f64> = reference.rows.iter().map(|r| r.required_capital).collect();
+    r.sort_by(f64::total_cmp);
+    let positive = r.iter().filter(|&&x| x > 0.0).count();
+    assert!(
+        positive > seeds as usize / 10,
+        "too few runs with deficits: {positive}"
+    );
+    let funds: Vec<f64> = [0.5, 0.8, 0.95]
+        .iter()
+        .map(|&p| quantile_sorted(&r, p).unwrap())
+        .chain([0.0])
+        .collect();
+    let grid = format!(
+        "[grid]\n\"fund.initial\" = [{}]\n",
+        funds
+            .iter()
+            .map(|f| format!("{f:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let result = common::run(&common::parse(&stressed(seeds, 1.0, &grid)), 2);
+    let mut depleted = 0;
+    for (c, &f0) in funds.iter().enumerate() {
+        for (row, reference) in result.cell_rows(c).iter().zip(&reference.rows) {
+            assert_eq!(
+                row.depleted,
+                reference.required_capital > f0,
+                "seed {}",
+                row.seed
+            );
+            assert_eq!(row.depleted, row.required_capital > f0);
+            depleted += row.depleted as usize;
+        }
+    }
+    assert!(depleted > 0);
+}
+
+/// R3 from the CLI, as a user runs it (fewer seeds): the run and summary tables carry the
+/// lending columns, and they hold together.
+#[test]
+fn r3_runs_from_the_cli_and_writes_the_lending_columns() {
+    let out = common::temp_dir("r3");
+    common::run_tables(
+        Path::new("experiments/r3-lending.toml"),
+        &out,
+        &["--seeds", "40"],
+    );
+    let runs = common::read_parquet(&out.join("runs.parquet"));
+    let bad = common::f64_column(&runs, "bad_debt");
+    let under = common::f64_column(&runs, "underwater_debt");
+    let insolvent = common::f64_column(&runs, "insolvent_debt");
+    for ((b, u), i) in bad.iter().zip(&under).zip(&insolvent) {
+        assert_eq!(b + u, *i);
+    }
+    let fees = common::f64_column(&runs, "protocol_fees");
+    let liquidated = common::f64_column(&runs, "liquidation_notional");
+    assert!(
+        liquidated.iter().sum::<f64>() > 0.0,
+        "R3 liquidates in a day"
+    );
+    assert!(fees.iter().sum::<f64>() > 0.0);
+    let summary = common::read_parquet(&out.join("summary.parquet"));
+    for column in [
+        "insolvent_debt_var95",
+        "liquidated_notional_lar95",
+        "depletion_probability",
+    ] {
+        assert!(
+            common::f64_column(&summary, column)[0].is_finite(),
+            "{column}"
+        );
+    }
+    let markets = common::read_parquet(&out.join("runs_by_market.parquet"));
+    let gaps = common::f64_column(&markets, "worst_oracle_gap");
+    let impact = common::f64_column(&markets, "worst_mark_index_ratio");
+    // The feed reads the market's price: where keepers' sales never moved it off the index,
+    // a 0.5% feed stays within about 0.5% of the index (plus one step's move); where they
+    // did, the oracle follows the market down, and the gap is the impact's.
+    for (g, i) in gaps.iter().zip(&impact) {
+        assert!(g.is_finite() && *g > 0.0);
+        let bound = 0.02 + i.ln().abs();
+        assert!(g.ln().abs() < bound, "oracle gap {g}, mark/index {i}");
+    }
+    let exp = Experiment::load(
+        Path::new("experiments/r3-lending.toml"),
+        backstop::config::Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(exp.seeds, 10_000);
+    let _ = std::fs::remove_dir_all(&out);
+}
