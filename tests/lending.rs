@@ -392,3 +392,38 @@ fn r3_runs_from_the_cli_and_writes_the_lending_columns() {
     assert_eq!(exp.seeds, 10_000);
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// Maker-style auctions on a crash day (experiments/lending-auction.toml, fewer vaults and
+/// seeds), with the ledger audited after every step: keepers with capital and cheap gas kick,
+/// take and leave some bad debt; keepers whose gas is dearer than any incentive never kick,
+/// nothing is bought, and the loss stays in the vaults as underwater debt instead.
+#[test]
+fn auctions_balance_and_keepers_that_cannot_act_leave_underwater_debt() {
+    let text = std::fs::read_to_string("experiments/lending-auction.toml")
+        .unwrap()
+        .replace("borrowers = 2000", "borrowers = 300")
+        .replace("seeds = 2000", "seeds = 40");
+    let grid_at = text.find("[grid]").unwrap();
+    let text = format!(
+        "{}[grid.zip.keepers]\n\"liquidation.keepers.capital_usd\" = [5e6, 0.0]\n\"liquidation.keepers.cost_usd\" = [20.0, 5000.0]\n",
+        &text[..grid_at]
+    );
+    let exp = Experiment::parse(
+        &text,
+        Path::new("experiments/lending-auction.toml"),
+        Default::default(),
+    )
+    .unwrap();
+    let result = common::run(&exp, 2);
+    let able = result.cell_rows(0);
+    let unable = result.cell_rows(1);
+    let sum = |rows: &[backstop::simulation::RunRow],
+               f: fn(&backstop::simulation::RunRow) -> f64| {
+        rows.iter().map(f).sum::<f64>()
+    };
+    assert!(sum(able, |r| r.liquidation_notional) > 0.0);
+    assert!(sum(able, |r| r.keeper_incentives) > 0.0);
+    assert!(sum(unable, |r| r.liquidation_notional) == 0.0);
+    assert!(sum(unable, |r| r.bad_debt) == 0.0);
+    assert!(sum(unable, |r| r.underwater_debt) > sum(able, |r| r.underwater_debt));
+}

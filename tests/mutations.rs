@@ -26,8 +26,8 @@ const MAX_RUN_STEPS: u64 = 20_000;
 /// the table), or a field of the same table (rules that tie two fields, `min < max`).
 ///
 /// A value in a grid axis may also be blamed on the field it sets (`traders.mix[0].share`
-/// for `grid."traders.mix.0.share"[1]`) or on a table above that field (the shares of a
-/// mix must sum to 1).
+/// for `grid."traders.mix.0.share"[1]`), on a table above that field (the shares of a
+/// mix must sum to 1) or on a field of the same table.
 fn points_at(field: &str, leaf: &str) -> bool {
     let parent = |p: &str| {
         p.rfind(['.', '['])
@@ -48,10 +48,15 @@ fn points_at(field: &str, leaf: &str) -> bool {
     // A range's ends are blamed on the values they make, and a rule that ties the axes of
     // one zip group on any of them.
     let grid_table = leaf.split(".\"").next().unwrap_or(leaf);
+    // A value an axis sets may break a rule that ties it to another field of its table
+    // (`ltv <= liquidation_threshold`), blamed on either, as for a leaf outside the grid.
     near(leaf)
         || (leaf.starts_with("grid") && field.starts_with(&format!("{grid_table}.\"")))
-        || set_by_grid
-            .is_some_and(|axis| axis == field_dots || axis.starts_with(&format!("{field_dots}.")))
+        || set_by_grid.is_some_and(|axis| {
+            axis == field_dots
+                || axis.starts_with(&format!("{field_dots}."))
+                || parent(&axis) == parent(&field_dots)
+        })
 }
 
 /// What one mutated file did.

@@ -143,6 +143,9 @@ pub struct LendingSection {
     #[schemars(transform = rule::non_negative, extend("x-unit" = "USD"))]
     pub deficit_offset_usd: f64,
     pub oracle: OracleSection,
+    /// `style = "auction"`: the auctions' parameters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auction: Option<AuctionSection>,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
@@ -151,6 +154,42 @@ pub enum LendingStyleSpec {
     /// Aave v3.3+: close factor 50%/100% at HF 0.95, 2,000 USD full close, 1,000 USD dust,
     /// bonus with protocol fee.
     Aave,
+    /// Maker/Sky Liquidations 2.0: Dutch auctions of the collateral (`[lending.auction]`);
+    /// `liquidation_threshold` is `1 / mat`.
+    Auction,
+}
+
+/// Maker/Sky `clip.sol` and `dog.sol` parameters (ETH-A: buf 1.2, cut 0.99 every 90 s, tail
+/// 8,400 s, cusp 0.45, chop 13%, tip 250 USD, chip 0.1%).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuctionSection {
+    /// Starting price over the oracle.
+    #[schemars(range(min = 1.0))]
+    pub buf: f64,
+    /// Price multiplier per price step.
+    #[schemars(extend("exclusiveMinimum" = 0.0), range(max = 1.0))]
+    pub cut: f64,
+    #[schemars(transform = rule::positive, extend("x-unit" = "s"))]
+    pub step_seconds: f64,
+    /// Age after which an auction needs a reset.
+    #[schemars(transform = rule::positive, extend("x-unit" = "s"))]
+    pub tail_seconds: f64,
+    /// Share of the starting price below which an auction needs a reset.
+    #[schemars(transform = rule::open_unit)]
+    pub cusp: f64,
+    /// Penalty: the auction raises the debt times `1 + chop`.
+    #[schemars(transform = rule::non_negative)]
+    pub chop: f64,
+    /// Keeper incentive per kick or reset, flat, paid by the fund.
+    #[schemars(transform = rule::non_negative, extend("x-unit" = "USD"))]
+    pub tip_usd: f64,
+    /// Keeper incentive per kick or reset, a share of the tab.
+    #[schemars(transform = rule::non_negative)]
+    pub chip: f64,
+    /// Most tab in running auctions at once.
+    #[schemars(transform = rule::positive, extend("x-unit" = "USD"))]
+    pub hole_usd: f64,
 }
 
 /// The push feed the protocol reads (Chainlink ETH/USD: 0.5%, 3,600 s).
@@ -167,6 +206,19 @@ pub struct OracleSection {
     #[serde(default)]
     #[schemars(transform = rule::non_negative, extend("x-unit" = "s"))]
     pub lag_seconds: f64,
+    /// What the feed reads: the market the collateral trades in, where keepers sell
+    /// (`market`: their sales reach the oracle, the lending cascade), or the index, as a feed
+    /// aggregating venues this market's sales do not move (`index`).
+    #[serde(default)]
+    pub reads: OracleSourceSpec,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OracleSourceSpec {
+    #[default]
+    Market,
+    Index,
 }
 
 /// `D_t = D_0 max(floor, min(1, (reference_vol / sigma_hat)^kappa))` (MODEL.md section 2).

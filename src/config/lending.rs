@@ -1,12 +1,14 @@
 //! A lending market's section checked into what a run needs (MODEL.md section 14): its
 //! protocol terms and the borrowers' population.
 
-use super::file::{DistributionSpec, LendingSection, LendingStyleSpec};
+use super::file::{DistributionSpec, LendingSection, LendingStyleSpec, OracleSourceSpec};
 use crate::agents::PositiveDistribution;
 use crate::params::{ParamError, ParamResult};
+use crate::protocol::lending::MakerAuctions;
 use crate::protocol::lending::aave::AaveRules;
+use crate::protocol::lending::auction::{AuctionRules, AuctionTerms};
 use crate::protocol::lending::oracle::PushOracle;
-use crate::protocol::lending::{LendingStyle, LendingTerms, Loan};
+use crate::protocol::lending::{LendingStyle, LendingTerms, Loan, OracleSource};
 use crate::rng::SimRng;
 
 /// A lending market of a scenario, validated.
@@ -37,7 +39,14 @@ impl LendingScenario {
             LendingStyleSpec::Aave => LendingStyle::Aave(
                 AaveRules::new(l.liquidation_threshold, l.bonus, l.protocol_fee).map_err(within)?,
             ),
+            LendingStyleSpec::Auction => auction_style(l, path)?,
         };
+        if l.style != LendingStyleSpec::Auction && l.auction.is_some() {
+            return Err(ParamError::new(
+                format!("{path}.auction"),
+                "is for style = \"auction\"",
+            ));
+        }
         // Aave's `validateReserveConfiguration`: the borrowing limit sits below the
         // threshold, or a loan could open liquidatable.
         if !(l.ltv > 0.0 && l.ltv <= l.liquidation_threshold) {
@@ -52,8 +61,12 @@ impl LendingScenario {
         let o = &l.oracle;
         let oracle = PushOracle::new(o.deviation, o.heartbeat_seconds, o.lag_seconds)
             .map_err(|e| e.within(&format!("{path}.oracle")))?;
-        let terms =
-            LendingTerms::new(style, oracle, l.borrow_apr, l.deficit_offset_usd).map_err(within)?;
+        let terms = LendingTerms::new(style, oracle, l.borrow_apr, l.deficit_offset_usd)
+            .map_err(within)?
+            .reading(match o.reads {
+                OracleSourceSpec::Market => OracleSource::Market,
+                OracleSourceSpec::Index => OracleSource::Index,
+            });
         if l.borrow_apr > 10.0 {
             return Err(ParamError::new(
                 format!("{path}.borrow_apr"),
@@ -71,6 +84,22 @@ impl LendingScenario {
         })
     }
 
+    pub fn terms(&self) -> &LendingTerms {
+        &self.terms
+    }
+
+    pub fn borrowers(&self) -> u32 {
+        self.borrowers
+    }
+
+    /// The style's name as experiment files write it.
+    pub fn style_name(&self) -> &'static str {
+        match self.terms.style() {
+            LendingStyle::Aave(_) => "aave",
+            LendingStyle::Auction(_) => "auction",
+        }
+    }
+
     /// One borrower at t = 0 with the index at `s0`: collateral and initial LTV drawn, the
     /// LTV capped at the market's limit.
     pub fn draw(&self, rng: &mut SimRng, s0: f64) -> Loan {
@@ -81,4 +110,41 @@ impl LendingScenario {
             debt: value * ltv,
         }
     }
+}
+
+/// `style = "auction"`: the `[lending.auction]` table checked into Maker's rules.
+fn auction_style(l: &LendingSection, path: &str) -> ParamResult<LendingStyle> {
+    let at = format!("{path}.auction");
+    let a = l.auction.as_ref().ok_or_else(|| {
+        ParamError::new(
+            &at,
+            "style = \"auction\" needs a [lending.auction] table (buf, cut, step_seconds, \
+             tail_seconds, cusp, chop, tip_usd, chip, hole_usd)",
+        )
+    })?;
+    let rules = AuctionRules::new(AuctionTerms {
+        buf: a.buf,
+        cut: a.cut,
+        step_seconds: a.step_seconds,
+        tail_seconds: a.tail_seconds,
+        cusp: a.cusp,
+        chop: a.chop,
+        tip: a.tip_usd,
+        chip: a.chip,
+    })
+    .map_err(|mut e| {
+        // The rules name their fields as `clip.sol` does; the file says `tip_usd`.
+        if e.field == "tip" {
+            e.field = "tip_usd".into();
+        }
+        e.within(&at)
+    })?;
+    let style = MakerAuctions::new(rules, l.liquidation_threshold, a.hole_usd).map_err(|e| {
+        if e.field == "hole_usd" {
+            e.within(&at)
+        } else {
+            e.within(path)
+        }
+    })?;
+    Ok(LendingStyle::Auction(style))
 }

@@ -43,6 +43,11 @@ impl MarketScenario {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// The lending market's terms and borrowers, if this is one.
+    pub fn lending(&self) -> Option<&LendingScenario> {
+        self.lending.as_ref()
+    }
 }
 
 /// Everything one run needs, validated. Built only by [`Scenario::from_file`], so a
@@ -900,13 +905,28 @@ impl Scenario {
                 .map(|(_, _, m)| m.fund_weight.ln())
                 .collect();
             logs.sort_by(f64::total_cmp);
-            let median = logs[logs.len() / 2];
+            // With an even count, the middle of the two middle weights: two markets are then
+            // equally far from it, and the tie goes to the weight farther from 1.
+            let n = logs.len();
+            let median = if n.is_multiple_of(2) {
+                0.5 * (logs[n / 2 - 1] + logs[n / 2])
+            } else {
+                logs[n / 2]
+            };
             let off = |w: f64| ((w.ln() - median).abs(), w.ln().abs());
             let (path, _, m) = sections
                 .iter()
                 .max_by(|a, b| {
                     let (x, y) = (off(a.2.fund_weight), off(b.2.fund_weight));
-                    x.0.total_cmp(&y.0).then(x.1.total_cmp(&y.1))
+                    // Distances equal up to rounding are a tie (two markets around their
+                    // midpoint): the weight farther from 1 is the one typed off.
+                    let tied = (x.0 - y.0).abs() <= 1e-9 * x.0.max(y.0).max(1.0);
+                    let by_distance = if tied {
+                        std::cmp::Ordering::Equal
+                    } else {
+                        x.0.total_cmp(&y.0)
+                    };
+                    by_distance.then(x.1.total_cmp(&y.1))
                 })
                 .expect("one market at least");
             return Err(ParamError::new(

@@ -131,6 +131,7 @@ flat_row! {
         underwater_debt_mean: f64,
         protocol_fees_mean: f64,
         deficit_offset_mean: f64,
+        keeper_incentives_mean: f64,
     }
 }
 
@@ -199,6 +200,7 @@ fn lending(s: &mut CellSummary, rows: &[RunRow]) {
     s.underwater_debt_mean = mean_of(rows, |r| r.underwater_debt).0;
     s.protocol_fees_mean = mean_of(rows, |r| r.protocol_fees).0;
     s.deficit_offset_mean = mean_of(rows, |r| r.deficit_offset).0;
+    s.keeper_incentives_mean = mean_of(rows, |r| r.keeper_incentives).0;
 }
 
 /// Depletion (section 5), bad debt and its tail (VaR, CVaR), ADL and socialized losses.
@@ -391,6 +393,7 @@ flat_row! {
         underwater_debt_mean: f64,
         seized_value_mean: f64,
         protocol_fees_mean: f64,
+        keeper_incentives_mean: f64,
         /// Lending: the oracle/index ratio furthest from 1 in any run.
         worst_oracle_gap: Option<f64>,
     }
@@ -485,6 +488,7 @@ fn summarize_market(market: u32, rows: &[MarketRow]) -> MarketSummary {
         underwater_debt_mean: m(|r| r.underwater_debt).0,
         seized_value_mean: m(|r| r.seized_value).0,
         protocol_fees_mean: m(|r| r.protocol_fees).0,
+        keeper_incentives_mean: m(|r| r.keeper_incentives).0,
         worst_oracle_gap: rows
             .iter()
             .filter_map(|r| r.worst_oracle_gap)

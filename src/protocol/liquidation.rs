@@ -189,4 +189,6 @@ pub struct ForcedClose {
     pub protocol_fee: f64,
     /// Lending: the part of the deficit the treasury's first-loss offset paid.
     pub offset_paid: f64,
+    /// Lending auctions: the keeper's incentive for a kick or a redo, paid by the fund.
+    pub incentive: f64,
 }

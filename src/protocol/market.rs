@@ -20,7 +20,8 @@ use crate::market::{ImpactLaw, MarkState};
 #[derive(Clone, Debug)]
 pub enum Market {
     Perp(PerpMarket),
-    Lending(LendingMarket),
+    /// Boxed: a lending market carries its oracle and auction state, twice a perp's size.
+    Lending(Box<LendingMarket>),
 }
 
 impl Market {

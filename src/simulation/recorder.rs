@@ -160,7 +160,9 @@ impl Recorder {
         row.keeper_profit += c.keeper_profit;
         row.protocol_fees += c.protocol_fee;
         row.deficit_offset += c.offset_paid;
+        row.keeper_incentives += c.incentive;
         let market = &mut self.markets[m].row;
+        market.keeper_incentives += c.incentive;
         market.seized_value += c.seized_value;
         market.protocol_fees += c.protocol_fee;
         market.deficit_offset += c.offset_paid;

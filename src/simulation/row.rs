@@ -216,6 +216,8 @@ flat_row! {
         underwater_debt: f64,
         /// Lending: `bad_debt + underwater_debt`, the insolvent debt of Gauntlet's VaR.
         insolvent_debt: f64,
+        /// Lending auctions: keepers' incentives for kicks and redos, paid by the fund.
+        keeper_incentives: f64,
     }
 }
 
@@ -281,6 +283,8 @@ flat_row! {
         insolvent_debt: f64,
         /// Lending: the oracle/index ratio furthest from 1 (empty for a perp market).
         worst_oracle_gap: Option<f64>,
+        /// Lending auctions: keepers' incentives for kicks and redos, paid by the fund.
+        keeper_incentives: f64,
     }
 }
 

@@ -359,14 +359,14 @@ fn open_population(
                 open_interest.markets[m] += loan.debt;
             }
             open_interest.run += open_interest.markets[m];
-            markets.push(Market::Lending(LendingMarket::open(
+            markets.push(Market::Lending(Box::new(LendingMarket::open(
                 &loans,
                 l.terms,
                 s0,
                 fund,
                 first,
                 sc.dt_seconds,
-            )));
+            ))));
             continue;
         }
         let mut book = PositionBook::with_capacity(ms.traders as usize);

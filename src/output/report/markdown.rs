@@ -73,6 +73,7 @@ pub(super) fn report(t: &Tables, charts_md: &str, notes: &[String]) -> String {
     answer(&mut s, t);
     cells_table(&mut s, t);
     markets_section(&mut s, &t.exp, &t.markets);
+    lending_section(&mut s, t);
     let _ = writeln!(s, "## Charts\n\n{charts_md}");
     for note in notes {
         let _ = writeln!(s, "*Not drawn:* {note}.\n");
@@ -112,9 +113,19 @@ fn answer(s: &mut String, t: &Tables) {
         format_pct(head.depletion_probability_lo95),
         format_pct(head.depletion_probability_hi95),
     );
+    let lending_only = exp.cells[t.h]
+        .scenario
+        .markets()
+        .iter()
+        .all(|m| m.lending().is_some());
+    let who = if lending_only {
+        "keepers lose"
+    } else {
+        "liquidated traders lose"
+    };
     let _ = writeln!(
         s,
-        "On such a day, bad debt exceeds **{}** one time in 20 (VaR95), the worst 1% of days average **{}** (CVaR99), and liquidated traders lose **{}** to slippage on average.\n",
+        "On such a day, bad debt exceeds **{}** one time in 20 (VaR95), the worst 1% of days average **{}** (CVaR99), and {who} **{}** to slippage on average.\n",
         format_money(head.bad_debt_var95),
         format_money(head.bad_debt_cvar99),
         format_money(head.slippage_loss_mean),
@@ -229,6 +240,74 @@ fn markets_section(s: &mut String, exp: &Experiment, markets: &[MarketSummary]) 
         s.push_str(&line);
     }
     s.push('\n');
+}
+
+/// Lending markets (MODEL.md section 14): the stake, the health factor and the keepers, in
+/// the headline cell.
+fn lending_section(s: &mut String, t: &Tables) {
+    let exp = &t.exp;
+    let markets = exp.cells[t.h].scenario.markets();
+    let per_cell = markets.len();
+    let head = t.head();
+    for (m, market) in markets.iter().enumerate() {
+        let (Some(l), Some(row)) = (market.lending(), t.markets.get(t.h * per_cell + m)) else {
+            continue;
+        };
+        let lt = l.terms().style().liquidation_threshold();
+        let _ = writeln!(
+            s,
+            "## Lending market `{}`\n\n\
+             {} borrowers, `{}` liquidations. A loan is liquidatable when its health factor, \
+             `collateral x oracle x {lt} / debt`, falls under 1 on the protocol's oracle; keepers \
+             liquidate it when the collateral they receive, sold into the market's book, pays \
+             for the debt they repay, the slippage and their gas. The backstop (the fund: an \
+             Umbrella stake, Comet reserves, Maker's surplus) pays the bad debt a loan leaves \
+             when its collateral is gone.\n",
+            market.name(),
+            l.borrowers(),
+            l.style_name(),
+        );
+        let gap = row
+            .worst_oracle_gap
+            .map_or_else(|| "n/a".to_string(), |g| format!("{g:.4}"));
+        let _ = writeln!(
+            s,
+            "| figure (mean per day unless stated) | value |\n\
+             | --- | ---: |\n\
+             | debt at t = 0 | {} |\n\
+             | debt repaid by liquidations | {} |\n\
+             | LaR95: p95 of the debt liquidated in a day | {} |\n\
+             | collateral seized, at the oracle | {} |\n\
+             | bad debt | {} |\n\
+             | underwater debt at the end (collateral no longer covers it; not yet bad debt) | {} |\n\
+             | VaR95 of insolvent debt (bad + underwater) | {} |\n\
+             | keepers' profit (all markets) | {} |\n\
+             | keeper incentives paid by the fund | {} |\n\
+             | protocol fees | {} |\n\
+             | loans left waiting for a keeper at the end | {:.1} |\n\
+             | worst oracle / index ratio in any run | {gap} |\n",
+            format_money(row.open_interest_mean),
+            format_money(row.liquidation_notional_mean),
+            format_money(row.liquidated_notional_lar95),
+            format_money(row.seized_value_mean),
+            format_money(row.bad_debt_mean),
+            format_money(row.underwater_debt_mean),
+            format_money(row.insolvent_debt_var95),
+            format_money(head.keeper_profit_mean),
+            format_money(row.keeper_incentives_mean),
+            format_money(row.protocol_fees_mean),
+            row.left_waiting_mean,
+        );
+        if row.underwater_debt_mean > row.bad_debt_mean {
+            let _ = writeln!(
+                s,
+                "More debt is under water at the end of the day than was recognised as bad \
+                 debt: loans no keeper liquidated sank below their debt without their deficit \
+                 reaching the fund. Size the backstop on insolvent debt, not on bad debt \
+                 alone.\n"
+            );
+        }
+    }
 }
 
 /// Every parameter of the scenario as resolved, and the grid.

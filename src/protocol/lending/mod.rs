@@ -21,7 +21,9 @@ mod market;
 pub mod morpho;
 pub mod oracle;
 
-pub use market::{Leftover, LendingMarket, LendingStyle, LendingTerms};
+pub use market::{
+    Leftover, LendingMarket, LendingStyle, LendingTerms, MakerAuctions, OracleSource,
+};
 
 /// One borrower's loan: `collateral` units of the volatile asset against `debt` USD of a
 /// stable asset (price 1).

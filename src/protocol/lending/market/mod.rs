@@ -12,8 +12,13 @@
 
 use std::collections::BinaryHeap;
 
+mod clipper;
+
+pub use clipper::MakerAuctions;
+
 use super::Loan;
 use super::aave::{AaveLiquidation, AaveRules};
+use super::auction::Auction;
 use super::oracle::{OracleFeed, PushOracle};
 use crate::market::{ImpactLaw, MarkState, Side};
 use crate::params::{ParamResult, non_negative};
@@ -31,14 +36,69 @@ const SECONDS_PER_YEAR: f64 = 365.0 * 86_400.0;
 pub enum LendingStyle {
     /// Aave v3.3+ `LiquidationLogic`.
     Aave(AaveRules),
+    /// Maker/Sky Liquidations 2.0 (`dog.sol`, `clip.sol`): Dutch auctions of the collateral.
+    Auction(MakerAuctions),
 }
 
 impl LendingStyle {
     pub fn liquidation_threshold(&self) -> f64 {
         match self {
             LendingStyle::Aave(r) => r.liquidation_threshold(),
+            LendingStyle::Auction(a) => a.liquidation_threshold(),
         }
     }
+}
+
+/// What a liquidator would do to a loan now, by its style's contract.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Action {
+    /// Aave: repay debt, receive collateral.
+    Repay(AaveLiquidation),
+    /// Auction: start one (`bark`/`kick`), paid `incentive` from the fund.
+    Kick { incentive: f64 },
+    /// Auction: restart one that is too old or too cheap (`redo`), paid `incentive`.
+    Redo { incentive: f64 },
+    /// Auction: buy `units` of the lot for `paid` USD (`take`).
+    Take { units: f64, paid: f64 },
+}
+
+impl Action {
+    /// The capital the liquidator puts up (USD).
+    fn capital(&self) -> f64 {
+        match *self {
+            Action::Repay(l) => l.debt_repaid,
+            Action::Take { paid, .. } => paid,
+            Action::Kick { .. } | Action::Redo { .. } => 0.0,
+        }
+    }
+
+    /// Collateral units the liquidator receives (and sells into the book).
+    fn units_received(&self) -> f64 {
+        match *self {
+            Action::Repay(l) => l.to_keeper,
+            Action::Take { units, .. } => units,
+            Action::Kick { .. } | Action::Redo { .. } => 0.0,
+        }
+    }
+
+    /// What the fund pays the liquidator for acting (USD).
+    fn incentive(&self) -> f64 {
+        match *self {
+            Action::Kick { incentive } | Action::Redo { incentive } => incentive,
+            Action::Repay(_) | Action::Take { .. } => 0.0,
+        }
+    }
+}
+
+/// The price a lending market's feed reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OracleSource {
+    /// The market the collateral trades in (the mark), where keepers sell: their sales
+    /// reach the oracle and the health factor of every other loan (the lending cascade).
+    #[default]
+    Market,
+    /// The index: a feed aggregating venues this market's sales do not move.
+    Index,
 }
 
 /// A lending market's protocol terms, checked once.
@@ -46,6 +106,7 @@ impl LendingStyle {
 pub struct LendingTerms {
     style: LendingStyle,
     oracle: PushOracle,
+    source: OracleSource,
     /// Borrow rate (APR), accrued each step through a borrow index, as Aave's
     /// `variableBorrowIndex` does: one multiplication per step, whatever the borrowers.
     borrow_apr: f64,
@@ -63,6 +124,7 @@ impl LendingTerms {
         Ok(Self {
             style,
             oracle,
+            source: OracleSource::Market,
             borrow_apr: non_negative("borrow_apr", borrow_apr)?,
             deficit_offset: non_negative("deficit_offset_usd", deficit_offset)?,
         })
@@ -70,6 +132,12 @@ impl LendingTerms {
 
     pub fn style(&self) -> &LendingStyle {
         &self.style
+    }
+
+    /// The feed reads `source` instead of the market.
+    pub fn reading(mut self, source: OracleSource) -> Self {
+        self.source = source;
+        self
     }
 }
 
@@ -136,6 +204,14 @@ pub struct LendingMarket {
     offset_left: f64,
     /// `ln(oracle / index)` furthest from 0 so far.
     worst_log_gap: f64,
+    /// The time of the current step (seconds).
+    now: f64,
+    /// Auction style: each loan's running auction, if any (empty otherwise).
+    auctions: Vec<Option<Auction>>,
+    /// Loans with a running auction, in the order they were kicked.
+    active: Vec<u32>,
+    /// Tab in running auctions (`dog.sol`'s `Dirt`).
+    dirt: f64,
 }
 
 impl LendingMarket {
@@ -167,6 +243,13 @@ impl LendingMarket {
             first,
             offset_left: terms.deficit_offset,
             worst_log_gap: 0.0,
+            now: 0.0,
+            auctions: match terms.style {
+                LendingStyle::Auction(_) => vec![None; loans.len()],
+                LendingStyle::Aave(_) => Vec::new(),
+            },
+            active: Vec::new(),
+            dirt: 0.0,
         };
         let triggers: Vec<Trigger> = (0..loans.len()).filter_map(|k| market.trigger(k)).collect();
         market.queue = BinaryHeap::from(triggers);
@@ -226,11 +309,16 @@ impl LendingMarket {
         }
     }
 
-    /// Phase 1 of a step, at time `now`: the feed reads the market's price (the book the
+    /// Phase 1 of a step, at time `now`: the feed reads its source (by default the book the
     /// collateral trades in, so that keepers' sales reach the oracle: the lending cascade),
     /// and the debts accrue their interest, which the suppliers are owed.
     pub fn advance(&mut self, ledger: &mut Ledger, price: &MarkState, now: f64) {
-        let o = self.feed.observe(price.mark(), now);
+        let read = match self.terms.source {
+            OracleSource::Market => price.mark(),
+            OracleSource::Index => price.index(),
+        };
+        self.now = now;
+        let o = self.feed.observe(read, now);
         let gap = (o / price.index()).ln();
         if gap.abs() > self.worst_log_gap.abs() {
             self.worst_log_gap = gap;
@@ -253,20 +341,24 @@ impl LendingMarket {
     /// Whether borrower `i` still owes anything.
     #[inline]
     pub fn is_open(&self, i: u32) -> bool {
-        self.loans.scaled_debt[self.at(i)] > 0.0
+        let k = self.at(i);
+        self.loans.scaled_debt[k] > 0.0 || self.in_auction(k)
     }
 
     /// Whether borrower `i`'s loan is liquidatable on the oracle (`HF < 1`).
     #[inline]
     pub fn is_due(&self, i: u32) -> bool {
         let k = self.at(i);
-        self.loans.scaled_debt[k] > 0.0
-            && self.loan(k).health_factor(self.feed.price(), self.lt()) < 1.0
+        self.in_auction(k)
+            || (self.loans.scaled_debt[k] > 0.0
+                && self.loan(k).health_factor(self.feed.price(), self.lt()) < 1.0)
     }
 
-    /// Appends to `out` every loan liquidatable on the oracle, taking it off the queue. The
-    /// health factor is the authority; the queue only says where to look.
+    /// Appends to `out` every loan liquidatable on the oracle, taking it off the queue, and
+    /// every running auction (keepers may take from it). The health factor is the authority;
+    /// the queue only says where to look.
     pub fn due(&mut self, out: &mut Vec<u32>) {
+        out.extend(self.active.iter().map(|&k| self.first + k));
         let level = self.feed.price() / self.borrow_index;
         while let Some(&top) = self.queue.peek() {
             let k = top.loan as usize;
@@ -308,27 +400,30 @@ impl LendingMarket {
         }
     }
 
-    /// What the style's contract does to borrower `i`'s loan now, for a liquidator that can
-    /// repay any amount.
-    fn liquidation(&self, i: u32) -> Option<AaveLiquidation> {
-        let loan = self.loan(self.at(i));
+    /// What a liquidator would do to borrower `i`'s loan now, by the style's contract, if it
+    /// can pay any amount.
+    fn action(&self, i: u32) -> Option<Action> {
+        let k = self.at(i);
         match &self.terms.style {
-            LendingStyle::Aave(r) => r.liquidate(&loan, self.feed.price(), f64::INFINITY),
+            LendingStyle::Aave(r) => r
+                .liquidate(&self.loan(k), self.feed.price(), f64::INFINITY)
+                .map(Action::Repay),
+            LendingStyle::Auction(a) => self.auction_action(a, k),
         }
     }
 
-    /// What a keeper makes by liquidating borrower `i` now, before the slippage of selling
-    /// the collateral and its gas: the collateral it receives, at the market, less the debt
-    /// it repays (which is the capital it needs).
+    /// What a keeper makes by acting on borrower `i`'s loan now, before the slippage of
+    /// selling the collateral it receives and its gas: that collateral at the market, less
+    /// what it pays (the capital it needs), plus any incentive.
     pub fn keeper_reward(&self, i: u32, price: &MarkState) -> KeeperReward {
-        match self.liquidation(i) {
+        match self.action(i) {
             None => KeeperReward {
                 notional: 0.0,
                 reward: 0.0,
             },
-            Some(l) => KeeperReward {
-                notional: l.debt_repaid,
-                reward: l.to_keeper * price.mark() - l.debt_repaid,
+            Some(a) => KeeperReward {
+                notional: a.capital(),
+                reward: a.units_received() * price.mark() - a.capital() + a.incentive(),
             },
         }
     }
@@ -336,19 +431,20 @@ impl LendingMarket {
     /// The slippage a keeper expects selling the collateral it would receive from borrower
     /// `i` into the book now.
     pub fn expected_slippage(&self, i: u32, price: &MarkState, law: &ImpactLaw) -> f64 {
-        let Some(l) = self.liquidation(i) else {
+        let units = self.action(i).map_or(0.0, |a| a.units_received());
+        if units <= 0.0 {
             return 0.0;
-        };
+        }
         let mark = price.mark();
-        let fill = price.quote_fill(Side::Sell, l.to_keeper * mark, law);
-        l.to_keeper * (mark - fill)
+        units * (mark - price.quote_fill(Side::Sell, units * mark, law))
     }
 
-    /// Liquidates borrower `i` by `by`: the liquidator repays debt and receives collateral,
-    /// sells it into the book (moving the price for every other loan), the treasury keeps
-    /// the protocol fee; a loan left without collateral and with debt is a deficit, covered
-    /// by the waterfall. `Liquidator::Engine` is the protocol itself acting through its
-    /// treasury (a lending market has no engine; validation asks for keepers).
+    /// Acts on borrower `i`'s loan by `by`, as its style's contract does: an Aave
+    /// liquidation, or an auction's kick, redo or take. Collateral the liquidator receives
+    /// is sold into the book at once (moving the price for every other loan); a loan left
+    /// without collateral and with debt is a deficit, covered by the waterfall.
+    /// `Liquidator::Engine` is the protocol itself acting through its treasury (a lending
+    /// market has no engine; validation asks for keepers).
     pub fn force_close(
         &mut self,
         ledger: &mut Ledger,
@@ -361,43 +457,91 @@ impl LendingMarket {
             long: true,
             ..ForcedClose::default()
         };
-        let Some(l) = self.liquidation(i) else {
+        let Some(action) = self.action(i) else {
             return out;
         };
         let k = self.at(i);
-        let (o, mark) = (self.feed.price(), ctx.price.mark());
         out.induced = self.loan(k).health_factor(ctx.price.index(), self.lt()) >= 1.0;
         let (liquidator, cost) = match by {
             Liquidator::Engine => (Account::Treasury, 0.0),
             Liquidator::Keeper { k, cost } => (Account::Keeper(k), cost),
         };
+        let paid = match action {
+            Action::Repay(l) => self.repay(ledger, k, l, liquidator, ctx.price.mark(), &mut out),
+            Action::Kick { incentive } => {
+                self.kick(k);
+                self.pay_incentive(ledger, liquidator, incentive, ctx, &mut out);
+                0.0
+            }
+            Action::Redo { incentive } => {
+                self.redo(k);
+                self.pay_incentive(ledger, liquidator, incentive, ctx, &mut out);
+                0.0
+            }
+            Action::Take { units, paid } => {
+                self.take(ledger, k, units, paid, liquidator, &mut out);
+                paid
+            }
+        };
+        let proceeds = self.sell(ledger, liquidator, action.units_received(), ctx, &mut out);
+        ledger.transfer(liquidator, Account::Counterparty, cost);
+        if matches!(by, Liquidator::Keeper { .. }) {
+            out.keeper_profit = proceeds - paid + out.incentive - cost;
+        }
+        if self.loans.collateral[k] == 0.0 && self.loans.scaled_debt[k] > 0.0 && !self.in_auction(k)
+        {
+            self.recognise_deficit(ledger, k, ctx, &mut out);
+        }
+        out.position_loss = out.notional + out.deficit;
+        out.flat = self.loans.scaled_debt[k] == 0.0 && !self.in_auction(k);
+        self.reindex(k);
+        out
+    }
+
+    /// Aave: `liquidator` repays, the borrower's collateral is seized, the treasury keeps
+    /// the protocol fee (worth this much at `mark`). Returns what the liquidator paid.
+    fn repay(
+        &mut self,
+        ledger: &mut Ledger,
+        k: usize,
+        l: AaveLiquidation,
+        liquidator: Account,
+        mark: f64,
+        out: &mut ForcedClose,
+    ) -> f64 {
         self.pay_down(ledger, liquidator, k, l.debt_repaid);
-        self.loans.collateral[k] = if l.collateral_seized >= self.loans.collateral[k] {
+        let c = &mut self.loans.collateral[k];
+        *c = if l.collateral_seized >= *c {
             0.0
         } else {
-            self.loans.collateral[k] - l.collateral_seized
+            *c - l.collateral_seized
         };
-        let fill = ctx.price.execute(Side::Sell, l.to_keeper * mark, ctx.law);
-        let proceeds = l.to_keeper * fill;
-        ledger.transfer(Account::Counterparty, liquidator, proceeds);
-        ledger.transfer(liquidator, Account::Counterparty, cost);
-        // The treasury keeps its share of the collateral, worth this much at the market.
         out.protocol_fee = l.to_treasury * mark;
         ledger.transfer(Account::Counterparty, Account::Treasury, out.protocol_fee);
         out.notional = l.debt_repaid;
-        out.slippage_loss = l.to_keeper * (mark - fill);
-        out.seized_value = l.collateral_seized * o;
+        out.seized_value = l.collateral_seized * self.feed.price();
         out.penalty = (out.seized_value - l.debt_repaid).max(0.0);
-        if matches!(by, Liquidator::Keeper { .. }) {
-            out.keeper_profit = proceeds - l.debt_repaid - cost;
+        l.debt_repaid
+    }
+
+    /// The liquidator sells `units` of collateral into the book; returns the proceeds.
+    fn sell(
+        &mut self,
+        ledger: &mut Ledger,
+        liquidator: Account,
+        units: f64,
+        ctx: &mut CloseContext,
+        out: &mut ForcedClose,
+    ) -> f64 {
+        if units <= 0.0 {
+            return 0.0;
         }
-        if self.loans.collateral[k] == 0.0 && self.loans.scaled_debt[k] > 0.0 {
-            self.recognise_deficit(ledger, k, ctx, &mut out);
-        }
-        out.position_loss = l.debt_repaid + out.deficit;
-        out.flat = self.loans.scaled_debt[k] == 0.0;
-        self.reindex(k);
-        out
+        let mark = ctx.price.mark();
+        let fill = ctx.price.execute(Side::Sell, units * mark, ctx.law);
+        let proceeds = units * fill;
+        ledger.transfer(Account::Counterparty, liquidator, proceeds);
+        out.slippage_loss = units * (mark - fill);
+        proceeds
     }
 
     /// Moves `amount` from `from` into loan `k`, paying its debt down.
@@ -462,7 +606,8 @@ impl LendingMarket {
         let o = self.feed.price();
         let mut left = Leftover::default();
         for k in 0..self.loans.collateral.len() {
-            let loan = self.loan(k);
+            let mut loan = self.loan(k);
+            loan.collateral += self.lot(k);
             let hole = loan.debt - loan.collateral_usd(o);
             if loan.debt > 0.0 && hole > 0.0 {
                 left.underwater += 1;
