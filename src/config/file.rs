@@ -146,6 +146,23 @@ pub struct LendingSection {
     /// `style = "auction"`: the auctions' parameters.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auction: Option<AuctionSection>,
+    /// `style = "comet"`: the absorb and store-front factors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comet: Option<CometSection>,
+}
+
+/// Compound III `Comet.sol` factors (cWETHv3's WETH-like assets: liquidation factor 0.93 to
+/// 0.975, store-front price factor 0.5 to 1).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CometSection {
+    /// `absorb` credits the collateral at the oracle times this.
+    #[schemars(extend("exclusiveMinimum" = 0.0), range(max = 1.0))]
+    pub liquidation_factor: f64,
+    /// Keepers buy absorbed collateral at `oracle (1 - store_front_factor (1 -
+    /// liquidation_factor))`.
+    #[schemars(transform = rule::unit_interval)]
+    pub store_front_factor: f64,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
@@ -157,6 +174,10 @@ pub enum LendingStyleSpec {
     /// Maker/Sky Liquidations 2.0: Dutch auctions of the collateral (`[lending.auction]`);
     /// `liquidation_threshold` is `1 / mat`.
     Auction,
+    /// Compound III: `absorb` into the reserves (the fund) at the liquidation factor, and
+    /// store-front sales to keepers (`[lending.comet]`); `liquidation_threshold` is the
+    /// asset's `liquidateCollateralFactor`.
+    Comet,
 }
 
 /// Maker/Sky `clip.sol` and `dog.sol` parameters (ETH-A: buf 1.2, cut 0.99 every 90 s, tail

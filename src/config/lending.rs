@@ -7,6 +7,7 @@ use crate::params::{ParamError, ParamResult};
 use crate::protocol::lending::MakerAuctions;
 use crate::protocol::lending::aave::AaveRules;
 use crate::protocol::lending::auction::{AuctionRules, AuctionTerms};
+use crate::protocol::lending::comet::CometRules;
 use crate::protocol::lending::oracle::PushOracle;
 use crate::protocol::lending::{LendingStyle, LendingTerms, Loan, OracleSource};
 use crate::rng::SimRng;
@@ -40,12 +41,31 @@ impl LendingScenario {
                 AaveRules::new(l.liquidation_threshold, l.bonus, l.protocol_fee).map_err(within)?,
             ),
             LendingStyleSpec::Auction => auction_style(l, path)?,
+            LendingStyleSpec::Comet => comet_style(l, path)?,
         };
         if l.style != LendingStyleSpec::Auction && l.auction.is_some() {
             return Err(ParamError::new(
                 format!("{path}.auction"),
                 "is for style = \"auction\"",
             ));
+        }
+        if l.style != LendingStyleSpec::Comet && l.comet.is_some() {
+            return Err(ParamError::new(
+                format!("{path}.comet"),
+                "is for style = \"comet\"",
+            ));
+        }
+        // Auctions charge `chop` and Comet the liquidation factor: a bonus or a fee set
+        // beside them would be silently ignored.
+        if l.style != LendingStyleSpec::Aave {
+            for (field, value) in [("bonus", l.bonus), ("protocol_fee", l.protocol_fee)] {
+                if value != 0.0 {
+                    return Err(ParamError::new(
+                        format!("{path}.{field}"),
+                        format!("is for style = \"aave\", got {value}"),
+                    ));
+                }
+            }
         }
         // Aave's `validateReserveConfiguration`: the borrowing limit sits below the
         // threshold, or a loan could open liquidatable.
@@ -97,6 +117,7 @@ impl LendingScenario {
         match self.terms.style() {
             LendingStyle::Aave(_) => "aave",
             LendingStyle::Auction(_) => "auction",
+            LendingStyle::Comet { .. } => "comet",
         }
     }
 
@@ -110,6 +131,31 @@ impl LendingScenario {
             debt: value * ltv,
         }
     }
+}
+
+/// `style = "comet"`: the `[lending.comet]` table checked into Compound's rules.
+fn comet_style(l: &LendingSection, path: &str) -> ParamResult<LendingStyle> {
+    let at = format!("{path}.comet");
+    let c = l.comet.as_ref().ok_or_else(|| {
+        ParamError::new(
+            &at,
+            "style = \"comet\" needs a [lending.comet] table (liquidation_factor, \
+             store_front_factor)",
+        )
+    })?;
+    let rules =
+        CometRules::new(c.liquidation_factor, c.store_front_factor).map_err(|e| e.within(&at))?;
+    let lt = l.liquidation_threshold;
+    if !(lt > 0.0 && lt < 1.0) {
+        return Err(ParamError::new(
+            format!("{path}.liquidation_threshold"),
+            format!("is the liquidate collateral factor, in (0, 1), got {lt}"),
+        ));
+    }
+    Ok(LendingStyle::Comet {
+        rules,
+        liquidation_threshold: l.liquidation_threshold,
+    })
 }
 
 /// `style = "auction"`: the `[lending.auction]` table checked into Maker's rules.

@@ -40,6 +40,14 @@ impl CometRules {
         }
     }
 
+    pub fn liquidation_factor(&self) -> f64 {
+        self.liquidation_factor
+    }
+
+    pub fn store_front_factor(&self) -> f64 {
+        self.store_front_factor
+    }
+
     /// `quoteCollateral`: the price at which keepers buy absorbed collateral,
     /// `O (1 - SFPF (1 - LF))`.
     pub fn store_front_price(&self, oracle: f64) -> f64 {

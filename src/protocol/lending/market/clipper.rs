@@ -88,7 +88,7 @@ impl LendingMarket {
     fn rules(&self) -> Option<&MakerAuctions> {
         match &self.terms.style {
             super::LendingStyle::Auction(a) => Some(a),
-            super::LendingStyle::Aave(_) => None,
+            super::LendingStyle::Aave(_) | super::LendingStyle::Comet { .. } => None,
         }
     }
 

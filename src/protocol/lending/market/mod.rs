@@ -19,6 +19,7 @@ pub use clipper::MakerAuctions;
 use super::Loan;
 use super::aave::{AaveLiquidation, AaveRules};
 use super::auction::Auction;
+use super::comet::CometRules;
 use super::oracle::{OracleFeed, PushOracle};
 use crate::market::{ImpactLaw, MarkState, Side};
 use crate::params::{ParamResult, non_negative};
@@ -38,6 +39,13 @@ pub enum LendingStyle {
     Aave(AaveRules),
     /// Maker/Sky Liquidations 2.0 (`dog.sol`, `clip.sol`): Dutch auctions of the collateral.
     Auction(MakerAuctions),
+    /// Compound III (`Comet.sol`): `absorb` into the reserves (this market's fund), then
+    /// `buyCollateral` at the store front; `liquidation_threshold` is the asset's
+    /// `liquidateCollateralFactor`.
+    Comet {
+        rules: CometRules,
+        liquidation_threshold: f64,
+    },
 }
 
 impl LendingStyle {
@@ -45,6 +53,10 @@ impl LendingStyle {
         match self {
             LendingStyle::Aave(r) => r.liquidation_threshold(),
             LendingStyle::Auction(a) => a.liquidation_threshold(),
+            LendingStyle::Comet {
+                liquidation_threshold,
+                ..
+            } => *liquidation_threshold,
         }
     }
 }
@@ -60,6 +72,9 @@ enum Action {
     Redo { incentive: f64 },
     /// Auction: buy `units` of the lot for `paid` USD (`take`).
     Take { units: f64, paid: f64 },
+    /// Comet: `absorb` the loan into the reserves and buy its `units` of collateral at the
+    /// store front for `paid` USD, in one transaction as Compound's `OnChainLiquidator` does.
+    Absorb { units: f64, paid: f64 },
 }
 
 impl Action {
@@ -67,7 +82,7 @@ impl Action {
     fn capital(&self) -> f64 {
         match *self {
             Action::Repay(l) => l.debt_repaid,
-            Action::Take { paid, .. } => paid,
+            Action::Take { paid, .. } | Action::Absorb { paid, .. } => paid,
             Action::Kick { .. } | Action::Redo { .. } => 0.0,
         }
     }
@@ -76,7 +91,7 @@ impl Action {
     fn units_received(&self) -> f64 {
         match *self {
             Action::Repay(l) => l.to_keeper,
-            Action::Take { units, .. } => units,
+            Action::Take { units, .. } | Action::Absorb { units, .. } => units,
             Action::Kick { .. } | Action::Redo { .. } => 0.0,
         }
     }
@@ -85,7 +100,7 @@ impl Action {
     fn incentive(&self) -> f64 {
         match *self {
             Action::Kick { incentive } | Action::Redo { incentive } => incentive,
-            Action::Repay(_) | Action::Take { .. } => 0.0,
+            Action::Repay(_) | Action::Take { .. } | Action::Absorb { .. } => 0.0,
         }
     }
 }
@@ -246,7 +261,7 @@ impl LendingMarket {
             now: 0.0,
             auctions: match terms.style {
                 LendingStyle::Auction(_) => vec![None; loans.len()],
-                LendingStyle::Aave(_) => Vec::new(),
+                LendingStyle::Aave(_) | LendingStyle::Comet { .. } => Vec::new(),
             },
             active: Vec::new(),
             dirt: 0.0,
@@ -409,6 +424,13 @@ impl LendingMarket {
                 .liquidate(&self.loan(k), self.feed.price(), f64::INFINITY)
                 .map(Action::Repay),
             LendingStyle::Auction(a) => self.auction_action(a, k),
+            LendingStyle::Comet { rules, .. } => {
+                let units = self.loans.collateral[k];
+                (units > 0.0).then(|| Action::Absorb {
+                    units,
+                    paid: units * rules.store_front_price(self.feed.price()),
+                })
+            }
         }
     }
 
@@ -482,6 +504,10 @@ impl LendingMarket {
                 self.take(ledger, k, units, paid, liquidator, &mut out);
                 paid
             }
+            Action::Absorb { paid, .. } => {
+                self.absorb(ledger, k, paid, liquidator, &mut out);
+                paid
+            }
         };
         let proceeds = self.sell(ledger, liquidator, action.units_received(), ctx, &mut out);
         ledger.transfer(liquidator, Account::Counterparty, cost);
@@ -522,6 +548,39 @@ impl LendingMarket {
         out.seized_value = l.collateral_seized * self.feed.price();
         out.penalty = (out.seized_value - l.debt_repaid).max(0.0);
         l.debt_repaid
+    }
+
+    /// Comet: the reserves (this market's fund) absorb loan `k`, crediting its collateral at
+    /// `c O LF` against the debt, and `liquidator` buys that collateral at the store front
+    /// for `paid`. The purchase pays the debt first; what the credit holds above the debt
+    /// goes to the borrower as a supply balance (`absorbInternal`); the rest of the purchase
+    /// is the reserves' income. A purchase short of the debt leaves a loan without
+    /// collateral: its deficit runs down the waterfall, the reserves first.
+    fn absorb(
+        &mut self,
+        ledger: &mut Ledger,
+        k: usize,
+        paid: f64,
+        liquidator: Account,
+        out: &mut ForcedClose,
+    ) {
+        let LendingStyle::Comet { rules, .. } = self.terms.style else {
+            return;
+        };
+        let loan = self.loan(k);
+        let absorption = rules.absorb(&loan, self.feed.price());
+        let to_debt = paid.min(loan.debt);
+        self.pay_down(ledger, liquidator, k, to_debt);
+        self.loans.collateral[k] = 0.0;
+        // The credit is at most the store-front price, so the surplus fits in what is left.
+        let surplus = absorption.returned_to_borrower.min(paid - to_debt);
+        ledger.transfer(liquidator, Account::Suppliers, surplus);
+        let income = paid - to_debt - surplus;
+        ledger.pay_into_fund(liquidator, self.fund, income);
+        out.penalty_to_fund = income;
+        out.notional = to_debt;
+        out.seized_value = absorption.collateral_taken * self.feed.price();
+        out.penalty = (out.seized_value - absorption.credit_usd.max(loan.debt)).max(0.0);
     }
 
     /// The liquidator sells `units` of collateral into the book; returns the proceeds.
@@ -706,6 +765,71 @@ mod tests {
         assert!((c.protocol_fee - fee).abs() < 1e-9);
         balanced(&m, &ledger);
         assert_eq!(ledger.balance(Account::Fund(0)), 0.0);
+    }
+
+    /// Comet, SFPF 0.5 and LF 0.95, a sound loan: the keeper buys at 97.5% of the oracle,
+    /// the debt is paid, the borrower gets its credit above the debt as a supply balance
+    /// (it lost 5%), and the reserves keep 2.5% of the collateral's value. Then an unsound
+    /// loan: the purchase falls short of the debt and the reserves pay the rest.
+    #[test]
+    fn comet_absorbs_and_the_store_front_splits_the_discount() {
+        let style = LendingStyle::Comet {
+            rules: CometRules::new(0.95, 0.5).unwrap(),
+            liquidation_threshold: 0.90,
+        };
+        let t = LendingTerms::new(style, PushOracle::new(0.0, 3_600.0, 0.0).unwrap(), 0.0, 0.0)
+            .unwrap();
+        let loans = [
+            Loan {
+                collateral: 10.0,
+                debt: 2_400.0,
+            },
+            Loan {
+                collateral: 10.0,
+                debt: 3_000.0,
+            },
+        ];
+        let mut m = LendingMarket::open(&loans, t, 300.0, 0, 0, 60.0);
+        let mut ledger = Ledger::open(vec![InsuranceFund::new(1_000.0).unwrap()], 0.0)
+            .with_suppliers(5_400.0)
+            .with_keepers(1, 1e6);
+        let mut price = MarkState::new(260.0, 10.0, 0.0, 60.0).unwrap();
+        m.advance(&mut ledger, &price, 60.0);
+        let mut due = Vec::new();
+        m.due(&mut due);
+        assert_eq!(due, vec![1, 0]);
+        let params = LiquidationParams::new(
+            0.0,
+            0.0,
+            LiquidationMode::Engine,
+            crate::protocol::CloseRule::Full,
+        )
+        .unwrap();
+        let law = ImpactLaw::Linear(LinearBook::new(1e9).unwrap());
+        let mut ctx = CloseContext {
+            params: &params,
+            price: &mut price,
+            law: &law,
+            socialization: LossSocialization::None,
+            step: 1,
+        };
+        let keeper = Liquidator::Keeper { k: 0, cost: 0.0 };
+        let sound = m.force_close(&mut ledger, 0, keeper, &mut ctx);
+        // 10 units at 260: credit 2,470, store front 2,535.
+        assert!(sound.flat && sound.deficit == 0.0);
+        assert!((sound.notional - 2_400.0).abs() < 1e-9);
+        assert!((ledger.balance(Account::Suppliers) - (5_400.0 + 70.0)).abs() < 1e-9);
+        assert!((sound.penalty_to_fund - 0.025 * 2_600.0).abs() < 1e-9);
+        assert!((sound.penalty - 0.05 * 2_600.0).abs() < 1e-9);
+        assert!((ledger.balance(Account::Fund(0)) - 1_065.0).abs() < 1e-9);
+        balanced(&m, &ledger);
+        let unsound = m.force_close(&mut ledger, 1, keeper, &mut ctx);
+        assert!((unsound.notional - 2_535.0).abs() < 1e-9);
+        assert!((unsound.deficit - 465.0).abs() < 1e-9);
+        assert!((unsound.fund_paid - 465.0).abs() < 1e-9);
+        assert!(unsound.flat && !m.is_open(1));
+        assert!((ledger.balance(Account::Fund(0)) - 600.0).abs() < 1e-9);
+        balanced(&m, &ledger);
     }
 
     /// Interest accrues through the index: debts grow, suppliers are owed it, and a loan
