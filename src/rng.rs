@@ -39,6 +39,9 @@ pub enum Stream {
     /// Lending markets' borrowers at t = 0: collateral and LTV (own stream, so a lending
     /// market beside perps leaves the traders' accounts as they were).
     Borrowers = 10,
+    /// Which borrowers defend or loop (drawn only when some do, so that static borrowers'
+    /// runs stay as they were).
+    BorrowerPlans = 11,
 }
 
 /// SplitMix64's output function (Steele, Lea, Flood 2014): a bijective 64-bit mixer.

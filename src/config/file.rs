@@ -149,6 +149,59 @@ pub struct LendingSection {
     /// `style = "comet"`: the absorb and store-front factors.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comet: Option<CometSection>,
+    /// Borrowers who repay from a reserve when their health factor runs low.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub defenders: Option<DefendersSection>,
+    /// Borrowers who borrow back to their opening LTV when the price has risen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loopers: Option<LoopersSection>,
+}
+
+/// Defenders (DeFi Saver's and Instadapp's automations): a share of the borrowers repays
+/// or adds collateral from a reserve when the health factor on the oracle falls below `below_hf`, back up to
+/// `to_hf`. Once the health factor is under 1 the keepers win the race.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DefendersSection {
+    /// The share of borrowers who defend.
+    #[schemars(transform = rule::unit_interval)]
+    pub share: f64,
+    /// Defend when the health factor is below this (above 1).
+    #[schemars(extend("exclusiveMinimum" = 1.0), range(max = 100.0))]
+    pub below_hf: f64,
+    /// Repay back up to this health factor (above `below_hf`).
+    #[schemars(extend("exclusiveMinimum" = 1.0), range(max = 100.0))]
+    pub to_hf: f64,
+    /// Each defender's reserve, a share of its collateral's value at t = 0.
+    #[schemars(range(min = 0.0, max = 100.0))]
+    pub reserve: f64,
+    /// What the reserve pays for: `repay` debt, or `top_up` collateral bought at the market.
+    #[serde(default)]
+    pub action: DefendActionSpec,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DefendActionSpec {
+    /// Repay debt from the reserve.
+    #[default]
+    Repay,
+    /// Buy collateral at the market with the reserve and add it to the loan.
+    TopUp,
+}
+
+/// Loopers (the leverage cycle): a share of the borrowers borrows back to the LTV it opened
+/// at, and buys collateral in the book with it, once its LTV is `1 + rebalance` times under
+/// that LTV.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoopersSection {
+    /// The share of borrowers who loop.
+    #[schemars(transform = rule::unit_interval)]
+    pub share: f64,
+    /// How far under its LTV a looper lets its loan drift before it re-levers.
+    #[schemars(range(min = 0.001, max = 10.0))]
+    pub rebalance: f64,
 }
 
 /// Compound III `Comet.sol` factors (cWETHv3's WETH-like assets: liquidation factor 0.93 to

@@ -1,12 +1,15 @@
 //! A lending market's section checked into what a run needs (MODEL.md section 14): its
 //! protocol terms and the borrowers' population.
 
-use super::file::{DistributionSpec, LendingSection, LendingStyleSpec, OracleSourceSpec};
+use super::file::{
+    DefendActionSpec, DistributionSpec, LendingSection, LendingStyleSpec, OracleSourceSpec,
+};
 use crate::agents::PositiveDistribution;
 use crate::params::{ParamError, ParamResult};
 use crate::protocol::lending::MakerAuctions;
 use crate::protocol::lending::aave::AaveRules;
 use crate::protocol::lending::auction::{AuctionRules, AuctionTerms};
+use crate::protocol::lending::borrowers::{BorrowerBehavior, DefendAction, DefendRule, LoopRule};
 use crate::protocol::lending::comet::CometRules;
 use crate::protocol::lending::oracle::PushOracle;
 use crate::protocol::lending::{LendingStyle, LendingTerms, Loan, OracleSource};
@@ -93,6 +96,7 @@ impl LendingScenario {
                 format!("is a rate per year (0.05 for 5%), got {}", l.borrow_apr),
             ));
         }
+        let terms = terms.with_behavior(behavior(l, path)?);
         Ok(Self {
             terms,
             borrowers: l.borrowers as u32,
@@ -193,4 +197,27 @@ fn auction_style(l: &LendingSection, path: &str) -> ParamResult<LendingStyle> {
         }
     })?;
     Ok(LendingStyle::Auction(style))
+}
+
+/// The defenders' and loopers' rules of `[path]`, checked (none: everyone static).
+fn behavior(l: &LendingSection, path: &str) -> ParamResult<BorrowerBehavior> {
+    let defend = l
+        .defenders
+        .as_ref()
+        .map(|d| {
+            let action = match d.action {
+                DefendActionSpec::Repay => DefendAction::Repay,
+                DefendActionSpec::TopUp => DefendAction::TopUp,
+            };
+            DefendRule::new(d.share, d.below_hf, d.to_hf, d.reserve).map(|r| r.doing(action))
+        })
+        .transpose()
+        .map_err(|e| e.within(&format!("{path}.defenders")))?;
+    let looping = l
+        .loopers
+        .as_ref()
+        .map(|o| LoopRule::new(o.share, o.rebalance))
+        .transpose()
+        .map_err(|e| e.within(&format!("{path}.loopers")))?;
+    BorrowerBehavior::new(defend, looping).map_err(|e| e.within(path))
 }

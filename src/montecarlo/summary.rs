@@ -394,6 +394,9 @@ flat_row! {
         seized_value_mean: f64,
         protocol_fees_mean: f64,
         keeper_incentives_mean: f64,
+        /// Lending: what defenders spent and the debt loopers took on, means per run.
+        defender_spend_mean: f64,
+        looped_debt_mean: f64,
         /// Lending: the oracle/index ratio furthest from 1 in any run.
         worst_oracle_gap: Option<f64>,
     }
@@ -489,6 +492,8 @@ fn summarize_market(market: u32, rows: &[MarketRow]) -> MarketSummary {
         seized_value_mean: m(|r| r.seized_value).0,
         protocol_fees_mean: m(|r| r.protocol_fees).0,
         keeper_incentives_mean: m(|r| r.keeper_incentives).0,
+        defender_spend_mean: m(|r| r.defender_spend).0,
+        looped_debt_mean: m(|r| r.looped_debt).0,
         worst_oracle_gap: rows
             .iter()
             .filter_map(|r| r.worst_oracle_gap)

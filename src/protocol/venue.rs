@@ -4,6 +4,7 @@
 //! into a market's book. Traders are known by run-wide ids, each market's traders holding a
 //! contiguous range of them.
 
+use super::lending::BorrowerFlows;
 use super::perp::{CloseContext, FeeParams, PerpMarket, Position, TradeError, TradeFill};
 use crate::market::MarkState;
 
@@ -107,6 +108,15 @@ impl Venue {
     pub fn advance_market(&mut self, m: usize, price: &MarkState, now: f64) {
         if let Market::Lending(l) = &mut self.markets[m] {
             l.advance(&mut self.ledger, price, now);
+        }
+    }
+
+    /// Phase 5 for a lending market `m`: its defenders and loopers act on its oracle, the
+    /// loopers buying at the market's price `mark` (nothing for a perp market).
+    pub fn borrowers_act(&mut self, m: usize, mark: f64) -> BorrowerFlows {
+        match &mut self.markets[m] {
+            Market::Lending(l) => l.borrowers_act(&mut self.ledger, mark),
+            Market::Perp(_) => BorrowerFlows::default(),
         }
     }
 

@@ -8,7 +8,7 @@ use super::prices::Prices;
 use super::run::StepView;
 use super::{MarketRow, RunRow};
 use crate::config::Scenario;
-use crate::protocol::lending::Leftover;
+use crate::protocol::lending::{BorrowerFlows, Leftover};
 use crate::protocol::{ForcedClose, TradeFill, Venue};
 
 /// One market's figures so far, and what they are worked out from.
@@ -235,6 +235,13 @@ impl Recorder {
 
     pub fn reserve_added(&mut self, amount: f64) {
         self.row.reserve_added += amount;
+    }
+
+    /// Lending market `m`'s defenders and loopers this step.
+    pub fn borrowers_acted(&mut self, m: usize, flows: &BorrowerFlows) {
+        let row = &mut self.markets[m].row;
+        row.defender_spend += flows.defended;
+        row.looped_debt += flows.looped;
     }
 
     /// Lending market `m` at the end: `waiting` loans no keeper took, and what is left

@@ -285,6 +285,11 @@ flat_row! {
         worst_oracle_gap: Option<f64>,
         /// Lending auctions: keepers' incentives for kicks and redos, paid by the fund.
         keeper_incentives: f64,
+        /// Lending: what defenders spent from their reserves, repaying debt or buying
+        /// collateral for their loans.
+        defender_spend: f64,
+        /// Lending: debt loopers took on to buy collateral.
+        looped_debt: f64,
     }
 }
 

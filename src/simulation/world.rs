@@ -11,10 +11,11 @@ use super::traders::{ActOn, TraderStates, Traders};
 use super::{MarketRow, RunRow};
 use crate::config::Scenario;
 use crate::protocol::lending::LendingMarket;
+use crate::protocol::lending::borrowers::{BorrowerBehavior, BorrowerPlan};
 use crate::protocol::{
     CloseContext, ForcedClose, Liquidator, Market, PerpMarket, PositionBook, Venue,
 };
-use crate::rng::{Stream, stream_rng};
+use crate::rng::{SimRng, Stream, stream_rng};
 
 /// This step's forced flow in one market, read when the step's effects propagate.
 #[derive(Clone, Copy, Debug, Default)]
@@ -259,8 +260,13 @@ impl<'s> World<'s> {
         self.recorder.after_liquidations(&self.prices);
     }
 
-    /// Phase 5: traders act.
+    /// Phase 5: traders act, and lending markets' defenders and loopers.
     fn act(&mut self, step: u64) {
+        for m in self.lending.iter().copied() {
+            let mark = self.prices.get(m).mark.mark();
+            let flows = self.venue.borrowers_act(m, mark);
+            self.recorder.borrowers_acted(m, &flows);
+        }
         self.traders.act(
             step,
             ActOn {
@@ -345,6 +351,7 @@ fn open_population(
     };
     let funds = sc.fund_shares_of_total().len();
     let mut borrowers_rng = stream_rng(master_seed, seed_index, Stream::Borrowers);
+    let mut plans_rng = stream_rng(master_seed, seed_index, Stream::BorrowerPlans);
     for (m, ms) in sc.markets.iter().enumerate() {
         let s0 = ms.mark.index();
         let first = states.rate.len() as u32;
@@ -353,20 +360,26 @@ fn open_population(
             let loans: Vec<_> = (0..l.borrowers)
                 .map(|_| l.draw(&mut borrowers_rng, s0))
                 .collect();
-            for loan in &loans {
-                // Borrowers never decide (MODEL.md section 14: `static`).
-                states.push(0, 0.0, 0.0, loan.collateral_usd(s0), 1.0);
+            let plans = borrower_plans(l.terms.behavior(), loans.len(), &mut plans_rng);
+            for (k, loan) in loans.iter().enumerate() {
+                // Borrowers never decide on the decision clock: their plans act on the oracle.
+                let reserve = match (plans.get(k), l.terms.behavior().defend) {
+                    (Some(BorrowerPlan::Defender), Some(rule)) => {
+                        rule.reserve_for(loan.collateral_usd(s0))
+                    }
+                    _ => 0.0,
+                };
+                states.push(0, 0.0, reserve, loan.collateral_usd(s0), 1.0);
                 open_interest.markets[m] += loan.debt;
             }
             open_interest.run += open_interest.markets[m];
-            markets.push(Market::Lending(Box::new(LendingMarket::open(
-                &loans,
-                l.terms,
-                s0,
-                fund,
-                first,
-                sc.dt_seconds,
-            ))));
+            let market = LendingMarket::open(&loans, l.terms, s0, fund, first, sc.dt_seconds);
+            let market = if plans.is_empty() {
+                market
+            } else {
+                market.with_plans(plans)
+            };
+            markets.push(Market::Lending(Box::new(market)));
             continue;
         }
         let mut book = PositionBook::with_capacity(ms.traders as usize);
@@ -394,6 +407,16 @@ fn open_population(
         markets.push(Market::Perp(PerpMarket::open(book, sc.margin, fund, first)));
     }
     (markets, states, open_interest)
+}
+
+/// Each of `n` borrowers' plans, one uniform draw apiece; none drawn (and an empty list) when
+/// everyone is static.
+fn borrower_plans(behavior: &BorrowerBehavior, n: usize, rng: &mut SimRng) -> Vec<BorrowerPlan> {
+    if behavior.is_static() {
+        return Vec::new();
+    }
+    use rand::RngExt;
+    (0..n).map(|_| behavior.plan(rng.random::<f64>())).collect()
 }
 
 /// The venue of a run: its markets, its funds, the traders' reserves and the keepers.

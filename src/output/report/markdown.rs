@@ -298,6 +298,20 @@ fn lending_section(s: &mut String, t: &Tables) {
             format_money(row.protocol_fees_mean),
             row.left_waiting_mean,
         );
+        let behavior = l.terms().behavior();
+        if !behavior.is_static() {
+            let _ = writeln!(
+                s,
+                "Borrowers act: {} defend (from a reserve, while the health factor is under \
+                 its band but not yet under 1) and spent {} a day; {} loop (borrowing back to \
+                 the LTV they opened at when the price has risen) and took on {} of new debt \
+                 a day. The rest wait.\n",
+                format_pct(behavior.defend.map_or(0.0, |d| d.share())),
+                format_money(row.defender_spend_mean),
+                format_pct(behavior.looping.map_or(0.0, |o| o.share())),
+                format_money(row.looped_debt_mean),
+            );
+        }
         if row.underwater_debt_mean > row.bad_debt_mean {
             let _ = writeln!(
                 s,

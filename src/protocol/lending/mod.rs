@@ -11,18 +11,20 @@
 //!   liquidation factor and the store-front price.
 //! * [`auction`]: Maker/Sky Liquidations 2.0 `Clipper`: the stair-step Dutch auction, its
 //!   resets and the keeper's incentive.
+//! * [`borrowers`]: what defenders and loopers do besides waiting.
 //! * [`morpho`]: Morpho Blue's liquidation incentive factor.
 //! * [`oracle`]: a push feed with a deviation threshold, a heartbeat and an optional lag.
 
 pub mod aave;
 pub mod auction;
+pub mod borrowers;
 pub mod comet;
 mod market;
 pub mod morpho;
 pub mod oracle;
 
 pub use market::{
-    Leftover, LendingMarket, LendingStyle, LendingTerms, MakerAuctions, OracleSource,
+    BorrowerFlows, Leftover, LendingMarket, LendingStyle, LendingTerms, MakerAuctions, OracleSource,
 };
 
 /// One borrower's loan: `collateral` units of the volatile asset against `debt` USD of a

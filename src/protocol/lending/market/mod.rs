@@ -10,6 +10,7 @@
 //! money into the loan. The collateral is units of the volatile asset, outside the USD
 //! ledger until it is sold: its sale is a transfer from the outside counterparty.
 
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 mod clipper;
@@ -19,6 +20,7 @@ pub use clipper::MakerAuctions;
 use super::Loan;
 use super::aave::{AaveLiquidation, AaveRules};
 use super::auction::Auction;
+use super::borrowers::{BorrowerBehavior, BorrowerPlan, DefendAction};
 use super::comet::CometRules;
 use super::oracle::{OracleFeed, PushOracle};
 use crate::market::{ImpactLaw, MarkState, Side};
@@ -127,6 +129,8 @@ pub struct LendingTerms {
     borrow_apr: f64,
     /// First-loss cover the treasury pays before the fund (Aave's `deficitOffset`), USD.
     deficit_offset: f64,
+    /// What defenders and loopers do (nothing without them).
+    behavior: BorrowerBehavior,
 }
 
 impl LendingTerms {
@@ -142,7 +146,18 @@ impl LendingTerms {
             source: OracleSource::Market,
             borrow_apr: non_negative("borrow_apr", borrow_apr)?,
             deficit_offset: non_negative("deficit_offset_usd", deficit_offset)?,
+            behavior: BorrowerBehavior::default(),
         })
+    }
+
+    /// Borrowers follow `behavior`'s rules by the plans the market is given.
+    pub fn with_behavior(mut self, behavior: BorrowerBehavior) -> Self {
+        self.behavior = behavior;
+        self
+    }
+
+    pub fn behavior(&self) -> &BorrowerBehavior {
+        &self.behavior
     }
 
     pub fn style(&self) -> &LendingStyle {
@@ -188,6 +203,10 @@ struct Loans {
     scaled_debt: Vec<f64>,
     /// Bumped at every change: queue entries of older versions are stale.
     version: Vec<u32>,
+    /// Each borrower's plan (empty: all static).
+    plan: Vec<BorrowerPlan>,
+    /// Loopers: the LTV they opened at and return to (empty: all static).
+    target_ltv: Vec<f64>,
 }
 
 /// What is left of a lending market at the end of a run.
@@ -227,6 +246,19 @@ pub struct LendingMarket {
     active: Vec<u32>,
     /// Tab in running auctions (`dog.sol`'s `Dirt`).
     dirt: f64,
+    /// Defenders by the price under which they repay (highest first).
+    defend_queue: BinaryHeap<Trigger>,
+    /// Loopers by the price over which they borrow (lowest first).
+    loop_queue: BinaryHeap<Reverse<Trigger>>,
+}
+
+/// What borrowers did by their plans in one step.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct BorrowerFlows {
+    /// What defenders spent from their reserves, repaying debt or buying collateral (USD).
+    pub defended: f64,
+    /// Debt loopers took on to buy collateral (USD).
+    pub looped: f64,
 }
 
 impl LendingMarket {
@@ -265,10 +297,52 @@ impl LendingMarket {
             },
             active: Vec::new(),
             dirt: 0.0,
+            defend_queue: BinaryHeap::new(),
+            loop_queue: BinaryHeap::new(),
         };
         let triggers: Vec<Trigger> = (0..loans.len()).filter_map(|k| market.trigger(k)).collect();
         market.queue = BinaryHeap::from(triggers);
         market
+    }
+
+    /// The market's borrowers follow `plans` (one per loan, in order), loopers back to the
+    /// LTV they open at.
+    pub fn with_plans(mut self, plans: Vec<BorrowerPlan>) -> Self {
+        debug_assert_eq!(plans.len(), self.loans.collateral.len());
+        self.loans.target_ltv = (0..plans.len())
+            .map(|k| {
+                let l = self.loan(k);
+                l.debt / l.collateral_usd(self.feed.price())
+            })
+            .collect();
+        self.loans.plan = plans;
+        for k in 0..self.loans.plan.len() {
+            self.push_plan_trigger(k);
+        }
+        self
+    }
+
+    /// Puts loan `k` on its plan's queue, at the price that makes its plan act.
+    fn push_plan_trigger(&mut self, k: usize) {
+        let (c, s) = (self.loans.collateral[k], self.loans.scaled_debt[k]);
+        if self.loans.plan.is_empty() || c <= 0.0 || s <= 0.0 {
+            return;
+        }
+        let version = self.loans.version[k];
+        let behavior = self.terms.behavior;
+        match (self.loans.plan[k], behavior.defend, behavior.looping) {
+            (BorrowerPlan::Defender, Some(rule), _) => self.defend_queue.push(Trigger {
+                level: rule.trigger_level(c, s, self.lt()).to_bits(),
+                loan: k as u32,
+                version,
+            }),
+            (BorrowerPlan::Looper, _, Some(rule)) => self.loop_queue.push(Reverse(Trigger {
+                level: rule.trigger_level(c, s, self.loans.target_ltv[k]).to_bits(),
+                loan: k as u32,
+                version,
+            })),
+            _ => {}
+        }
     }
 
     /// The run-wide ids of the market's borrowers.
@@ -321,6 +395,98 @@ impl LendingMarket {
         self.loans.version[k] = self.loans.version[k].wrapping_add(1);
         if let Some(t) = self.trigger(k) {
             self.queue.push(t);
+        }
+        self.push_plan_trigger(k);
+    }
+
+    /// Phase 5 of a step: borrowers act by their plans on the oracle. Defenders whose health
+    /// factor fell under their band spend their reserve; loopers whose LTV fell far
+    /// enough under the one they opened at borrow back to it and buy collateral at the
+    /// market's price `mark`. Only loans the queues name are looked at.
+    ///
+    /// The loopers' purchases do not move the book: with the oracle reading the market, each
+    /// purchase's impact would trigger the next looper's, and on R3 with 30% loopers the mark
+    /// ran to the 1.5x cap of the index within the day while the index rose 5% (the sum of
+    /// many small square-root impacts is far larger than one order's). Flow of borrowers
+    /// that reaches the price is the contagion issue's (#14), with a propagator of impact.
+    pub fn borrowers_act(&mut self, ledger: &mut Ledger, mark: f64) -> BorrowerFlows {
+        let mut flows = BorrowerFlows::default();
+        if !self.loans.plan.is_empty() {
+            self.defend(ledger, mark, &mut flows);
+            self.re_lever(ledger, mark, &mut flows);
+        }
+        flows
+    }
+
+    /// Defenders in their band repay towards their target health factor, or buy collateral
+    /// at `mark` to add to their loan, as far as their reserve goes; one with nothing left
+    /// leaves the queue until its loan changes.
+    fn defend(&mut self, ledger: &mut Ledger, mark: f64, flows: &mut BorrowerFlows) {
+        let Some(rule) = self.terms.behavior.defend else {
+            return;
+        };
+        let (o, lt) = (self.feed.price(), self.lt());
+        let level = o / self.borrow_index;
+        while let Some(&top) = self.defend_queue.peek() {
+            if f64::from_bits(top.level) <= level {
+                break;
+            }
+            self.defend_queue.pop();
+            let k = top.loan as usize;
+            if self.loans.version[k] != top.version {
+                continue;
+            }
+            let reserve = Account::Reserve(self.first + top.loan);
+            let left = ledger.balance(reserve);
+            let spent = match rule.action {
+                DefendAction::Repay => {
+                    let repay = rule.repayment(&self.loan(k), o, lt).min(left);
+                    self.pay_down(ledger, reserve, k, repay);
+                    repay
+                }
+                DefendAction::TopUp => {
+                    let units = rule.top_up(&self.loan(k), o, lt).min(left / mark);
+                    ledger.transfer(reserve, Account::Counterparty, units * mark);
+                    self.loans.collateral[k] += units;
+                    units * mark
+                }
+            };
+            if spent > 0.0 {
+                flows.defended += spent;
+                self.reindex(k);
+            }
+        }
+    }
+
+    /// Loopers past their band borrow back to their LTV and buy collateral with it at `mark`.
+    /// The suppliers' claim grows by the loan (their idle cash, outside the ledger, pays the
+    /// collateral's seller).
+    fn re_lever(&mut self, ledger: &mut Ledger, mark: f64, flows: &mut BorrowerFlows) {
+        let Some(rule) = self.terms.behavior.looping else {
+            return;
+        };
+        let o = self.feed.price();
+        let level = o / self.borrow_index;
+        while let Some(&Reverse(top)) = self.loop_queue.peek() {
+            if f64::from_bits(top.level) > level {
+                break;
+            }
+            self.loop_queue.pop();
+            let k = top.loan as usize;
+            if self.loans.version[k] != top.version {
+                continue;
+            }
+            let borrow = rule.borrowing(&self.loan(k), o, self.loans.target_ltv[k]);
+            if borrow <= 0.0 {
+                continue;
+            }
+            let scaled = borrow / self.borrow_index;
+            self.loans.scaled_debt[k] += scaled;
+            self.total_scaled += scaled;
+            ledger.credit(Account::Suppliers, borrow);
+            self.loans.collateral[k] += borrow / mark;
+            flows.looped += borrow;
+            self.reindex(k);
         }
     }
 
