@@ -783,6 +783,8 @@ impl Chart for SamplePathChart {
             .configure_mesh()
             .x_desc(hours_into(x_max))
             .y_desc("Fund (USD)")
+            // A short panel: more labels than this overlap.
+            .y_labels(5)
             .y_label_formatter(&|v| format_money(*v))
             .axis_desc_style((FONT, LABEL))
             .label_style((FONT, TICK))
