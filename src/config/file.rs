@@ -155,6 +155,44 @@ pub struct LendingSection {
     /// Borrowers who borrow back to their opening LTV when the price has risen.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loopers: Option<LoopersSection>,
+    /// Borrowers who sell collateral to repay part of their debt when liquidations mount.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub derisk: Option<DeriskSection>,
+}
+
+/// De-riskers (the fire sale): a share of the borrowers sells `sell_share` of its debt's
+/// worth of collateral into the market's book, and repays with the proceeds, once the debt
+/// liquidated in the market over the last `window_minutes` exceeds `threshold_usd`. Each
+/// does so once.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeriskSection {
+    /// The share of borrowers who de-risk.
+    #[schemars(transform = rule::unit_interval)]
+    pub share: f64,
+    /// The window over which they watch the market's liquidations.
+    #[schemars(extend("exclusiveMinimum" = 0.0), range(max = 525600.0), extend("x-unit" = "min"))]
+    pub window_minutes: f64,
+    /// Debt liquidated over the window that sets them off.
+    #[schemars(transform = rule::non_negative, extend("x-unit" = "USD"))]
+    pub threshold_usd: f64,
+    /// What each sells, as a share of its debt's worth of collateral.
+    #[schemars(extend("exclusiveMinimum" = 0.0), range(max = 1.0))]
+    pub sell_share: f64,
+    /// How one step's sales meet the book: `separate` orders (as keepers' sales) or one
+    /// `pooled` order.
+    #[serde(default)]
+    pub orders: DeriskOrdersSpec,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeriskOrdersSpec {
+    /// One order per sale, each moving the mark for the next.
+    #[default]
+    Separate,
+    /// The step's sales as one order.
+    Pooled,
 }
 
 /// Defenders (DeFi Saver's and Instadapp's automations): a share of the borrowers repays

@@ -2,14 +2,17 @@
 //! protocol terms and the borrowers' population.
 
 use super::file::{
-    DefendActionSpec, DistributionSpec, LendingSection, LendingStyleSpec, OracleSourceSpec,
+    DefendActionSpec, DeriskOrdersSpec, DistributionSpec, LendingSection, LendingStyleSpec,
+    OracleSourceSpec,
 };
 use crate::agents::PositiveDistribution;
 use crate::params::{ParamError, ParamResult};
 use crate::protocol::lending::MakerAuctions;
 use crate::protocol::lending::aave::AaveRules;
 use crate::protocol::lending::auction::{AuctionRules, AuctionTerms};
-use crate::protocol::lending::borrowers::{BorrowerBehavior, DefendAction, DefendRule, LoopRule};
+use crate::protocol::lending::borrowers::{
+    BorrowerBehavior, DefendAction, DefendRule, DeriskOrders, DeriskRule, LoopRule,
+};
 use crate::protocol::lending::comet::CometRules;
 use crate::protocol::lending::oracle::PushOracle;
 use crate::protocol::lending::{LendingStyle, LendingTerms, Loan, OracleSource};
@@ -219,5 +222,23 @@ fn behavior(l: &LendingSection, path: &str) -> ParamResult<BorrowerBehavior> {
         .map(|o| LoopRule::new(o.share, o.rebalance))
         .transpose()
         .map_err(|e| e.within(&format!("{path}.loopers")))?;
-    BorrowerBehavior::new(defend, looping).map_err(|e| e.within(path))
+    let derisk = l
+        .derisk
+        .as_ref()
+        .map(|r| {
+            let orders = match r.orders {
+                DeriskOrdersSpec::Separate => DeriskOrders::Separate,
+                DeriskOrdersSpec::Pooled => DeriskOrders::Pooled,
+            };
+            DeriskRule::new(
+                r.share,
+                r.window_minutes * 60.0,
+                r.threshold_usd,
+                r.sell_share,
+            )
+            .map(|rule| rule.meeting_the_book(orders))
+        })
+        .transpose()
+        .map_err(|e| e.within(&format!("{path}.derisk")))?;
+    BorrowerBehavior::new(defend, looping, derisk).map_err(|e| e.within(path))
 }

@@ -397,6 +397,7 @@ flat_row! {
         /// Lending: what defenders spent and the debt loopers took on, means per run.
         defender_spend_mean: f64,
         looped_debt_mean: f64,
+        derisked_debt_mean: f64,
         /// Lending: the oracle/index ratio furthest from 1 in any run.
         worst_oracle_gap: Option<f64>,
     }
@@ -494,6 +495,7 @@ fn summarize_market(market: u32, rows: &[MarketRow]) -> MarketSummary {
         keeper_incentives_mean: m(|r| r.keeper_incentives).0,
         defender_spend_mean: m(|r| r.defender_spend).0,
         looped_debt_mean: m(|r| r.looped_debt).0,
+        derisked_debt_mean: m(|r| r.derisked_debt).0,
         worst_oracle_gap: rows
             .iter()
             .filter_map(|r| r.worst_oracle_gap)

@@ -6,7 +6,7 @@
 
 use super::lending::BorrowerFlows;
 use super::perp::{CloseContext, FeeParams, PerpMarket, Position, TradeError, TradeFill};
-use crate::market::MarkState;
+use crate::market::{ImpactLaw, MarkState};
 
 use super::{Account, ForcedClose, InsuranceFund, LEDGER_TOLERANCE, Ledger, Liquidator, Market};
 
@@ -111,11 +111,18 @@ impl Venue {
         }
     }
 
-    /// Phase 5 for a lending market `m`: its defenders and loopers act on its oracle, the
-    /// loopers buying at the market's price `mark` (nothing for a perp market).
-    pub fn borrowers_act(&mut self, m: usize, mark: f64) -> BorrowerFlows {
+    /// Phase 5 for a lending market `m`: its defenders and loopers act on its oracle, its
+    /// de-riskers on `liquidated`, the debt liquidated this step, selling into `price`'s book
+    /// by `law` (nothing for a perp market).
+    pub fn borrowers_act(
+        &mut self,
+        m: usize,
+        price: &mut MarkState,
+        law: &ImpactLaw,
+        liquidated: f64,
+    ) -> BorrowerFlows {
         match &mut self.markets[m] {
-            Market::Lending(l) => l.borrowers_act(&mut self.ledger, mark),
+            Market::Lending(l) => l.borrowers_act(&mut self.ledger, price, law, liquidated),
             Market::Perp(_) => BorrowerFlows::default(),
         }
     }

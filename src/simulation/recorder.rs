@@ -242,6 +242,7 @@ impl Recorder {
         let row = &mut self.markets[m].row;
         row.defender_spend += flows.defended;
         row.looped_debt += flows.looped;
+        row.derisked_debt += flows.derisked;
     }
 
     /// Lending market `m` at the end: `waiting` loans no keeper took, and what is left

@@ -290,6 +290,8 @@ flat_row! {
         defender_spend: f64,
         /// Lending: debt loopers took on to buy collateral.
         looped_debt: f64,
+        /// Lending: debt de-riskers repaid by selling collateral into the book.
+        derisked_debt: f64,
     }
 }
 

@@ -263,8 +263,11 @@ impl<'s> World<'s> {
     /// Phase 5: traders act, and lending markets' defenders and loopers.
     fn act(&mut self, step: u64) {
         for m in self.lending.iter().copied() {
-            let mark = self.prices.get(m).mark.mark();
-            let flows = self.venue.borrowers_act(m, mark);
+            let liquidated = self.flow[m].longs + self.flow[m].shorts;
+            let price = self.prices.get_mut(m);
+            let flows = self
+                .venue
+                .borrowers_act(m, &mut price.mark, price.law, liquidated);
             self.recorder.borrowers_acted(m, &flows);
         }
         self.traders.act(
@@ -377,7 +380,7 @@ fn open_population(
             let market = if plans.is_empty() {
                 market
             } else {
-                market.with_plans(plans)
+                market.with_plans(plans, sc.dt_seconds)
             };
             markets.push(Market::Lending(Box::new(market)));
             continue;

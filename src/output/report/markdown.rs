@@ -305,12 +305,22 @@ fn lending_section(s: &mut String, t: &Tables) {
                 "Borrowers act: {} defend (from a reserve, while the health factor is under \
                  its band but not yet under 1) and spent {} a day; {} loop (borrowing back to \
                  the LTV they opened at when the price has risen) and took on {} of new debt \
-                 a day. The rest wait.\n",
+                 a day.\n",
                 format_pct(behavior.defend.map_or(0.0, |d| d.share())),
                 format_money(row.defender_spend_mean),
                 format_pct(behavior.looping.map_or(0.0, |o| o.share())),
                 format_money(row.looped_debt_mean),
             );
+            if let Some(r) = behavior.derisk {
+                let _ = writeln!(
+                    s,
+                    "{} de-risk (selling collateral into the book to repay part of their debt \
+                     once the market's liquidations pass their threshold) and repaid {} a \
+                     day.\n",
+                    format_pct(r.share()),
+                    format_money(row.derisked_debt_mean),
+                );
+            }
         }
         if row.underwater_debt_mean > row.bad_debt_mean {
             let _ = writeln!(

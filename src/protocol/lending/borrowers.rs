@@ -2,7 +2,9 @@
 //! when their health factor runs low, as DeFi Saver's and Instadapp's automations do;
 //! loopers borrow more and buy collateral when the price has risen, back to the leverage
 //! they opened at, re-levering on the way up as the leverage cycle has it (Geanakoplos
-//! 2010; Adrian and Shin 2010). Static borrowers do neither.
+//! 2010; Adrian and Shin 2010); de-riskers sell collateral into the book to repay part of
+//! their debt once the market's liquidations over a window pass a threshold, the fire sale
+//! of Brunnermeier and Pedersen (2009). Static borrowers do none of these.
 //!
 //! Each rule is a pure function of the loan and the oracle; the market decides when to ask
 //! (by queues keyed on the price that triggers each rule, so that cost follows events).
@@ -17,6 +19,7 @@ pub enum BorrowerPlan {
     Static,
     Defender,
     Looper,
+    DeRisker,
 }
 
 /// What a defender does with its reserve. A closed set.
@@ -163,40 +166,183 @@ impl LoopRule {
     }
 }
 
+/// How the de-riskers' sales of one step meet the book. A closed set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DeriskOrders {
+    /// Each sale is an order of its own, one after another, each moving the mark for the
+    /// next: as keepers' liquidation sales are priced.
+    #[default]
+    Separate,
+    /// The step's sales are one order, priced by the impact law at their sum.
+    Pooled,
+}
+
+/// De-riskers sell `sell_share` of their debt's worth of collateral into the book, and repay
+/// with the proceeds, once the debt liquidated in their market over the last
+/// `window_seconds` exceeds `threshold_usd`. Each does so once in a run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DeriskRule {
+    share: f64,
+    window_seconds: f64,
+    threshold_usd: f64,
+    sell_share: f64,
+    pub orders: DeriskOrders,
+}
+
+impl DeriskRule {
+    /// `share` in [0, 1]; `window_seconds` in (0, one year]; `threshold_usd` finite and
+    /// non-negative; `sell_share` in (0, 1] (selling more than the debt's worth would
+    /// leave proceeds with nothing to repay).
+    pub fn new(
+        share: f64,
+        window_seconds: f64,
+        threshold_usd: f64,
+        sell_share: f64,
+    ) -> ParamResult<Self> {
+        unit_interval("share", share)?;
+        if !(window_seconds > 0.0 && window_seconds <= 365.0 * 86_400.0) {
+            return Err(ParamError::new(
+                "window_minutes",
+                format!("must be in (0, one year], got {} s", window_seconds),
+            ));
+        }
+        if !non_negative("threshold_usd", threshold_usd)?.is_finite() {
+            return Err(ParamError::new("threshold_usd", "must be finite"));
+        }
+        if !(sell_share > 0.0 && sell_share <= 1.0) {
+            return Err(ParamError::new(
+                "sell_share",
+                format!("must be in (0, 1], got {sell_share}"),
+            ));
+        }
+        Ok(Self {
+            share,
+            window_seconds,
+            threshold_usd,
+            sell_share,
+            orders: DeriskOrders::Separate,
+        })
+    }
+
+    /// The same rule with its sales meeting the book as `orders`.
+    pub fn meeting_the_book(self, orders: DeriskOrders) -> Self {
+        Self { orders, ..self }
+    }
+
+    pub fn share(&self) -> f64 {
+        self.share
+    }
+
+    /// Whether the debt liquidated over the window, `liquidated`, sets de-riskers off.
+    pub fn alarmed(&self, liquidated: f64) -> bool {
+        liquidated > self.threshold_usd
+    }
+
+    /// The collateral (units) a de-risker sells at `mark`: `sell_share` of its debt's worth,
+    /// at most all it has.
+    pub fn sale(&self, loan: &Loan, mark: f64) -> f64 {
+        (self.sell_share * loan.debt / mark).min(loan.collateral)
+    }
+
+    /// The window in steps of `dt_seconds` (at least one).
+    pub fn window_steps(&self, dt_seconds: f64) -> usize {
+        ((self.window_seconds / dt_seconds).ceil() as usize).max(1)
+    }
+}
+
+/// The sum of the last `n` steps' liquidated debt, kept as steps come (O(1) a step).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LiquidationWindow {
+    steps: Vec<f64>,
+    at: usize,
+    sum: f64,
+    /// Steps in the window with any liquidation.
+    busy: usize,
+}
+
+impl LiquidationWindow {
+    pub fn new(n: usize) -> Self {
+        Self {
+            steps: vec![0.0; n.max(1)],
+            at: 0,
+            sum: 0.0,
+            busy: 0,
+        }
+    }
+
+    /// Adds this step's liquidated debt, drops the oldest, returns the window's sum.
+    pub fn push(&mut self, liquidated: f64) -> f64 {
+        let oldest = std::mem::replace(&mut self.steps[self.at], liquidated);
+        self.busy = self.busy + usize::from(liquidated != 0.0) - usize::from(oldest != 0.0);
+        self.sum += liquidated - oldest;
+        self.at = (self.at + 1) % self.steps.len();
+        // Rounding of the running sum must not leave a phantom liquidation behind.
+        if self.busy == 0 {
+            self.sum = 0.0;
+        }
+        self.sum.max(0.0)
+    }
+}
+
 /// A lending market's borrower plans and their rules, checked once.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct BorrowerBehavior {
     pub defend: Option<DefendRule>,
     pub looping: Option<LoopRule>,
+    pub derisk: Option<DeriskRule>,
 }
 
 impl BorrowerBehavior {
-    /// The shares of defenders and loopers may not add up to more than everyone.
-    pub fn new(defend: Option<DefendRule>, looping: Option<LoopRule>) -> ParamResult<Self> {
-        let total = defend.map_or(0.0, |d| d.share) + looping.map_or(0.0, |l| l.share);
-        if total > 1.0 {
+    /// The shares of defenders, loopers and de-riskers may not add up to more than
+    /// everyone.
+    pub fn new(
+        defend: Option<DefendRule>,
+        looping: Option<LoopRule>,
+        derisk: Option<DeriskRule>,
+    ) -> ParamResult<Self> {
+        let b = Self {
+            defend,
+            looping,
+            derisk,
+        };
+        let (d, l, r) = b.shares();
+        if d + l + r > 1.0 {
+            let field = if derisk.is_some() {
+                "derisk.share"
+            } else {
+                "loopers.share"
+            };
             return Err(ParamError::new(
-                "loopers.share",
-                format!("defenders' and loopers' shares add up to {total}, more than 1"),
+                field,
+                format!("the plans' shares add up to {}, more than 1", d + l + r),
             ));
         }
-        Ok(Self { defend, looping })
+        Ok(b)
+    }
+
+    fn shares(&self) -> (f64, f64, f64) {
+        (
+            self.defend.map_or(0.0, |d| d.share),
+            self.looping.map_or(0.0, |l| l.share),
+            self.derisk.map_or(0.0, |r| r.share),
+        )
     }
 
     /// Whether any borrower has a plan other than waiting.
     pub fn is_static(&self) -> bool {
-        self.defend.is_none_or(|d| d.share == 0.0) && self.looping.is_none_or(|l| l.share == 0.0)
+        self.shares() == (0.0, 0.0, 0.0)
     }
 
     /// The plan of a borrower whose uniform draw is `u` in [0, 1): defenders first, then
-    /// loopers, the rest static.
+    /// loopers, then de-riskers, the rest static.
     pub fn plan(&self, u: f64) -> BorrowerPlan {
-        let d = self.defend.map_or(0.0, |d| d.share);
-        let l = self.looping.map_or(0.0, |l| l.share);
+        let (d, l, r) = self.shares();
         if u < d {
             BorrowerPlan::Defender
         } else if u < d + l {
             BorrowerPlan::Looper
+        } else if u < d + l + r {
+            BorrowerPlan::DeRisker
         } else {
             BorrowerPlan::Static
         }
@@ -269,9 +415,38 @@ mod tests {
         assert!(LoopRule::new(1.5, 0.1).is_err());
         let d = DefendRule::new(0.6, 1.1, 1.3, 0.2).unwrap();
         let l = LoopRule::new(0.5, 0.1).unwrap();
-        assert!(BorrowerBehavior::new(Some(d), Some(l)).is_err());
-        let b = BorrowerBehavior::new(Some(d), None).unwrap();
+        assert!(BorrowerBehavior::new(Some(d), Some(l), None).is_err());
+        let b = BorrowerBehavior::new(Some(d), None, None).unwrap();
         assert_eq!(b.plan(0.59), BorrowerPlan::Defender);
         assert_eq!(b.plan(0.61), BorrowerPlan::Static);
+        let r = DeriskRule::new(0.3, 3_600.0, 1e6, 0.5).unwrap();
+        let b = BorrowerBehavior::new(Some(d), None, Some(r)).unwrap();
+        assert_eq!(b.plan(0.7), BorrowerPlan::DeRisker);
+        assert_eq!(b.plan(0.95), BorrowerPlan::Static);
+        assert!(DeriskRule::new(0.3, 0.0, 1e6, 0.5).is_err());
+        assert!(DeriskRule::new(0.3, 60.0, f64::INFINITY, 0.5).is_err());
+        assert!(DeriskRule::new(0.3, 60.0, 1e6, 1.5).is_err());
+    }
+
+    /// A de-risker sells half its debt's worth (all it has at most); the window sums the last
+    /// three steps exactly and comes back to 0 once they are quiet.
+    #[test]
+    fn a_de_risker_sells_on_alarm_and_the_window_forgets() {
+        let r = DeriskRule::new(1.0, 180.0, 1_000.0, 0.5).unwrap();
+        let loan = Loan {
+            collateral: 10.0,
+            debt: 15_000.0,
+        };
+        assert!(close(r.sale(&loan, 3_000.0), 2.5));
+        assert!(close(r.sale(&loan, 500.0), 10.0));
+        assert_eq!(r.window_steps(60.0), 3);
+        let mut w = LiquidationWindow::new(r.window_steps(60.0));
+        let sums: Vec<f64> = [0.1, 0.2, 700.0, 400.0, 0.0, 0.0, 0.0]
+            .iter()
+            .map(|&x| w.push(x))
+            .collect();
+        assert!(close(sums[3], 1_100.2));
+        assert!(r.alarmed(sums[3]) && !r.alarmed(sums[2]));
+        assert_eq!(sums[6], 0.0);
     }
 }

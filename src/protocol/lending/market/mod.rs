@@ -20,7 +20,9 @@ pub use clipper::MakerAuctions;
 use super::Loan;
 use super::aave::{AaveLiquidation, AaveRules};
 use super::auction::Auction;
-use super::borrowers::{BorrowerBehavior, BorrowerPlan, DefendAction};
+use super::borrowers::{
+    BorrowerBehavior, BorrowerPlan, DefendAction, DeriskOrders, LiquidationWindow,
+};
 use super::comet::CometRules;
 use super::oracle::{OracleFeed, PushOracle};
 use crate::market::{ImpactLaw, MarkState, Side};
@@ -250,6 +252,15 @@ pub struct LendingMarket {
     defend_queue: BinaryHeap<Trigger>,
     /// Loopers by the price over which they borrow (lowest first).
     loop_queue: BinaryHeap<Reverse<Trigger>>,
+    /// De-riskers: the market's recent liquidations and who has not yet sold.
+    derisk: Option<DeriskWatch>,
+}
+
+/// What de-riskers watch, and which of them are still to act.
+#[derive(Clone, Debug)]
+struct DeriskWatch {
+    window: LiquidationWindow,
+    pending: Vec<u32>,
 }
 
 /// What borrowers did by their plans in one step.
@@ -259,6 +270,8 @@ pub struct BorrowerFlows {
     pub defended: f64,
     /// Debt loopers took on to buy collateral (USD).
     pub looped: f64,
+    /// Debt de-riskers repaid by selling collateral into the book (USD).
+    pub derisked: f64,
 }
 
 impl LendingMarket {
@@ -299,6 +312,7 @@ impl LendingMarket {
             dirt: 0.0,
             defend_queue: BinaryHeap::new(),
             loop_queue: BinaryHeap::new(),
+            derisk: None,
         };
         let triggers: Vec<Trigger> = (0..loans.len()).filter_map(|k| market.trigger(k)).collect();
         market.queue = BinaryHeap::from(triggers);
@@ -306,8 +320,8 @@ impl LendingMarket {
     }
 
     /// The market's borrowers follow `plans` (one per loan, in order), loopers back to the
-    /// LTV they open at.
-    pub fn with_plans(mut self, plans: Vec<BorrowerPlan>) -> Self {
+    /// LTV they open at, de-riskers watching a window of steps of `dt_seconds`.
+    pub fn with_plans(mut self, plans: Vec<BorrowerPlan>, dt_seconds: f64) -> Self {
         debug_assert_eq!(plans.len(), self.loans.collateral.len());
         self.loans.target_ltv = (0..plans.len())
             .map(|k| {
@@ -315,6 +329,17 @@ impl LendingMarket {
                 l.debt / l.collateral_usd(self.feed.price())
             })
             .collect();
+        if let Some(rule) = self.terms.behavior.derisk {
+            let pending: Vec<u32> = (0..plans.len() as u32)
+                .filter(|&k| plans[k as usize] == BorrowerPlan::DeRisker)
+                .collect();
+            if !pending.is_empty() {
+                self.derisk = Some(DeriskWatch {
+                    window: LiquidationWindow::new(rule.window_steps(dt_seconds)),
+                    pending,
+                });
+            }
+        }
         self.loans.plan = plans;
         for k in 0..self.loans.plan.len() {
             self.push_plan_trigger(k);
@@ -409,13 +434,73 @@ impl LendingMarket {
     /// ran to the 1.5x cap of the index within the day while the index rose 5% (the sum of
     /// many small square-root impacts is far larger than one order's). Flow of borrowers
     /// that reaches the price is the contagion issue's (#14), with a propagator of impact.
-    pub fn borrowers_act(&mut self, ledger: &mut Ledger, mark: f64) -> BorrowerFlows {
+    pub fn borrowers_act(
+        &mut self,
+        ledger: &mut Ledger,
+        price: &mut MarkState,
+        law: &ImpactLaw,
+        liquidated: f64,
+    ) -> BorrowerFlows {
         let mut flows = BorrowerFlows::default();
         if !self.loans.plan.is_empty() {
+            let mark = price.mark();
             self.defend(ledger, mark, &mut flows);
             self.re_lever(ledger, mark, &mut flows);
+            self.de_risk(ledger, price, law, liquidated, &mut flows);
         }
         flows
+    }
+
+    /// De-riskers, once the debt liquidated over their window (this step's `liquidated`
+    /// included) passes their threshold, all sell their share into the book and repay with
+    /// the proceeds; each acts once. Their sales reach the oracle at its next read: the
+    /// fire-sale channel. They meet the book as the rule says: one order each, as keepers'
+    /// sales do, or pooled into one (the square-root law prices a sweep, not each of its
+    /// parts: on R3, 400 de-riskers as 400 orders move the price about 20 times as far as
+    /// their one pooled order would).
+    fn de_risk(
+        &mut self,
+        ledger: &mut Ledger,
+        price: &mut MarkState,
+        law: &ImpactLaw,
+        liquidated: f64,
+        flows: &mut BorrowerFlows,
+    ) {
+        let (Some(rule), Some(watch)) = (self.terms.behavior.derisk, self.derisk.as_mut()) else {
+            return;
+        };
+        let recent = watch.window.push(liquidated);
+        if watch.pending.is_empty() || !rule.alarmed(recent) {
+            return;
+        }
+        let start = price.mark();
+        let sales: Vec<(usize, f64)> = std::mem::take(&mut watch.pending)
+            .into_iter()
+            .map(|k| k as usize)
+            .filter_map(|k| {
+                let loan = self.loan(k);
+                (loan.collateral > 0.0 && loan.debt > 0.0).then(|| (k, rule.sale(&loan, start)))
+            })
+            .collect();
+        let pooled = match rule.orders {
+            DeriskOrders::Pooled => {
+                let units: f64 = sales.iter().map(|&(_, u)| u).sum();
+                Some(price.execute(Side::Sell, units * start, law))
+            }
+            DeriskOrders::Separate => None,
+        };
+        for (k, u) in sales {
+            let fill = pooled.unwrap_or_else(|| {
+                let mark = price.mark();
+                price.execute(Side::Sell, u * mark, law)
+            });
+            // A sale fills at or under the mark, so its proceeds stay under the debt.
+            let proceeds = (u * fill).min(self.loan(k).debt);
+            self.loans.collateral[k] -= u;
+            self.pay_down(ledger, Account::Counterparty, k, proceeds);
+            flows.derisked += proceeds;
+            self.reindex(k);
+        }
     }
 
     /// Defenders in their band repay towards their target health factor, or buy collateral
