@@ -260,7 +260,7 @@ impl<'s> World<'s> {
         self.recorder.after_liquidations(&self.prices);
     }
 
-    /// Phase 5: traders act, and lending markets' defenders and loopers.
+    /// Phase 5: lending markets' defenders, loopers and de-riskers act, then traders.
     fn act(&mut self, step: u64) {
         for m in self.lending.iter().copied() {
             let liquidated = self.flow[m].longs + self.flow[m].shorts;
@@ -354,7 +354,8 @@ fn open_population(
     };
     let funds = sc.fund_shares_of_total().len();
     let mut borrowers_rng = stream_rng(master_seed, seed_index, Stream::Borrowers);
-    let mut plans_rng = stream_rng(master_seed, seed_index, Stream::BorrowerPlans);
+    // Opened only when some market's borrowers have plans (opening a run is on the hot path).
+    let mut plans_rng = None;
     for (m, ms) in sc.markets.iter().enumerate() {
         let s0 = ms.mark.index();
         let first = states.rate.len() as u32;
@@ -363,7 +364,14 @@ fn open_population(
             let loans: Vec<_> = (0..l.borrowers)
                 .map(|_| l.draw(&mut borrowers_rng, s0))
                 .collect();
-            let plans = borrower_plans(l.terms.behavior(), loans.len(), &mut plans_rng);
+            let plans = if l.terms.behavior().is_static() {
+                Vec::new()
+            } else {
+                let rng = plans_rng.get_or_insert_with(|| {
+                    stream_rng(master_seed, seed_index, Stream::BorrowerPlans)
+                });
+                borrower_plans(l.terms.behavior(), loans.len(), rng)
+            };
             for (k, loan) in loans.iter().enumerate() {
                 // Borrowers never decide on the decision clock: their plans act on the oracle.
                 let reserve = match (plans.get(k), l.terms.behavior().defend) {
@@ -412,12 +420,8 @@ fn open_population(
     (markets, states, open_interest)
 }
 
-/// Each of `n` borrowers' plans, one uniform draw apiece; none drawn (and an empty list) when
-/// everyone is static.
+/// Each of `n` borrowers' plans, one uniform draw apiece.
 fn borrower_plans(behavior: &BorrowerBehavior, n: usize, rng: &mut SimRng) -> Vec<BorrowerPlan> {
-    if behavior.is_static() {
-        return Vec::new();
-    }
     use rand::RngExt;
     (0..n).map(|_| behavior.plan(rng.random::<f64>())).collect()
 }
