@@ -42,6 +42,8 @@ pub enum Stream {
     /// Which borrowers defend or loop (drawn only when some do, so that static borrowers'
     /// runs stay as they were).
     BorrowerPlans = 11,
+    /// Herding traders' private thresholds (drawn only when some trader herds).
+    Thresholds = 12,
 }
 
 /// SplitMix64's output function (Steele, Lea, Flood 2014): a bijective 64-bit mixer.

@@ -8,10 +8,12 @@
 mod distribution;
 mod population;
 mod strategies;
+mod threshold;
 
 pub use distribution::PositiveDistribution;
 pub use population::{InitialPosition, PopulationParams, Reentry, StrategyGroup};
-pub use strategies::{MarginDefender, Noise, Panic, Trend};
+pub use strategies::{Herding, MarginDefender, Noise, Panic, Trend};
+pub use threshold::ThresholdLaw;
 
 use crate::rng::SimRng;
 
@@ -27,6 +29,10 @@ pub struct TraderView {
     pub peak_equity: f64,
     /// The leverage it opened with at t = 0, which it uses again when it opens.
     pub target_leverage: f64,
+    /// Its private threshold ([`Strategy::threshold_law`]; 0 for strategies without one).
+    pub threshold: f64,
+    /// The position it is de-risking to, once it has decided to ([`Order::DeRisk`]).
+    pub derisk_target: Option<f64>,
 }
 
 impl TraderView {
@@ -58,6 +64,10 @@ pub enum Indicator {
     /// step included). Kept per side because a long squeeze and a short squeeze frighten
     /// different traders.
     LiquidatedNotional { minutes: f64, side: Side },
+    /// The herding signal of MODEL.md section 3: all de-risking notional over the last
+    /// `minutes` (liquidations of both sides, ADL, voluntary closes and reductions), over the
+    /// market's open interest at t = 0.
+    DeRiskingShare { minutes: f64 },
 }
 
 /// The side of a position.
@@ -75,6 +85,10 @@ pub enum Order {
     TargetSize(f64),
     /// Move this much from the trader's reserve into its collateral.
     TopUp(f64),
+    /// De-risk: trade to this signed position, now and at later decisions until it is held
+    /// (the simulation keeps it as [`TraderView::derisk_target`] and counts the trader as
+    /// de-risked once).
+    DeRisk(f64),
 }
 
 /// A behavioral rule. Implementations hold parameters only; per-trader state lives in the
@@ -83,6 +97,19 @@ pub trait Strategy: Send + Sync {
     /// The market signals it reads, handed over in this order as [`MarketView::signals`].
     fn indicators(&self) -> Vec<Indicator> {
         Vec::new()
+    }
+
+    /// The law each trader of this strategy draws a private threshold from at t = 0, if it
+    /// has one (herding).
+    fn threshold_law(&self) -> Option<ThresholdLaw> {
+        None
+    }
+
+    /// Whether its orders, over a whole run, are bounded by the position it held at t = 0
+    /// (it only closes, or closes and turns once), so that they cannot feed on themselves
+    /// through permanent impact the way a strategy that keeps re-opening can.
+    fn bounded_by_position(&self) -> bool {
+        false
     }
 
     /// The trader's order at one of its decision times.

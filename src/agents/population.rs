@@ -162,6 +162,12 @@ impl PopulationParams {
         self.count
     }
 
+    /// The mean notional a trader opens with (USD), at most: mean collateral times mean
+    /// leverage (before the cap), collateral and leverage being drawn independently.
+    pub fn mean_notional_bound(&self) -> f64 {
+        self.collateral.mean() * self.leverage.mean()
+    }
+
     pub fn groups(&self) -> &[StrategyGroup] {
         &self.groups
     }

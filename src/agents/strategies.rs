@@ -4,7 +4,7 @@
 
 use rand::RngExt;
 
-use super::{Indicator, MarketView, Order, Side, Strategy, TraderView};
+use super::{Indicator, MarketView, Order, Side, Strategy, ThresholdLaw, TraderView};
 use crate::params::{ParamError, ParamResult, non_negative, positive};
 use crate::rng::SimRng;
 
@@ -125,6 +125,11 @@ impl Panic {
 }
 
 impl Strategy for Panic {
+    /// It only ever closes.
+    fn bounded_by_position(&self) -> bool {
+        true
+    }
+
     fn indicators(&self) -> Vec<Indicator> {
         vec![
             Indicator::LiquidatedNotional {
@@ -141,6 +146,96 @@ impl Strategy for Panic {
     fn decide(&self, me: &TraderView, market: &MarketView, _: &mut SimRng) -> Order {
         if me.size != 0.0 && self.panics(me, market) {
             Order::TargetSize(0.0)
+        } else {
+            Order::Hold
+        }
+    }
+}
+
+/// Herding (self-exciting de-risking; Granovetter 1978, Morris and Shin 2004; MODEL.md
+/// section 3): each trader holds a private threshold `theta_i` drawn at t = 0 and de-risks,
+/// once, when the public signal `s(t)` (all de-risking notional over the last `window`
+/// minutes, over the open interest at t = 0) reaches it: it cuts its position to `keep` of
+/// itself, or with `flip` closes and opens the opposite side at its own leverage
+/// (capitulation). Its de-risking feeds the signal the others read. Orders are split by the
+/// venue's order cap like any trader's, so a de-risking may take several decisions.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Herding {
+    window_minutes: f64,
+    thresholds: ThresholdLaw,
+    keep: f64,
+    flip: bool,
+}
+
+impl Herding {
+    pub fn new(
+        window_minutes: f64,
+        thresholds: ThresholdLaw,
+        keep: f64,
+        flip: bool,
+    ) -> ParamResult<Self> {
+        positive("window_minutes", window_minutes)?;
+        if !(0.0..1.0).contains(&keep) {
+            return Err(ParamError::new(
+                "keep",
+                format!("must be in [0, 1) (the share of the position kept), got {keep}"),
+            ));
+        }
+        if flip && keep > 0.0 {
+            return Err(ParamError::new(
+                "keep",
+                "must be 0 with `flip`: a flipping trader closes before it turns",
+            ));
+        }
+        Ok(Self {
+            window_minutes,
+            thresholds,
+            keep,
+            flip,
+        })
+    }
+
+    /// The position a trader in this state de-risks to.
+    fn target(&self, me: &TraderView, market: &MarketView) -> f64 {
+        if !self.flip {
+            return self.keep * me.size;
+        }
+        let equity = me.equity(market.mark);
+        if equity <= 0.0 {
+            return 0.0;
+        }
+        -me.size.signum() * me.target_leverage * equity / market.mark
+    }
+}
+
+impl Strategy for Herding {
+    fn indicators(&self) -> Vec<Indicator> {
+        vec![Indicator::DeRiskingShare {
+            minutes: self.window_minutes,
+        }]
+    }
+
+    fn threshold_law(&self) -> Option<ThresholdLaw> {
+        Some(self.thresholds)
+    }
+
+    /// It de-risks once: to a part of its position, or with `flip` to the other side at its
+    /// own leverage.
+    fn bounded_by_position(&self) -> bool {
+        true
+    }
+
+    fn decide(&self, me: &TraderView, market: &MarketView, _: &mut SimRng) -> Order {
+        if let Some(target) = me.derisk_target {
+            // Reached up to rounding: `size + (target - size)` may miss by an ulp.
+            return if (me.size - target).abs() <= 1e-9 * me.size.abs().max(target.abs()) {
+                Order::Hold
+            } else {
+                Order::TargetSize(target)
+            };
+        }
+        if me.size != 0.0 && market.signals[0] >= me.threshold {
+            Order::DeRisk(self.target(me, market))
         } else {
             Order::Hold
         }
@@ -168,6 +263,11 @@ impl MarginDefender {
 }
 
 impl Strategy for MarginDefender {
+    /// It never trades, only tops up.
+    fn bounded_by_position(&self) -> bool {
+        true
+    }
+
     fn decide(&self, me: &TraderView, market: &MarketView, _: &mut SimRng) -> Order {
         let notional = me.size.abs() * market.mark;
         if notional == 0.0 || me.reserve <= 0.0 {
@@ -195,6 +295,8 @@ mod tests {
             reserve: 500.0,
             peak_equity: collateral,
             target_leverage: 5.0,
+            threshold: 0.0,
+            derisk_target: None,
         }
     }
 
@@ -212,6 +314,48 @@ mod tests {
             mmr: 0.01,
             signals,
         }
+    }
+
+    /// A herder de-risks once the signal reaches its own threshold (not before), to `keep` of
+    /// its position or, with `flip`, to the other side at its own leverage; then it trades on
+    /// to that target and holds there.
+    #[test]
+    fn herding_derisks_at_its_private_threshold_once() {
+        let law = ThresholdLaw::fixed(0.1).unwrap();
+        let cut = Herding::new(15.0, law, 0.25, false).unwrap();
+        let mut t = me(4.0, 100.0);
+        t.threshold = 0.1;
+        let mut rng = stream_rng(1, 0, Stream::Decisions);
+        assert_eq!(cut.decide(&t, &market(100.0, 0.099), &mut rng), Order::Hold);
+        assert_eq!(
+            cut.decide(&t, &market(100.0, 0.1), &mut rng),
+            Order::DeRisk(1.0)
+        );
+        let flip = Herding::new(15.0, law, 0.0, true).unwrap();
+        // Equity 100, leverage 5, mark 100: a short of 5.
+        assert_eq!(
+            flip.decide(&t, &market(100.0, 0.5), &mut rng),
+            Order::DeRisk(-5.0)
+        );
+        let going = TraderView {
+            derisk_target: Some(-5.0),
+            size: 2.0,
+            ..t
+        };
+        assert_eq!(
+            flip.decide(&going, &market(100.0, 0.0), &mut rng),
+            Order::TargetSize(-5.0)
+        );
+        let there = TraderView {
+            size: -5.0,
+            ..going
+        };
+        assert_eq!(
+            flip.decide(&there, &market(100.0, 0.9), &mut rng),
+            Order::Hold
+        );
+        assert!(Herding::new(15.0, law, 0.5, true).is_err());
+        assert!(Herding::new(15.0, law, 1.0, false).is_err());
     }
 
     #[test]

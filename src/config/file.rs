@@ -102,6 +102,14 @@ pub struct MarketSection {
     /// Depth that thins when realized volatility rises; absent: constant depth.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub liquidity: Option<LiquiditySection>,
+    /// Depth that thins with one-sided net flow of all fills, forced and voluntary alike;
+    /// absent: off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flow_liquidity: Option<FlowLiquiditySection>,
+    /// Other venues, whose forced flow this venue's stands for and which moves the index;
+    /// absent: this venue is the whole market and only `permanent_impact` moves the index.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other_venues: Option<OtherVenuesSection>,
     /// Makes this a lending market (MODEL.md section 14): borrowers instead of traders,
     /// their collateral sold into this market's book by the keepers of `[liquidation]`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -349,6 +357,43 @@ pub struct LiquiditySection {
     pub floor: f64,
 }
 
+/// `D_t <- D_t max(floor, exp(-gamma |F_t| / D_0))`, `F_t` the net taker flow of all fills
+/// with weights halving every `half_life_minutes` (MODEL.md section 2).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlowLiquiditySection {
+    /// How fast depth thins with net flow: `gamma = 1` leaves `1/e` of the book after one
+    /// full book's worth (`D_0`, the notional that moves it 1%) of one-way flow.
+    #[schemars(transform = rule::non_negative)]
+    pub gamma: f64,
+    /// Half-life of the flow's memory: depth recovers with it once flow stops.
+    #[schemars(transform = rule::positive, extend("x-unit" = "min"))]
+    pub half_life_minutes: f64,
+    /// Least share of depth that stays.
+    #[schemars(transform = rule::open_unit)]
+    pub floor: f64,
+}
+
+/// This venue's share of open interest and the world's book (MODEL.md section 2).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OtherVenuesSection {
+    /// This venue's share of the market's open interest.
+    #[schemars(transform = rule::open_unit)]
+    pub share: f64,
+    /// Other venues' forced flow per unit of this venue's, in proportion to open interest
+    /// (1: they liquidate alike).
+    #[serde(default = "default_beta")]
+    #[schemars(transform = rule::non_negative)]
+    pub beta: f64,
+    /// The world's book, which the others' flow meets (fully permanent).
+    pub book: BookSpec,
+}
+
+fn default_beta() -> f64 {
+    1.0
+}
+
 impl Default for MarketSection {
     fn default() -> Self {
         Self {
@@ -362,6 +407,8 @@ impl Default for MarketSection {
             model: PriceModelSpec::default(),
             book: BookSpec::default(),
             liquidity: None,
+            flow_liquidity: None,
+            other_venues: None,
             lending: None,
         }
     }
@@ -724,6 +771,23 @@ pub enum StrategySpec {
         #[schemars(transform = rule::open_unit)]
         drawdown: f64,
     },
+    /// Herding (Granovetter): de-risks once, when all de-risking notional over
+    /// `window_minutes` (liquidations, ADL, voluntary closes), over open interest at t = 0,
+    /// reaches its private threshold drawn from `threshold`; it keeps `keep` of its position,
+    /// or with `flip` closes and opens the other side.
+    Herding {
+        decisions_per_hour: NumberOrDistribution,
+        #[schemars(transform = rule::positive, extend("x-unit" = "min"))]
+        window_minutes: f64,
+        threshold: ThresholdSpec,
+        /// Share of the position kept when it de-risks (0 closes).
+        #[serde(default)]
+        #[schemars(range(min = 0.0), extend("exclusiveMaximum" = 1.0))]
+        keep: f64,
+        /// After closing, open the opposite side at its own leverage (capitulation).
+        #[serde(default)]
+        flip: bool,
+    },
     /// Tops up collateral from a reserve (`reserve_ratio` x its collateral at t = 0) to the
     /// initial margin when its margin ratio falls below `trigger` x mmr.
     MarginDefender {
@@ -733,6 +797,29 @@ pub enum StrategySpec {
         #[serde(default = "default_trigger")]
         #[schemars(range(min = 1.0))]
         trigger: f64,
+    },
+}
+
+/// The law of herding traders' private thresholds, as shares of open interest at t = 0.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ThresholdSpec {
+    Fixed {
+        #[schemars(transform = rule::non_negative)]
+        value: f64,
+    },
+    /// Uniform on `[min, max]`.
+    Uniform {
+        #[schemars(transform = rule::non_negative)]
+        min: f64,
+        #[schemars(transform = rule::non_negative)]
+        max: f64,
+    },
+    /// Normal, what falls below 0 set to 0 (those de-risk at their first decision).
+    Normal {
+        mean: f64,
+        #[schemars(transform = rule::non_negative)]
+        sd: f64,
     },
 }
 

@@ -8,17 +8,18 @@ use super::LendingScenario;
 use super::file::{
     BookSpec, CloseSpec, DistributionSpec, ExperimentFile, FundScope, LiquidationModeSpec,
     MarketSection, NumberOrDistribution, PriceModelSpec, ShockSpec, SocializationSpec,
-    StrategySpec,
+    StrategySpec, ThresholdSpec,
 };
 use crate::agents::{
-    MarginDefender, Noise, Panic, PopulationParams, PositiveDistribution, Reentry, Static,
-    Strategy, StrategyGroup, Trend,
+    Herding, MarginDefender, Noise, Panic, PopulationParams, PositiveDistribution, Reentry, Static,
+    Strategy, StrategyGroup, ThresholdLaw, Trend,
 };
 use crate::market::data::{PriceSeries, load_price_csv, parse_time};
 use crate::market::{
-    BootstrapParams, CommonCrash, CorrelatedShocks, DepthWithdrawal, GarchParams, GbmParams,
-    HestonParams, ImpactLaw, LinearBook, MarkState, MertonParams, PriceModelParams, RegimeParams,
-    ReplayParams, SANE_PRICE_FACTOR, ShockLaw, Shocks, SqrtImpact, merton_compensator,
+    BootstrapParams, CommonCrash, CorrelatedShocks, DepthWithdrawal, FlowWithdrawal, GarchParams,
+    GbmParams, HestonParams, ImpactLaw, ImpactModel as _, LinearBook, MarkState, MertonParams,
+    OtherVenues, PriceModelParams, RegimeParams, ReplayParams, SANE_PRICE_FACTOR, ShockLaw, Shocks,
+    SqrtImpact, merton_compensator,
 };
 use crate::params::{ParamError, ParamResult, non_negative, positive};
 use crate::protocol::{
@@ -33,6 +34,8 @@ pub struct MarketScenario {
     pub(crate) mark: MarkState,
     pub(crate) price_model: PriceModelParams,
     pub(crate) book: ImpactLaw,
+    /// Other venues whose forced flow this venue's stands for.
+    pub(crate) other_venues: Option<OtherVenues>,
     /// Its traders, or with `lending` its borrowers.
     pub(crate) traders: u32,
     /// Set for a lending market.
@@ -328,7 +331,8 @@ impl Horizon<'_> {
 /// feedback may run away (R2 with `permanent_impact = 0.5`: constant-leverage traders buy
 /// into their own rise, their equity and orders compound, and the index rose from 3e4 to
 /// 1.3e9 in a day), and the file is refused before any run. Forced closes are not counted:
-/// the positions they close are bounded by what the traders opened.
+/// the positions they close are bounded by what the traders opened; nor are the orders of
+/// strategies that only close or turn once (panic, herding), for the same reason.
 fn check_own_flow(
     permanent: f64,
     traders: u32,
@@ -343,6 +347,7 @@ fn check_own_flow(
     let decisions: f64 = population
         .groups()
         .iter()
+        .filter(|g| !g.strategy.bounded_by_position())
         .filter_map(|g| {
             let rate = g.decisions_per_hour.as_ref()?;
             Some(g.share * rate.mean().min(rate.practical_max()))
@@ -365,6 +370,59 @@ fn check_own_flow(
              away. Lower it to at most {:.3e}, or lower traders.max_order_impact or the \
              decision rates",
             limit / (order_impact * decisions)
+        ),
+    ))
+}
+
+/// A book spec, validated; errors are named below `path`.
+fn impact_law(spec: &BookSpec, path: &str) -> Result<ImpactLaw, ParamError> {
+    Ok(match *spec {
+        BookSpec::Linear { depth_usd } => {
+            ImpactLaw::Linear(LinearBook::new(depth_usd).map_err(|e| e.within(path))?)
+        }
+        BookSpec::Sqrt {
+            y,
+            vol,
+            daily_volume_usd,
+        } => ImpactLaw::SquareRoot(
+            SqrtImpact::new(y, vol, daily_volume_usd).map_err(|e| e.within(path))?,
+        ),
+        BookSpec::None => ImpactLaw::None,
+    })
+}
+
+/// The rule that other venues' forced flow cannot carry the index out of range: it stands
+/// for this venue's forced flow, which is bounded by the positions opened (`open_interest`,
+/// expected; re-entries open more). If liquidating all of it, spread evenly over the run's
+/// steps (the worst case for a concave law, all at once for a linear book), would move the
+/// index beyond a factor of [`SANE_PRICE_FACTOR`] through the world's book, the file is
+/// refused before any run instead of a run stopping on a price fault.
+fn check_other_venues(
+    others: &OtherVenues,
+    open_interest: f64,
+    steps: u64,
+    path: &str,
+) -> Result<(), ParamError> {
+    let flow = others.multiplier() * open_interest;
+    let log_move = match others.world() {
+        ImpactLaw::Linear(_) | ImpactLaw::None => others.world().fill(flow, 1.0).impact,
+        ImpactLaw::SquareRoot(_) => {
+            let n = steps.max(1) as f64;
+            n * others.world().fill(flow / n, 1.0).impact
+        }
+    };
+    let limit = SANE_PRICE_FACTOR.ln();
+    if log_move <= limit {
+        return Ok(());
+    }
+    Err(ParamError::new(
+        format!("{path}.other_venues.book"),
+        format!(
+            "is too thin for the other venues' forced flow: liquidating the {open_interest:.3e} \
+             USD of open interest expected here would bring {flow:.3e} USD of their flow \
+             onto it and move the index by e^{log_move:.1}, beyond the factor \
+             {SANE_PRICE_FACTOR:e} any market reaches. Deepen the world's book or raise \
+             other_venues.share"
         ),
     ))
 }
@@ -649,6 +707,26 @@ fn strategy_group(
             rate(decisions_per_hour, path)?,
             0.0,
         ),
+        StrategySpec::Herding {
+            decisions_per_hour,
+            window_minutes,
+            threshold,
+            keep,
+            flip,
+        } => {
+            let law = match *threshold {
+                ThresholdSpec::Fixed { value } => ThresholdLaw::fixed(value),
+                ThresholdSpec::Uniform { min, max } => ThresholdLaw::uniform(min, max),
+                ThresholdSpec::Normal { mean, sd } => ThresholdLaw::normal(mean, sd),
+            }
+            .map_err(|e| e.within(&format!("{path}.threshold")))?;
+            (
+                "herding",
+                Arc::new(Herding::new(*window_minutes, law, *keep, *flip).map_err(within)?),
+                rate(decisions_per_hour, path)?,
+                0.0,
+            )
+        }
         StrategySpec::MarginDefender {
             decisions_per_hour,
             reserve_ratio,
@@ -773,26 +851,29 @@ impl Scenario {
                 })
                 .transpose()
                 .map_err(|e| e.within(&format!("{path}.liquidity")))?;
+            let book = impact_law(&m.book, &format!("{path}.book"))?;
+            let flow_withdrawal = m
+                .flow_liquidity
+                .as_ref()
+                .map(|f| FlowWithdrawal::new(f.gamma, f.half_life_minutes, f.floor, dt, &book))
+                .transpose()
+                .map_err(|e| e.within(&format!("{path}.flow_liquidity")))?;
             let mark = MarkState::new(m.s0, m.impact_half_life_minutes, m.permanent_impact, dt)
                 .map_err(|e| e.within(path))?
                 .with_withdrawal(withdrawal)
+                .with_flow_withdrawal(flow_withdrawal)
                 .with_band(m.price_band)
                 .map_err(|e| e.within(path))?;
             let price_model = price_model(data, &m.model, dt, x.steps, &format!("{path}.model"))?;
-            let book = match m.book {
-                BookSpec::Linear { depth_usd } => ImpactLaw::Linear(
-                    LinearBook::new(depth_usd).map_err(|e| e.within(&format!("{path}.book")))?,
-                ),
-                BookSpec::Sqrt {
-                    y,
-                    vol,
-                    daily_volume_usd,
-                } => ImpactLaw::SquareRoot(
-                    SqrtImpact::new(y, vol, daily_volume_usd)
-                        .map_err(|e| e.within(&format!("{path}.book")))?,
-                ),
-                BookSpec::None => ImpactLaw::None,
-            };
+            let other_venues = m
+                .other_venues
+                .as_ref()
+                .map(|o| {
+                    let at = format!("{path}.other_venues");
+                    let world = impact_law(&o.book, &format!("{at}.book"))?;
+                    OtherVenues::new(o.share, o.beta, world).map_err(|e| e.within(&at))
+                })
+                .transpose()?;
             let lending = m
                 .lending
                 .as_ref()
@@ -826,6 +907,7 @@ impl Scenario {
                 mark,
                 price_model,
                 book,
+                other_venues,
                 traders: traders as u32,
                 lending,
             });
@@ -982,6 +1064,10 @@ impl Scenario {
                 horizon_hours,
                 path,
             )?;
+            if let Some(others) = &m.other_venues {
+                let open_interest = m.traders as f64 * population.mean_notional_bound();
+                check_other_venues(others, open_interest, x.steps, path)?;
+            }
         }
 
         let margin =

@@ -20,6 +20,7 @@ mod regime;
 mod replay;
 mod shocks;
 mod student_t;
+mod venues;
 
 pub use book::{Fill, ImpactModel, LinearBook, MAX_BOOK_USD, MIN_BOOK_USD, NoImpact, SqrtImpact};
 pub use bootstrap::{Bootstrap, BootstrapParams};
@@ -27,12 +28,13 @@ pub use correlated::{CommonCrash, CommonStreams, CorrelatedShocks};
 pub use garch::{Garch, GarchParams};
 pub use gbm::{Gbm, GbmParams};
 pub use heston::{Heston, HestonParams};
-pub use mark::{DepthWithdrawal, MAX_S0, MIN_S0, MarkState, PlannedOrder, Side};
+pub use mark::{DepthWithdrawal, FlowWithdrawal, MAX_S0, MIN_S0, MarkState, PlannedOrder, Side};
 pub use merton::{Merton, MertonParams, compensator as merton_compensator};
 pub use regime::{RegimeParams, RegimeSwitching};
 pub use replay::{Replay, ReplayParams};
 pub use shocks::Shocks;
 pub use student_t::StudentT;
+pub use venues::{MAX_OTHER_VENUES_MULTIPLIER, OtherVenues};
 
 use rand::Rng;
 

@@ -121,6 +121,16 @@ flat_row! {
         keeper_profit_mean: f64,
         keeper_profit_mean_se: f64,
         left_waiting_mean: f64,
+        /// Voluntary de-risking (MODEL.md section 8): closing notional and its slippage per
+        /// run, the net signed voluntary flow inside cascades (negative: behavioral traders
+        /// sold into them), herders who de-risked, and other venues' forced flow.
+        voluntary_close_notional_mean: f64,
+        voluntary_close_notional_mean_se: f64,
+        voluntary_close_slippage_mean: f64,
+        cascade_voluntary_flow_mean: f64,
+        cascade_voluntary_flow_mean_se: f64,
+        herders_derisked_mean: f64,
+        other_venue_notional_mean: f64,
         /// Lending: insolvent debt (bad debt plus what loans' collateral no longer covers at
         /// the end), its mean and Gauntlet's VaR95 (p95) with its interval.
         insolvent_debt_mean: f64,
@@ -342,6 +352,17 @@ fn agents(s: &mut CellSummary, rows: &[RunRow]) {
     s.reserve_added_mean = mean_of(rows, |r| r.reserve_added).0;
     (s.keeper_profit_mean, s.keeper_profit_mean_se) = mean_of(rows, |r| r.keeper_profit);
     s.left_waiting_mean = mean_of(rows, |r| r.left_waiting as f64).0;
+    (
+        s.voluntary_close_notional_mean,
+        s.voluntary_close_notional_mean_se,
+    ) = mean_of(rows, |r| r.voluntary_close_notional);
+    s.voluntary_close_slippage_mean = mean_of(rows, |r| r.voluntary_close_slippage).0;
+    (
+        s.cascade_voluntary_flow_mean,
+        s.cascade_voluntary_flow_mean_se,
+    ) = mean_of(rows, |r| r.cascade_voluntary_flow);
+    s.herders_derisked_mean = mean_of(rows, |r| r.herders_derisked as f64).0;
+    s.other_venue_notional_mean = mean_of(rows, |r| r.other_venue_notional).0;
 }
 
 flat_row! {

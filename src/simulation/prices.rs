@@ -4,7 +4,8 @@
 
 use crate::config::Scenario;
 use crate::market::{
-    CommonStreams, CorrelatedShocks, ImpactLaw, ImpactModel, MarkState, PriceModel, PriceModelState,
+    CommonStreams, CorrelatedShocks, ImpactLaw, ImpactModel, MarkState, OtherVenues, PriceModel,
+    PriceModelState,
 };
 use crate::rng::{SimRng, market_rng};
 
@@ -56,8 +57,10 @@ pub(super) struct MarketPrices<'s> {
     growth: GrowthBlock,
     pub mark: MarkState,
     pub law: &'s ImpactLaw,
-    /// The largest voluntary order (USD) of this step: depth moves only with the index, so it
-    /// holds for the whole step.
+    /// Other venues whose forced flow this venue's stands for (MODEL.md section 2).
+    pub other_venues: Option<&'s OtherVenues>,
+    /// The largest voluntary order (USD) of this step, at the depth the step began with
+    /// (flow-keyed depth may thin the book within the step; the cap stays).
     pub order_cap: f64,
 }
 
@@ -98,6 +101,7 @@ impl<'s> Prices<'s> {
                 growth: GrowthBlock::new(),
                 mark: ms.mark.clone(),
                 law: &ms.book,
+                other_venues: ms.other_venues.as_ref(),
                 order_cap: 0.0,
             })
             .collect();

@@ -6,10 +6,11 @@
 
 use super::prices::Prices;
 use super::run::StepView;
+use super::traders::VoluntaryTrade;
 use super::{MarketRow, RunRow};
 use crate::config::Scenario;
 use crate::protocol::lending::{BorrowerFlows, Leftover};
-use crate::protocol::{ForcedClose, TradeFill, Venue};
+use crate::protocol::{ForcedClose, Venue};
 
 /// One market's figures so far, and what they are worked out from.
 #[derive(Clone, Copy, Debug, Default)]
@@ -217,12 +218,28 @@ impl Recorder {
         }
     }
 
-    /// A voluntary trade in market `m`.
-    pub fn trade(&mut self, m: usize, fill: &TradeFill) {
+    /// A voluntary trade in market `m`, in the act phase of a step.
+    pub fn trade(&mut self, m: usize, trade: &VoluntaryTrade) {
+        let fill = &trade.fill;
+        self.row.voluntary_close_notional += trade.reduced_notional;
+        self.row.voluntary_close_slippage += trade.reduced_slippage;
+        if self.cascade.steps > 0 {
+            self.row.cascade_voluntary_flow += trade.signed_notional;
+        }
         self.row.fee_revenue += fill.fee;
         let market = &mut self.markets[m].row;
         market.fee_revenue += fill.fee;
         market.fund_inflow += fill.fee_to_fund;
+    }
+
+    /// A herding trader decided to de-risk.
+    pub fn derisked(&mut self) {
+        self.row.herders_derisked += 1;
+    }
+
+    /// Other venues' forced flow of `notional` (absolute) this step.
+    pub fn other_venues(&mut self, notional: f64) {
+        self.row.other_venue_notional += notional;
     }
 
     pub fn decision(&mut self) {

@@ -218,6 +218,19 @@ flat_row! {
         insolvent_debt: f64,
         /// Lending auctions: keepers' incentives for kicks and redos, paid by the fund.
         keeper_incentives: f64,
+        /// Voluntary de-risking (MODEL.md section 8): the notional of voluntary orders that
+        /// closed or reduced a position, at the mark.
+        voluntary_close_notional: f64,
+        /// What those closing parts lost to the book's slippage: sum of `|q| |P - x|`.
+        voluntary_close_slippage: f64,
+        /// Net signed voluntary flow (buys positive, USD at the mark) in the act phases of
+        /// steps inside cascades: negative when behavioral traders sold into the cascade.
+        cascade_voluntary_flow: f64,
+        /// Herding traders who de-risked (each counted once, again after a re-entry).
+        herders_derisked: u32,
+        /// Other venues' forced flow that this venue's forced flow stood for (USD, absolute,
+        /// summed over steps), MODEL.md section 2.
+        other_venue_notional: f64,
     }
 }
 

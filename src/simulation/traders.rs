@@ -29,6 +29,10 @@ pub(super) struct TraderStates {
     pub reserve: Vec<f64>,
     pub peak_equity: Vec<f64>,
     pub target_leverage: Vec<f64>,
+    /// Private thresholds of herding traders (0 for the others).
+    pub threshold: Vec<f64>,
+    /// The position a de-risking trader is trading to.
+    pub derisk_target: Vec<Option<f64>>,
 }
 
 impl TraderStates {
@@ -39,6 +43,8 @@ impl TraderStates {
             reserve: Vec::with_capacity(n),
             peak_equity: Vec::with_capacity(n),
             target_leverage: Vec::with_capacity(n),
+            threshold: Vec::with_capacity(n),
+            derisk_target: Vec::with_capacity(n),
         }
     }
 
@@ -48,6 +54,15 @@ impl TraderStates {
         self.reserve.push(reserve);
         self.peak_equity.push(equity);
         self.target_leverage.push(leverage);
+        self.threshold.push(0.0);
+        self.derisk_target.push(None);
+    }
+
+    /// The private threshold of the trader pushed last.
+    pub fn set_threshold(&mut self, threshold: f64) {
+        if let Some(t) = self.threshold.last_mut() {
+            *t = threshold;
+        }
     }
 }
 
@@ -59,12 +74,26 @@ struct Comebacks {
 }
 
 /// What the act phase works on besides the traders: the venue, the markets' prices and
-/// signals, and the recorder.
+/// signals, the recorder, and each market's voluntary de-risking notional, which the next
+/// step's signals take in.
 pub(super) struct ActOn<'a, 's> {
     pub venue: &'a mut Venue,
     pub prices: &'a mut Prices<'s>,
     pub signals: &'a [Indicators],
     pub recorder: &'a mut Recorder,
+    pub derisked: &'a mut [f64],
+}
+
+/// A voluntary market order that filled: the venue's fill, its side, how much of it closed
+/// or reduced a position (USD at the mark before the order) and what that part lost to the
+/// book's slippage.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct VoluntaryTrade {
+    pub fill: TradeFill,
+    /// Signed notional at the mark: positive for a buy.
+    pub signed_notional: f64,
+    pub reduced_notional: f64,
+    pub reduced_slippage: f64,
 }
 
 pub(super) struct Traders<'s> {
@@ -165,10 +194,12 @@ impl<'s> Traders<'s> {
             venue.deposit(m, i, p.collateral);
             let cap = price.order_cap / mark;
             let size = p.size.clamp(-cap, cap);
-            if let Some(fill) = trade_through_book(venue, m, i, size, price, self.sc) {
-                rec.trade(m, &fill);
+            if let Some(trade) = trade_through_book(venue, m, i, size, price, self.sc) {
+                rec.trade(m, &trade);
             }
             let k = i as usize;
+            // A trader that comes back starts afresh; a herder may de-risk again.
+            self.states.derisk_target[k] = None;
             self.states.target_leverage[k] = p.leverage;
             self.states.peak_equity[k] = venue.equity(m, i, mark);
             rec.reentry();
@@ -195,20 +226,31 @@ impl<'s> Traders<'s> {
                 signals: &self.signals[..self.reads[g].len()],
             };
             on.recorder.decision();
-            match self.groups[g]
+            let order = self.groups[g]
                 .strategy
-                .decide(&me, &view, &mut self.decision_rng)
-            {
-                Order::TargetSize(target) => {
+                .decide(&me, &view, &mut self.decision_rng);
+            let target = match order {
+                Order::TargetSize(target) => Some(target),
+                Order::DeRisk(target) => {
+                    self.states.derisk_target[k] = Some(target);
+                    on.recorder.derisked();
+                    Some(target)
+                }
+                Order::TopUp(_) | Order::Hold => None,
+            };
+            match order {
+                Order::TargetSize(_) | Order::DeRisk(_) => {
                     // Traders split large orders: one decision trades at most what moves
                     // the mark by `max_order_impact` at the book's current depth.
+                    let target = target.unwrap_or(me.size);
                     let cap = price.order_cap / price.mark.mark();
                     let delta = (target - me.size).clamp(-cap, cap);
                     if delta != 0.0
-                        && let Some(fill) =
+                        && let Some(trade) =
                             trade_through_book(on.venue, m, i, delta, price, self.sc)
                     {
-                        on.recorder.trade(m, &fill);
+                        on.derisked[m] += trade.reduced_notional;
+                        on.recorder.trade(m, &trade);
                     }
                 }
                 Order::TopUp(amount) => {
@@ -237,6 +279,8 @@ impl<'s> Traders<'s> {
             reserve: venue.reserve(i),
             peak_equity: self.states.peak_equity[k],
             target_leverage: self.states.target_leverage[k],
+            threshold: self.states.threshold[k],
+            derisk_target: self.states.derisk_target[k],
         }
     }
 }
@@ -246,18 +290,33 @@ impl<'s> Traders<'s> {
 /// panic selling pushes prices too. The venue checks margin at that fill price; a refused
 /// order changes nothing.
 #[inline]
-fn trade_through_book(
+pub(super) fn trade_through_book(
     venue: &mut Venue,
     m: usize,
     i: u32,
     delta: f64,
     price: &mut MarketPrices,
     sc: &Scenario,
-) -> Option<TradeFill> {
+) -> Option<VoluntaryTrade> {
     let side = if delta > 0.0 { Side::Buy } else { Side::Sell };
-    let notional = delta.abs() * price.mark.mark();
+    let mark = price.mark.mark();
+    let notional = delta.abs() * mark;
     let order = price.mark.plan(side, notional, price.law);
+    let before = venue.position(m, i).size;
     let fill = venue.trade(m, i, delta, order.fill_price, &sc.fees).ok()?;
     price.mark.commit(order);
-    Some(fill)
+    // The part of the order that closes: all of the old position when it turns, else what
+    // it shrinks by.
+    let after = before + delta;
+    let reduced = if before * after < 0.0 {
+        before.abs()
+    } else {
+        (before.abs() - after.abs()).max(0.0)
+    };
+    Some(VoluntaryTrade {
+        fill,
+        signed_notional: side.sign() * notional,
+        reduced_notional: reduced * mark,
+        reduced_slippage: reduced * (mark - order.fill_price).abs(),
+    })
 }

@@ -6,7 +6,7 @@ use super::liquidators::Liquidators;
 use super::prices::Prices;
 use super::recorder::{Recorder, StepTotals};
 use super::run::{PriceFault, StepView};
-use super::signals::Indicators;
+use super::signals::{Indicators, SignalFlow};
 use super::traders::{ActOn, TraderStates, Traders};
 use super::{MarketRow, RunRow};
 use crate::config::Scenario;
@@ -24,6 +24,8 @@ struct ForcedFlow {
     longs: f64,
     /// Notional of short positions closed by force.
     shorts: f64,
+    /// Notional ADL closed to cover them.
+    adl: f64,
 }
 
 impl ForcedFlow {
@@ -33,6 +35,7 @@ impl ForcedFlow {
         } else {
             self.shorts += c.notional;
         }
+        self.adl += c.socialized.notional;
     }
 }
 
@@ -61,6 +64,9 @@ pub(super) struct World<'s> {
     revenue: Revenue,
     recorder: Recorder,
     flow: Vec<ForcedFlow>,
+    /// Each market's voluntary closes and reductions in the last act phase (USD at the mark),
+    /// which the next step's signals take in.
+    derisked: Vec<f64>,
     scratch: Scratch,
     /// The lending markets, by place.
     lending: Vec<usize>,
@@ -71,8 +77,19 @@ impl<'s> World<'s> {
     /// of each market in turn opened at its index, the venue with its funds, reserves and
     /// keepers, and every random stream of the run.
     pub fn open(sc: &'s Scenario, master_seed: u64, seed_index: u64) -> Self {
+        let population = open_population(sc, master_seed, seed_index);
+        Self::open_with(sc, master_seed, seed_index, population)
+    }
+
+    /// [`World::open`] with the markets' books and the traders' states given (tests place
+    /// positions where a closed form needs them).
+    fn open_with(
+        sc: &'s Scenario,
+        master_seed: u64,
+        seed_index: u64,
+        (markets, states, open_interest): (Vec<Market>, TraderStates, OpenInterest),
+    ) -> Self {
         let prices = Prices::open(sc, master_seed, seed_index);
-        let (markets, states, open_interest) = open_population(sc, master_seed, seed_index);
         let lending = (0..markets.len())
             .filter(|&m| matches!(markets[m], Market::Lending(_)))
             .collect();
@@ -81,7 +98,10 @@ impl<'s> World<'s> {
         let (indicators, reads) = Indicators::plan(sc.population.groups());
         let signals = prices
             .iter()
-            .map(|p| Indicators::start(&indicators, p.mark.mark(), sc.dt_seconds, sc.steps))
+            .zip(&open_interest.markets)
+            .map(|(p, &oi)| {
+                Indicators::start(&indicators, p.mark.mark(), oi, sc.dt_seconds, sc.steps)
+            })
             .collect();
         let traders = Traders::open(
             sc,
@@ -110,6 +130,7 @@ impl<'s> World<'s> {
         Self {
             sc,
             flow: vec![ForcedFlow::default(); prices.len()],
+            derisked: vec![0.0; prices.len()],
             prices,
             venue,
             traders,
@@ -245,17 +266,29 @@ impl<'s> World<'s> {
         self.venue.force_close(m, i, by, &mut ctx)
     }
 
-    /// Phase 4: this step's forced flow reaches what reads it: the market signals the
-    /// strategies read, and the recorder's mark/index gap. Contagion channels that act on the
-    /// flow belong here.
+    /// Phase 4: this step's flow reaches what reads it. Other venues' forced flow, which
+    /// this venue's stands for, moves the index through the world's book (MODEL.md section 2;
+    /// impact reaching the index from each fill, `permanent_impact`, acted at the fill); then
+    /// the market signals the strategies read take in the step's forced flow and the last act
+    /// phase's voluntary de-risking, and the recorder the mark/index gap.
     fn propagate(&mut self) {
-        for ((signals, flow), p) in self
-            .signals
-            .iter_mut()
-            .zip(&self.flow)
-            .zip(self.prices.iter())
-        {
-            signals.after_step(p.mark.mark(), flow.longs, flow.shorts);
+        for (m, flow) in self.flow.iter().enumerate() {
+            let price = self.prices.get_mut(m);
+            if let Some(others) = price.other_venues {
+                // Long liquidations are sells: net buying is shorts closed minus longs.
+                let (notional, log_move) = others.index_move(flow.shorts - flow.longs);
+                price.mark.move_index(log_move);
+                self.recorder.other_venues(notional);
+            }
+        }
+        for (m, (signals, flow)) in self.signals.iter_mut().zip(&self.flow).enumerate() {
+            let step_flow = SignalFlow {
+                longs_liquidated: flow.longs,
+                shorts_liquidated: flow.shorts,
+                derisking: flow.longs + flow.shorts + flow.adl + self.derisked[m],
+            };
+            signals.after_step(self.prices.get(m).mark.mark(), &step_flow);
+            self.derisked[m] = 0.0;
         }
         self.recorder.after_liquidations(&self.prices);
     }
@@ -277,6 +310,7 @@ impl<'s> World<'s> {
                 prices: &mut self.prices,
                 signals: &self.signals,
                 recorder: &mut self.recorder,
+                derisked: &mut self.derisked,
             },
         );
     }
@@ -330,7 +364,7 @@ impl<'s> World<'s> {
 }
 
 /// Open interest at t = 0: of the run, and of each market.
-struct OpenInterest {
+pub(super) struct OpenInterest {
     run: f64,
     markets: Vec<f64>,
 }
@@ -353,6 +387,13 @@ fn open_population(
         markets: vec![0.0; sc.markets.len()],
     };
     let funds = sc.fund_shares_of_total().len();
+    let threshold_laws: Vec<_> = groups.iter().map(|g| g.strategy.threshold_law()).collect();
+    // Opened only when some trader draws a threshold (herding), so that other runs keep their
+    // bits and pay nothing.
+    let mut thresholds_rng = threshold_laws
+        .iter()
+        .any(Option::is_some)
+        .then(|| stream_rng(master_seed, seed_index, Stream::Thresholds));
     let mut borrowers_rng = stream_rng(master_seed, seed_index, Stream::Borrowers);
     // Opened only when some market's borrowers have plans (opening a run is on the hot path).
     let mut plans_rng = None;
@@ -407,6 +448,10 @@ fn open_population(
                 .decisions_per_hour
                 .as_ref()
                 .map_or(0.0, |d| d.sample(&mut traits_rng));
+            let threshold = match (&threshold_laws[g], &mut thresholds_rng) {
+                (Some(law), Some(rng)) => law.sample(rng),
+                _ => 0.0,
+            };
             states.push(
                 g as u8,
                 rate,
@@ -414,6 +459,7 @@ fn open_population(
                 p.collateral,
                 p.leverage,
             );
+            states.set_threshold(threshold);
         }
         markets.push(Market::Perp(PerpMarket::open(book, sc.margin, fund, first)));
     }
@@ -437,3 +483,7 @@ fn open_venue(sc: &Scenario, markets: Vec<Market>, states: &TraderStates) -> Ven
     }
     venue
 }
+
+#[cfg(test)]
+#[path = "contagion_tests.rs"]
+mod contagion_tests;
