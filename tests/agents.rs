@@ -1,6 +1,8 @@
-//! Agents and contagion (MODEL.md sections 2 to 6): every feature at once keeps the ledger
-//! and the bits; with common random numbers, behavioral contagion and thinning depth do not
-//! shrink cascades, and keepers without capital leave more bad debt.
+//! Agents (MODEL.md sections 2 to 6): every feature at once keeps the ledger and the bits;
+//! with common random numbers, thinning depth makes cascades larger, keepers without capital
+//! leave more bad debt, and with an exogenous index panic traders make cascades more
+//! frequent and smaller (a property of that regime, not a law: tests/contagion.rs shows the
+//! sign turn once flow reaches the index).
 
 mod common;
 
@@ -249,14 +251,16 @@ cost_usd = 5.0
     );
 }
 
-/// Replacing half of R1's static traders by R2's panic traders (same seeds) makes cascades
-/// more frequent, yet the largest cascade of a run smaller: the panic traders cut their
-/// positions at a 30% drawdown, long before they would be liquidated, and that de-risking
-/// outweighs the pressure of their selling. The issue expected panic not to shrink cascades
-/// at all; this test pins down what the model does instead, in both directions (4 SE of the
-/// paired differences each).
+/// With R1's exogenous index (phi = 0, no other venues), replacing half of its static traders
+/// by R2's panic traders (same seeds) makes cascades more frequent, yet the largest cascade
+/// of a run smaller: the panic traders cut their positions at a 30% drawdown, long before
+/// they would be liquidated, and with the index exogenous their selling cannot deepen the
+/// crash. This pins down one regime (Aymanns, Caccioli, Farmer and Tan 2016: small
+/// de-riskers facing a large exogenous shock dampen it), not a law; tests/contagion.rs shows
+/// the sign of behavior's effect turn when flow reaches the index (4 SE of the paired
+/// differences each).
 #[test]
-fn panic_traders_make_cascades_more_frequent_but_smaller() {
+fn with_an_exogenous_index_panic_traders_make_cascades_more_frequent_but_smaller() {
     let mix = |panic: f64| {
         format!(
             r#"

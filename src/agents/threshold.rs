@@ -72,7 +72,7 @@ impl ThresholdLaw {
             ThresholdLaw::Uniform { min, max } if max == min => f64::from(u8::from(x >= min)),
             ThresholdLaw::Uniform { min, max } => ((x - min) / (max - min)).clamp(0.0, 1.0),
             ThresholdLaw::Normal { .. } if x < 0.0 => 0.0,
-            ThresholdLaw::Normal { mean, sd } if sd == 0.0 => f64::from(u8::from(x >= mean)),
+            ThresholdLaw::Normal { mean, sd: 0.0 } => f64::from(u8::from(x >= mean)),
             ThresholdLaw::Normal { mean, sd } => normal_cdf((x - mean) / sd),
         }
     }

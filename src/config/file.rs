@@ -56,6 +56,12 @@ pub struct ExperimentSection {
     /// Length of one step in seconds.
     #[schemars(range(min = super::scenario::MIN_DT_SECONDS, max = super::scenario::MAX_DT_SECONDS), extend("x-unit" = "s"))]
     pub dt_seconds: f64,
+    /// A grid axis whose first value is the baseline (a static population, say): the report
+    /// sets every cell with another value against the baseline cell with the same other
+    /// coordinates, on common seeds (bad debt and required capital over open interest, with
+    /// intervals). Empty: no contrast.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub contrast: String,
 }
 
 impl Default for ExperimentSection {
@@ -67,6 +73,7 @@ impl Default for ExperimentSection {
             master_seed: 1,
             steps: 1_440,
             dt_seconds: 60.0,
+            contrast: String::new(),
         }
     }
 }

@@ -73,6 +73,7 @@ const NOT_SWEEPABLE: &[&str] = &[
     "experiment.seeds",
     "experiment.master_seed",
     "experiment.name",
+    "experiment.contrast",
 ];
 
 type AxisError = (Option<String>, String);

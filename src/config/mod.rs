@@ -273,6 +273,22 @@ impl Experiment {
         Scenario::from_file_reading(&file, &data).map_err(|e| err(Some(e.field), e.rule))?;
 
         let axes = grid::parse_axes(&grid).map_err(|(f, m)| err(f, m))?;
+        let contrast = &file.experiment.contrast;
+        if !contrast.is_empty() && !axes.iter().any(|a| a.path == *contrast) {
+            let known: Vec<&str> = axes.iter().map(|a| a.path.as_str()).collect();
+            return Err(err(
+                Some("experiment.contrast".into()),
+                format!(
+                    "`{contrast}` is not a grid axis of this file (its axes: {}); name the axis \
+                     whose first value is the baseline",
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            ));
+        }
         let cells = grid::cell_count(&axes);
         if cells > MAX_CELLS {
             return Err(err(
@@ -367,6 +383,46 @@ impl Experiment {
             axes,
             cells,
         })
+    }
+
+    /// The contrast axis (`experiment.contrast`), by place, if the file names one.
+    pub fn contrast_axis(&self) -> Option<usize> {
+        let c = &self.resolved.experiment.contrast;
+        self.axes.iter().position(|a| !c.is_empty() && a.path == *c)
+    }
+
+    /// For each cell, the baseline cell it is set against: the one whose coordinates in the
+    /// contrast axis's group (zipped axes move together) are their first values and whose
+    /// other coordinates are its own. `None` for the baseline cells themselves, and for
+    /// every cell without a contrast.
+    pub fn contrast_baselines(&self) -> Vec<Option<usize>> {
+        let Some(a) = self.contrast_axis() else {
+            return vec![None; self.cells.len()];
+        };
+        let group = self.axes[a].group;
+        let wanted = |c: &Cell| -> Vec<AxisValue> {
+            self.axes
+                .iter()
+                .zip(&c.coords)
+                .map(|(axis, v)| {
+                    if axis.group == group {
+                        axis.values[0].clone()
+                    } else {
+                        v.clone()
+                    }
+                })
+                .collect()
+        };
+        self.cells
+            .iter()
+            .map(|c| {
+                if c.coords[a] == self.axes[a].values[0] {
+                    return None;
+                }
+                let want = wanted(c);
+                self.cells.iter().position(|b| b.coords == want)
+            })
+            .collect()
     }
 
     /// The resolved experiment as a TOML file that repeats this run bit for bit.

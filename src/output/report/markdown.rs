@@ -72,6 +72,7 @@ pub(super) fn report(t: &Tables, charts_md: &str, notes: &[String]) -> String {
     let mut s = String::new();
     answer(&mut s, t);
     cells_table(&mut s, t);
+    contrast_section(&mut s, t);
     markets_section(&mut s, &t.exp, &t.markets);
     lending_section(&mut s, t);
     let _ = writeln!(s, "## Charts\n\n{charts_md}");
@@ -188,6 +189,82 @@ fn cells_table(s: &mut String, t: &Tables) {
     let _ = writeln!(
         s,
         "\nAll statistics, with standard errors and intervals, are in [`{SUMMARY_CSV}`]({SUMMARY_CSV}).\n"
+    );
+}
+
+/// A share of open interest, signed, in percent with three significant digits.
+fn signed_pct_of_oi(x: f64) -> String {
+    if x == 0.0 {
+        return "0".into();
+    }
+    let digits = (2 - (100.0 * x.abs()).log10().floor() as i32).clamp(0, 6) as usize;
+    format!("{:+.*}%", digits, 100.0 * x)
+}
+
+/// With a contrast axis: each cell set against its baseline cell on common seeds.
+fn contrast_section(s: &mut String, t: &Tables) {
+    if t.contrasts.is_empty() {
+        return;
+    }
+    let exp = &t.exp;
+    let Some(a) = exp.contrast_axis() else { return };
+    let axis = &exp.axes[a];
+    let baseline = axis_text(&axis.path, &axis.values[0]);
+    let _ = writeln!(
+        s,
+        "## Against the baseline (`{}` = {baseline})
+
+Each cell minus the cell with `{}` at {baseline} and the same other coordinates, on the same seeds (the same market and the same accounts), over open interest. Bad debt: the mean of the paired differences with its 95% interval. Fund: the difference of the 1% funds (q99 of required capital), with a 95% bootstrap interval over seeds. **more** / **less**: the whole interval lies above / below 0. The last two columns are the cell's own voluntary closes and its net signed voluntary flow inside cascades (negative: its traders sold into the cascades), each over open interest.\n",
+        axis.path, axis.path
+    );
+    let mut header = String::from("|");
+    let mut rule = String::from("|");
+    for a in &exp.axes {
+        let _ = write!(header, " {} |", a.path);
+        rule.push_str(" ---: |");
+    }
+    header.push_str(" bad debt / OI [95% CI] | | 1% fund / OI [95% CI] | | voluntary closes / OI | voluntary flow in cascades / OI (se) |");
+    rule.push_str(" ---: | :--- | ---: | :--- | ---: | ---: |");
+    let _ = writeln!(s, "{header}\n{rule}");
+    let word = |lo: f64, hi: f64| match super::contrast::CellContrast::sign(lo, hi) {
+        1 => "**more**",
+        -1 => "**less**",
+        _ => "unsettled",
+    };
+    let (mut more, mut less) = (0, 0);
+    for c in &t.contrasts {
+        let mut line = String::from("|");
+        for (a, v) in exp.axes.iter().zip(&exp.cells[c.cell].coords) {
+            let _ = write!(line, " {} |", axis_text(&a.path, v));
+        }
+        match super::contrast::CellContrast::sign(c.capital_lo95, c.capital_hi95) {
+            1 => more += 1,
+            -1 => less += 1,
+            _ => {}
+        }
+        let _ = writeln!(
+            line,
+            " {} [{}, {}] | {} | {} [{}, {}] | {} | {} | {} ({}) |",
+            signed_pct_of_oi(c.bad_debt),
+            signed_pct_of_oi(c.bad_debt_lo95),
+            signed_pct_of_oi(c.bad_debt_hi95),
+            word(c.bad_debt_lo95, c.bad_debt_hi95),
+            signed_pct_of_oi(c.capital),
+            signed_pct_of_oi(c.capital_lo95),
+            signed_pct_of_oi(c.capital_hi95),
+            word(c.capital_lo95, c.capital_hi95),
+            signed_pct_of_oi(c.voluntary),
+            signed_pct_of_oi(c.cascade_flow),
+            signed_pct_of_oi(c.cascade_flow_se).trim_start_matches('+'),
+        );
+        s.push_str(&line);
+    }
+    let _ = writeln!(
+        s,
+        "\nOf {} cells set against their baseline, {more} need a larger 1% fund, {less} a smaller one, and {} are not settled at 95% by {} seeds.\n",
+        t.contrasts.len(),
+        t.contrasts.len() - more - less,
+        t.contrasts[0].runs
     );
 }
 

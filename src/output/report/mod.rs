@@ -6,6 +6,7 @@
 //! [`MarketSummary`]): a missing column, or an empty value where one must be, is an error that
 //! names the file, never a silent 0.
 
+mod contrast;
 mod figures;
 mod markdown;
 
@@ -96,6 +97,8 @@ struct Tables {
     /// The headline cell's fund fan: hours and the five percentile bands.
     fan: (Vec<f64>, Vec<[f64; 5]>),
     sample: Sample,
+    /// Each cell against its baseline, when the experiment names a contrast axis.
+    contrasts: Vec<contrast::CellContrast>,
 }
 
 impl Tables {
@@ -111,6 +114,13 @@ impl Tables {
         // before anything is rewritten.
         let fan = read_fan(dir, h)?;
         let sample = read_sample(dir)?;
+        let contrasts = if exp.contrast_axis().is_some() {
+            let path = dir.join(RUNS_FILE);
+            let runs = read_parquet(&path, Some(contrast::COLUMNS))?;
+            contrast::contrasts(&exp, &runs, &path)?
+        } else {
+            Vec::new()
+        };
         Ok(Self {
             exp,
             summaries,
@@ -119,6 +129,7 @@ impl Tables {
             runs,
             fan,
             sample,
+            contrasts,
         })
     }
 
