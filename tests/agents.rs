@@ -291,7 +291,13 @@ strategy = {{ kind = "panic", decisions_per_hour = 2.0, window_minutes = 15.0, l
 /// their tables.
 #[test]
 fn the_agent_experiments_run_from_the_cli() {
-    for name in ["r2-agents", "contagion", "keepers", "multi-market"] {
+    for name in [
+        "r2-agents",
+        "contagion",
+        "contagion-venues",
+        "keepers",
+        "multi-market",
+    ] {
         let dir = common::temp_dir(&format!("exp-{name}"));
         let out = dir.join("out");
         common::run_tables(

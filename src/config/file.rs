@@ -101,6 +101,10 @@ pub struct MarketSection {
     /// Share of each impact that moves the index itself instead of the mark (0 = none).
     #[schemars(transform = rule::unit_interval)]
     pub permanent_impact: f64,
+    /// What an order's impact is priced on: `order`, its own notional (each order's impact
+    /// stacks on the last's), or `step_flow`, the step's same-side flow so far plus the order
+    /// (one metaorder: many small orders of a step cost what their sum would).
+    pub impact_on: ImpactOnSpec,
     /// The mark, and every fill, stays within `1 + price_band` of the index (ratio).
     #[schemars(transform = rule::positive)]
     pub price_band: f64,
@@ -342,6 +346,14 @@ pub struct OracleSection {
 
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+pub enum ImpactOnSpec {
+    #[default]
+    Order,
+    StepFlow,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum OracleSourceSpec {
     #[default]
     Market,
@@ -410,6 +422,7 @@ impl Default for MarketSection {
             s0: 30_000.0,
             impact_half_life_minutes: 10.0,
             permanent_impact: 0.0,
+            impact_on: ImpactOnSpec::Order,
             price_band: 0.5,
             model: PriceModelSpec::default(),
             book: BookSpec::default(),

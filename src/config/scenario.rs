@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use super::LendingScenario;
 use super::file::{
-    BookSpec, CloseSpec, DistributionSpec, ExperimentFile, FundScope, LiquidationModeSpec,
-    MarketSection, NumberOrDistribution, PriceModelSpec, ShockSpec, SocializationSpec,
-    StrategySpec, ThresholdSpec,
+    BookSpec, CloseSpec, DistributionSpec, ExperimentFile, FundScope, ImpactOnSpec,
+    LiquidationModeSpec, MarketSection, NumberOrDistribution, PriceModelSpec, ShockSpec,
+    SocializationSpec, StrategySpec, ThresholdSpec,
 };
 use crate::agents::{
     Herding, MarginDefender, Noise, Panic, PopulationParams, PositiveDistribution, Reentry, Static,
@@ -862,6 +862,7 @@ impl Scenario {
                 .map_err(|e| e.within(path))?
                 .with_withdrawal(withdrawal)
                 .with_flow_withdrawal(flow_withdrawal)
+                .with_impact_on_step_flow(m.impact_on == ImpactOnSpec::StepFlow)
                 .with_band(m.price_band)
                 .map_err(|e| e.within(path))?;
             let price_model = price_model(data, &m.model, dt, x.steps, &format!("{path}.model"))?;

@@ -17,6 +17,17 @@ pub struct Fill {
 pub trait ImpactModel: Send + Sync {
     fn fill(&self, notional: f64, depth: f64) -> Fill;
 
+    /// The fill of an order of `notional` that follows `prior` USD of flow on the same side
+    /// in the same step, priced as one metaorder with it: the impact of the whole flow less
+    /// what the prior flow already made, and the average walk from the one to the other
+    /// (relative to the mark the prior flow left). A linear book's impact is additive, so
+    /// its default is [`ImpactModel::fill`].
+    #[inline]
+    fn fill_after(&self, prior: f64, notional: f64, depth: f64) -> Fill {
+        let _ = prior;
+        self.fill(notional, depth)
+    }
+
     /// The largest notional whose order moves the price by at most `impact` (infinite for a
     /// book without impact).
     fn notional_for_impact(&self, impact: f64, depth: f64) -> f64;
@@ -101,6 +112,26 @@ impl ImpactModel for SqrtImpact {
         }
     }
 
+    /// `k(F) = c sqrt(F)`: the order moves the price by `c (sqrt(F + X) - sqrt(F))` and
+    /// walks, on average, `c [2/3 ((F + X)^1.5 - F^1.5) / X - sqrt(F)]` past the mark the prior
+    /// flow `F` left (with `F = 0`, the law's own `k` and `2k/3`). Many small orders of one
+    /// step then cost what one order of their sum costs (Bouchaud et al. 2018: the square-root
+    /// law holds for the metaorder, not for each child order).
+    #[inline]
+    fn fill_after(&self, prior: f64, notional: f64, depth: f64) -> Fill {
+        if prior <= 0.0 {
+            return self.fill(notional, depth);
+        }
+        let c = self.y_sigma_day / (self.daily_volume_usd * depth).sqrt();
+        let (f, g) = (prior.sqrt(), (prior + notional).sqrt());
+        let impact = c * (g - f);
+        // (g^3 - f^3) / X = (g - f)(g^2 + g f + f^2) / (g^2 - f^2) = (g^2 + g f + f^2) / (g + f):
+        // no cancellation when the order is small next to the prior flow.
+        let mean_walk = 2.0 / 3.0 * (g * g + g * f + f * f) / (g + f);
+        let slippage = (c * (mean_walk - f)).max(0.0);
+        Fill { impact, slippage }
+    }
+
     fn notional_for_impact(&self, impact: f64, depth: f64) -> f64 {
         (impact / self.y_sigma_day).powi(2) * self.daily_volume_usd * depth
     }
@@ -141,6 +172,25 @@ mod tests {
         assert!((b.fill(x, 0.5).impact - 0.005).abs() < 1e-15);
         let l = LinearBook::new(20e6).unwrap();
         assert!((l.fill(l.notional_for_impact(0.003, 0.2), 0.2).impact - 0.003).abs() < 1e-15);
+    }
+
+    /// Priced on the step's flow, ten orders cost what their sum costs in one: the impacts
+    /// add up to the sum's, and the slippage paid on them to the sum's.
+    #[test]
+    fn child_orders_of_one_step_cost_what_their_sum_costs() {
+        let b = SqrtImpact::new(1.0, 0.8, 2e9).unwrap();
+        let one = b.fill(1e7, 0.7);
+        let (mut impact, mut paid) = (0.0, 0.0);
+        for k in 0..10 {
+            let f = b.fill_after(1e6 * k as f64, 1e6, 0.7);
+            // Paid relative to the mark the earlier orders left: impact so far plus the walk.
+            paid += 1e6 * (impact + f.slippage);
+            impact += f.impact;
+        }
+        assert!((impact / one.impact - 1.0).abs() < 1e-12);
+        assert!((paid / (1e7 * one.slippage) - 1.0).abs() < 1e-12);
+        let l = LinearBook::new(20e6).unwrap();
+        assert_eq!(l.fill_after(5e6, 1e6, 1.0), l.fill(1e6, 1.0));
     }
 
     #[test]

@@ -147,6 +147,11 @@ pub struct MarkState {
     flow_withdrawal: Option<FlowWithdrawal>,
     /// Net taker flow, decayed (USD; with flow withdrawal only).
     flow: f64,
+    /// Price each order on the step's same-side flow before it ([`ImpactModel::fill_after`]),
+    /// instead of on its own.
+    on_step_flow: bool,
+    /// This step's run of same-side flow so far (signed USD; with `on_step_flow` only).
+    step_flow: f64,
     /// Price band: `|ln(mark / index)|` and every fill's distance from the index stay within
     /// this (exchanges cap the mark's premium over the index and reject orders beyond a
     /// band; BitMEX fair-price marking, Binance price protection). It also keeps a thin
@@ -165,6 +170,8 @@ pub struct PlannedOrder {
     log_impact: f64,
     /// The net taker flow after the order.
     flow: f64,
+    /// The step's same-side flow after the order.
+    step_flow: f64,
 }
 
 /// The index prices a market may start at (USD): from a thousandth of a millionth of a
@@ -203,6 +210,8 @@ impl MarkState {
             vol_depth: 1.0,
             flow_withdrawal: None,
             flow: 0.0,
+            on_step_flow: false,
+            step_flow: 0.0,
             band: f64::INFINITY,
             band_factors: (0.0, f64::INFINITY),
         })
@@ -229,6 +238,14 @@ impl MarkState {
     /// The same market with depth that thins with one-sided flow.
     pub fn with_flow_withdrawal(mut self, w: Option<FlowWithdrawal>) -> Self {
         self.flow_withdrawal = w.filter(|w| w.gamma > 0.0);
+        self
+    }
+
+    /// The same market with each order priced as part of the step's same-side flow so far
+    /// (one metaorder), so that many small orders of a step move the price as their sum
+    /// would; a step, or an order on the other side, starts a new run.
+    pub fn with_impact_on_step_flow(mut self, on: bool) -> Self {
+        self.on_step_flow = on;
         self
     }
 
@@ -287,6 +304,7 @@ impl MarkState {
     #[inline]
     pub fn advance_by(&mut self, growth: f64) {
         self.index *= growth;
+        self.step_flow = 0.0;
         self.log_impact *= self.decay_per_step;
         // exp(0) is exactly 1: until the venue's first fill, the mark is the index.
         self.mark = if self.log_impact == 0.0 {
@@ -325,6 +343,7 @@ impl MarkState {
         self.index = x.index;
         self.log_impact = x.log_impact;
         self.mark = x.index * x.log_impact.exp();
+        self.step_flow = x.step_flow;
         if let Some(f) = &self.flow_withdrawal {
             // The next order meets the book this one left (a panic close and a liquidation
             // alike: the book does not know why an order came).
@@ -360,8 +379,23 @@ impl MarkState {
         notional: f64,
         book: &B,
     ) -> PlannedOrder {
-        let Fill { impact, slippage } = book.fill(notional, self.depth);
         let sign = side.sign();
+        // The run of same-side flow this order joins (a buy after sells starts a new one).
+        let prior = if self.on_step_flow && self.step_flow * sign > 0.0 {
+            self.step_flow.abs()
+        } else {
+            0.0
+        };
+        let Fill { impact, slippage } = if prior > 0.0 {
+            book.fill_after(prior, notional, self.depth)
+        } else {
+            book.fill(notional, self.depth)
+        };
+        let step_flow = if self.on_step_flow {
+            sign * (prior + notional)
+        } else {
+            0.0
+        };
         let (impact, slippage) = if impact > 2.0 * self.band {
             // Nothing moves further than across the whole band.
             (2.0 * self.band, slippage * 2.0 * self.band / impact)
@@ -395,6 +429,7 @@ impl MarkState {
             index,
             log_impact,
             flow,
+            step_flow,
         }
     }
 }
@@ -491,6 +526,40 @@ mod tests {
         assert!((m.net_flow() / flow - 0.5).abs() < 1e-12);
         // gamma |F| / D_0 = 1 x 8M / 10M.
         assert!((m.depth() - (-0.8f64).exp()).abs() < 1e-12);
+    }
+
+    /// Priced on the step's flow, ten sells of a step leave the mark where one sell of their
+    /// sum would; the next step starts a new run, and so does a buy.
+    #[test]
+    fn orders_of_one_step_are_one_metaorder_on_step_flow() {
+        let book = crate::market::SqrtImpact::new(1.0, 0.8, 2e9).unwrap();
+        let fresh = || {
+            MarkState::new(100.0, 10.0, 0.0, 60.0)
+                .unwrap()
+                .with_impact_on_step_flow(true)
+        };
+        let (mut pieces, mut whole) = (fresh(), fresh());
+        for _ in 0..10 {
+            pieces.execute(Side::Sell, 1e6, &book);
+        }
+        whole.execute(Side::Sell, 1e7, &book);
+        assert!((pieces.log_impact() / whole.log_impact() - 1.0).abs() < 1e-12);
+        let k = |m: &mut MarkState, side| {
+            let before = m.log_impact();
+            m.execute(side, 1e6, &book);
+            (m.log_impact() - before).abs()
+        };
+        let first = book.fill(1e6, 1.0).impact;
+        assert!((k(&mut pieces, Side::Buy) - first).abs() < 1e-15);
+        pieces.advance(0.0);
+        assert!((k(&mut pieces, Side::Sell) - first).abs() < 1e-15);
+        // Priced order by order, the ten stack: sqrt(10) times as far.
+        let mut stacked = MarkState::new(100.0, 10.0, 0.0, 60.0).unwrap();
+        for _ in 0..10 {
+            stacked.execute(Side::Sell, 1e6, &book);
+        }
+        let ratio = stacked.log_impact() / whole.log_impact();
+        assert!((ratio - 10f64.sqrt()).abs() < 1e-9, "{ratio}");
     }
 
     #[test]

@@ -178,6 +178,15 @@ impl ImpactModel for ImpactLaw {
         }
     }
 
+    #[inline]
+    fn fill_after(&self, prior: f64, notional: f64, depth: f64) -> Fill {
+        match self {
+            ImpactLaw::Linear(b) => b.fill_after(prior, notional, depth),
+            ImpactLaw::SquareRoot(b) => b.fill_after(prior, notional, depth),
+            ImpactLaw::None => NoImpact.fill(notional, depth),
+        }
+    }
+
     fn notional_for_impact(&self, impact: f64, depth: f64) -> f64 {
         match self {
             ImpactLaw::Linear(b) => b.notional_for_impact(impact, depth),
