@@ -210,14 +210,14 @@ fn the_contagion_study_reports_its_contrast() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(report.contains("## Against the baseline (`traders.mix.1.share` = 0%)"));
-    // 48 cells, 16 of them baselines: 32 rows set against one.
+    // 72 cells, 24 of them baselines: 48 rows set against one.
     let rows = report
         .lines()
         .skip_while(|l| !l.starts_with("## Against"))
         .take_while(|l| !l.starts_with("Of "))
         .filter(|l| l.starts_with("| ") && !l.starts_with("| market") && !l.starts_with("| ---"))
         .count();
-    assert_eq!(rows, 32);
-    assert!(report.contains("Of 32 cells set against their baseline"));
+    assert_eq!(rows, 48);
+    assert!(report.contains("Of 48 cells set against their baseline"));
     let _ = std::fs::remove_dir_all(&dir);
 }

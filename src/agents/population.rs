@@ -162,10 +162,11 @@ impl PopulationParams {
         self.count
     }
 
-    /// The mean notional a trader opens with (USD), at most: mean collateral times mean
-    /// leverage (before the cap), collateral and leverage being drawn independently.
-    pub fn mean_notional_bound(&self) -> f64 {
-        self.collateral.mean() * self.leverage.mean()
+    /// The mean notional a trader opens with (USD), at most: mean collateral times the
+    /// smaller of mean leverage and the cap `max_leverage` (`E[min(L, cap)]` is at most
+    /// both), collateral and leverage being drawn independently.
+    pub fn mean_notional_bound(&self, max_leverage: f64) -> f64 {
+        self.collateral.mean() * self.leverage.mean().min(max_leverage)
     }
 
     pub fn groups(&self) -> &[StrategyGroup] {

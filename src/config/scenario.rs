@@ -1050,6 +1050,8 @@ impl Scenario {
         let max_order_impact =
             positive("max_order_impact", t.max_order_impact).map_err(|e| e.within("traders"))?;
         let horizon_hours = x.steps as f64 * dt / 3600.0;
+        let margin =
+            MarginParams::new(f.margin.imr, f.margin.mmr).map_err(|e| e.within("margin"))?;
         // Borrowers never trade: a lending market's only flow is its keepers' sales, bounded by
         // its collateral.
         for ((path, _, section), m) in sections
@@ -1066,13 +1068,12 @@ impl Scenario {
                 path,
             )?;
             if let Some(others) = &m.other_venues {
-                let open_interest = m.traders as f64 * population.mean_notional_bound();
+                let open_interest =
+                    m.traders as f64 * population.mean_notional_bound(margin.max_leverage());
                 check_other_venues(others, open_interest, x.steps, path)?;
             }
         }
 
-        let margin =
-            MarginParams::new(f.margin.imr, f.margin.mmr).map_err(|e| e.within("margin"))?;
         let fees = FeeParams::new(f.margin.fee_rate, f.margin.fee_fund_share)
             .map_err(|e| e.within("margin"))?;
 
