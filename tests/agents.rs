@@ -7,7 +7,7 @@
 mod common;
 
 use backstop::simulation::RunRow;
-use common::{STRESSED_MODEL, parse, run};
+use common::{STRESSED_MODEL, paired, parse, run};
 
 /// R2's agents on a smaller, stressed venue: every strategy, re-entry, keepers, partial
 /// liquidation, square-root impact with depth withdrawal, plus `extra`.
@@ -142,15 +142,6 @@ fn engine_latency_and_pro_rata_keep_the_ledger() {
     );
     let r = run(&parse(&text), 2);
     assert!(r.rows.iter().any(|r| r.liquidation_count > 0));
-}
-
-/// Paired differences `b - a` over the same seeds: mean and standard error.
-fn paired(a: &[RunRow], b: &[RunRow], f: fn(&RunRow) -> f64) -> (f64, f64) {
-    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| f(y) - f(x)).collect();
-    let n = d.len() as f64;
-    let mean = d.iter().sum::<f64>() / n;
-    let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, (var / n).sqrt())
 }
 
 fn largest_cascade(r: &RunRow) -> f64 {

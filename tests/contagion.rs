@@ -8,7 +8,7 @@
 mod common;
 
 use backstop::simulation::{RunRow, StepView, simulate_observed};
-use common::{AUDIT, parse, run};
+use common::{AUDIT, paired, parse, run};
 
 /// Every strategy, herders with and without `flip`, re-entry, keepers' absence (engine),
 /// depth that thins with volatility and with one-way flow; `extra` adds or overrides.
@@ -138,15 +138,6 @@ fn with_the_channels_off_the_index_path_is_the_agent_free_one() {
     }
 }
 
-/// Paired differences `b - a` of `f` over the same seeds: mean and standard error.
-fn paired(a: &[RunRow], b: &[RunRow], f: fn(&RunRow) -> f64) -> (f64, f64) {
-    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| f(y) - f(x)).collect();
-    let n = d.len() as f64;
-    let mean = d.iter().sum::<f64>() / n;
-    let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, (var / n).sqrt())
-}
-
 fn bad_debt_per_oi(r: &RunRow) -> f64 {
     r.bad_debt / r.open_interest
 }
@@ -194,6 +185,20 @@ strategy = {{ kind = "herding", decisions_per_hour = 4.0, window_minutes = 30.0,
         .map(|r| r.cascade_voluntary_flow)
         .sum();
     assert!(flow < 0.0);
+}
+
+/// With every channel on, a run is still a pure function of (experiment, seed): the same
+/// rows, bit for bit, on one thread or three.
+#[test]
+fn with_the_channels_on_the_runs_do_not_depend_on_the_thread_count() {
+    let text = mixed(
+        MIXES[0],
+        "permanent_impact = 0.05\nimpact_on = \"step_flow\"\nother_venues = { share = 0.4, book = { kind = \"linear\", depth_usd = 5e7 } }",
+    );
+    let exp = parse(&text);
+    let (one, three) = (run(&exp, 1), run(&exp, 3));
+    assert_eq!(one.rows, three.rows);
+    assert!(one.rows.iter().any(|r| r.other_venue_notional > 0.0));
 }
 
 /// A contagion study runs from the CLI and its report sets each cell against its baseline.

@@ -31,6 +31,16 @@ pub fn run(exp: &Experiment, threads: usize) -> ExperimentResult {
     result
 }
 
+/// Paired differences `b - a` of `f` over the same seeds (common random numbers): mean and
+/// standard error.
+pub fn paired(a: &[RunRow], b: &[RunRow], f: fn(&RunRow) -> f64) -> (f64, f64) {
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| f(y) - f(x)).collect();
+    let n = d.len() as f64;
+    let mean = d.iter().sum::<f64>() / n;
+    let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, (var / n).sqrt())
+}
+
 pub fn assert_ledger_balanced(rows: &[RunRow]) {
     for r in rows {
         assert!(

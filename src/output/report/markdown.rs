@@ -232,6 +232,7 @@ Each cell minus the cell with `{}` at {baseline} and the same other coordinates,
         _ => "unsettled",
     };
     let (mut more, mut less) = (0, 0);
+    let (mut debt_more, mut debt_less) = (0, 0);
     for c in &t.contrasts {
         let mut line = String::from("|");
         for (a, v) in exp.axes.iter().zip(&exp.cells[c.cell].coords) {
@@ -240,6 +241,11 @@ Each cell minus the cell with `{}` at {baseline} and the same other coordinates,
         match super::contrast::CellContrast::sign(c.capital_lo95, c.capital_hi95) {
             1 => more += 1,
             -1 => less += 1,
+            _ => {}
+        }
+        match super::contrast::CellContrast::sign(c.bad_debt_lo95, c.bad_debt_hi95) {
+            1 => debt_more += 1,
+            -1 => debt_less += 1,
             _ => {}
         }
         let _ = writeln!(
@@ -259,12 +265,13 @@ Each cell minus the cell with `{}` at {baseline} and the same other coordinates,
         );
         s.push_str(&line);
     }
+    let n = t.contrasts.len();
     let _ = writeln!(
         s,
-        "\nOf {} cells set against their baseline, {more} need a larger 1% fund, {less} a smaller one, and {} are not settled at 95% by {} seeds.\n",
-        t.contrasts.len(),
-        t.contrasts.len() - more - less,
-        t.contrasts[0].runs
+        "\nOf {n} cells set against their baseline, {more} need a larger 1% fund, {less} a smaller one, and {} are not settled at 95% by {} seeds. Mean bad debt is larger in {debt_more}, smaller in {debt_less} and not settled in {}.\n",
+        n - more - less,
+        t.contrasts[0].runs,
+        n - debt_more - debt_less,
     );
 }
 
