@@ -536,6 +536,20 @@ pub enum PriceModelSpec {
         #[serde(default = "default_one")]
         #[schemars(transform = rule::positive)]
         vol_multiplier: f64,
+        /// The path inside each bar: `none` steps from close to close, one row per step;
+        /// `bridge` draws, per seed, a path through each bar's open, high, low and close
+        /// (MODEL.md section 1) at a step a whole number (3 or more) of times finer than the
+        /// rows.
+        #[serde(default)]
+        intrabar: IntrabarSpec,
+        /// With `intrabar = "bridge"`: the bars' open, high and low columns (`price_column`
+        /// is the close).
+        #[serde(default = "default_open_column")]
+        open_column: String,
+        #[serde(default = "default_high_column")]
+        high_column: String,
+        #[serde(default = "default_low_column")]
+        low_column: String,
     },
     /// Stationary block bootstrap (Politis-Romano) of a CSV price column's log returns, with
     /// blocks of `mean_block` steps on average; window and path as for `replay`.
@@ -590,6 +604,27 @@ impl Default for PriceModelSpec {
 
 fn default_substeps() -> u32 {
     10
+}
+
+/// The path inside a replayed bar.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IntrabarSpec {
+    #[default]
+    None,
+    Bridge,
+}
+
+fn default_open_column() -> String {
+    "open".into()
+}
+
+fn default_high_column() -> String {
+    "high".into()
+}
+
+fn default_low_column() -> String {
+    "low".into()
 }
 
 fn default_price_column() -> String {

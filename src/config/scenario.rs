@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::LendingScenario;
 use super::file::{
-    BookSpec, CloseSpec, DistributionSpec, ExperimentFile, FundScope, ImpactOnSpec,
+    BookSpec, CloseSpec, DistributionSpec, ExperimentFile, FundScope, ImpactOnSpec, IntrabarSpec,
     LiquidationModeSpec, MarketSection, NumberOrDistribution, PriceModelSpec, ShockSpec,
     SocializationSpec, StrategySpec, ThresholdSpec,
 };
@@ -187,7 +187,7 @@ fn data_window(
     start: &str,
     end: &str,
     path: &str,
-    dt: f64,
+    dt: Option<f64>,
 ) -> Result<PriceSeries, ParamError> {
     let when = |field: &str, v: &str| -> Result<Option<i64>, ParamError> {
         if v.is_empty() {
@@ -208,7 +208,9 @@ fn data_window(
         .window(from, to);
     // Bootstrap and replay take one row per step: the step is what is wrong when the two
     // differ (the file is what it is).
-    if (series.spacing as f64 - dt).abs() > 1e-9 {
+    if let Some(dt) = dt
+        && (series.spacing as f64 - dt).abs() > 1e-9
+    {
         return Err(ParamError::new(
             "experiment.dt_seconds",
             format!(
@@ -495,7 +497,16 @@ fn price_model(
             mean_block,
             vol_multiplier,
         } => {
-            let series = data_window(data, file, price_column, time_column, start, end, path, dt)?;
+            let series = data_window(
+                data,
+                file,
+                price_column,
+                time_column,
+                start,
+                end,
+                path,
+                Some(dt),
+            )?;
             let params = BootstrapParams::new(&series, *mean_block, *vol_multiplier, dt)
                 .map_err(|e| e.within(path))?;
             let returns = series.log_returns();
@@ -513,8 +524,50 @@ fn price_model(
             start,
             end,
             vol_multiplier,
+            intrabar: IntrabarSpec::Bridge,
+            open_column,
+            high_column,
+            low_column,
         } => {
-            let series = data_window(data, file, price_column, time_column, start, end, path, dt)?;
+            if *vol_multiplier != 1.0 {
+                return Err(ParamError::new(
+                    format!("{path}.vol_multiplier"),
+                    "must be 1 with intrabar = \"bridge\": the path replays the published \
+                     bars, and scaled returns would leave their highs and lows",
+                ));
+            }
+            let load =
+                |column: &str| data_window(data, file, column, time_column, start, end, path, None);
+            let ohlc = [
+                &load(open_column)?,
+                &load(high_column)?,
+                &load(low_column)?,
+                &load(price_column)?,
+            ];
+            let params = ReplayParams::with_bars(ohlc, dt, steps).map_err(|e| e.within(path))?;
+            let closes = ohlc[3].log_returns();
+            Horizon { dt, steps, path }.check_replayed("vol_multiplier", &closes)?;
+            PriceModelParams::Replay(params)
+        }
+        PriceModelSpec::Replay {
+            path: file,
+            price_column,
+            time_column,
+            start,
+            end,
+            vol_multiplier,
+            ..
+        } => {
+            let series = data_window(
+                data,
+                file,
+                price_column,
+                time_column,
+                start,
+                end,
+                path,
+                Some(dt),
+            )?;
             let params = ReplayParams::new(&series, *vol_multiplier, dt, steps)
                 .map_err(|e| e.within(path))?;
             let scaled: Vec<f64> = series

@@ -14,6 +14,7 @@ pub mod data;
 mod garch;
 mod gbm;
 mod heston;
+pub mod intrabar;
 mod mark;
 mod merton;
 mod regime;

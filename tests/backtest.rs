@@ -1,0 +1,86 @@
+//! Backtests on the shared BTC data (MODEL.md sections 1 and 16): intrabar paths that every
+//! seed draws inside each published hourly bar.
+
+mod common;
+
+use backstop::simulation::{StepView, simulate_observed};
+use common::{AUDIT, parse};
+
+const DATA: &str = "../shared/data/btcusd_bitstamp_1h.csv";
+
+/// The hourly bars (open, high, low, close) from `start` (Unix seconds), the first row being
+/// the one whose close the replay starts at.
+fn bars(start: i64, count: usize) -> Vec<[f64; 4]> {
+    let text = std::fs::read_to_string(DATA).unwrap();
+    let mut rows: Vec<(i64, [f64; 4])> = text
+        .lines()
+        .skip(2)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            let t: i64 = f[0].parse().ok()?;
+            let p = |i: usize| f[i].parse::<f64>().ok();
+            Some((t, [p(3)?, p(4)?, p(5)?, p(6)?]))
+        })
+        .filter(|(t, _)| *t >= start)
+        .collect();
+    rows.sort_by_key(|(t, _)| *t);
+    rows.into_iter().take(count + 1).map(|(_, b)| b).collect()
+}
+
+/// On 12-13 March 2020, every seed's minute path passes through each hourly bar's close at
+/// the bar's end and reaches exactly its high and its low inside it (within float rounding
+/// of the rescaling), never beyond: every path is consistent with the published bars.
+#[test]
+fn every_intrabar_path_touches_each_bars_high_low_and_close() {
+    if !std::path::Path::new(DATA).exists() {
+        eprintln!("skipped: {DATA} is not here");
+        return;
+    }
+    let hours = 48;
+    let exp = parse(&format!(
+        r#"
+[experiment]
+seeds = 12
+steps = {steps}
+[market]
+s0 = 7900.0
+[market.model]
+kind = "replay"
+path = "{path}"
+start = "2020-03-12 00:00:00"
+end = "2020-03-14 00:00:00"
+intrabar = "bridge"
+[traders]
+count = 200
+"#,
+        steps = hours * 60,
+        path = std::fs::canonicalize(DATA).unwrap().display()
+    ));
+    let published = bars(1_583_971_200, hours);
+    let scale = 7900.0 / published[0][3];
+    let sc = &exp.cells[0].scenario;
+    for seed in 0..u64::from(exp.seeds) {
+        let mut path: Vec<StepView> = Vec::new();
+        let rows = simulate_observed(sc, exp.master_seed, seed, AUDIT, &mut path);
+        assert!(rows.fault.is_none());
+        for (h, bar) in published.iter().enumerate().skip(1) {
+            let inside = &path[(h - 1) * 60 + 1..=h * 60];
+            let [_, high, low, close] = bar.map(|p| p * scale);
+            let close_at = inside[59].index;
+            assert!(
+                (close_at / close - 1.0).abs() < 1e-12,
+                "seed {seed} hour {h}"
+            );
+            let top = inside.iter().map(|v| v.index).fold(0.0, f64::max);
+            let bottom = inside.iter().map(|v| v.index).fold(f64::MAX, f64::min);
+            assert!(
+                (top / high - 1.0).abs() < 1e-12,
+                "seed {seed} hour {h}: {top} vs {high}"
+            );
+            assert!(
+                (bottom / low - 1.0).abs() < 1e-12,
+                "seed {seed} hour {h}: {bottom} vs {low}"
+            );
+        }
+    }
+}
