@@ -84,3 +84,59 @@ count = 200
         }
     }
 }
+
+/// The block bootstrap of bars with intrabar paths: every hour of every seed's path is one of
+/// the published bars of the window, redrawn inside (its high, low and close relative to
+/// the close before it, exactly, within rounding).
+#[test]
+fn every_resampled_hour_is_a_published_bar() {
+    if !std::path::Path::new(DATA).exists() {
+        eprintln!("skipped: {DATA} is not here");
+        return;
+    }
+    let hours = 48;
+    let exp = parse(&format!(
+        r#"
+[experiment]
+seeds = 8
+steps = 600
+[market.model]
+kind = "bootstrap"
+path = "{path}"
+start = "2020-03-12 00:00:00"
+end = "2020-03-14 00:00:00"
+mean_block = 4.0
+intrabar = "bridge"
+[traders]
+count = 100
+"#,
+        path = std::fs::canonicalize(DATA).unwrap().display()
+    ));
+    let published = bars(1_583_971_200, hours);
+    let shapes: Vec<[f64; 3]> = published
+        .windows(2)
+        .map(|w| {
+            let before = w[0][3];
+            [w[1][1] / before, w[1][2] / before, w[1][3] / before]
+        })
+        .collect();
+    let sc = &exp.cells[0].scenario;
+    for seed in 0..u64::from(exp.seeds) {
+        let mut path: Vec<StepView> = Vec::new();
+        simulate_observed(sc, exp.master_seed, seed, AUDIT, &mut path);
+        for h in 0..10 {
+            let before = path[h * 60].index;
+            let inside = &path[h * 60 + 1..=(h + 1) * 60];
+            let top = inside.iter().map(|v| v.index).fold(0.0, f64::max) / before;
+            let bottom = inside.iter().map(|v| v.index).fold(f64::MAX, f64::min) / before;
+            let end = inside[59].index / before;
+            let close = |a: f64, b: f64| (a / b - 1.0).abs() < 1e-9;
+            assert!(
+                shapes
+                    .iter()
+                    .any(|s| close(top, s[0]) && close(bottom, s[1]) && close(end, s[2])),
+                "seed {seed} hour {h}: {top} {bottom} {end}"
+            );
+        }
+    }
+}

@@ -563,11 +563,21 @@ pub enum PriceModelSpec {
         start: String,
         #[serde(default)]
         end: String,
+        /// Mean block length, in steps (in bars with `intrabar = "bridge"`).
         #[schemars(range(min = 1.0), extend("x-unit" = "steps"))]
         mean_block: f64,
         #[serde(default = "default_one")]
         #[schemars(transform = rule::positive)]
         vol_multiplier: f64,
+        /// As for `replay`: `bridge` resamples whole bars and draws a path through each.
+        #[serde(default)]
+        intrabar: IntrabarSpec,
+        #[serde(default = "default_open_column")]
+        open_column: String,
+        #[serde(default = "default_high_column")]
+        high_column: String,
+        #[serde(default = "default_low_column")]
+        low_column: String,
     },
     /// GARCH(1,1) parameterized by its long-run vol.
     Garch {

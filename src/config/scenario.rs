@@ -376,6 +376,19 @@ fn check_own_flow(
     ))
 }
 
+/// Intrabar paths run through the published bars: scaled returns would leave their highs and
+/// lows.
+fn bridge_needs_no_multiplier(vol_multiplier: f64, path: &str) -> Result<(), ParamError> {
+    if vol_multiplier == 1.0 {
+        return Ok(());
+    }
+    Err(ParamError::new(
+        format!("{path}.vol_multiplier"),
+        "must be 1 with intrabar = \"bridge\": the paths run through the published bars, \
+         and scaled returns would leave their highs and lows",
+    ))
+}
+
 /// A book spec, validated; errors are named below `path`.
 fn impact_law(spec: &BookSpec, path: &str) -> Result<ImpactLaw, ParamError> {
     Ok(match *spec {
@@ -496,6 +509,40 @@ fn price_model(
             end,
             mean_block,
             vol_multiplier,
+            intrabar: IntrabarSpec::Bridge,
+            open_column,
+            high_column,
+            low_column,
+        } => {
+            bridge_needs_no_multiplier(*vol_multiplier, path)?;
+            let load =
+                |column: &str| data_window(data, file, column, time_column, start, end, path, None);
+            let ohlc = [
+                &load(open_column)?,
+                &load(high_column)?,
+                &load(low_column)?,
+                &load(price_column)?,
+            ];
+            let params =
+                BootstrapParams::with_bars(ohlc, *mean_block, dt).map_err(|e| e.within(path))?;
+            // Per step, a bar's variance spread over its steps.
+            let returns = ohlc[3].log_returns();
+            let n = returns.len() as f64;
+            let mean = returns.iter().sum::<f64>() / n;
+            let var = returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / n;
+            let per_bar = ohlc[3].spacing as f64 / dt;
+            Horizon { dt, steps, path }.check_resampled("mean_block", (var / per_bar).sqrt())?;
+            PriceModelParams::Bootstrap(params)
+        }
+        PriceModelSpec::Bootstrap {
+            path: file,
+            price_column,
+            time_column,
+            start,
+            end,
+            mean_block,
+            vol_multiplier,
+            ..
         } => {
             let series = data_window(
                 data,
@@ -529,13 +576,7 @@ fn price_model(
             high_column,
             low_column,
         } => {
-            if *vol_multiplier != 1.0 {
-                return Err(ParamError::new(
-                    format!("{path}.vol_multiplier"),
-                    "must be 1 with intrabar = \"bridge\": the path replays the published \
-                     bars, and scaled returns would leave their highs and lows",
-                ));
-            }
+            bridge_needs_no_multiplier(*vol_multiplier, path)?;
             let load =
                 |column: &str| data_window(data, file, column, time_column, start, end, path, None);
             let ohlc = [

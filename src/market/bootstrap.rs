@@ -10,6 +10,7 @@ use rand::RngExt;
 
 use super::PriceModel;
 use super::data::PriceSeries;
+use super::intrabar::{self, Bar, BarWalk};
 use crate::params::{ParamError, ParamResult};
 use rand::Rng;
 
@@ -17,6 +18,9 @@ use rand::Rng;
 pub struct BootstrapParams {
     returns: Arc<Vec<f64>>,
     restart_probability: f64,
+    /// With intrabar paths: the bars resampled (log prices relative to the close before
+    /// each) and the steps each spans; blocks then count bars.
+    bars: Option<(Arc<Vec<Bar>>, usize)>,
 }
 
 impl BootstrapParams {
@@ -46,7 +50,23 @@ impl BootstrapParams {
         Ok(Self {
             returns: Arc::new(returns),
             restart_probability: 1.0 / mean_block,
+            bars: None,
         })
+    }
+
+    /// Resamples the bars of `ohlc` (open, high, low, close) in blocks of mean length
+    /// `mean_block` bars, with an intrabar path inside each drawn bar (see
+    /// [`crate::market::intrabar`]) at `dt_seconds` per step.
+    pub fn with_bars(
+        ohlc: [&PriceSeries; 4],
+        mean_block: f64,
+        dt_seconds: f64,
+    ) -> ParamResult<Self> {
+        let (bars, per_bar) = intrabar::bars_of(ohlc, dt_seconds)?;
+        let closes = bars.iter().map(|b| b.close).collect();
+        let mut p = Self::from_returns(closes, mean_block)?;
+        p.bars = Some((Arc::new(bars), per_bar));
+        Ok(p)
     }
 }
 
@@ -55,6 +75,8 @@ impl BootstrapParams {
 pub struct Bootstrap {
     p: BootstrapParams,
     at: Option<usize>,
+    /// With intrabar paths: the walk through the current bar.
+    walk: BarWalk,
 }
 
 impl Bootstrap {
@@ -62,19 +84,36 @@ impl Bootstrap {
         Self {
             p: p.clone(),
             at: None,
+            walk: BarWalk::default(),
         }
     }
-}
 
-impl PriceModel for Bootstrap {
+    /// The next historical row of the resampled sequence: the next in its block, or with
+    /// probability `1 / mean_block` (and at the start) the first of a new block.
     #[inline]
-    fn next_log_return<R: Rng + ?Sized>(&mut self, rng: &mut R) -> f64 {
+    fn next_row<R: Rng + ?Sized>(&mut self, rng: &mut R) -> usize {
         let n = self.p.returns.len();
         let next = match self.at {
             Some(i) if rng.random::<f64>() >= self.p.restart_probability => (i + 1) % n,
             _ => rng.random_range(0..n),
         };
         self.at = Some(next);
+        next
+    }
+}
+
+impl PriceModel for Bootstrap {
+    #[inline]
+    fn next_log_return<R: Rng + ?Sized>(&mut self, rng: &mut R) -> f64 {
+        if let Some((bars, per_bar)) = &self.p.bars {
+            if self.walk.needs_bar() {
+                let (bars, per_bar) = (Arc::clone(bars), *per_bar);
+                let row = self.next_row(rng);
+                self.walk.start_bar(rng, &bars[row], per_bar);
+            }
+            return self.walk.next_return();
+        }
+        let next = self.next_row(rng);
         self.p.returns[next]
     }
 

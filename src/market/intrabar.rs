@@ -13,6 +13,9 @@
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
 
+use super::data::{PriceSeries, format_time};
+use crate::params::{ParamError, ParamResult};
+
 /// One bar in log prices.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Bar {
@@ -89,6 +92,104 @@ pub fn bar_path<R: Rng + ?Sized>(rng: &mut R, bar: &Bar, n: usize, out: &mut Vec
     out[start + t1 - 1] = first;
     out[start + t2 - 1] = second;
     out[start + n - 1] = bar.close;
+}
+
+/// The bars of `open`, `high`, `low` and `close` (the same rows), each in log prices relative
+/// to the close before it (the first row gives only its close), and the steps of
+/// `dt_seconds` each spans: a whole number, at least [`MIN_STEPS_PER_BAR`].
+pub fn bars_of(ohlc: [&PriceSeries; 4], dt_seconds: f64) -> ParamResult<(Vec<Bar>, usize)> {
+    let [open, high, low, close] = ohlc;
+    let ratio = close.spacing as f64 / dt_seconds;
+    let per_bar = ratio.round();
+    if (ratio - per_bar).abs() > 1e-9 || per_bar < MIN_STEPS_PER_BAR as f64 {
+        return Err(ParamError::new(
+            "intrabar",
+            format!(
+                "needs bars a whole number of steps long, at least {MIN_STEPS_PER_BAR}: the rows \
+                 are {} s apart and a step is {dt_seconds} s (try experiment.dt_seconds = 60)",
+                close.spacing
+            ),
+        ));
+    }
+    let n = close.prices.len();
+    if [open, high, low]
+        .iter()
+        .any(|s| s.prices.len() != n || s.times != close.times)
+    {
+        return Err(ParamError::new(
+            "intrabar",
+            "the open, high, low and close columns must cover the same rows",
+        ));
+    }
+    let mut bars = Vec::with_capacity(n.saturating_sub(1));
+    for i in 1..n {
+        let (o, h, l, c) = (
+            open.prices[i],
+            high.prices[i],
+            low.prices[i],
+            close.prices[i],
+        );
+        if !(l <= o.min(c) && h >= o.max(c)) {
+            return Err(ParamError::new(
+                "intrabar",
+                format!(
+                    "the bar at {} is not a bar: low {l}, high {h}, open {o}, close {c} (the \
+                     low must be at most the open and the close, the high at least)",
+                    format_time(close.times[i])
+                ),
+            ));
+        }
+        let base = close.prices[i - 1].ln();
+        bars.push(Bar {
+            open: o.ln() - base,
+            high: h.ln() - base,
+            low: l.ln() - base,
+            close: c.ln() - base,
+        });
+    }
+    if bars.is_empty() {
+        return Err(ParamError::new("path", "the window holds no bars"));
+    }
+    Ok((bars, per_bar as usize))
+}
+
+/// A path walked step by step through bars: the current bar's points and the last one
+/// handed out, as log price from where the path began.
+#[derive(Clone, Debug, Default)]
+pub struct BarWalk {
+    points: Vec<f64>,
+    at: usize,
+    level: f64,
+}
+
+impl BarWalk {
+    /// Whether the current bar is spent (a new one must start before the next step).
+    #[inline]
+    pub fn needs_bar(&self) -> bool {
+        self.at == self.points.len()
+    }
+
+    /// Draws the path through `bar` (relative to the close before it, which is where the
+    /// walk stands) in `per_bar` steps.
+    pub fn start_bar<R: Rng + ?Sized>(&mut self, rng: &mut R, bar: &Bar, per_bar: usize) {
+        self.points.clear();
+        bar_path(rng, bar, per_bar, &mut self.points);
+        let base = self.level;
+        for x in &mut self.points {
+            *x += base;
+        }
+        self.at = 0;
+    }
+
+    /// The next step's log return.
+    #[inline]
+    pub fn next_return(&mut self) -> f64 {
+        let x = self.points[self.at];
+        self.at += 1;
+        let r = x - self.level;
+        self.level = x;
+        r
+    }
 }
 
 #[cfg(test)]

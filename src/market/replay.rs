@@ -6,15 +6,15 @@ use std::sync::Arc;
 
 use super::PriceModel;
 use super::data::PriceSeries;
-use super::intrabar::{self, Bar, MIN_STEPS_PER_BAR};
+use super::intrabar::{self, Bar, BarWalk};
 use crate::params::{ParamError, ParamResult};
 use rand::Rng;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReplayParams {
     returns: Arc<Vec<f64>>,
-    /// With intrabar paths: the bars in log prices relative to the first close, and the steps
-    /// each spans.
+    /// With intrabar paths: the bars (log prices relative to the close before each) and the
+    /// steps each spans.
     bars: Option<(Arc<Vec<Bar>>, usize)>,
 }
 
@@ -44,62 +44,11 @@ impl ReplayParams {
     }
 
     /// Replays the bars of `open`, `high`, `low` and `close` (the same rows) with an intrabar
-    /// path inside each (see [`crate::market::intrabar`]), at `dt_seconds` per step: the
-    /// bars' spacing must be a whole number, at least [`MIN_STEPS_PER_BAR`], of steps. The
-    /// path starts at the first row's close and replays the bars after it, so at every bar's
-    /// end it is where the bar-by-bar replay is.
+    /// path inside each (see [`crate::market::intrabar`]), at `dt_seconds` per step. The path
+    /// starts at the first row's close and replays the bars after it, so at every bar's end
+    /// it is where the bar-by-bar replay is.
     pub fn with_bars(ohlc: [&PriceSeries; 4], dt_seconds: f64, steps: u64) -> ParamResult<Self> {
-        let [open, high, low, close] = ohlc;
-        let ratio = close.spacing as f64 / dt_seconds;
-        let per_bar = ratio.round();
-        if (ratio - per_bar).abs() > 1e-9 || per_bar < MIN_STEPS_PER_BAR as f64 {
-            return Err(ParamError::new(
-                "intrabar",
-                format!(
-                    "needs bars a whole number of steps long, at least {MIN_STEPS_PER_BAR}: the \
-                     rows are {} s apart and a step is {dt_seconds} s (try dt_seconds = {})",
-                    close.spacing,
-                    close.spacing as f64 / 60.0
-                ),
-            ));
-        }
-        let per_bar = per_bar as usize;
-        let n = close.prices.len();
-        if [open, high, low]
-            .iter()
-            .any(|s| s.prices.len() != n || s.times != close.times)
-        {
-            return Err(ParamError::new(
-                "intrabar",
-                "the open, high, low and close columns must cover the same rows",
-            ));
-        }
-        let base = close.prices.first().copied().unwrap_or(1.0).ln();
-        let mut bars = Vec::with_capacity(n.saturating_sub(1));
-        for i in 1..n {
-            let (o, h, l, c) = (
-                open.prices[i],
-                high.prices[i],
-                low.prices[i],
-                close.prices[i],
-            );
-            if !(l <= o.min(c) && h >= o.max(c)) {
-                return Err(ParamError::new(
-                    "intrabar",
-                    format!(
-                        "the bar at {} is not a bar: low {l}, high {h}, open {o}, close {c} \
-                         (low must be at most open and close, high at least)",
-                        super::data::format_time(close.times[i])
-                    ),
-                ));
-            }
-            bars.push(Bar {
-                open: o.ln() - base,
-                high: h.ln() - base,
-                low: l.ln() - base,
-                close: c.ln() - base,
-            });
-        }
+        let (bars, per_bar) = intrabar::bars_of(ohlc, dt_seconds)?;
         if ((bars.len() * per_bar) as u64) < steps {
             return Err(ParamError::new(
                 "end",
@@ -122,10 +71,8 @@ impl ReplayParams {
 pub struct Replay {
     p: ReplayParams,
     next: usize,
-    /// With intrabar paths: the current bar's points (log prices) and the last one used.
-    points: Vec<f64>,
-    at: usize,
-    level: f64,
+    /// With intrabar paths: the walk through the current bar.
+    walk: BarWalk,
 }
 
 impl Replay {
@@ -133,9 +80,7 @@ impl Replay {
         Self {
             p: p.clone(),
             next: 0,
-            points: Vec::new(),
-            at: 0,
-            level: 0.0,
+            walk: BarWalk::default(),
         }
     }
 }
@@ -144,21 +89,15 @@ impl PriceModel for Replay {
     #[inline]
     fn next_log_return<R: Rng + ?Sized>(&mut self, rng: &mut R) -> f64 {
         if let Some((bars, per_bar)) = &self.p.bars {
-            if self.at == self.points.len() {
+            if self.walk.needs_bar() {
                 // Past the last bar (no run goes there) the path stays where it is.
                 let Some(bar) = bars.get(self.next) else {
                     return 0.0;
                 };
-                self.points.clear();
-                intrabar::bar_path(rng, bar, *per_bar, &mut self.points);
+                self.walk.start_bar(rng, bar, *per_bar);
                 self.next += 1;
-                self.at = 0;
             }
-            let x = self.points[self.at];
-            self.at += 1;
-            let r = x - self.level;
-            self.level = x;
-            return r;
+            return self.walk.next_return();
         }
         // Validation guarantees enough returns for every step of a run.
         let r = self.p.returns.get(self.next).copied().unwrap_or(0.0);
