@@ -140,3 +140,42 @@ count = 100
         }
     }
 }
+
+/// The March 2020 backtest runs from the CLI with intrabar paths, its report sets the
+/// record beside the simulation, and every file the report names exists.
+#[test]
+fn the_backtest_report_names_only_files_that_exist() {
+    if !std::path::Path::new(DATA).exists() {
+        eprintln!("skipped: {DATA} is not here");
+        return;
+    }
+    let dir = common::temp_dir("backtest-report");
+    let out = dir.join("out");
+    let o = common::backstop(&[
+        "run",
+        "experiments/replay-2020-03-bridge.toml",
+        "--out",
+        out.to_str().unwrap(),
+        "--seeds",
+        "20",
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("## Record"));
+    assert!(report.contains("| ADL or socialized losses | no |"));
+    let mut named = 0;
+    for piece in report.split("](").skip(1) {
+        let target = piece.split(')').next().unwrap();
+        if target.starts_with("http") {
+            continue;
+        }
+        assert!(
+            out.join(target).exists(),
+            "report.md names {target}, not there"
+        );
+        named += 1;
+    }
+    assert!(named >= 3, "{named}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

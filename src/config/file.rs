@@ -62,6 +62,30 @@ pub struct ExperimentSection {
     /// intervals). Empty: no contrast.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub contrast: String,
+    /// For a backtest: what was reported of the event, which the report sets beside the
+    /// simulated distribution (MODEL.md section 16).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<RecordSection>,
+}
+
+/// What the record of a real event says, for a backtest's report.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordSection {
+    /// Where the figures come from.
+    pub source: String,
+    /// The venue's insurance fund change over the event (USD; negative: it paid out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fund_change_usd: Option<f64>,
+    /// Whether auto-deleveraging (or socialized losses) happened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adl: Option<bool>,
+    /// Money injected into the fund or the protocol to cover losses (USD).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub injection_usd: Option<f64>,
+    /// The inputs the simulation had to assume (open interest, leverage distribution...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assumed: Vec<String>,
 }
 
 impl Default for ExperimentSection {
@@ -74,6 +98,7 @@ impl Default for ExperimentSection {
             steps: 1_440,
             dt_seconds: 60.0,
             contrast: String::new(),
+            record: None,
         }
     }
 }

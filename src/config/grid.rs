@@ -74,6 +74,7 @@ const NOT_SWEEPABLE: &[&str] = &[
     "experiment.master_seed",
     "experiment.name",
     "experiment.contrast",
+    "experiment.record",
 ];
 
 type AxisError = (Option<String>, String);

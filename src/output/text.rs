@@ -9,11 +9,12 @@ use crate::montecarlo::{Aggregates, CellSummary};
 pub fn format_money(x: f64) -> String {
     let a = x.abs();
     let sign = if x < 0.0 { "-" } else { "" };
-    if a >= 1e9 {
+    // Thresholds a rounding step below each unit, so that 999,960 reads $1.00M, not $1000.0k.
+    if a >= 1e9 - 5e6 {
         format!("{sign}${:.2}B", a / 1e9)
-    } else if a >= 1e6 {
+    } else if a >= 1e6 - 50.0 {
         format!("{sign}${:.2}M", a / 1e6)
-    } else if a >= 1e3 {
+    } else if a >= 1e3 - 0.5 {
         format!("{sign}${:.1}k", a / 1e3)
     } else {
         format!("{sign}${a:.0}")

@@ -73,6 +73,7 @@ pub(super) fn report(t: &Tables, charts_md: &str, notes: &[String]) -> String {
     answer(&mut s, t);
     cells_table(&mut s, t);
     contrast_section(&mut s, t);
+    record_section(&mut s, t);
     markets_section(&mut s, &t.exp, &t.markets);
     lending_section(&mut s, t);
     let _ = writeln!(s, "## Charts\n\n{charts_md}");
@@ -199,6 +200,102 @@ fn signed_pct_of_oi(x: f64) -> String {
     }
     let digits = (2 - (100.0 * x.abs()).log10().floor() as i32).clamp(0, 6) as usize;
     format!("{:+.*}%", digits, 100.0 * x)
+}
+
+/// A backtest's record (MODEL.md section 16) beside the headline cell's simulated
+/// distribution, and where the two disagree.
+fn record_section(s: &mut String, t: &Tables) {
+    let Some(record) = &t.exp.resolved.experiment.record else {
+        return;
+    };
+    let (head, runs) = (t.head(), &t.runs);
+    let n = runs.fund_final.len();
+    if n == 0 {
+        return;
+    }
+    let q = |p: f64| {
+        crate::stats::quantile_sorted(&runs.fund_final, p).unwrap_or(0.0) - head.fund_initial
+    };
+    let (p5, p50, p95) = (q(0.05), q(0.5), q(0.95));
+    let socialized = runs.socialized.iter().filter(|&&x| x).count() as u64;
+    let p_adl = socialized as f64 / n as f64;
+    let (lo, hi) =
+        crate::stats::wilson(socialized, n as u64, crate::stats::Z95).unwrap_or((0.0, 1.0));
+    let _ = writeln!(
+        s,
+        "## Record\n\nWhat was reported ({}), beside the headline cell's {n} simulated runs ({}).\n\n| figure | record | simulated |\n| --- | ---: | ---: |",
+        record.source,
+        cell_text(&t.exp, t.h)
+    );
+    let money = |x: Option<f64>| x.map(format_money).unwrap_or_else(|| "not reported".into());
+    let _ = writeln!(
+        s,
+        "| fund change | {} | median {} (90% of runs from {} to {}) |",
+        money(record.fund_change_usd),
+        format_money(p50),
+        format_money(p5),
+        format_money(p95)
+    );
+    let yes_no = |b: Option<bool>| match b {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "not reported",
+    };
+    let _ = writeln!(
+        s,
+        "| ADL or socialized losses | {} | in {} of runs [{}, {}] |",
+        yes_no(record.adl),
+        format_pct(p_adl),
+        format_pct(lo),
+        format_pct(hi)
+    );
+    let _ = writeln!(
+        s,
+        "| injection | {} | bad debt left uncovered: mean {} |",
+        money(record.injection_usd),
+        format_money(head.bad_debt_uncovered_mean)
+    );
+    let _ = writeln!(
+        s,
+        "| bad debt | not reported | mean {}, VaR95 {} |\n",
+        format_money(head.bad_debt_mean),
+        format_money(head.bad_debt_var95)
+    );
+    let mut disagree = Vec::new();
+    if let Some(f) = record.fund_change_usd
+        && !(p5..=p95).contains(&f)
+    {
+        disagree.push(format!(
+            "the reported fund change ({}) lies outside the simulated 90% band",
+            format_money(f)
+        ));
+    }
+    match record.adl {
+        Some(false) if hi > 0.05 => disagree.push(format!(
+            "the record has no ADL, the model has it in {} of runs",
+            format_pct(p_adl)
+        )),
+        Some(true) if lo < 0.95 => disagree.push(format!(
+            "the record has ADL, the model in only {} of runs",
+            format_pct(p_adl)
+        )),
+        _ => {}
+    }
+    if disagree.is_empty() {
+        let _ = writeln!(
+            s,
+            "The model and the record agree on every figure reported.\n"
+        );
+    } else {
+        let _ = writeln!(s, "**Where they disagree:** {}.\n", disagree.join("; "));
+    }
+    if !record.assumed.is_empty() {
+        let _ = writeln!(s, "Inputs the simulation had to assume:\n");
+        for a in &record.assumed {
+            let _ = writeln!(s, "- {a}");
+        }
+        let _ = writeln!(s);
+    }
 }
 
 /// With a contrast axis: each cell set against its baseline cell on common seeds.

@@ -84,6 +84,10 @@ struct HeadlineRuns {
     bad_debt: Vec<f64>,
     slippage: Vec<f64>,
     cascades: Vec<f64>,
+    /// The fund at the end of each run, sorted.
+    fund_final: Vec<f64>,
+    /// Whether each run auto-deleveraged or socialized.
+    socialized: Vec<bool>,
 }
 
 /// Everything the report is made of, read from an output folder.
@@ -197,6 +201,9 @@ fn read_headline_runs(dir: &Path, h: usize) -> Result<HeadlineRuns, OutputError>
         "bad_debt",
         "slippage_loss",
         "cascade_largest_notional",
+        "fund_final",
+        "adl_count",
+        "socialized_loss",
     ];
     let runs = read_parquet(&path, Some(&wanted))?;
     let of_headline = |name: &str| values_of_cell(&runs, name, h, &path);
@@ -204,11 +211,24 @@ fn read_headline_runs(dir: &Path, h: usize) -> Result<HeadlineRuns, OutputError>
     required.sort_by(f64::total_cmp);
     let mut bad_debt = of_headline("bad_debt")?;
     bad_debt.sort_by(f64::total_cmp);
+    let mut fund_final = of_headline("fund_final")?;
+    let adl = of_headline("adl_count")?;
+    let socialized_loss = of_headline("socialized_loss")?;
+    let socialized = adl
+        .iter()
+        .zip(&socialized_loss)
+        .map(|(a, s)| *a > 0.0 || *s > 0.0)
+        .collect();
     Ok(HeadlineRuns {
         required,
         bad_debt,
         slippage: of_headline("slippage_loss")?,
         cascades: of_headline("cascade_largest_notional")?,
+        fund_final: {
+            fund_final.sort_by(f64::total_cmp);
+            fund_final
+        },
+        socialized,
     })
 }
 
