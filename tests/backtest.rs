@@ -27,13 +27,34 @@ fn bars(start: i64, count: usize) -> Vec<[f64; 4]> {
     rows.into_iter().take(count + 1).map(|(_, b)| b).collect()
 }
 
+/// Whether the shared data sits beside the repository (it does in CI and on developers'
+/// machines); the tests that read it say so when it does not.
+fn data_here() -> bool {
+    let here = std::path::Path::new(DATA).exists();
+    if !here {
+        eprintln!("skipped: {DATA} is not here");
+    }
+    here
+}
+
+/// Hour `h` (from 0) of a minute path: the index before it, and its highest, lowest and last
+/// index.
+fn hour_of(path: &[StepView], h: usize) -> [f64; 4] {
+    let inside = &path[h * 60 + 1..=(h + 1) * 60];
+    [
+        path[h * 60].index,
+        inside.iter().map(|v| v.index).fold(0.0, f64::max),
+        inside.iter().map(|v| v.index).fold(f64::MAX, f64::min),
+        inside[59].index,
+    ]
+}
+
 /// On 12-13 March 2020, every seed's minute path passes through each hourly bar's close at
 /// the bar's end and reaches exactly its high and its low inside it (within float rounding
 /// of the rescaling), never beyond: every path is consistent with the published bars.
 #[test]
 fn every_intrabar_path_touches_each_bars_high_low_and_close() {
-    if !std::path::Path::new(DATA).exists() {
-        eprintln!("skipped: {DATA} is not here");
+    if !data_here() {
         return;
     }
     let hours = 48;
@@ -64,15 +85,12 @@ count = 200
         let rows = simulate_observed(sc, exp.master_seed, seed, AUDIT, &mut path);
         assert!(rows.fault.is_none());
         for (h, bar) in published.iter().enumerate().skip(1) {
-            let inside = &path[(h - 1) * 60 + 1..=h * 60];
             let [_, high, low, close] = bar.map(|p| p * scale);
-            let close_at = inside[59].index;
+            let [_, top, bottom, close_at] = hour_of(&path, h - 1);
             assert!(
                 (close_at / close - 1.0).abs() < 1e-12,
                 "seed {seed} hour {h}"
             );
-            let top = inside.iter().map(|v| v.index).fold(0.0, f64::max);
-            let bottom = inside.iter().map(|v| v.index).fold(f64::MAX, f64::min);
             assert!(
                 (top / high - 1.0).abs() < 1e-12,
                 "seed {seed} hour {h}: {top} vs {high}"
@@ -90,8 +108,7 @@ count = 200
 /// the close before it, exactly, within rounding).
 #[test]
 fn every_resampled_hour_is_a_published_bar() {
-    if !std::path::Path::new(DATA).exists() {
-        eprintln!("skipped: {DATA} is not here");
+    if !data_here() {
         return;
     }
     let hours = 48;
@@ -125,11 +142,8 @@ count = 100
         let mut path: Vec<StepView> = Vec::new();
         simulate_observed(sc, exp.master_seed, seed, AUDIT, &mut path);
         for h in 0..10 {
-            let before = path[h * 60].index;
-            let inside = &path[h * 60 + 1..=(h + 1) * 60];
-            let top = inside.iter().map(|v| v.index).fold(0.0, f64::max) / before;
-            let bottom = inside.iter().map(|v| v.index).fold(f64::MAX, f64::min) / before;
-            let end = inside[59].index / before;
+            let [before, top, bottom, end] = hour_of(&path, h);
+            let (top, bottom, end) = (top / before, bottom / before, end / before);
             let close = |a: f64, b: f64| (a / b - 1.0).abs() < 1e-9;
             assert!(
                 shapes
@@ -145,8 +159,7 @@ count = 100
 /// record beside the simulation, and every file the report names exists.
 #[test]
 fn the_backtest_report_names_only_files_that_exist() {
-    if !std::path::Path::new(DATA).exists() {
-        eprintln!("skipped: {DATA} is not here");
+    if !data_here() {
         return;
     }
     let dir = common::temp_dir("backtest-report");

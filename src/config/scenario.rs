@@ -376,6 +376,25 @@ fn check_own_flow(
     ))
 }
 
+/// The open, high, low and close columns of `file` over the window, for intrabar paths
+/// (whose step is finer than the rows: the bars check the spacing, not this).
+fn ohlc_window(
+    data: &DataFiles,
+    file: &str,
+    columns: [&String; 4],
+    time_column: &str,
+    (start, end): (&str, &str),
+    path: &str,
+) -> Result<[PriceSeries; 4], ParamError> {
+    let load = |column: &str| data_window(data, file, column, time_column, start, end, path, None);
+    Ok([
+        load(columns[0])?,
+        load(columns[1])?,
+        load(columns[2])?,
+        load(columns[3])?,
+    ])
+}
+
 /// Intrabar paths run through the published bars: scaled returns would leave their highs and
 /// lows.
 fn bridge_needs_no_multiplier(vol_multiplier: f64, path: &str) -> Result<(), ParamError> {
@@ -515,14 +534,9 @@ fn price_model(
             low_column,
         } => {
             bridge_needs_no_multiplier(*vol_multiplier, path)?;
-            let load =
-                |column: &str| data_window(data, file, column, time_column, start, end, path, None);
-            let ohlc = [
-                &load(open_column)?,
-                &load(high_column)?,
-                &load(low_column)?,
-                &load(price_column)?,
-            ];
+            let columns = [open_column, high_column, low_column, price_column];
+            let [o, h, l, c] = ohlc_window(data, file, columns, time_column, (start, end), path)?;
+            let ohlc = [&o, &h, &l, &c];
             let params =
                 BootstrapParams::with_bars(ohlc, *mean_block, dt).map_err(|e| e.within(path))?;
             // Per step, a bar's variance spread over its steps.
@@ -577,14 +591,9 @@ fn price_model(
             low_column,
         } => {
             bridge_needs_no_multiplier(*vol_multiplier, path)?;
-            let load =
-                |column: &str| data_window(data, file, column, time_column, start, end, path, None);
-            let ohlc = [
-                &load(open_column)?,
-                &load(high_column)?,
-                &load(low_column)?,
-                &load(price_column)?,
-            ];
+            let columns = [open_column, high_column, low_column, price_column];
+            let [o, h, l, c] = ohlc_window(data, file, columns, time_column, (start, end), path)?;
+            let ohlc = [&o, &h, &l, &c];
             let params = ReplayParams::with_bars(ohlc, dt, steps).map_err(|e| e.within(path))?;
             let closes = ohlc[3].log_returns();
             Horizon { dt, steps, path }.check_replayed("vol_multiplier", &closes)?;
