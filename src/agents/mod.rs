@@ -11,7 +11,9 @@ mod strategies;
 mod threshold;
 
 pub use distribution::PositiveDistribution;
-pub use population::{InitialPosition, PopulationParams, Reentry, StrategyGroup};
+pub use population::{
+    DrawnAccount, InitialPosition, PopulationParams, Reentry, StrategyGroup, collateral_scale,
+};
 pub use strategies::{Herding, MarginDefender, Noise, Panic, Trend};
 pub use threshold::ThresholdLaw;
 

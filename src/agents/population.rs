@@ -206,19 +206,114 @@ impl PopulationParams {
         self
     }
 
-    /// Draws trader `i`'s account; leverage is capped at `max_leverage`, positions open at
-    /// `price`. Draw order is fixed (collateral, leverage, side) so populations repeat exactly.
-    pub fn draw(&self, rng: &mut SimRng, price: f64, max_leverage: f64) -> InitialPosition {
+    /// Draws trader `i`'s account; `cap(collateral, leverage)` is the leverage the venue's
+    /// margin allows it, positions open at `price`. Draw order is fixed (collateral,
+    /// leverage, side) so populations repeat exactly.
+    pub fn draw(
+        &self,
+        rng: &mut SimRng,
+        price: f64,
+        cap: impl Fn(f64, f64) -> f64,
+    ) -> InitialPosition {
+        self.draw_account(rng).open(price, 1.0, cap)
+    }
+
+    /// Draws trader `i`'s account before any margin applies: collateral, the leverage it
+    /// asks for, and its side.
+    pub fn draw_account(&self, rng: &mut SimRng) -> DrawnAccount {
         let collateral = self.collateral.sample(rng);
-        let leverage = self.leverage.sample(rng).min(max_leverage);
+        let leverage = self.leverage.sample(rng);
         let long = rng.random::<f64>() < self.long_share;
+        DrawnAccount {
+            collateral,
+            leverage,
+            long,
+        }
+    }
+
+    pub fn long_share(&self) -> f64 {
+        self.long_share
+    }
+}
+
+/// A trader's account as drawn, before the venue's margin caps its leverage.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DrawnAccount {
+    pub collateral: f64,
+    /// The leverage it asks for.
+    pub leverage: f64,
+    pub long: bool,
+}
+
+impl DrawnAccount {
+    /// The position it opens at `price` with its collateral times `scale`, at the leverage
+    /// `cap(collateral, leverage)` allows.
+    pub fn open(&self, price: f64, scale: f64, cap: impl Fn(f64, f64) -> f64) -> InitialPosition {
+        let collateral = self.collateral * scale;
+        let leverage = cap(collateral, self.leverage);
         let size = leverage * collateral / price;
         InitialPosition {
             collateral,
-            size: if long { size } else { -size },
+            size: if self.long { size } else { -size },
             leverage,
         }
     }
+}
+
+/// The factor on every collateral of one side that makes the side's notional at t = 0 equal
+/// `target` USD, when a record gives the venue's open interest instead of a distribution
+/// (issue 15). Collateral and size scale together, so every trader keeps its leverage, unless
+/// the margin's tiers cap it lower at the larger size: the notional is then nondecreasing in
+/// the factor, and bisection finds it to 1e-13 relative. `None` when the side has no trader
+/// or no notional.
+pub fn collateral_scale(
+    accounts: &[DrawnAccount],
+    long: bool,
+    target: f64,
+    cap: impl Fn(f64, f64) -> f64,
+) -> Option<f64> {
+    let side: Vec<DrawnAccount> = accounts
+        .iter()
+        .filter(|a| a.long == long)
+        .copied()
+        .collect();
+    let notional = |f: f64| -> f64 {
+        side.iter()
+            .map(|a| {
+                let c = a.collateral * f;
+                c * cap(c, a.leverage)
+            })
+            .sum()
+    };
+    let at_one = notional(1.0);
+    if side.is_empty() || at_one <= 0.0 || target <= 0.0 {
+        return None;
+    }
+    // Without caps biting, the notional is linear in the factor; start the bracket there.
+    let guess = target / at_one;
+    if (notional(guess) - target).abs() <= 1e-13 * target {
+        return Some(guess);
+    }
+    let (mut lo, mut hi) = (0.0, guess);
+    while notional(hi) < target {
+        lo = hi;
+        hi *= 2.0;
+        if !hi.is_finite() {
+            return None;
+        }
+    }
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if notional(mid) < target {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+        if hi - lo <= 1e-15 * hi {
+            break;
+        }
+    }
+    Some(hi)
 }
 
 #[cfg(test)]
@@ -255,5 +350,51 @@ mod tests {
         .unwrap()
         .with_groups(vec![g(0.3), g(0.3)]);
         assert_eq!(bad.unwrap_err().field, "mix");
+    }
+
+    /// A record's open interest: each side's notional at t = 0 is its share of the target,
+    /// to 1e-12, with or without a cap that bites at the larger size; every trader keeps the
+    /// side it drew.
+    #[test]
+    fn collateral_scales_give_each_side_its_share_of_the_open_interest() {
+        let p = PopulationParams::new(
+            500,
+            PositiveDistribution::lognormal(1e4, 1.0).unwrap(),
+            PositiveDistribution::log_uniform(2.0, 100.0).unwrap(),
+            0.7,
+        )
+        .unwrap();
+        let mut rng = crate::rng::stream_rng(3, 0, crate::rng::Stream::Population);
+        let drawn: Vec<DrawnAccount> = (0..500).map(|_| p.draw_account(&mut rng)).collect();
+        // A cap like a margin tier's: 50x up to 100k USD of notional, held there until 25x
+        // of the collateral passes it.
+        let tiered = |c: f64, l: f64| l.min(50.0).min((1e5 / c).max(25.0));
+        let flat = |_c: f64, l: f64| l.min(50.0);
+        for oi in [1e8, 1e9] {
+            for (name, cap) in [
+                ("tiered", &tiered as &dyn Fn(f64, f64) -> f64),
+                ("flat", &flat),
+            ] {
+                let (long, short) = (
+                    collateral_scale(&drawn, true, 0.7 * oi, cap).unwrap(),
+                    collateral_scale(&drawn, false, 0.3 * oi, cap).unwrap(),
+                );
+                let notional = |is_long: bool, f: f64| -> f64 {
+                    drawn
+                        .iter()
+                        .filter(|a| a.long == is_long)
+                        .map(|a| a.open(1.0, f, cap).size.abs())
+                        .sum()
+                };
+                assert!(
+                    (notional(true, long) / (0.7 * oi) - 1.0).abs() < 1e-12,
+                    "{name}"
+                );
+                assert!(
+                    (notional(false, short) / (0.3 * oi) - 1.0).abs() < 1e-12,
+                    "{name}"
+                );
+            }
+        }
     }
 }

@@ -50,6 +50,12 @@ enum Command {
     /// is `#:schema PATH` is completed and checked against it (the curated experiments point
     /// at experiments/backstop.schema.json, which is this output).
     Schema,
+    /// List the venue presets an experiment can name with `preset = "..."`, or print one
+    /// (its rules and their sources).
+    Presets {
+        /// The preset to print; all names when omitted.
+        name: Option<String>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -119,6 +125,9 @@ enum FitModel {
     GarchT,
     /// Merton jump-diffusion, by the method of cumulants.
     Merton,
+    /// The stationary block bootstrap of the data's bars: its mean block length by Politis
+    /// and White's rule, on absolute returns.
+    Bootstrap,
 }
 
 #[derive(Args, Debug)]
@@ -153,6 +162,10 @@ struct FitArgs {
     /// Bootstrap resamples for the Merton standard errors.
     #[arg(long, default_value_t = 200)]
     replicates: usize,
+    /// GARCH: share of the window, at its end, held back from a second fit and used to
+    /// check it (probability integral transform); 0 skips the check.
+    #[arg(long, default_value_t = 0.2)]
+    holdout: f64,
 }
 
 #[derive(Args, Debug)]
@@ -565,7 +578,24 @@ fn fit_model(
             }
             let at = f.at_step(dt).map_err(|e| e.to_string())?;
             report.push_str(&fit::garch_report(&f, data));
+            report.push_str(&holdout_check(args, returns, step, f.long_run, in_file)?);
             (report, fit::garch_snippet(&f, &at, data), "garch-t")
+        }
+        FitModel::Bootstrap => {
+            let b = fit::mean_block_length(returns).map_err(|e| in_file(e.to_string()))?;
+            let path = std::fs::canonicalize(&args.file)
+                .map_err(|e| format!("{}: {e}", args.file.display()))?;
+            let source = fit::BarSource {
+                path: path.display().to_string(),
+                price_column: args.price_column.clone(),
+                time_column: args.time_column.clone(),
+                step_seconds: step,
+            };
+            (
+                fit::bootstrap_report(&b, data, step),
+                fit::bootstrap_snippet(&b, data, &source, dt),
+                "bootstrap",
+            )
         }
         FitModel::Merton => {
             let f = fit::fit_merton(returns, step, args.replicates)
@@ -577,6 +607,37 @@ fn fit_model(
             )
         }
     })
+}
+
+/// The GARCH fit checked on data it did not see: refitted on the window without its last
+/// `--holdout` share, and the held-back returns sent through that fit's predictive CDFs.
+fn holdout_check(
+    args: &FitArgs,
+    returns: &[f64],
+    step: f64,
+    long_run: fit::LongRunVariance,
+    in_file: &dyn Fn(String) -> String,
+) -> Result<String, String> {
+    let share = args.holdout;
+    if !(0.0..1.0).contains(&share) {
+        return Err(format!(
+            "--holdout: expected a share in [0, 1), got {share}"
+        ));
+    }
+    if share == 0.0 {
+        return Ok(String::new());
+    }
+    let cut = ((1.0 - share) * returns.len() as f64).round() as usize;
+    let (seen, held) = returns.split_at(cut);
+    if held.len() < 50 {
+        return Ok(format!(
+            "\nNo check on held-back data: the last {share} of the window holds {} returns (50 needed).\n",
+            held.len()
+        ));
+    }
+    let f = fit::fit_garch_t(seen, step, long_run).map_err(|e| in_file(e.to_string()))?;
+    let u = fit::garch_pit_values(&f, seen, held).map_err(|e| in_file(e.to_string()))?;
+    Ok(fit::pit_report(&fit::pit_test(&u), seen.len(), &f))
 }
 
 /// `fit` writes only what `validate` accepts: the snippet, in an experiment of one step of
@@ -598,6 +659,28 @@ fn check_snippet(snippet: &str, dt: f64, out: &Path) -> Result<(), String> {
         })
 }
 
+fn presets(name: Option<&str>) -> Result<(), String> {
+    use crate::config::presets;
+    match name {
+        None => {
+            for n in presets::names() {
+                println!("{n}");
+            }
+            Ok(())
+        }
+        Some(n) => match presets::text(n) {
+            Some(text) => {
+                print!("{text}");
+                Ok(())
+            }
+            None => Err(format!(
+                "`{n}` is not a venue preset; the presets are {}",
+                presets::names().join(", ")
+            )),
+        },
+    }
+}
+
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -611,6 +694,7 @@ pub fn main() -> ExitCode {
             print!("{}", crate::config::schema::experiment_schema());
             Ok(())
         }
+        Command::Presets { name } => presets(name.as_deref()),
         Command::Validate(args) => load(args).map(|exp| {
             println!(
                 "{}: valid; {} cell{} x {} seeds = {} runs",

@@ -14,6 +14,10 @@ use super::schema::rule;
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ExperimentFile {
+    /// A venue preset (`backstop presets` lists them): its margin, liquidation and fund
+    /// rules are read first, and every key this file sets overrides the preset's.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub preset: String,
     pub experiment: ExperimentSection,
     /// The first (often the only) market.
     pub market: MarketSection,
@@ -62,6 +66,10 @@ pub struct ExperimentSection {
     /// intervals). Empty: no contrast.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub contrast: String,
+    /// The venue whose rules the file holds, for reports: the preset's name when the file
+    /// names one.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub venue: String,
     /// For a backtest: what was reported of the event, which the report sets beside the
     /// simulated distribution (MODEL.md section 16).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -98,6 +106,7 @@ impl Default for ExperimentSection {
             steps: 1_440,
             dt_seconds: 60.0,
             contrast: String::new(),
+            venue: String::new(),
             record: None,
         }
     }
@@ -741,6 +750,13 @@ pub struct TradersSection {
     /// mark by this fraction at the book's current depth.
     #[schemars(transform = rule::positive)]
     pub max_order_impact: f64,
+    /// Open interest at t = 0 as a record gives it (USD, both sides' notional summed), in
+    /// each perp market: the drawn collateral of each side is scaled so that the longs hold
+    /// exactly `long_share` of it and the shorts the rest (every trader keeps its leverage,
+    /// unless a margin tier caps it at the larger size). 0: open interest is what the draws
+    /// give.
+    #[schemars(transform = rule::non_negative, extend("x-unit" = "USD"))]
+    pub open_interest_usd: f64,
 }
 
 /// One strategy of the mix.
@@ -793,6 +809,7 @@ impl Default for TradersSection {
             mix: Vec::new(),
             reentry: None,
             max_order_impact: 0.005,
+            open_interest_usd: 0.0,
         }
     }
 }
@@ -932,6 +949,26 @@ pub struct MarginSection {
     /// Share of fees paid into the insurance fund; the rest goes to treasury.
     #[schemars(transform = rule::unit_interval)]
     pub fee_fund_share: f64,
+    /// Tiers above the base rates, by notional (risk limits, leverage brackets): a tier's
+    /// `mmr` applies to the part of the notional above its floor (Binance's maintenance
+    /// amount keeps the requirement continuous), its `imr` to the whole position.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tiers: Vec<MarginTierSection>,
+}
+
+/// One margin tier: from `from_usd` of notional up.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarginTierSection {
+    /// The tier's floor: notional at the mark (USD).
+    #[schemars(transform = rule::positive, extend("x-unit" = "USD"))]
+    pub from_usd: f64,
+    /// Initial margin rate on the whole position in this tier (1 / its leverage cap).
+    #[schemars(transform = rule::positive)]
+    pub imr: f64,
+    /// Maintenance margin rate on the part of the notional above `from_usd`.
+    #[schemars(transform = rule::positive)]
+    pub mmr: f64,
 }
 
 impl Default for MarginSection {
@@ -941,6 +978,7 @@ impl Default for MarginSection {
             mmr: 0.01,
             fee_rate: 0.0005,
             fee_fund_share: 0.0,
+            tiers: Vec::new(),
         }
     }
 }
@@ -950,6 +988,9 @@ impl Default for MarginSection {
 pub struct LiquidationSection {
     pub mode: LiquidationModeSpec,
     pub close: CloseSpec,
+    /// What the close takes from the equity left: a penalty, or everything above the
+    /// bankruptcy price (BitMEX).
+    pub settle: SettleSpec,
     /// Penalty as a share of the closed notional.
     #[schemars(transform = rule::below_one)]
     pub penalty_rate: f64,
@@ -991,6 +1032,7 @@ impl Default for LiquidationSection {
         Self {
             mode: LiquidationModeSpec::Engine,
             close: CloseSpec::Full,
+            settle: SettleSpec::Penalty,
             penalty_rate: 0.01,
             fund_share: 1.0,
             buffer: 0.0,
@@ -1009,6 +1051,18 @@ pub enum LiquidationModeSpec {
     Engine,
     /// Keeper agents liquidate when it pays them (DeFi); see `[liquidation.keepers]`.
     Keeper,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SettleSpec {
+    /// `penalty_rate` of the closed notional, at most the equity left.
+    #[default]
+    Penalty,
+    /// The engine takes the whole position over at its bankruptcy price; what its close
+    /// fetches above that (the equity left) goes to the fund (BitMEX). Needs mode =
+    /// "engine", close = "full" and penalty_rate = 0.
+    BankruptcyPrice,
 }
 
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]

@@ -10,6 +10,7 @@
 pub mod file;
 mod grid;
 mod lending;
+pub mod presets;
 mod scenario;
 pub mod schema;
 
@@ -60,6 +61,34 @@ fn deserialize_toml(text: &str) -> Result<ExperimentFile, (Option<String>, Strin
             (None, _) => (None, inner.to_string().trim_end().into()),
         }
     })
+}
+
+/// The experiment `text` laid over the venue preset `name`: the preset's tables first, every
+/// key of the file over them. The merged file names the venue (`experiment.venue`) and no
+/// longer the preset, so that its resolved form reads the same without it.
+fn with_preset(text: &str, name: &str) -> Result<ExperimentFile, (Option<String>, String)> {
+    let preset = presets::text(name).ok_or_else(|| {
+        (
+            Some("preset".to_string()),
+            format!(
+                "`{name}` is not a venue preset; the presets are {}",
+                presets::names().join(", ")
+            ),
+        )
+    })?;
+    let table = |t: &str| -> Result<toml::Table, (Option<String>, String)> {
+        toml::from_str(t).map_err(|e: toml::de::Error| (None, e.to_string()))
+    };
+    let mut merged = table(preset)?;
+    let mut own = table(text)?;
+    own.remove("preset");
+    presets::merge(&mut merged, own);
+    let mut file: ExperimentFile = deserialize_value(toml::Value::Table(merged), "")
+        .map_err(|e| (Some(e.field.trim_start_matches('.').to_string()), e.rule))?;
+    if file.experiment.venue.is_empty() {
+        file.experiment.venue = name.to_string();
+    }
+    Ok(file)
 }
 
 /// Deserializes a value (a `[markets.NAME]` table kept raw) into `T`, blaming an error on
@@ -229,6 +258,9 @@ impl Experiment {
             message,
         };
         let mut file: ExperimentFile = deserialize_toml(text).map_err(|(f, m)| err(f, m))?;
+        if !file.preset.is_empty() {
+            file = with_preset(text, &file.preset).map_err(|(f, m)| err(f, m))?;
+        }
         if let Some(s) = overrides.seeds {
             file.experiment.seeds = s;
         }
@@ -331,12 +363,18 @@ impl Experiment {
                     .find(|(axis, _)| grid::same_field(&axis.path, field))
                     .map(|(axis, value)| grid::value_field(axis, value))
             };
-            let cell_file: ExperimentFile = table.try_into().map_err(|e: toml::de::Error| {
-                err(
-                    grid::mistyped_axis(&base, &axes, &coords).and_then(&in_grid),
-                    format!("grid cell {label}: {}", plain(e.message())),
-                )
-            })?;
+            let cell_file: ExperimentFile = deserialize_value(toml::Value::Table(table), "")
+                .map_err(|e| {
+                    // The axis whose value does not fit its field: by type, or by the field
+                    // the value failed to become (a negative count, a fraction of a step).
+                    let field = e.field.trim_start_matches('.');
+                    err(
+                        grid::mistyped_axis(&base, &axes, &coords)
+                            .and_then(&in_grid)
+                            .or_else(|| in_grid(field)),
+                        format!("grid cell {label}: {}", e.rule),
+                    )
+                })?;
             let scenario = Scenario::from_file_reading(&cell_file, &data).map_err(|e| {
                 let field = in_grid(&e.field).unwrap_or(e.field);
                 err(Some(field), format!("{} (in grid cell {label})", e.rule))

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use super::LendingScenario;
 use super::file::{
     BookSpec, CloseSpec, DistributionSpec, ExperimentFile, FundScope, ImpactOnSpec, IntrabarSpec,
-    LiquidationModeSpec, MarketSection, NumberOrDistribution, PriceModelSpec, ShockSpec,
-    SocializationSpec, StrategySpec, ThresholdSpec,
+    LiquidationModeSpec, MarketSection, NumberOrDistribution, PriceModelSpec, SettleSpec,
+    ShockSpec, SocializationSpec, StrategySpec, ThresholdSpec,
 };
 use crate::agents::{
     Herding, MarginDefender, Noise, Panic, PopulationParams, PositiveDistribution, Reentry, Static,
@@ -24,8 +24,36 @@ use crate::market::{
 use crate::params::{ParamError, ParamResult, non_negative, positive};
 use crate::protocol::{
     CloseRule, FeeParams, InsuranceFund, KeeperParams, LiquidationMode, LiquidationParams,
-    LossSocialization, MarginParams,
+    LossSocialization, MarginParams, MarginTier,
 };
+
+/// `[traders] open_interest_usd`: `None` when 0. A record's open interest sets the book at
+/// t = 0 only; traders who come back would draw unscaled accounts, so re-entry is refused
+/// with it.
+fn open_interest_target(t: &super::file::TradersSection) -> ParamResult<Option<f64>> {
+    let oi =
+        non_negative("open_interest_usd", t.open_interest_usd).map_err(|e| e.within("traders"))?;
+    if oi == 0.0 {
+        return Ok(None);
+    }
+    if oi > crate::config::CALIBRATION_FUND {
+        return Err(ParamError::new(
+            "traders.open_interest_usd",
+            format!(
+                "must be at most {:e} USD, got {oi:e}",
+                crate::config::CALIBRATION_FUND
+            ),
+        ));
+    }
+    if t.reentry.is_some() {
+        return Err(ParamError::new(
+            "traders.open_interest_usd",
+            "cannot be set with [traders.reentry]: it scales the book at t = 0, and traders who \
+             come back would draw accounts of the unscaled distribution",
+        ));
+    }
+    Ok(Some(oi))
+}
 
 /// One market of a scenario: its index model, mark, book and number of traders.
 #[derive(Clone, Debug)]
@@ -72,6 +100,8 @@ pub struct Scenario {
     /// Largest price move of one voluntary order (fraction).
     pub(crate) max_order_impact: f64,
     pub(crate) margin: MarginParams,
+    /// Each perp market's open interest at t = 0 when a record sets it (USD, both sides).
+    pub(crate) open_interest_usd: Option<f64>,
     pub(crate) fees: FeeParams,
     pub(crate) liquidation: LiquidationParams,
     pub(crate) fund: InsuranceFund,
@@ -1152,9 +1182,21 @@ impl Scenario {
             );
         let max_order_impact =
             positive("max_order_impact", t.max_order_impact).map_err(|e| e.within("traders"))?;
+        let open_interest_usd = open_interest_target(t)?;
         let horizon_hours = x.steps as f64 * dt / 3600.0;
-        let margin =
-            MarginParams::new(f.margin.imr, f.margin.mmr).map_err(|e| e.within("margin"))?;
+        let tiers: Vec<MarginTier> = f
+            .margin
+            .tiers
+            .iter()
+            .map(|t| MarginTier {
+                from_notional: t.from_usd,
+                imr: t.imr,
+                mmr: t.mmr,
+            })
+            .collect();
+        let margin = MarginParams::new(f.margin.imr, f.margin.mmr)
+            .and_then(|m| m.with_tiers(&tiers))
+            .map_err(|e| e.within("margin"))?;
         // Borrowers never trade: a lending market's only flow is its keepers' sales, bounded by
         // its collateral.
         for ((path, _, section), m) in sections
@@ -1171,8 +1213,9 @@ impl Scenario {
                 path,
             )?;
             if let Some(others) = &m.other_venues {
-                let open_interest =
-                    m.traders as f64 * population.mean_notional_bound(margin.max_leverage());
+                let open_interest = open_interest_usd.unwrap_or_else(|| {
+                    m.traders as f64 * population.mean_notional_bound(margin.max_leverage())
+                });
                 check_other_venues(others, open_interest, x.steps, path)?;
             }
         }
@@ -1210,6 +1253,12 @@ impl Scenario {
         let liquidation = LiquidationParams::new(l.penalty_rate, l.fund_share, mode, close)
             .map_err(|e| e.within("liquidation"))?
             .with_latency(l.latency_steps);
+        let liquidation = match l.settle {
+            SettleSpec::Penalty => liquidation,
+            SettleSpec::BankruptcyPrice => liquidation
+                .at_bankruptcy_price()
+                .map_err(|e| e.within("liquidation"))?,
+        };
 
         let cap = non_negative("cap", f.fund.cap).map_err(|e| e.within("fund"))?;
         let fund = InsuranceFund::with_cap(f.fund.initial, (cap > 0.0).then_some(cap))
@@ -1252,6 +1301,7 @@ impl Scenario {
             population,
             max_order_impact,
             margin,
+            open_interest_usd,
             fees,
             liquidation,
             fund,

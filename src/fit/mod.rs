@@ -5,18 +5,22 @@
 //! Like the simulator, a fit only computes: reading the CSV and writing the snippet are the
 //! CLI's business.
 
+mod block;
 mod garch;
 mod merton;
 mod optimize;
+mod pit;
 
 use std::fmt::Write as _;
 
+pub use block::{BlockChoice, mean_block_length};
 pub use garch::{
     Aggregated, Conversion, GarchAtStep, GarchTFit, INTEGRATED, LongRunVariance, aggregate,
     disaggregate, fit_garch_t, log_likelihood, nelson_scaling, t_kurtosis,
 };
 pub use merton::{MertonFit, MertonPoint, fit_merton, solve_cumulants};
 pub use optimize::{Minimum, covariance, hessian, nelder_mead};
+pub use pit::{PitTest, garch_pit_values, kolmogorov_q, pit_test};
 
 /// A point estimate with its standard error (`None` when it could not be computed, e.g. a
 /// singular Hessian at a boundary).
@@ -303,4 +307,120 @@ fn round_sig(x: f64) -> String {
     let factor = 10f64.powi(digits.clamp(-300, 300));
     let v = (x * factor).round() / factor;
     format!("{v}")
+}
+
+/// The held-back check of a GARCH fit, for the terminal.
+pub fn pit_report(t: &PitTest, fitted: usize, fit: &GarchTFit) -> String {
+    let mut out = String::new();
+    let tail = |count: u64| {
+        let (lo, hi) = t.tail_interval(count);
+        format!(
+            "{count} ({}, 95% CI {} to {}; 1% expected)",
+            pct(count as f64 / t.observations as f64),
+            pct(lo),
+            pct(hi)
+        )
+    };
+    let _ = writeln!(
+        out,
+        "\nCheck on held-back data (probability integral transform, Diebold, Gunther and Tay 1998):\n\
+         refitted on the first {fitted} returns (alpha {:.4}, beta {:.4}, nu {:.2}), each of the last {}\n\
+         sent through its one-step predictive CDF; uniform if the model is right.\n\
+         \x20 Kolmogorov-Smirnov distance {:.4}, p-value {}{}\n\
+         \x20 under the 1% quantile: {}\n\
+         \x20 over the 99% quantile: {}",
+        fit.alpha.value,
+        fit.beta.value,
+        fit.nu.value,
+        t.observations,
+        t.ks_distance,
+        if t.p_value < 1e-3 {
+            format!("{:.1e}", t.p_value)
+        } else {
+            format!("{:.3}", t.p_value)
+        },
+        if t.p_value < 0.05 {
+            " (the model is refused at 5%)"
+        } else {
+            " (not refused at 5%)"
+        },
+        tail(t.below_1pct),
+        tail(t.above_99pct)
+    );
+    out
+}
+
+/// Where the bars of a bootstrap come from, for its snippet.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BarSource {
+    /// The data file, absolute.
+    pub path: String,
+    pub price_column: String,
+    pub time_column: String,
+    pub step_seconds: f64,
+}
+
+/// A block-length choice in words, for the terminal.
+pub fn bootstrap_report(b: &BlockChoice, data: &DataDescription, step: f64) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Stationary block bootstrap of {} ({}), {} to {} UTC: {} bars of {step} s.\n\
+         Politis-White (2004, corrected 2009) on absolute returns: autocorrelation significant\n\
+         over {} lags; mean block length {:.1} bars ({:.1} hours). On the signed returns the\n\
+         rule gives {:.1} bars: what blocks keep here is volatility clustering, not direction.",
+        data.file,
+        data.column,
+        data.first,
+        data.last,
+        b.observations,
+        b.significant_lags,
+        b.mean_block,
+        b.mean_block * step / 3600.0,
+        b.of_signed_returns
+    );
+    out
+}
+
+/// The `[market.model]` snippet of a block bootstrap of the data's bars: with bridges
+/// through each drawn bar when the experiment's step is finer than the bars.
+pub fn bootstrap_snippet(
+    b: &BlockChoice,
+    data: &DataDescription,
+    source: &BarSource,
+    dt_seconds: f64,
+) -> String {
+    let mut out = String::new();
+    header(
+        &mut out,
+        "Stationary block bootstrap fitted by `backstop fit` (Politis-White mean block)",
+        data,
+        b.observations,
+        source.step_seconds,
+    );
+    let bridge = dt_seconds < source.step_seconds;
+    let _ = writeln!(
+        out,
+        "# valid for experiment.dt_seconds = {dt_seconds}{}\n\
+         # the path is absolute: name the file relative to your experiment to share it\n\
+         [market.model]\nkind = \"bootstrap\"\npath = {:?}\nprice_column = {:?}\ntime_column = {:?}\n\
+         start = {:?}\nend = {:?}\nmean_block = {}{}",
+        if bridge {
+            " (bridges through each bar)"
+        } else {
+            ""
+        },
+        source.path,
+        source.price_column,
+        source.time_column,
+        data.first,
+        data.last,
+        round_sig(b.mean_block.max(1.0)),
+        if bridge {
+            "\nintrabar = \"bridge\""
+        } else {
+            ""
+        }
+    );
+    out
 }

@@ -97,12 +97,27 @@ impl CloseRule {
     }
 }
 
+/// What a forced close takes from the equity the position has left after its fill.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum Settlement {
+    /// `penalty_rate` times the closed notional, never more than the equity left (MODEL.md
+    /// section 4; Binance's clearance fee, Deribit's liquidation fee).
+    #[default]
+    Penalty,
+    /// The engine takes the position over at its bankruptcy price: the trader keeps
+    /// nothing, and whatever the close fetches above the bankruptcy price (the equity left)
+    /// is the fund's share of a surplus (BitMEX, 2020: "the remaining margin is added to the
+    /// Insurance Fund"). Only for full closes by the engine.
+    BankruptcyPrice,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LiquidationParams {
     penalty_rate: f64,
     fund_share: f64,
     mode: LiquidationMode,
     close: CloseRule,
+    settlement: Settlement,
     /// Steps between a position becoming liquidatable and the engine acting on it.
     latency_steps: u64,
 }
@@ -119,8 +134,39 @@ impl LiquidationParams {
             fund_share: unit_interval("fund_share", fund_share)?,
             mode,
             close,
+            settlement: Settlement::Penalty,
             latency_steps: 0,
         })
+    }
+
+    /// Settles at the bankruptcy price: needs the engine and full closes, and a penalty
+    /// rate of 0 (the whole equity left is taken, so a rate would mean nothing).
+    pub fn at_bankruptcy_price(mut self) -> ParamResult<Self> {
+        let refuse = |field: &str, rule: &str| Err(crate::params::ParamError::new(field, rule));
+        if !matches!(self.mode, LiquidationMode::Engine) {
+            return refuse(
+                "settle",
+                "bankruptcy_price needs mode = \"engine\" (a keeper is paid from a penalty)",
+            );
+        }
+        if !matches!(self.close, CloseRule::Full) {
+            return refuse(
+                "settle",
+                "bankruptcy_price needs close = \"full\" (the engine takes the whole position over)",
+            );
+        }
+        if self.penalty_rate != 0.0 {
+            return refuse(
+                "penalty_rate",
+                "must be 0 with settle = \"bankruptcy_price\": the whole equity left goes to the fund",
+            );
+        }
+        self.settlement = Settlement::BankruptcyPrice;
+        Ok(self)
+    }
+
+    pub fn settlement(&self) -> Settlement {
+        self.settlement
     }
 
     /// The engine acts `steps` after a position becomes liquidatable, if it still is then.

@@ -24,10 +24,12 @@ pub use fund::InsuranceFund;
 pub use ledger::{Account, Holder, LEDGER_TOLERANCE, Ledger};
 pub use liquidation::{
     CloseRule, ForcedClose, KeeperParams, LiquidationMode, LiquidationParams, Liquidator,
+    Settlement,
 };
 pub use market::Market;
 pub use perp::{
     CloseContext, FeeParams, KeeperReward, LiquidationQueue, LossSocialization, MarginParams,
-    PerpMarket, Position, PositionBook, Socialized, TradeError, TradeFill, adl_rank, water_filling,
+    MarginTier, PerpMarket, Position, PositionBook, Socialized, TradeError, TradeFill, adl_rank,
+    water_filling,
 };
 pub use venue::Venue;

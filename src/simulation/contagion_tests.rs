@@ -63,7 +63,7 @@ fn placed(sc: &Scenario, placed: &[Placed]) -> (Vec<Market>, TraderStates, OpenI
         states.push(p.group, p.rate, 0.0, p.collateral, leverage);
         oi += p.size.abs() * s0;
     }
-    let market = Market::Perp(PerpMarket::open(book, sc.margin, 0, 0));
+    let market = Market::Perp(PerpMarket::open(book, sc.margin.clone(), 0, 0));
     let oi = OpenInterest {
         run: oi,
         markets: vec![oi],

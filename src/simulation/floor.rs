@@ -29,11 +29,11 @@ pub fn draw_random_inputs(scenario: &Scenario, master_seed: u64, seed_index: u64
         }
     }
     let mut rng = stream_rng(master_seed, seed_index, Stream::Population);
-    let max_leverage = scenario.margin.max_leverage();
+    let cap = |c, l| scenario.margin.cap_leverage(c, l);
     for market in &scenario.markets {
         let s0 = market.mark.index();
         for _ in 0..market.traders {
-            sum += scenario.population.draw(&mut rng, s0, max_leverage).size;
+            sum += scenario.population.draw(&mut rng, s0, cap).size;
         }
     }
     sum

@@ -16,6 +16,7 @@ use super::signals::{Indicators, MAX_SIGNALS};
 use crate::agents::{MarketView, Order, Reentry, StrategyGroup, TraderView};
 use crate::config::Scenario;
 use crate::market::Side;
+use crate::protocol::MarginParams;
 use crate::protocol::{ForcedClose, TradeFill, Venue};
 use crate::rng::SimRng;
 
@@ -186,11 +187,13 @@ impl<'s> Traders<'s> {
             }
             let price = prices.get_mut(m);
             let mark = price.mark.mark();
-            let p = self.sc.population.draw(
-                &mut self.comebacks.rng,
-                mark,
-                self.sc.margin.max_leverage(),
-            );
+            let margin = &self.sc.margin;
+            let p = self
+                .sc
+                .population
+                .draw(&mut self.comebacks.rng, mark, |c, l| {
+                    margin.cap_leverage(c, l)
+                });
             venue.deposit(m, i, p.collateral);
             let cap = price.order_cap / mark;
             let size = p.size.clamp(-cap, cap);
@@ -217,12 +220,13 @@ impl<'s> Traders<'s> {
             }
             let price = on.prices.get_mut(m);
             let me = self.view_of(m, i, price.mark.mark(), on.venue);
+            let (imr, mmr) = rates_at(&self.sc.margin, me.size.abs() * price.mark.mark());
             let view = MarketView {
                 step,
                 mark: price.mark.mark(),
                 index: price.mark.index(),
-                imr: self.sc.margin.imr(),
-                mmr: self.sc.margin.mmr(),
+                imr,
+                mmr,
                 signals: &self.signals[..self.reads[g].len()],
             };
             on.recorder.decision();
@@ -282,6 +286,19 @@ impl<'s> Traders<'s> {
             threshold: self.states.threshold[k],
             derisk_target: self.states.derisk_target[k],
         }
+    }
+}
+
+/// The margin rates a position of `notional` meets: its tier's initial rate and its
+/// maintenance margin over its notional (the base rates when flat).
+fn rates_at(margin: &MarginParams, notional: f64) -> (f64, f64) {
+    if margin.tiers().is_empty() || notional <= 0.0 {
+        (margin.imr(), margin.mmr())
+    } else {
+        (
+            margin.initial(notional) / notional,
+            margin.maintenance(notional) / notional,
+        )
     }
 }
 

@@ -9,6 +9,7 @@ use super::run::{PriceFault, StepView};
 use super::signals::{Indicators, SignalFlow};
 use super::traders::{ActOn, TraderStates, Traders};
 use super::{MarketRow, RunRow};
+use crate::agents::{DrawnAccount, InitialPosition, collateral_scale};
 use crate::config::Scenario;
 use crate::protocol::lending::LendingMarket;
 use crate::protocol::lending::borrowers::{BorrowerBehavior, BorrowerPlan};
@@ -435,10 +436,8 @@ fn open_population(
             continue;
         }
         let mut book = PositionBook::with_capacity(ms.traders as usize);
-        for local in 0..ms.traders {
-            let p = sc
-                .population
-                .draw(&mut population_rng, s0, sc.margin.max_leverage());
+        let accounts = opening_accounts(sc, ms.traders, s0, &mut population_rng);
+        for (local, p) in (0..ms.traders).zip(accounts) {
             book.push(p.collateral, p.size, s0);
             open_interest.run += p.size.abs() * s0;
             open_interest.markets[m] += p.size.abs() * s0;
@@ -461,9 +460,36 @@ fn open_population(
             );
             states.set_threshold(threshold);
         }
-        markets.push(Market::Perp(PerpMarket::open(book, sc.margin, fund, first)));
+        markets.push(Market::Perp(PerpMarket::open(
+            book,
+            sc.margin.clone(),
+            fund,
+            first,
+        )));
     }
     (markets, states, open_interest)
+}
+
+/// The `n` traders' positions of one perp market at t = 0, drawn in trader order; when the
+/// scenario sets the open interest from a record, each side's collateral scaled to its share
+/// of it.
+fn opening_accounts(sc: &Scenario, n: u32, s0: f64, rng: &mut SimRng) -> Vec<InitialPosition> {
+    let cap = |c, l| sc.margin.cap_leverage(c, l);
+    let drawn: Vec<DrawnAccount> = (0..n).map(|_| sc.population.draw_account(rng)).collect();
+    let (long, short) = match sc.open_interest_usd {
+        None => (1.0, 1.0),
+        Some(oi) => {
+            let share = sc.population.long_share();
+            (
+                collateral_scale(&drawn, true, oi * share, cap).unwrap_or(1.0),
+                collateral_scale(&drawn, false, oi * (1.0 - share), cap).unwrap_or(1.0),
+            )
+        }
+    };
+    drawn
+        .iter()
+        .map(|a| a.open(s0, if a.long { long } else { short }, cap))
+        .collect()
 }
 
 /// Each of `n` borrowers' plans, one uniform draw apiece.

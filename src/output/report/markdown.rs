@@ -208,24 +208,26 @@ fn record_section(s: &mut String, t: &Tables) {
     let Some(record) = &t.exp.resolved.experiment.record else {
         return;
     };
-    let (head, runs) = (t.head(), &t.runs);
-    let n = runs.fund_final.len();
-    if n == 0 {
+    let head = t.head();
+    let Some(cell) = t.record.get(t.h).filter(|c| c.runs > 0) else {
         return;
-    }
-    let q = |p: f64| {
-        crate::stats::quantile_sorted(&runs.fund_final, p).unwrap_or(0.0) - head.fund_initial
     };
-    let (p5, p50, p95) = (q(0.05), q(0.5), q(0.95));
-    let socialized = runs.socialized.iter().filter(|&&x| x).count() as u64;
-    let p_adl = socialized as f64 / n as f64;
-    let (lo, hi) =
-        crate::stats::wilson(socialized, n as u64, crate::stats::Z95).unwrap_or((0.0, 1.0));
+    let [p5, p50, p95] = cell.fund_change;
+    let (lo, hi) = cell.socialized_ci;
+    let venue = &t.exp.resolved.experiment.venue;
     let _ = writeln!(
         s,
-        "## Record\n\nWhat was reported ({}), beside the headline cell's {n} simulated runs ({}).\n\n| figure | record | simulated |\n| --- | ---: | ---: |",
+        "## Record\n\nWhat was reported ({}), beside the headline cell's {} simulated runs ({}){}.\n\n| figure | record | simulated |\n| --- | ---: | ---: |",
         record.source,
-        cell_text(&t.exp, t.h)
+        cell.runs,
+        cell_text(&t.exp, t.h),
+        if venue.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " on the `{venue}` venue preset (`backstop presets {venue}` prints its rules and sources)"
+            )
+        }
     );
     let money = |x: Option<f64>| x.map(format_money).unwrap_or_else(|| "not reported".into());
     let _ = writeln!(
@@ -245,7 +247,7 @@ fn record_section(s: &mut String, t: &Tables) {
         s,
         "| ADL or socialized losses | {} | in {} of runs [{}, {}] |",
         yes_no(record.adl),
-        format_pct(p_adl),
+        format_pct(cell.p_socialized()),
         format_pct(lo),
         format_pct(hi)
     );
@@ -261,27 +263,14 @@ fn record_section(s: &mut String, t: &Tables) {
         format_money(head.bad_debt_mean),
         format_money(head.bad_debt_var95)
     );
-    let mut disagree = Vec::new();
-    if let Some(f) = record.fund_change_usd
-        && !(p5..=p95).contains(&f)
-    {
-        disagree.push(format!(
-            "the reported fund change ({}) lies outside the simulated 90% band",
-            format_money(f)
-        ));
-    }
-    match record.adl {
-        Some(false) if hi > 0.05 => disagree.push(format!(
-            "the record has no ADL, the model has it in {} of runs",
-            format_pct(p_adl)
-        )),
-        Some(true) if lo < 0.95 => disagree.push(format!(
-            "the record has ADL, the model in only {} of runs",
-            format_pct(p_adl)
-        )),
-        _ => {}
-    }
-    if disagree.is_empty() {
+    let disagree = disagreements(record, cell);
+    let reported = record.fund_change_usd.is_some() || record.adl.is_some();
+    if !reported {
+        let _ = writeln!(
+            s,
+            "The record reports no fund change and no word on ADL: there is nothing to set the model against, only its own distribution.\n"
+        );
+    } else if disagree.is_empty() {
         let _ = writeln!(
             s,
             "The model and the record agree on every figure reported.\n"
@@ -294,6 +283,102 @@ fn record_section(s: &mut String, t: &Tables) {
         for a in &record.assumed {
             let _ = writeln!(s, "- {a}");
         }
+        let _ = writeln!(s);
+    }
+    sensitivity_table(s, t, record);
+}
+
+/// Where a cell's simulated figures and the record part: a reported fund change outside the
+/// simulated 90% band, or ADL whose 95% interval excludes what was reported.
+fn disagreements(
+    record: &crate::config::file::RecordSection,
+    cell: &super::record::RecordCell,
+) -> Vec<String> {
+    let [p5, _, p95] = cell.fund_change;
+    let (lo, hi) = cell.socialized_ci;
+    let mut disagree = Vec::new();
+    if let Some(f) = record.fund_change_usd
+        && !(p5..=p95).contains(&f)
+    {
+        disagree.push(format!(
+            "the reported fund change ({}) lies outside the simulated 90% band",
+            format_money(f)
+        ));
+    }
+    // The record is one day: the model disagrees when it makes what happened a less than
+    // 5% event, its whole 95% interval saying so (the fund's band is the same 5% a side).
+    match record.adl {
+        Some(false) if lo > 0.95 => disagree.push(format!(
+            "the record has no ADL, the model has it in {} of runs",
+            format_pct(cell.p_socialized())
+        )),
+        Some(true) if hi < 0.05 => disagree.push(format!(
+            "the record has ADL, the model in only {} of runs",
+            format_pct(cell.p_socialized())
+        )),
+        _ => {}
+    }
+    disagree
+}
+
+/// Every cell beside the record: the grid's axes are the assumed inputs, so the rows are the
+/// answer's sensitivity to them.
+fn sensitivity_table(s: &mut String, t: &Tables, record: &crate::config::file::RecordSection) {
+    let exp = &t.exp;
+    if exp.axes.is_empty() || t.record.len() != exp.cells.len() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "### Sensitivity to the assumed inputs\n\nEvery cell of the grid beside the record (the headline cell in bold). \"agrees\": the reported fund change lies inside the cell's 90% band and ADL's 95% interval holds what was reported.\n"
+    );
+    let mut header = String::from("|");
+    let mut rule = String::from("|");
+    for a in &exp.axes {
+        let _ = write!(header, " {} |", a.path);
+        rule.push_str(" ---: |");
+    }
+    header.push_str(
+        " fund change: median [5%, 95%] | P(ADL or socialized) [95% CI] | mean bad debt | agrees |",
+    );
+    rule.push_str(" ---: | ---: | ---: | :--- |");
+    let _ = writeln!(s, "{header}\n{rule}");
+    let mut agreeing = 0;
+    for (c, (cell, figures)) in exp.cells.iter().zip(&t.record).enumerate() {
+        let bold = |x: String| if c == t.h { format!("**{x}**") } else { x };
+        let mut row = String::from("|");
+        for (a, v) in exp.axes.iter().zip(&cell.coords) {
+            let _ = write!(row, " {} |", bold(axis_text(&a.path, v)));
+        }
+        let [p5, p50, p95] = figures.fund_change;
+        let (lo, hi) = figures.socialized_ci;
+        let reported = record.fund_change_usd.is_some() || record.adl.is_some();
+        let agrees = disagreements(record, figures).is_empty();
+        agreeing += usize::from(agrees);
+        let _ = writeln!(
+            s,
+            "{row} {} [{}, {}] | {} [{}, {}] | {} | {} |",
+            format_money(p50),
+            format_money(p5),
+            format_money(p95),
+            format_pct(figures.p_socialized()),
+            format_pct(lo),
+            format_pct(hi),
+            format_money(figures.bad_debt_mean),
+            match (reported, agrees) {
+                (false, _) => "n/a",
+                (true, true) => "yes",
+                (true, false) => "no",
+            }
+        );
+    }
+    if record.fund_change_usd.is_some() || record.adl.is_some() {
+        let _ = writeln!(
+            s,
+            "\nThe record agrees with {agreeing} of {} cells.\n",
+            exp.cells.len()
+        );
+    } else {
         let _ = writeln!(s);
     }
 }

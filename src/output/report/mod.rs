@@ -9,6 +9,7 @@
 mod contrast;
 mod figures;
 mod markdown;
+mod record;
 
 use std::path::{Path, PathBuf};
 
@@ -84,10 +85,6 @@ struct HeadlineRuns {
     bad_debt: Vec<f64>,
     slippage: Vec<f64>,
     cascades: Vec<f64>,
-    /// The fund at the end of each run, sorted.
-    fund_final: Vec<f64>,
-    /// Whether each run auto-deleveraged or socialized.
-    socialized: Vec<bool>,
 }
 
 /// Everything the report is made of, read from an output folder.
@@ -103,6 +100,8 @@ struct Tables {
     sample: Sample,
     /// Each cell against its baseline, when the experiment names a contrast axis.
     contrasts: Vec<contrast::CellContrast>,
+    /// Every cell's figures beside the record, when the experiment has one.
+    record: Vec<record::RecordCell>,
 }
 
 impl Tables {
@@ -125,6 +124,14 @@ impl Tables {
         } else {
             Vec::new()
         };
+        let record = if exp.resolved.experiment.record.is_some() {
+            let path = dir.join(RUNS_FILE);
+            let runs = read_parquet(&path, Some(record::COLUMNS))?;
+            let funds: Vec<f64> = summaries.iter().map(|s| s.fund_initial).collect();
+            record::record_cells(&exp, &runs, &funds, &path)?
+        } else {
+            Vec::new()
+        };
         Ok(Self {
             exp,
             summaries,
@@ -134,6 +141,7 @@ impl Tables {
             fan,
             sample,
             contrasts,
+            record,
         })
     }
 
@@ -201,9 +209,6 @@ fn read_headline_runs(dir: &Path, h: usize) -> Result<HeadlineRuns, OutputError>
         "bad_debt",
         "slippage_loss",
         "cascade_largest_notional",
-        "fund_final",
-        "adl_count",
-        "socialized_loss",
     ];
     let runs = read_parquet(&path, Some(&wanted))?;
     let of_headline = |name: &str| values_of_cell(&runs, name, h, &path);
@@ -211,24 +216,11 @@ fn read_headline_runs(dir: &Path, h: usize) -> Result<HeadlineRuns, OutputError>
     required.sort_by(f64::total_cmp);
     let mut bad_debt = of_headline("bad_debt")?;
     bad_debt.sort_by(f64::total_cmp);
-    let mut fund_final = of_headline("fund_final")?;
-    let adl = of_headline("adl_count")?;
-    let socialized_loss = of_headline("socialized_loss")?;
-    let socialized = adl
-        .iter()
-        .zip(&socialized_loss)
-        .map(|(a, s)| *a > 0.0 || *s > 0.0)
-        .collect();
     Ok(HeadlineRuns {
         required,
         bad_debt,
         slippage: of_headline("slippage_loss")?,
         cascades: of_headline("cascade_largest_notional")?,
-        fund_final: {
-            fund_final.sort_by(f64::total_cmp);
-            fund_final
-        },
-        socialized,
     })
 }
 

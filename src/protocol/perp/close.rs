@@ -5,7 +5,7 @@ use super::{PerpMarket, Position};
 use crate::market::{ImpactLaw, MarkState, Side};
 use crate::protocol::{
     Account, CloseRule, ForcedClose, Holder, Ledger, LiquidationParams, Liquidator,
-    LossSocialization,
+    LossSocialization, Settlement,
 };
 
 /// What a forced close works with besides the position: the rules, the market's price and
@@ -101,7 +101,7 @@ impl PerpMarket {
                 ctx.price,
                 trader_law,
                 ctx.params.penalty_rate(),
-                self.margin.mmr() * (1.0 + buffer),
+                1.0 + buffer,
                 min_notional,
             ),
         };
@@ -148,7 +148,10 @@ impl PerpMarket {
         params: &LiquidationParams,
         out: &mut ForcedClose,
     ) {
-        out.penalty = (params.penalty_rate() * out.notional).min(equity);
+        out.penalty = match params.settlement() {
+            Settlement::Penalty => (params.penalty_rate() * out.notional).min(equity),
+            Settlement::BankruptcyPrice => equity,
+        };
         out.penalty_to_fund = out.penalty * params.fund_share();
         self.pay_into_fund(ledger, Holder::Trader(k), out.penalty_to_fund);
         let reward = out.penalty - out.penalty_to_fund;
@@ -199,7 +202,7 @@ impl PerpMarket {
     }
 
     /// The fraction of the position at `k` that partial liquidation closes: the smallest `f`
-    /// in (0, 1] with `E'(f) >= target N'(f)` after the fill, its impact and the penalty,
+    /// in (0, 1] with `E'(f) >= cushion MM(N'(f))` after the fill, its impact and the penalty,
     /// found by bisection (60 halvings leave `f` within 1e-18, so the position ends at the
     /// target up to rounding). 1 when the position or its remainder is under `min_notional`,
     /// or when no partial close restores the target.
@@ -209,7 +212,7 @@ impl PerpMarket {
         market: &MarkState,
         law: &ImpactLaw,
         penalty_rate: f64,
-        target: f64,
+        cushion: f64,
         min_notional: f64,
     ) -> f64 {
         let (c, q, e) = (
@@ -222,7 +225,7 @@ impl PerpMarket {
             return 1.0;
         }
         let side = if q > 0.0 { Side::Sell } else { Side::Buy };
-        // E' - target N' after closing fraction f (penalty on the closed notional, never more
+        // E' - cushion MM(N') after closing fraction f (penalty on the closed notional, never more
         // than the equity left).
         let surplus = |f: f64| {
             let closed = q * f;
@@ -230,7 +233,13 @@ impl PerpMarket {
             let rest = q - closed;
             let equity = c + closed * (fill - e) + rest * (after - e);
             let penalty = (penalty_rate * closed.abs() * mark).min(equity.max(0.0));
-            equity - penalty - target * rest.abs() * after
+            let required = if self.margin.tiers().is_empty() {
+                // The untiered product in its historical order (golden files hold its bits).
+                self.margin.mmr() * cushion * rest.abs() * after
+            } else {
+                cushion * self.margin.maintenance(rest.abs() * after)
+            };
+            equity - penalty - required
         };
         let mut hi = 1.0 - 1e-9;
         if surplus(hi) < 0.0 {
@@ -348,5 +357,60 @@ mod tests {
         let (v, _, l, _) = liquidate_the_long(0.02, CloseRule::partial(0.5, 0.0).unwrap(), 1e6);
         assert_eq!(v.position(0).size, 0.0);
         assert!(l.flat && l.long);
+    }
+
+    /// At the bankruptcy price (BitMEX) the trader keeps nothing of a full close: the equity
+    /// the fill left, `60 + 10 (x - 100)`, all goes to the fund, whatever the penalty rate
+    /// would have taken; and the money balances.
+    #[test]
+    fn the_bankruptcy_price_gives_the_whole_surplus_to_the_fund() {
+        let mut book = PositionBook::default();
+        book.push(60.0, 10.0, 100.0);
+        let margin = MarginParams::new(0.04, 0.02).unwrap();
+        let (mut v, mut ledger) = market(book, margin, 1e3);
+        let mut mark = MarkState::new(95.0, 10.0, 0.0, 60.0).unwrap();
+        let params = LiquidationParams::new(0.0, 1.0, LiquidationMode::Engine, CloseRule::Full)
+            .unwrap()
+            .at_bankruptcy_price()
+            .unwrap();
+        let law = ImpactLaw::Linear(LinearBook::new(1e5).unwrap());
+        let fund_before = ledger.balance(Account::Fund(0));
+        let mut ctx = CloseContext {
+            params: &params,
+            price: &mut mark,
+            law: &law,
+            socialization: LossSocialization::None,
+            step: 1,
+        };
+        let l = v.force_close(&mut ledger, 0, Liquidator::Engine, &mut ctx);
+        let fill = 95.0 - l.slippage_loss / 10.0;
+        let surplus = 60.0 + 10.0 * (fill - 100.0);
+        assert!(surplus > 0.0 && l.flat && l.deficit == 0.0);
+        assert!(
+            (l.penalty_to_fund - surplus).abs() < 1e-9,
+            "{} vs {surplus}",
+            l.penalty_to_fund
+        );
+        assert!((ledger.balance(Account::Fund(0)) - fund_before - surplus).abs() < 1e-9);
+        assert!(v.position(0).collateral.abs() < 1e-9);
+        assert_balanced(&v, &ledger);
+    }
+
+    #[test]
+    fn the_bankruptcy_price_needs_the_engine_full_closes_and_no_rate() {
+        let full =
+            |rate| LiquidationParams::new(rate, 1.0, LiquidationMode::Engine, CloseRule::Full);
+        assert_eq!(
+            full(0.01).unwrap().at_bankruptcy_price().unwrap_err().field,
+            "penalty_rate"
+        );
+        let partial = LiquidationParams::new(
+            0.0,
+            1.0,
+            LiquidationMode::Engine,
+            CloseRule::partial(0.5, 0.0).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(partial.at_bankruptcy_price().unwrap_err().field, "settle");
     }
 }

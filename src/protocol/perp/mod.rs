@@ -16,7 +16,7 @@ mod socialization;
 pub use close::{CloseContext, KeeperReward};
 
 pub use book::PositionBook;
-pub use margin::MarginParams;
+pub use margin::{MarginParams, MarginTier};
 pub use queue::LiquidationQueue;
 pub use socialization::{LossSocialization, Socialized, adl_rank, water_filling};
 
@@ -272,7 +272,7 @@ impl PerpMarket {
         if increases {
             let collateral_after = self.book.collateral[k] + realized - fee;
             let equity_after = collateral_after + new_q * (price - new_entry);
-            if equity_after < self.margin.imr() * new_q.abs() * price {
+            if equity_after < self.margin.initial(new_q.abs() * price) {
                 return Err(TradeError::InsufficientMargin);
             }
         }

@@ -248,10 +248,30 @@ mod tests {
     }
 
     /// The queue finds exactly the positions a full scan finds, at every mark of a path, also
-    /// when the steps whose mark crosses neither top are skipped.
+    /// when the steps whose mark crosses neither top are skipped; with flat margin and with
+    /// tiers that the positions cross as the mark moves.
     #[test]
     fn agrees_with_a_full_scan() {
-        let m = MarginParams::new(0.02, 0.01).unwrap();
+        let flat = MarginParams::new(0.02, 0.01).unwrap();
+        let tier = |from_notional, imr, mmr| crate::protocol::MarginTier {
+            from_notional,
+            imr,
+            mmr,
+        };
+        let tiered = flat
+            .clone()
+            .with_tiers(&[
+                tier(2e4, 0.025, 0.015),
+                tier(6e4, 0.04, 0.025),
+                tier(1.5e5, 0.06, 0.04),
+            ])
+            .unwrap();
+        for m in [flat, tiered] {
+            agrees_with_a_full_scan_under(m);
+        }
+    }
+
+    fn agrees_with_a_full_scan_under(m: MarginParams) {
         let mut book = PositionBook::default();
         for i in 0..200u32 {
             let lev = 2.0 + (i % 49) as f64;
