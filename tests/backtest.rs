@@ -155,6 +155,21 @@ count = 100
     }
 }
 
+/// Runs `file` from the CLI into `out` with `seeds` seeds and returns its report.
+fn run_backtest(file: &str, out: &std::path::Path, seeds: &str) -> String {
+    let o = common::backstop(&[
+        "run",
+        file,
+        "--out",
+        out.to_str().unwrap(),
+        "--seeds",
+        seeds,
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::read_to_string(out.join("report.md")).unwrap()
+}
+
 /// The March 2020 backtest runs from the CLI with intrabar paths, its report sets the
 /// record beside the simulation, and every file the report names exists.
 #[test]
@@ -164,17 +179,7 @@ fn the_backtest_report_names_only_files_that_exist() {
     }
     let dir = common::temp_dir("backtest-report");
     let out = dir.join("out");
-    let o = common::backstop(&[
-        "run",
-        "experiments/replay-2020-03-bridge.toml",
-        "--out",
-        out.to_str().unwrap(),
-        "--seeds",
-        "20",
-        "--quiet",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let report = run_backtest("experiments/replay-2020-03-bridge.toml", &out, "20");
     assert!(report.contains("## Record"));
     assert!(report.contains("| ADL or socialized losses | no |"));
     let mut named = 0;
@@ -354,17 +359,7 @@ fn the_bitmex_preset_backtest_runs_from_the_cli() {
     }
     let dir = common::temp_dir("backtest-bitmex");
     let out = dir.join("out");
-    let o = common::backstop(&[
-        "run",
-        "experiments/replay-2020-03-bitmex.toml",
-        "--out",
-        out.to_str().unwrap(),
-        "--seeds",
-        "8",
-        "--quiet",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let report = run_backtest("experiments/replay-2020-03-bitmex.toml", &out, "8");
     assert!(report.contains("`bitmex-2020` venue preset"));
     assert!(report.contains("### Sensitivity to the assumed inputs"));
     let rows = report
