@@ -340,76 +340,8 @@ fn calibrate(args: &CalibrateArgs) -> Result<(), String> {
     let pool = pool(args.threads)?;
     let _lock = output::lock::FolderLock::acquire(&out).map_err(|e| e.to_string())?;
     let per_cell = match method {
-        CalibrationMethod::RequiredCapital => {
-            let bar = progress_bar(exp.total_runs(), args.quiet)?;
-            let progress = pool.install(|| {
-                store::run_to_dir(
-                    &exp,
-                    &out,
-                    RunOptions::default(),
-                    None,
-                    args.restart,
-                    &|n| bar.inc(n),
-                    &|| bar.inc(1),
-                )
-            });
-            bar.finish_and_clear();
-            let Progress::Complete(agg) = progress.map_err(|e| e.to_string())? else {
-                return Err("the calibration runs did not complete".into());
-            };
-            if let Some(s) = agg
-                .summaries
-                .iter()
-                .find(|s| s.ledger_imbalance_max > LEDGER_TOLERANCE)
-            {
-                return Err(format!(
-                    "relative ledger imbalance {:e}: money was not conserved (a bug; please report it)",
-                    s.ledger_imbalance_max
-                ));
-            }
-            if let Some((_, column)) = agg.non_finite {
-                return Err(format!(
-                    "a run produced a non-finite `{column}` (a bug; please report it)"
-                ));
-            }
-            output::calibration::samples_from_runs(&exp, &out).map_err(|e| e.to_string())?
-        }
-        CalibrationMethod::Bisection => {
-            if !args.quiet {
-                println!(
-                    "The fund cap makes the run before depletion depend on the fund, so required capital \
-                     cannot stand in for a sweep. Falling back to bisection over the fund, seed by seed \
-                     ({} simulations per seed).",
-                    calibration::BISECTION_STEPS + 3
-                );
-            }
-            let bar = progress_bar(exp.total_runs(), args.quiet)?;
-            let mut per_cell = Vec::with_capacity(exp.cells.len());
-            for cell in &exp.cells {
-                let cap = cell.scenario.fund_cap().unwrap_or(CALIBRATION_FUND);
-                let samples = pool
-                    .install(|| {
-                        calibration::bisect_cell(
-                            &cell.scenario,
-                            exp.master_seed,
-                            exp.seeds as u64,
-                            cap,
-                            &|| bar.inc(1),
-                        )
-                    })
-                    .map_err(|e| format!("{}: {e}", args.experiment.file.display()))?;
-                per_cell.push(samples);
-            }
-            bar.finish_and_clear();
-            std::fs::create_dir_all(&out)
-                .map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-            output::write_atomic(
-                &out.join(output::EXPERIMENT_FILE),
-                exp.to_resolved_toml().as_bytes(),
-            )
-            .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
-            per_cell
-        }
+        CalibrationMethod::RequiredCapital => by_required_capital(&exp, &out, args, &pool)?,
+        CalibrationMethod::Bisection => by_bisection(&exp, &out, args, &pool)?,
     };
     let cells = output::calibration::calibrate_cells(&exp, &per_cell, args.target);
     output::calibration::write_calibration(&out, &exp, &cells).map_err(|e| e.to_string())?;
@@ -423,6 +355,91 @@ fn calibrate(args: &CalibrateArgs) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// Calibration from one batch of runs with an inexhaustible fund: each run's required
+/// capital is its own depletion threshold (MODEL.md section 5).
+fn by_required_capital(
+    exp: &Experiment,
+    out: &Path,
+    args: &CalibrateArgs,
+    pool: &rayon::ThreadPool,
+) -> Result<Vec<calibration::CellSamples>, String> {
+    let bar = progress_bar(exp.total_runs(), args.quiet)?;
+    let progress = pool.install(|| {
+        store::run_to_dir(
+            exp,
+            out,
+            RunOptions::default(),
+            None,
+            args.restart,
+            &|n| bar.inc(n),
+            &|| bar.inc(1),
+        )
+    });
+    bar.finish_and_clear();
+    let Progress::Complete(agg) = progress.map_err(|e| e.to_string())? else {
+        return Err("the calibration runs did not complete".into());
+    };
+    if let Some(s) = agg
+        .summaries
+        .iter()
+        .find(|s| s.ledger_imbalance_max > LEDGER_TOLERANCE)
+    {
+        return Err(format!(
+            "relative ledger imbalance {:e}: money was not conserved (a bug; please report it)",
+            s.ledger_imbalance_max
+        ));
+    }
+    if let Some((_, column)) = agg.non_finite {
+        return Err(format!(
+            "a run produced a non-finite `{column}` (a bug; please report it)"
+        ));
+    }
+    output::calibration::samples_from_runs(exp, out).map_err(|e| e.to_string())
+}
+
+/// Calibration by bisection over the fund, seed by seed: for a capped fund, whose run before
+/// depletion depends on the fund's size.
+fn by_bisection(
+    exp: &Experiment,
+    out: &Path,
+    args: &CalibrateArgs,
+    pool: &rayon::ThreadPool,
+) -> Result<Vec<calibration::CellSamples>, String> {
+    if !args.quiet {
+        println!(
+            "The fund cap makes the run before depletion depend on the fund, so required capital \
+             cannot stand in for a sweep. Falling back to bisection over the fund, seed by seed \
+             ({} simulations per seed).",
+            calibration::BISECTION_STEPS + 3
+        );
+    }
+    let bar = progress_bar(exp.total_runs(), args.quiet)?;
+    let mut per_cell = Vec::with_capacity(exp.cells.len());
+    for cell in &exp.cells {
+        let cap = cell.scenario.fund_cap().unwrap_or(CALIBRATION_FUND);
+        let samples = pool
+            .install(|| {
+                calibration::bisect_cell(
+                    &cell.scenario,
+                    exp.master_seed,
+                    exp.seeds as u64,
+                    cap,
+                    &|| bar.inc(1),
+                )
+            })
+            .map_err(|e| format!("{}: {e}", args.experiment.file.display()))?;
+        per_cell.push(samples);
+    }
+    bar.finish_and_clear();
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    output::write_atomic(
+        &out.join(output::EXPERIMENT_FILE),
+        exp.to_resolved_toml().as_bytes(),
+    )
+    .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    Ok(per_cell)
 }
 
 fn merge(args: &MergeArgs) -> Result<(), String> {

@@ -7,7 +7,7 @@
 
 use statrs::function::gamma::ln_gamma;
 
-use super::optimize::{covariance, hessian, nelder_mead};
+use super::optimize::{Minimum, covariance, hessian, nelder_mead};
 use super::{Estimate, FitError};
 use crate::market::SECONDS_PER_YEAR;
 
@@ -309,23 +309,67 @@ pub fn fit_garch_t(
     step_seconds: f64,
     long_run: LongRunVariance,
 ) -> Result<GarchTFit, FitError> {
-    let n = returns.len();
-    if n < 100 {
-        return Err(FitError::new(
-            "data",
-            format!("GARCH needs at least 100 returns, the window holds {n}"),
-        ));
-    }
-    let mean = returns.iter().sum::<f64>() / n as f64;
-    let var = returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / n as f64;
-    if !(var > 0.0 && var.is_finite()) {
-        return Err(FitError::new("data", "the returns have no variance"));
-    }
-    // Work in units of the sample standard deviation, where every parameter is of order one
-    // (and the targeted long-run variance is 1).
-    let sd = var.sqrt();
-    let y: Vec<f64> = returns.iter().map(|r| r / sd).collect();
+    let sample = Standardized::of(returns)?;
     let targeted = long_run == LongRunVariance::Targeted;
+    let (theta, min) = maximize_likelihood(&sample, targeted)?;
+    let var_of = parameter_variances(&sample.y, theta, targeted);
+    let est = |i: usize, scale: f64| Estimate {
+        value: theta[i] * scale,
+        se: var_of[i].map(|v| v.sqrt() * scale),
+    };
+    let (n, sd, var) = (returns.len(), sample.sd, sample.var);
+    Ok(GarchTFit {
+        mu: est(0, sd),
+        omega: est(1, var),
+        alpha: est(2, 1.0),
+        beta: est(3, 1.0),
+        nu: est(4, 1.0),
+        // The density of r is that of y divided by sd.
+        log_likelihood: -min.value - n as f64 * sd.ln(),
+        observations: n,
+        step_seconds,
+        converged: min.converged,
+        sample_variance: var,
+        long_run,
+    })
+}
+
+/// The returns in units of their sample standard deviation, where every parameter is of
+/// order one (and the targeted long-run variance is 1).
+struct Standardized {
+    y: Vec<f64>,
+    mean: f64,
+    var: f64,
+    sd: f64,
+}
+
+impl Standardized {
+    fn of(returns: &[f64]) -> Result<Self, FitError> {
+        let n = returns.len();
+        if n < 100 {
+            return Err(FitError::new(
+                "data",
+                format!("GARCH needs at least 100 returns, the window holds {n}"),
+            ));
+        }
+        let mean = returns.iter().sum::<f64>() / n as f64;
+        let var = returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / n as f64;
+        if !(var > 0.0 && var.is_finite()) {
+            return Err(FitError::new("data", "the returns have no variance"));
+        }
+        let sd = var.sqrt();
+        let y = returns.iter().map(|r| r / sd).collect();
+        Ok(Self { y, mean, var, sd })
+    }
+}
+
+/// Nelder-Mead on unconstrained coordinates; returns the maximizer in the natural parameters
+/// `[mu, omega, alpha, beta, nu]` (the order `log_likelihood` reads) and the minimum found.
+fn maximize_likelihood(
+    sample: &Standardized,
+    targeted: bool,
+) -> Result<([f64; 5], Minimum), FitError> {
+    let y = &sample.y;
     let logistic = |x: f64| 1.0 / (1.0 + (-x).exp());
     // Unconstrained coordinates -> [mu, omega, alpha, beta, nu].
     let natural = |u: &[f64]| {
@@ -334,10 +378,15 @@ pub fn fit_garch_t(
         let omega = if targeted { 1.0 - p } else { u[4].exp() };
         [u[0], omega, alpha, p - alpha, 2.0 + u[3].exp()]
     };
-    let objective = |u: &[f64]| -log_likelihood(&y, &natural(u), 1.0);
+    let objective = |u: &[f64]| -log_likelihood(y, &natural(u), 1.0);
     let logit = |x: f64| (x / (1.0 - x)).ln();
     // Start: persistence 0.95 with alpha 0.05, unit long-run variance, nu = 6.
-    let mut start = vec![mean / sd, logit(0.95), logit(0.05 / 0.95), 4.0_f64.ln()];
+    let mut start = vec![
+        sample.mean / sample.sd,
+        logit(0.95),
+        logit(0.05 / 0.95),
+        4.0_f64.ln(),
+    ];
     let mut step = vec![0.05, 0.5, 0.5, 0.5];
     if !targeted {
         start.push(0.05_f64.ln());
@@ -351,8 +400,13 @@ pub fn fit_garch_t(
             "the likelihood is not finite anywhere tried",
         ));
     }
-    // Standard errors from the inverse Hessian of -log L in the natural parameters
-    // (without omega when it is targeted: then it follows from alpha + beta).
+    Ok((theta, min))
+}
+
+/// Each natural parameter's variance from the inverse Hessian of -log L at `theta` (without
+/// omega when it is targeted: then it follows from alpha + beta); `None` where the Hessian
+/// gives none.
+fn parameter_variances(y: &[f64], theta: [f64; 5], targeted: bool) -> [Option<f64>; 5] {
     let free: Vec<usize> = if targeted {
         vec![0, 2, 3, 4]
     } else {
@@ -370,7 +424,7 @@ pub fn fit_garch_t(
     };
     let at: Vec<f64> = free.iter().map(|&i| theta[i]).collect();
     let steps: Vec<f64> = at.iter().map(|v| 1e-4 * v.abs().max(1e-3)).collect();
-    let h = hessian(|t| -log_likelihood(&y, &full(t), 1.0), &at, &steps);
+    let h = hessian(|t| -log_likelihood(y, &full(t), 1.0), &at, &steps);
     let cov = covariance(&h);
     let var_of = |i: usize| -> Option<f64> {
         let c = cov.as_ref()?;
@@ -383,24 +437,7 @@ pub fn fit_garch_t(
         };
         (v > 0.0 && v.is_finite()).then_some(v)
     };
-    let est = |i: usize, scale: f64| Estimate {
-        value: theta[i] * scale,
-        se: var_of(i).map(|v| v.sqrt() * scale),
-    };
-    Ok(GarchTFit {
-        mu: est(0, sd),
-        omega: est(1, var),
-        alpha: est(2, 1.0),
-        beta: est(3, 1.0),
-        nu: est(4, 1.0),
-        // The density of r is that of y divided by sd.
-        log_likelihood: -min.value - n as f64 * sd.ln(),
-        observations: n,
-        step_seconds,
-        converged: min.converged,
-        sample_variance: var,
-        long_run,
-    })
+    std::array::from_fn(var_of)
 }
 
 #[cfg(test)]

@@ -82,6 +82,70 @@ impl CommonStreams {
     }
 }
 
+/// The Cholesky factor of the markets' correlation `matrix` (`n x n`, symmetric, unit
+/// diagonal, entries in [-1, 1], positive definite); errors name the entry at fault.
+fn cholesky_of_correlation(matrix: &[Vec<f64>], n: usize) -> ParamResult<Array2<f64>> {
+    if matrix.len() != n || matrix.iter().any(|r| r.len() != n) {
+        return Err(ParamError::new(
+            "matrix",
+            format!("must be {n} x {n}: one row and one column per market"),
+        ));
+    }
+    for (i, row) in matrix.iter().enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            if !(v.is_finite() && (-1.0..=1.0).contains(&v)) {
+                return Err(ParamError::new(
+                    "matrix",
+                    format!("entry [{i}][{j}] must be in [-1, 1], got {v}"),
+                ));
+            }
+            if (v - matrix[j][i]).abs() > 1e-12 {
+                return Err(ParamError::new(
+                    "matrix",
+                    format!(
+                        "must be symmetric: [{i}][{j}] = {v} but [{j}][{i}] = {}",
+                        matrix[j][i]
+                    ),
+                ));
+            }
+        }
+        if row[i] != 1.0 {
+            return Err(ParamError::new(
+                "matrix",
+                format!("diagonal entry [{i}][{i}] must be 1, got {}", row[i]),
+            ));
+        }
+    }
+    let correlation = Array2::from_shape_fn((n, n), |(i, j)| matrix[i][j]);
+    cholesky(correlation.view()).ok_or_else(|| {
+        ParamError::new(
+            "matrix",
+            "must be positive definite (no market's shock may be a combination of the others')",
+        )
+    })
+}
+
+/// The one `nu` that correlated Student-t markets share (a common chi-square mixing factor
+/// makes their joint law a multivariate t), or `None` when no market draws t shocks.
+fn common_nu(laws: &[ShockLaw]) -> ParamResult<Option<f64>> {
+    let mut nu = None;
+    for law in laws {
+        if let ShockLaw::StudentT(v) = *law {
+            if nu.is_some_and(|x| x != v) {
+                return Err(ParamError::new(
+                    "matrix",
+                    format!(
+                        "markets with Student-t shocks must share one nu to be correlated; found {} and {v}",
+                        nu.unwrap_or(v)
+                    ),
+                ));
+            }
+            nu = Some(v);
+        }
+    }
+    Ok(nu)
+}
+
 /// The joint shock generator of several markets: one step's driving shocks and crash returns.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CorrelatedShocks {
@@ -104,59 +168,8 @@ impl CorrelatedShocks {
         crash: Option<CommonCrash>,
     ) -> ParamResult<Self> {
         let n = laws.len();
-        if matrix.len() != n || matrix.iter().any(|r| r.len() != n) {
-            return Err(ParamError::new(
-                "matrix",
-                format!("must be {n} x {n}: one row and one column per market"),
-            ));
-        }
-        for (i, row) in matrix.iter().enumerate() {
-            for (j, &v) in row.iter().enumerate() {
-                if !(v.is_finite() && (-1.0..=1.0).contains(&v)) {
-                    return Err(ParamError::new(
-                        "matrix",
-                        format!("entry [{i}][{j}] must be in [-1, 1], got {v}"),
-                    ));
-                }
-                if (v - matrix[j][i]).abs() > 1e-12 {
-                    return Err(ParamError::new(
-                        "matrix",
-                        format!(
-                            "must be symmetric: [{i}][{j}] = {v} but [{j}][{i}] = {}",
-                            matrix[j][i]
-                        ),
-                    ));
-                }
-            }
-            if row[i] != 1.0 {
-                return Err(ParamError::new(
-                    "matrix",
-                    format!("diagonal entry [{i}][{i}] must be 1, got {}", row[i]),
-                ));
-            }
-        }
-        let correlation = Array2::from_shape_fn((n, n), |(i, j)| matrix[i][j]);
-        let cholesky = cholesky(correlation.view()).ok_or_else(|| {
-            ParamError::new(
-                "matrix",
-                "must be positive definite (no market's shock may be a combination of the others')",
-            )
-        })?;
-        let mut nu = None;
-        for law in laws {
-            if let ShockLaw::StudentT(v) = *law {
-                if nu.is_some_and(|x| x != v) {
-                    return Err(ParamError::new(
-                        "matrix",
-                        format!(
-                            "markets with Student-t shocks must share one nu to be correlated; found {} and {v}",
-                            nu.unwrap_or(v)
-                        ),
-                    ));
-                }
-                nu = Some(v);
-            }
-        }
+        let cholesky = cholesky_of_correlation(matrix, n)?;
+        let nu = common_nu(laws)?;
         let mixing = nu
             .map(|v| {
                 ChiSquared::new(v)
