@@ -8,7 +8,7 @@
 //! The two agree to first order for the small `k` of real books, and the exponential form keeps
 //! prices positive when a huge order meets a thin book.
 
-use super::{Fill, ImpactModel};
+use super::{BasisAverages, Fill, ImpactModel, MarkRule};
 use crate::params::{ParamResult, positive, unit_interval};
 
 /// Direction of a market order.
@@ -159,6 +159,12 @@ pub struct MarkState {
     band: f64,
     /// `exp(-band)` and `exp(band)`: the band's edges as multiples of the index.
     band_factors: (f64, f64),
+    /// The venue's mark rule (MODEL.md section 2): how `trigger` follows the index and book.
+    rule: MarkRule,
+    /// The averages of the book's basis the rule reads.
+    basis: BasisAverages,
+    /// The mark `M` margin is checked against; the book itself under the `book` rule.
+    trigger: f64,
 }
 
 /// What a market order would do, worked out by [`MarkState::plan`]: its average fill price
@@ -214,7 +220,36 @@ impl MarkState {
             step_flow: 0.0,
             band: f64::INFINITY,
             band_factors: (0.0, f64::INFINITY),
+            rule: MarkRule::book(),
+            basis: BasisAverages::default(),
+            trigger: s0,
         })
+    }
+
+    /// The same market marked by `rule` instead of its own book.
+    pub fn with_rule(mut self, rule: MarkRule) -> Self {
+        self.rule = rule;
+        self.trigger = self.basis.mark(&rule, self.index, self.mark);
+        self
+    }
+
+    /// The venue's mark rule.
+    pub fn rule(&self) -> &MarkRule {
+        &self.rule
+    }
+
+    /// The venue's mark `M` (MODEL.md section 2), which margin is checked against: the book
+    /// price under the `book` rule, the index under `index`, the index times a smoothed and
+    /// capped basis under `fair` and `ema`, the median of three under `median`.
+    #[inline]
+    pub fn venue_mark(&self) -> f64 {
+        self.trigger
+    }
+
+    /// Puts the mark in line with the index and book after either moved.
+    #[inline]
+    fn remark(&mut self) {
+        self.trigger = self.basis.mark(&self.rule, self.index, self.mark);
     }
 
     /// Keeps the mark, and every fill, within `1 + band` of the index (in log terms,
@@ -264,6 +299,7 @@ impl MarkState {
         }
         self.index *= log_move.exp();
         self.mark = self.index * self.log_impact.exp();
+        self.remark();
     }
 
     /// Whether depth thins with volatility here.
@@ -305,6 +341,12 @@ impl MarkState {
     pub fn advance_by(&mut self, growth: f64) {
         self.index *= growth;
         self.step_flow = 0.0;
+        if self.rule.averages() {
+            // The basis the step's fills left decays over the step: the averages take it
+            // in exactly (market/mark_rule.rs).
+            self.basis
+                .advance(&self.rule, self.log_impact, self.decay_per_step);
+        }
         self.log_impact *= self.decay_per_step;
         // exp(0) is exactly 1: until the venue's first fill, the mark is the index.
         self.mark = if self.log_impact == 0.0 {
@@ -312,8 +354,10 @@ impl MarkState {
         } else {
             self.index * self.log_impact.exp()
         };
+        self.remark();
         if let Some(w) = &self.withdrawal {
-            let mark = self.mark();
+            // Realized volatility of the venue's mark (of the book itself under `book`).
+            let mark = self.trigger;
             let r = (mark / self.last_mark).ln();
             self.last_mark = mark;
             self.variance = w.keep * self.variance + (1.0 - w.keep) * r * r * w.steps_per_year;
@@ -343,6 +387,7 @@ impl MarkState {
         self.index = x.index;
         self.log_impact = x.log_impact;
         self.mark = x.index * x.log_impact.exp();
+        self.remark();
         self.step_flow = x.step_flow;
         if let Some(f) = &self.flow_withdrawal {
             // The next order meets the book this one left (a panic close and a liquidation
@@ -560,6 +605,33 @@ mod tests {
         }
         let ratio = stacked.log_impact() / whole.log_impact();
         assert!((ratio - 10f64.sqrt()).abs() < 1e-9, "{ratio}");
+    }
+
+    /// Under the `index` rule a crash of the book leaves the mark at the index; under `ema` it
+    /// moves by the exact average of the basis, never past the cap; under `book` it is the
+    /// book.
+    #[test]
+    fn the_mark_follows_its_rule_not_the_book() {
+        use crate::market::{MarkKind, MarkRule};
+        let book = LinearBook::new(1e6).unwrap();
+        let crash = |rule: MarkRule| {
+            let mut m = MarkState::new(100.0, 1.0, 0.0, 60.0)
+                .unwrap()
+                .with_rule(rule);
+            for _ in 0..5 {
+                m.execute(Side::Sell, 5e6, &book);
+                m.advance(0.0);
+            }
+            m
+        };
+        let index = crash(MarkRule::new(MarkKind::Index, 0.0, 0.0, 0.0, 60.0).unwrap());
+        assert_eq!(index.venue_mark(), 100.0);
+        assert!(index.mark() < 99.0);
+        let on_book = crash(MarkRule::book());
+        assert_eq!(on_book.venue_mark(), on_book.mark());
+        let ema = crash(MarkRule::new(MarkKind::Ema, 0.005, 300.0, 8.0, 60.0).unwrap());
+        assert!(ema.venue_mark() < 100.0);
+        assert!(ema.venue_mark() >= 100.0 / 1.005 - 1e-12);
     }
 
     #[test]
