@@ -10,6 +10,7 @@
 pub mod file;
 mod grid;
 mod lending;
+pub mod mark;
 pub mod presets;
 mod scenario;
 pub mod schema;

@@ -121,7 +121,11 @@ impl MarkRule {
         };
         Ok(Self {
             kind,
-            cap: (1.0 + basis_cap).ln(),
+            cap: if reads_cap {
+                basis_cap.ln_1p()
+            } else {
+                f64::INFINITY
+            },
             ema_keep: (-steps_over_tau).exp(),
             steps_over_tau,
             interval_steps: if reads_interval {
