@@ -284,7 +284,7 @@ pub fn run_to_dir(
             if let Some(f) = &r.failure {
                 // Nothing of this unit is saved and no table is assembled.
                 drop(finished);
-                writer.join().expect("the part writer does not panic")?;
+                saved_by(writer.join(), parts)?;
                 return Err(OutputError::at(
                     &part_paths(parts, &unit).rows,
                     format!(
@@ -298,9 +298,18 @@ pub fn run_to_dir(
             }
         }
         drop(finished);
-        writer.join().expect("the part writer does not panic")
+        saved_by(writer.join(), parts)
     })?;
     finish_if_complete(exp, dir, &parts, opts)
+}
+
+/// What the part writer thread ended with: its own error, or, should it have panicked (it
+/// has no code that does), an error naming the parts folder instead of a second panic here.
+fn saved_by(
+    joined: std::thread::Result<Result<(), OutputError>>,
+    parts: &Path,
+) -> Result<(), OutputError> {
+    joined.map_err(|_| OutputError::at(parts, "the thread saving finished units stopped"))?
 }
 
 /// Saves one finished unit: the histogram, the market rows and the rows, then the seal that
@@ -507,6 +516,16 @@ mod tests {
                 .count();
             assert_eq!(owners, 1);
         }
+    }
+
+    #[test]
+    fn a_stopped_writer_is_an_error_naming_the_parts() {
+        let parts = Path::new("out/parts");
+        assert!(saved_by(Ok(Ok(())), parts).is_ok());
+        let own = saved_by(Ok(Err(OutputError::at(parts, "disk full"))), parts).unwrap_err();
+        assert_eq!(own.message, "disk full");
+        let stopped = saved_by(Err(Box::new("boom")), parts).unwrap_err();
+        assert_eq!(stopped.path, parts);
     }
 
     #[test]
