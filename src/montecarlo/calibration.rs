@@ -6,12 +6,14 @@
 //! depletion probability `a` is the `(1 - a)` quantile of R. Its one-sided 95% upper
 //! confidence bound is an order statistic whose rank comes from the binomial distribution.
 
+use std::num::NonZeroU64;
+
 use rayon::prelude::*;
 
 use crate::config::Scenario;
 use crate::params::ParamError;
 use crate::simulation::{RunOptions, simulate};
-use crate::stats::{Moments, Z95, quantile_sorted, upper_bound_rank, wilson};
+use crate::stats::{Moments, Z95, quantile_sorted, upper_bound_rank, wilson_of};
 
 /// The calibrated fund of one cell of the non-fund axes.
 #[derive(Clone, Debug, PartialEq)]
@@ -173,19 +175,23 @@ pub fn share_above(sorted: &[f64], x: f64) -> f64 {
     (sorted.len() - sorted.partition_point(|&v| v <= x)) as f64 / sorted.len() as f64
 }
 
-/// P(depletion) with its Wilson 95% interval at each fund size.
+/// P(depletion) with its Wilson 95% interval at each fund size; no points without runs (an
+/// empty sample says nothing about any fund).
 pub fn depletion_curve(required: &[f64], funds: &[f64]) -> Vec<CurvePoint> {
     let mut r = required.to_vec();
     r.sort_by(f64::total_cmp);
-    let n = r.len() as u64;
+    let Some(n) = NonZeroU64::new(r.len() as u64) else {
+        return Vec::new();
+    };
     funds
         .iter()
         .map(|&f| {
+            // Runs that deplete a fund f: required capital above f.
             let k = r.len() - r.partition_point(|&v| v <= f);
-            let (lo, hi) = wilson(k as u64, n, Z95).unwrap_or((0.0, 1.0));
+            let (lo, hi) = wilson_of(k as u64, n, Z95);
             CurvePoint {
                 fund: f,
-                p: k as f64 / n.max(1) as f64,
+                p: k as f64 / n.get() as f64,
                 lo,
                 hi,
             }

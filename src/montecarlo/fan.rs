@@ -59,15 +59,21 @@ fn bin_centre(b: usize) -> f64 {
     }
 }
 
-/// Fund balance quantiles at one checkpoint.
+/// The fan's five quantiles of the fund balance at one time, by name.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct FanPoint {
-    pub step: u64,
+pub struct FanBand {
     pub p5: f64,
     pub p25: f64,
     pub p50: f64,
     pub p75: f64,
     pub p95: f64,
+}
+
+/// Fund balance quantiles at one checkpoint.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FanPoint {
+    pub step: u64,
+    pub band: FanBand,
 }
 
 /// Per-checkpoint histograms of the fund balance of one cell.
@@ -117,7 +123,10 @@ impl FanAggregate {
                 return bin_centre(b);
             }
         }
-        0.0
+        // Only a run that stopped before checkpoint `j` leaves fewer balances there than runs
+        // (such a run is refused before any table is written): the ranks it would have filled
+        // read as the depleted bin.
+        bin_centre(0)
     }
 
     /// The p5, p25, p50, p75 and p95 bands at every checkpoint.
@@ -128,11 +137,13 @@ impl FanAggregate {
         (0..self.checkpoints.len())
             .map(|j| FanPoint {
                 step: self.checkpoints[j],
-                p5: self.quantile(j, 0.05),
-                p25: self.quantile(j, 0.25),
-                p50: self.quantile(j, 0.5),
-                p75: self.quantile(j, 0.75),
-                p95: self.quantile(j, 0.95),
+                band: FanBand {
+                    p5: self.quantile(j, 0.05),
+                    p25: self.quantile(j, 0.25),
+                    p50: self.quantile(j, 0.5),
+                    p75: self.quantile(j, 0.75),
+                    p95: self.quantile(j, 0.95),
+                },
             })
             .collect()
     }
@@ -212,7 +223,7 @@ mod tests {
         for _ in 0..50 {
             f.push(&[0.0]);
         }
-        let b = f.bands()[0];
+        let b = f.bands()[0].band;
         // Exact: p5 is rank 53 of 1050 -> the 3rd positive value, 3000; p50 rank 525 -> 475,000.
         assert!((b.p5 / 3000.0 - 1.0).abs() < 0.02, "{}", b.p5);
         assert!((b.p50 / 475_000.0 - 1.0).abs() < 0.02, "{}", b.p50);
@@ -220,7 +231,7 @@ mod tests {
         for _ in 0..100 {
             g.push(&[0.0]);
         }
-        assert_eq!(g.bands()[0].p95, 0.0);
+        assert_eq!(g.bands()[0].band.p95, 0.0);
         // Merging is adding counts.
         let mut m = f.clone();
         m.merge(&g);

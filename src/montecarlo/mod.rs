@@ -6,10 +6,14 @@
 //! merging build on. Cells are reduced serially from their units' rows.
 
 pub mod calibration;
+pub mod contrast;
 mod fan;
+pub mod record;
+mod runs;
 mod summary;
 
-pub use fan::{FanAggregate, FanPoint, FundSampler, checkpoints};
+pub use fan::{FanAggregate, FanBand, FanPoint, FundSampler, checkpoints};
+pub use runs::{HeadlineRuns, RunFigures, runs_of_cell};
 pub use summary::{CellSummary, MarketSummary, summarize, summarize_markets};
 
 use rayon::prelude::*;
@@ -19,7 +23,7 @@ use crate::protocol::LEDGER_TOLERANCE;
 use crate::simulation::{
     MarketRow, RunOptions, RunRow, RunRows, StepView, ThinnedPath, simulate_observed,
 };
-use crate::stats::quantile_sorted;
+use crate::stats::SortedSample;
 
 /// Seeds per unit of work: small enough to checkpoint often, large enough to keep all cores
 /// busy.
@@ -151,6 +155,17 @@ pub struct SamplePath {
     pub steps: Vec<StepView>,
 }
 
+impl SamplePath {
+    /// No path: `cell` had no runs to follow (seed 0, no steps).
+    fn empty(cell: usize) -> Self {
+        Self {
+            cell,
+            seed: 0,
+            steps: Vec::new(),
+        }
+    }
+}
+
 /// What a finished experiment reports beyond its rows: one summary and one fund fan per cell,
 /// one summary per cell and market (cell-major, then market order), and one sample path of
 /// the headline cell.
@@ -242,11 +257,8 @@ pub fn aggregate<E>(
         market_summaries,
         non_finite,
         fans: fans.iter().map(FanAggregate::bands).collect(),
-        sample: sample.unwrap_or(SamplePath {
-            cell: h,
-            seed: 0,
-            steps: Vec::new(),
-        }),
+        // The headline cell is one of the cells, so the loop above set its path.
+        sample: sample.unwrap_or_else(|| SamplePath::empty(h)),
     })
 }
 
@@ -293,15 +305,17 @@ pub fn run_experiment(
 }
 
 /// Re-runs, step by step, the seed of `cell` whose bad debt is the 99th percentile of the
-/// cell's runs: a bad day, but one that happens (ties: the lowest seed).
+/// cell's runs: a bad day, but one that happens (ties: the lowest seed). A cell without runs
+/// has no such day: its path has no steps.
 pub fn sample_path(exp: &Experiment, cell: usize, rows: &[RunRow], opts: RunOptions) -> SamplePath {
-    let mut debts: Vec<f64> = rows.iter().map(|r| r.bad_debt).collect();
-    debts.sort_by(f64::total_cmp);
-    let target = quantile_sorted(&debts, 0.99).unwrap_or(0.0);
-    let seed = rows
-        .iter()
-        .find(|r| r.bad_debt == target)
-        .map_or(0, |r| r.seed);
+    let Some(debts) = SortedSample::new(rows.iter().map(|r| r.bad_debt).collect()) else {
+        return SamplePath::empty(cell);
+    };
+    let target = debts.quantile(0.99);
+    // The target is one of the rows' bad debts, so a row holds it.
+    let Some(seed) = rows.iter().find(|r| r.bad_debt == target).map(|r| r.seed) else {
+        return SamplePath::empty(cell);
+    };
     let mut path = ThinnedPath::new(exp.cells[cell].scenario.steps());
     simulate_observed(
         &exp.cells[cell].scenario,

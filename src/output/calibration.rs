@@ -5,9 +5,12 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use super::{
-    OutputError, RUNS_FILE, format_money, write_atomic, write_csv_bytes, write_parquet_bytes,
-};
+use super::atomic::write_atomic;
+use super::error::OutputError;
+use super::paths::RUNS_FILE;
+use super::read::{read_parquet_file, values};
+use super::tables::{write_csv_bytes, write_parquet_bytes};
+use super::text::format_money;
 use crate::config::{AxisValue, Experiment};
 use crate::montecarlo::calibration::{
     Calibration, CellSamples, CurvePoint, calibrate, calibrate_capped, depletion_curve, frontier,
@@ -20,13 +23,6 @@ pub const CURVE_CSV: &str = "calibration_curve.csv";
 /// Points of each cell's depletion curve.
 const CURVE_POINTS: usize = 101;
 
-fn fail(path: &Path, e: impl std::fmt::Display) -> OutputError {
-    OutputError {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    }
-}
-
 /// One cell's calibration and its curve.
 #[derive(Clone, Debug)]
 pub struct CellCalibration {
@@ -36,29 +32,16 @@ pub struct CellCalibration {
     pub on_frontier: bool,
 }
 
-fn column(df: &DataFrame, name: &str, path: &Path) -> Result<Vec<f64>, OutputError> {
-    let c = df
-        .column(name)
-        .map_err(|_| fail(path, format!("column `{name}` is missing")))?
-        .cast(&DataType::Float64)
-        .map_err(|e| fail(path, e))?;
-    Ok(c.f64()
-        .map_err(|e| fail(path, e))?
-        .iter()
-        .map(|v| v.unwrap_or(0.0))
-        .collect())
-}
-
 /// Each cell's required capital and trader losses (penalties plus slippage), per run, from
 /// `dir/runs.parquet` of a calibration experiment.
 pub fn samples_from_runs(exp: &Experiment, dir: &Path) -> Result<Vec<CellSamples>, OutputError> {
     let path = dir.join(RUNS_FILE);
     let wanted = ["cell", "required_capital", "penalty_paid", "slippage_loss"];
-    let df = super::read_parquet_file(&path, Some(&wanted))?;
-    let cells = column(&df, "cell", &path)?;
-    let required = column(&df, "required_capital", &path)?;
-    let penalty = column(&df, "penalty_paid", &path)?;
-    let slippage = column(&df, "slippage_loss", &path)?;
+    let df = read_parquet_file(&path, Some(&wanted))?;
+    let cells = values(&df, "cell", &path)?;
+    let required = values(&df, "required_capital", &path)?;
+    let penalty = values(&df, "penalty_paid", &path)?;
+    let slippage = values(&df, "slippage_loss", &path)?;
     let mut per_cell = vec![CellSamples::default(); exp.cells.len()];
     for i in 0..cells.len() {
         if let Some(s) = per_cell.get_mut(cells[i] as usize) {
@@ -112,14 +95,18 @@ fn axis_columns(exp: &Experiment, cells: &[usize]) -> Vec<Column> {
         .enumerate()
         .map(|(a, axis)| {
             let name = PlSmallStr::from(axis.path.as_str());
-            if axis.is_numeric() {
-                Column::new(
-                    name,
+            // A numeric axis has a number at every cell: each coordinate is one of its values.
+            let numbers = axis
+                .is_numeric()
+                .then(|| {
                     cells
                         .iter()
-                        .map(|&c| exp.cells[c].coords[a].as_f64().unwrap_or(0.0))
-                        .collect::<Vec<f64>>(),
-                )
+                        .map(|&c| exp.cells[c].coords[a].as_f64())
+                        .collect::<Option<Vec<f64>>>()
+                })
+                .flatten();
+            if let Some(numbers) = numbers {
+                Column::new(name, numbers)
             } else {
                 Column::new(
                     name,
@@ -133,12 +120,8 @@ fn axis_columns(exp: &Experiment, cells: &[usize]) -> Vec<Column> {
         .collect()
 }
 
-/// Writes `calibration.csv` / `.parquet` (one row per cell) and `calibration_curve.csv`.
-pub fn write_calibration(
-    dir: &Path,
-    exp: &Experiment,
-    cells: &[CellCalibration],
-) -> Result<Vec<PathBuf>, OutputError> {
+/// One row per cell: the cell, its coordinates and its calibration.
+fn calibration_frame(exp: &Experiment, cells: &[CellCalibration]) -> PolarsResult<DataFrame> {
     let idx: Vec<usize> = cells.iter().map(|c| c.cell).collect();
     let n = cells.len();
     let cal = |f: &dyn Fn(&Calibration) -> Option<f64>| -> Vec<Option<f64>> {
@@ -174,8 +157,11 @@ pub fn write_calibration(
             cells.iter().map(|c| c.on_frontier).collect::<Vec<bool>>(),
         ),
     ]);
-    let mut table = DataFrame::new(n, columns).map_err(|e| fail(&dir.join(CALIBRATION_CSV), e))?;
+    DataFrame::new(n, columns)
+}
 
+/// One row per cell and point of its depletion curve.
+fn curve_frame(exp: &Experiment, cells: &[CellCalibration]) -> PolarsResult<DataFrame> {
     let mut curve_cells = Vec::new();
     let (mut fund, mut p, mut lo, mut hi) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for c in cells {
@@ -198,27 +184,38 @@ pub fn write_calibration(
         Column::new("depletion_probability_lo95".into(), lo),
         Column::new("depletion_probability_hi95".into(), hi),
     ]);
-    let mut curve =
-        DataFrame::new(curve_cells.len(), curve_cols).map_err(|e| fail(&dir.join(CURVE_CSV), e))?;
+    DataFrame::new(curve_cells.len(), curve_cols)
+}
 
+/// Writes `calibration.csv` / `.parquet` (one row per cell) and `calibration_curve.csv`.
+pub fn write_calibration(
+    dir: &Path,
+    exp: &Experiment,
+    cells: &[CellCalibration],
+) -> Result<Vec<PathBuf>, OutputError> {
+    let at = |name: &str| dir.join(name);
+    let mut table =
+        calibration_frame(exp, cells).map_err(|e| OutputError::at(&at(CALIBRATION_CSV), e))?;
+    let mut curve = curve_frame(exp, cells).map_err(|e| OutputError::at(&at(CURVE_CSV), e))?;
     let files = [
         (
             CALIBRATION_CSV,
-            write_csv_bytes(&mut table).map_err(|e| fail(&dir.join(CALIBRATION_CSV), e))?,
+            write_csv_bytes(&mut table).map_err(|e| OutputError::at(&at(CALIBRATION_CSV), e))?,
         ),
         (
             CALIBRATION_PARQUET,
-            write_parquet_bytes(&mut table).map_err(|e| fail(&dir.join(CALIBRATION_PARQUET), e))?,
+            write_parquet_bytes(&mut table)
+                .map_err(|e| OutputError::at(&at(CALIBRATION_PARQUET), e))?,
         ),
         (
             CURVE_CSV,
-            write_csv_bytes(&mut curve).map_err(|e| fail(&dir.join(CURVE_CSV), e))?,
+            write_csv_bytes(&mut curve).map_err(|e| OutputError::at(&at(CURVE_CSV), e))?,
         ),
     ];
     let mut written = Vec::new();
     for (name, bytes) in files {
         let path = dir.join(name);
-        write_atomic(&path, &bytes).map_err(|e| fail(&path, e))?;
+        write_atomic(&path, &bytes).map_err(|e| OutputError::at(&path, e))?;
         written.push(path);
     }
     Ok(written)

@@ -9,10 +9,12 @@ use std::sync::Once;
 
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::SegmentValue;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{format_money, format_pct};
+use super::text::{format_money, format_pct};
+use crate::montecarlo::FanBand;
 
 /// Pixel size of every chart: wide enough for a forum post, fonts sized for it.
 pub const WIDTH: u32 = 1200;
@@ -47,6 +49,11 @@ fn register_font() {
 }
 
 type DrawResult = Result<(), Box<dyn Error>>;
+
+/// A chart with linear axes in USD and hours.
+type LinearChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+/// A chart with a linear x axis and a log-scale probability on y.
+type LogChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, LogCoord<f64>>>;
 
 /// Something that can draw itself on any plotters backend.
 pub trait Chart {
@@ -270,12 +277,11 @@ impl Chart for DepletionCurve {
     where
         DB::ErrorType: 'static,
     {
-        if self.funds.len() < 2 || self.runs == 0 {
-            return draw_message(root, &self.title, "Not enough data for a curve.");
-        }
+        let x_max = match self.funds.last() {
+            Some(&x) if self.funds.len() >= 2 && self.runs > 0 => x,
+            _ => return draw_message(root, &self.title, "Not enough data for a curve."),
+        };
         let floor = 0.5 / self.runs as f64;
-        let clamp = |p: f64| p.max(floor);
-        let x_max = *self.funds.last().unwrap_or(&1.0);
         let mut chart = ChartBuilder::on(root)
             .caption(&self.title, title_style())
             .margin(20)
@@ -292,6 +298,25 @@ impl Chart for DepletionCurve {
             .label_style((FONT, TICK))
             .light_line_style(WHITE.mix(0.0))
             .draw()?;
+        self.draw_estimate(&mut chart, floor)?;
+        self.draw_target_and_funds(&mut chart, floor, x_max)?;
+        self.draw_cells(&mut chart, floor)?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+        Ok(())
+    }
+}
+
+impl DepletionCurve {
+    /// The Wilson band and the curve itself; probabilities under `floor` are drawn at it.
+    fn draw_estimate<DB: DrawingBackend>(
+        &self,
+        chart: &mut LogChart<'_, DB>,
+        floor: f64,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let clamp = |p: f64| p.max(floor);
         let band: Vec<(f64, f64)> = self
             .funds
             .iter()
@@ -316,6 +341,19 @@ impl Chart for DepletionCurve {
             ))?
             .label("P(depletion) from required capital")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLUE.stroke_width(3)));
+        Ok(())
+    }
+
+    /// The target line and the recommended fund with its upper bound.
+    fn draw_target_and_funds<DB: DrawingBackend>(
+        &self,
+        chart: &mut LogChart<'_, DB>,
+        floor: f64,
+        x_max: f64,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
         chart
             .draw_series(DashedLineSeries::new(
                 [(0.0, self.target), (x_max, self.target)],
@@ -349,6 +387,15 @@ impl Chart for DepletionCurve {
                     PathElement::new(vec![(x, y), (x + 24, y)], ORANGE.stroke_width(2))
                 });
         }
+        Ok(())
+    }
+
+    /// The grid cells run with other funds, with their own intervals.
+    fn draw_cells<DB: DrawingBackend>(&self, chart: &mut LogChart<'_, DB>, floor: f64) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let clamp = |p: f64| p.max(floor);
         if !self.cells.is_empty() {
             for c in &self.cells {
                 chart.draw_series(std::iter::once(PathElement::new(
@@ -365,7 +412,6 @@ impl Chart for DepletionCurve {
                 .label("Grid cells run with that fund")
                 .legend(|(x, y)| Circle::new((x + 12, y), 6, BLACK.filled()));
         }
-        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         Ok(())
     }
 }
@@ -375,7 +421,7 @@ pub struct FundFan {
     pub title: String,
     pub hours: Vec<f64>,
     /// p5, p25, p50, p75, p95 at each hour.
-    pub bands: Vec<[f64; 5]>,
+    pub bands: Vec<FanBand>,
     pub initial: f64,
 }
 
@@ -392,14 +438,14 @@ impl Chart for FundFan {
     where
         DB::ErrorType: 'static,
     {
-        if self.hours.len() < 2 {
-            return draw_message(root, &self.title, "Not enough steps for a fan chart.");
-        }
-        let x_max = *self.hours.last().unwrap_or(&1.0);
+        let x_max = match self.hours.last() {
+            Some(&x) if self.hours.len() >= 2 => x,
+            _ => return draw_message(root, &self.title, "Not enough steps for a fan chart."),
+        };
         let y_max = self
             .bands
             .iter()
-            .map(|b| b[4])
+            .map(|b| b.p95)
             .fold(self.initial, f64::max)
             .max(1.0)
             * 1.05;
@@ -418,45 +464,7 @@ impl Chart for FundFan {
             .label_style((FONT, TICK))
             .light_line_style(WHITE.mix(0.0))
             .draw()?;
-        let band = |lo: usize, hi: usize| -> Vec<(f64, f64)> {
-            self.hours
-                .iter()
-                .zip(&self.bands)
-                .map(|(&h, b)| (h, b[hi]))
-                .chain(
-                    self.hours
-                        .iter()
-                        .zip(&self.bands)
-                        .rev()
-                        .map(|(&h, b)| (h, b[lo])),
-                )
-                .collect()
-        };
-        chart
-            .draw_series(std::iter::once(Polygon::new(
-                band(0, 4),
-                BLUE.mix(0.15).filled(),
-            )))?
-            .label("5th to 95th percentile")
-            .legend(|(x, y)| {
-                Rectangle::new([(x, y - 8), (x + 24, y + 8)], BLUE.mix(0.15).filled())
-            });
-        chart
-            .draw_series(std::iter::once(Polygon::new(
-                band(1, 3),
-                BLUE.mix(0.35).filled(),
-            )))?
-            .label("25th to 75th percentile")
-            .legend(|(x, y)| {
-                Rectangle::new([(x, y - 8), (x + 24, y + 8)], BLUE.mix(0.35).filled())
-            });
-        chart
-            .draw_series(LineSeries::new(
-                self.hours.iter().zip(&self.bands).map(|(&h, b)| (h, b[2])),
-                BLUE.stroke_width(3),
-            ))?
-            .label("Median")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLUE.stroke_width(3)));
+        self.draw_bands(&mut chart)?;
         chart
             .draw_series(DashedLineSeries::new(
                 [(0.0, self.initial), (x_max, self.initial)],
@@ -467,6 +475,55 @@ impl Chart for FundFan {
             .label(format!("Initial fund {}", format_money(self.initial)))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], GREY.stroke_width(2)));
         draw_legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
+        Ok(())
+    }
+}
+
+impl FundFan {
+    /// The 5-95 and 25-75 percentile bands and the median.
+    fn draw_bands<DB: DrawingBackend>(&self, chart: &mut LinearChart<'_, DB>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let band = |lo: fn(&FanBand) -> f64, hi: fn(&FanBand) -> f64| -> Vec<(f64, f64)> {
+            self.hours
+                .iter()
+                .zip(&self.bands)
+                .map(|(&h, b)| (h, hi(b)))
+                .chain(
+                    self.hours
+                        .iter()
+                        .zip(&self.bands)
+                        .rev()
+                        .map(|(&h, b)| (h, lo(b))),
+                )
+                .collect()
+        };
+        chart
+            .draw_series(std::iter::once(Polygon::new(
+                band(|b| b.p5, |b| b.p95),
+                BLUE.mix(0.15).filled(),
+            )))?
+            .label("5th to 95th percentile")
+            .legend(|(x, y)| {
+                Rectangle::new([(x, y - 8), (x + 24, y + 8)], BLUE.mix(0.15).filled())
+            });
+        chart
+            .draw_series(std::iter::once(Polygon::new(
+                band(|b| b.p25, |b| b.p75),
+                BLUE.mix(0.35).filled(),
+            )))?
+            .label("25th to 75th percentile")
+            .legend(|(x, y)| {
+                Rectangle::new([(x, y - 8), (x + 24, y + 8)], BLUE.mix(0.35).filled())
+            });
+        chart
+            .draw_series(LineSeries::new(
+                self.hours.iter().zip(&self.bands).map(|(&h, b)| (h, b.p50)),
+                BLUE.stroke_width(3),
+            ))?
+            .label("Median")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLUE.stroke_width(3)));
         Ok(())
     }
 }
@@ -723,14 +780,29 @@ impl Chart for SamplePathChart {
     where
         DB::ErrorType: 'static,
     {
-        if self.hours.len() < 2 {
-            return draw_message(root, &self.title, "Not enough steps for a path.");
-        }
+        let x_max = match self.hours.last() {
+            Some(&x) if self.hours.len() >= 2 => x,
+            _ => return draw_message(root, &self.title, "Not enough steps for a path."),
+        };
         let root = root
             .margin(12, 0, 0, 0)
             .titled(&self.title, title_style())?;
         let (upper, lower) = root.split_vertically((HEIGHT as f64 * 0.58) as u32);
-        let x_max = *self.hours.last().unwrap_or(&1.0);
+        self.draw_prices(&upper, x_max)?;
+        self.draw_fund(&lower, x_max)
+    }
+}
+
+impl SamplePathChart {
+    /// The upper panel: mark, index and the liquidations.
+    fn draw_prices<DB: DrawingBackend>(
+        &self,
+        upper: &DrawingArea<DB, Shift>,
+        x_max: f64,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
         let (p_lo, p_hi) = self
             .index
             .iter()
@@ -739,7 +811,7 @@ impl Chart for SamplePathChart {
                 (a.min(x), b.max(x))
             });
         let pad = (p_hi - p_lo).max(p_hi * 1e-3) * 0.05;
-        let mut top = ChartBuilder::on(&upper)
+        let mut top = ChartBuilder::on(upper)
             .margin(15)
             .x_label_area_size(10)
             .y_label_area_size(130)
@@ -771,10 +843,20 @@ impl Chart for SamplePathChart {
         }))?
         .label("Liquidations (area ~ notional)")
         .legend(|(x, y)| Circle::new((x + 12, y), 6, DARK_RED.mix(0.6).filled()));
-        draw_legend(&mut top, SeriesLabelPosition::LowerLeft)?;
+        draw_legend(&mut top, SeriesLabelPosition::LowerLeft)
+    }
 
+    /// The lower panel: the fund's balance.
+    fn draw_fund<DB: DrawingBackend>(
+        &self,
+        lower: &DrawingArea<DB, Shift>,
+        x_max: f64,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
         let f_max = self.fund.iter().copied().fold(1.0, f64::max) * 1.08;
-        let mut bottom = ChartBuilder::on(&lower)
+        let mut bottom = ChartBuilder::on(lower)
             .margin(15)
             .x_label_area_size(60)
             .y_label_area_size(130)
@@ -803,8 +885,7 @@ impl Chart for SamplePathChart {
             .legend(|(x, y)| {
                 Rectangle::new([(x, y - 8), (x + 24, y + 8)], GREEN.mix(0.25).filled())
             });
-        draw_legend(&mut bottom, SeriesLabelPosition::LowerLeft)?;
-        Ok(())
+        draw_legend(&mut bottom, SeriesLabelPosition::LowerLeft)
     }
 }
 

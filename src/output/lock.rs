@@ -7,7 +7,8 @@
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::Path;
 
-use super::OutputError;
+use super::error::OutputError;
+use super::paths::PARTS_DIR;
 
 /// The lock file's name inside an output folder.
 pub const LOCK_FILE: &str = ".lock";
@@ -23,29 +24,28 @@ impl FolderLock {
     /// Creates `dir` if needed and takes its lock, or says who holds it.
     pub fn acquire(dir: &Path) -> Result<Self, OutputError> {
         let path = dir.join(LOCK_FILE);
-        let fail = |message: String| OutputError {
-            path: path.clone(),
-            message,
-        };
-        std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+        std::fs::create_dir_all(dir).map_err(|e| OutputError::at(&path, e))?;
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&path)
-            .map_err(|e| fail(e.to_string()))?;
+            .map_err(|e| OutputError::at(&path, e))?;
         match file.try_lock() {
             Ok(()) => {
                 remove_stale_temporaries(dir);
-                remove_stale_temporaries(&dir.join(super::store::PARTS_DIR));
+                remove_stale_temporaries(&dir.join(PARTS_DIR));
                 Ok(Self { _file: file })
             }
-            Err(TryLockError::WouldBlock) => Err(fail(format!(
-                "another backstop process is writing into {} (a run, merge, calibration or \
+            Err(TryLockError::WouldBlock) => Err(OutputError::at(
+                &path,
+                format!(
+                    "another backstop process is writing into {} (a run, merge, calibration or \
                  report); wait for it to finish, or choose another --out",
-                dir.display()
-            ))),
-            Err(TryLockError::Error(e)) => Err(fail(e.to_string())),
+                    dir.display()
+                ),
+            )),
+            Err(TryLockError::Error(e)) => Err(OutputError::at(&path, e)),
         }
     }
 }

@@ -5,9 +5,11 @@
 
 use std::path::Path;
 
-use super::{
-    EXPERIMENT_FILE, FAN_FILE, OutputError, RUNS_BY_MARKET_FILE, RUNS_FILE, SAMPLE_FILE,
-    SUMMARY_BY_MARKET_CSV, SUMMARY_BY_MARKET_PARQUET, SUMMARY_CSV, SUMMARY_PARQUET, write_atomic,
+use super::atomic::write_atomic;
+use super::error::OutputError;
+use super::paths::{
+    EXPERIMENT_FILE, FAN_FILE, RUNS_BY_MARKET_FILE, RUNS_FILE, SAMPLE_FILE, SUMMARY_BY_MARKET_CSV,
+    SUMMARY_BY_MARKET_PARQUET, SUMMARY_CSV, SUMMARY_PARQUET,
 };
 
 /// The seal's file name.
@@ -32,9 +34,11 @@ pub(crate) const RUN_TABLES: [&str; 9] = [
 fn crc_of(dir: &Path, name: &str) -> Result<u32, OutputError> {
     use std::io::Read;
     let path = dir.join(name);
-    let fail = |e: std::io::Error| OutputError {
-        path: path.clone(),
-        message: format!("cannot read: {e} (is this the output folder of a finished run?)"),
+    let fail = |e: std::io::Error| {
+        OutputError::at(
+            &path,
+            format!("cannot read: {e} (is this the output folder of a finished run?)"),
+        )
     };
     let mut file = std::fs::File::open(&path).map_err(fail)?;
     let mut hasher = crc32fast::Hasher::new();
@@ -56,10 +60,7 @@ pub(crate) fn seal_tables(dir: &Path) -> Result<(), OutputError> {
         text.push_str(&format!("\"{name}\" = {}\n", crc_of(dir, name)?));
     }
     let path = dir.join(TABLES_SEAL);
-    write_atomic(&path, text.as_bytes()).map_err(|e| OutputError {
-        path,
-        message: e.to_string(),
-    })
+    write_atomic(&path, text.as_bytes()).map_err(|e| OutputError::at(&path, e))
 }
 
 /// Removes the seal: tables are about to be rewritten.
@@ -70,28 +71,28 @@ pub(crate) fn break_seal(dir: &Path) {
 /// Checks that every table of `dir` is the one its run sealed.
 pub(crate) fn check_tables(dir: &Path) -> Result<(), OutputError> {
     let path = dir.join(TABLES_SEAL);
-    let text = std::fs::read_to_string(&path).map_err(|e| OutputError {
-        path: path.clone(),
-        message: format!(
-            "cannot read: {e}; the folder holds no finished run (a run still going, stopped \
-             midway, or written by a backstop before seals): run it again"
-        ),
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        OutputError::at(
+            &path,
+            format!(
+                "cannot read: {e}; the folder holds no finished run (a run still going, stopped \
+                 midway, or written by a backstop before seals): run it again"
+            ),
+        )
     })?;
-    let seal: toml::Table = toml::from_str(&text).map_err(|e| OutputError {
-        path: path.clone(),
-        message: format!("is damaged: {e}"),
-    })?;
+    let seal: toml::Table =
+        toml::from_str(&text).map_err(|e| OutputError::at(&path, format!("is damaged: {e}")))?;
     for name in RUN_TABLES {
         let want = seal.get(name).and_then(|v| v.as_integer());
         if want != Some(crc_of(dir, name)? as i64) {
-            return Err(OutputError {
-                path: dir.join(name),
-                message: format!(
+            return Err(OutputError::at(
+                &dir.join(name),
+                format!(
                     "does not belong to the run that wrote this folder's other tables (its \
                      checksum is not the one in {TABLES_SEAL}): a table of another run, or one \
                      changed since; run the experiment again"
                 ),
-            });
+            ));
         }
     }
     Ok(())

@@ -15,10 +15,16 @@ use std::str::FromStr;
 
 use polars::prelude::*;
 
-use super::{
-    OutputError, RUNS_BY_MARKET_FILE, RUNS_FILE, market_rows_frame, market_rows_from_frame,
-    rows_frame, rows_from_frame, write_aggregates, write_atomic, write_runs_parquet,
+use super::atomic::write_atomic;
+use super::error::OutputError;
+use super::lock::FolderLock;
+pub use super::paths::PARTS_DIR;
+use super::paths::{RUNS_BY_MARKET_FILE, RUNS_FILE};
+use super::read::read_parquet_file;
+use super::tables::{
+    market_rows_frame, market_rows_from_frame, rows_frame, rows_from_frame, write_parquet_bytes,
 };
+use super::write::{write_aggregates, write_runs_parquet};
 use crate::config::{Experiment, Overrides};
 use crate::montecarlo::{
     Aggregates, CellRows, FanAggregate, Unit, UnitResult, aggregate, cell_checkpoints, run_unit,
@@ -26,15 +32,7 @@ use crate::montecarlo::{
 };
 use crate::simulation::{MarketRow, RunOptions, RunRow};
 
-pub const PARTS_DIR: &str = "parts";
 const MANIFEST: &str = "manifest.toml";
-
-fn fail(path: &Path, e: impl std::fmt::Display) -> OutputError {
-    OutputError {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    }
-}
 
 /// A slice of the work: units whose index is `index` modulo `count`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,7 +118,7 @@ fn write_seal(paths: &PartPaths, experiment: &str, bytes: [&[u8]; 3]) -> Result<
     for ((name, _), b) in paths.files().iter().zip(bytes) {
         text.push_str(&format!("{name} = {}\n", crc32fast::hash(b)));
     }
-    write_atomic(&paths.seal, text.as_bytes()).map_err(|e| fail(&paths.seal, e))
+    write_atomic(&paths.seal, text.as_bytes()).map_err(|e| OutputError::at(&paths.seal, e))
 }
 
 /// Checks a unit's seal against the experiment and its files.
@@ -158,17 +156,17 @@ fn open_parts(dir: &Path, exp: &Experiment, restart: bool) -> Result<PathBuf, Ou
     let text = exp.to_resolved_toml();
     let hash = fingerprint(&text);
     if restart && parts.exists() {
-        std::fs::remove_dir_all(&parts).map_err(|e| fail(&parts, e))?;
+        std::fs::remove_dir_all(&parts).map_err(|e| OutputError::at(&parts, e))?;
     }
     if manifest.exists() {
-        let old = std::fs::read_to_string(&manifest).map_err(|e| fail(&manifest, e))?;
+        let old = std::fs::read_to_string(&manifest).map_err(|e| OutputError::at(&manifest, e))?;
         let old_hash = old
             .lines()
             .find_map(|l| l.strip_prefix("hash = \""))
             .and_then(|l| l.strip_suffix('"'))
-            .unwrap_or("");
+            .ok_or_else(|| OutputError::at(&manifest, "lacks the experiment's fingerprint"))?;
         if old_hash != hash {
-            return Err(fail(
+            return Err(OutputError::at(
                 &manifest,
                 format!(
                     "holds results of a different experiment (fingerprint {old_hash}, this one {hash}); \
@@ -179,13 +177,13 @@ fn open_parts(dir: &Path, exp: &Experiment, restart: bool) -> Result<PathBuf, Ou
         return Ok(parts);
     }
     clear_earlier_tables(dir)?;
-    std::fs::create_dir_all(&parts).map_err(|e| fail(&parts, e))?;
+    std::fs::create_dir_all(&parts).map_err(|e| OutputError::at(&parts, e))?;
     let body = format!(
         "# Units of work of one backstop experiment; see src/output/store.rs.\nhash = \"{hash}\"\nunits = {}\n\n[experiment]\ntext = {}\n",
         units(exp).len(),
         toml::Value::String(text)
     );
-    write_atomic(&manifest, body.as_bytes()).map_err(|e| fail(&manifest, e))?;
+    write_atomic(&manifest, body.as_bytes()).map_err(|e| OutputError::at(&manifest, e))?;
     Ok(parts)
 }
 
@@ -206,7 +204,12 @@ fn clear_earlier_tables(dir: &Path) -> Result<(), OutputError> {
         match std::fs::remove_file(&path) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(fail(&path, format!("cannot remove an earlier table: {e}"))),
+            Err(e) => {
+                return Err(OutputError::at(
+                    &path,
+                    format!("cannot remove an earlier table: {e}"),
+                ));
+            }
         }
     }
     Ok(())
@@ -216,20 +219,20 @@ fn clear_earlier_tables(dir: &Path) -> Result<(), OutputError> {
 fn manifest_experiment(parts: &Path) -> Result<(Experiment, String), OutputError> {
     let manifest = parts.join(MANIFEST);
     let text = std::fs::read_to_string(&manifest)
-        .map_err(|e| fail(&manifest, format!("{e} (not a backstop output folder?)")))?;
-    let table: toml::Table = toml::from_str(&text).map_err(|e| fail(&manifest, e))?;
+        .map_err(|e| OutputError::at(&manifest, format!("{e} (not a backstop output folder?)")))?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| OutputError::at(&manifest, e))?;
     let hash = table
         .get("hash")
         .and_then(|v| v.as_str())
-        .unwrap_or_default()
+        .ok_or_else(|| OutputError::at(&manifest, "lacks the experiment's fingerprint"))?
         .to_string();
     let exp_text = table
         .get("experiment")
         .and_then(|t| t.get("text"))
         .and_then(|t| t.as_str())
-        .ok_or_else(|| fail(&manifest, "lacks the experiment"))?;
+        .ok_or_else(|| OutputError::at(&manifest, "lacks the experiment"))?;
     let exp = Experiment::parse(exp_text, &manifest, Overrides::default())
-        .map_err(|e| fail(&manifest, e))?;
+        .map_err(|e| OutputError::at(&manifest, e))?;
     Ok((exp, hash))
 }
 
@@ -281,23 +284,32 @@ pub fn run_to_dir(
             if let Some(f) = &r.failure {
                 // Nothing of this unit is saved and no table is assembled.
                 drop(finished);
-                writer.join().expect("the part writer does not panic")?;
-                return Err(OutputError {
-                    path: part_paths(parts, &unit).rows,
-                    message: format!(
+                saved_by(writer.join(), parts)?;
+                return Err(OutputError::at(
+                    &part_paths(parts, &unit).rows,
+                    format!(
                         "seed {} of cell {} stopped, and no table is written: {}",
                         f.seed, exp.cells[unit.cell].index, f.what
                     ),
-                });
+                ));
             }
             if finished.send((unit, r)).is_err() {
                 break; // the writer failed: its error is returned below
             }
         }
         drop(finished);
-        writer.join().expect("the part writer does not panic")
+        saved_by(writer.join(), parts)
     })?;
     finish_if_complete(exp, dir, &parts, opts)
+}
+
+/// What the part writer thread ended with: its own error, or, should it have panicked (it
+/// has no code that does), an error naming the parts folder instead of a second panic here.
+fn saved_by(
+    joined: std::thread::Result<Result<(), OutputError>>,
+    parts: &Path,
+) -> Result<(), OutputError> {
+    joined.map_err(|_| OutputError::at(parts, "the thread saving finished units stopped"))?
 }
 
 /// Saves one finished unit: the histogram, the market rows and the rows, then the seal that
@@ -312,14 +324,16 @@ fn save_unit(
     let paths = part_paths(parts, unit);
     let _ = std::fs::remove_file(&paths.seal); // a part being rewritten is not done
     let fan = r.fan.to_bytes();
-    write_atomic(&paths.fan, &fan).map_err(|e| fail(&paths.fan, e))?;
-    let mut markets =
-        market_rows_frame(exp, unit.cell, &r.markets).map_err(|e| fail(&paths.markets, e))?;
-    let markets = super::write_parquet_bytes(&mut markets).map_err(|e| fail(&paths.markets, e))?;
-    write_atomic(&paths.markets, &markets).map_err(|e| fail(&paths.markets, e))?;
-    let mut df = rows_frame(exp, unit.cell, &r.rows).map_err(|e| fail(&paths.rows, e))?;
-    let rows = super::write_parquet_bytes(&mut df).map_err(|e| fail(&paths.rows, e))?;
-    write_atomic(&paths.rows, &rows).map_err(|e| fail(&paths.rows, e))?;
+    write_atomic(&paths.fan, &fan).map_err(|e| OutputError::at(&paths.fan, e))?;
+    let mut markets = market_rows_frame(exp, unit.cell, &r.markets)
+        .map_err(|e| OutputError::at(&paths.markets, e))?;
+    let markets =
+        write_parquet_bytes(&mut markets).map_err(|e| OutputError::at(&paths.markets, e))?;
+    write_atomic(&paths.markets, &markets).map_err(|e| OutputError::at(&paths.markets, e))?;
+    let mut df =
+        rows_frame(exp, unit.cell, &r.rows).map_err(|e| OutputError::at(&paths.rows, e))?;
+    let rows = write_parquet_bytes(&mut df).map_err(|e| OutputError::at(&paths.rows, e))?;
+    write_atomic(&paths.rows, &rows).map_err(|e| OutputError::at(&paths.rows, e))?;
     write_seal(&paths, experiment, [&fan, &markets, &rows])
 }
 
@@ -337,7 +351,7 @@ fn finish_if_complete(
             PartState::Sound => done += 1,
             PartState::Missing => {}
             PartState::Damaged { file, why } => {
-                return Err(fail(
+                return Err(OutputError::at(
                     &file,
                     format!("is damaged ({why}); run the experiment again to redo its unit"),
                 ));
@@ -354,15 +368,15 @@ fn finish_if_complete(
 }
 
 fn read_frame(path: &Path) -> Result<DataFrame, OutputError> {
-    super::read_parquet_file(path, None)
+    read_parquet_file(path, None)
 }
 
 fn read_rows(path: &Path) -> Result<Vec<RunRow>, OutputError> {
-    rows_from_frame(&read_frame(path)?).map_err(|e| fail(path, e))
+    rows_from_frame(&read_frame(path)?).map_err(|e| OutputError::at(path, e))
 }
 
 fn read_market_rows(exp: &Experiment, path: &Path) -> Result<Vec<MarketRow>, OutputError> {
-    market_rows_from_frame(exp, &read_frame(path)?).map_err(|e| fail(path, e))
+    market_rows_from_frame(exp, &read_frame(path)?).map_err(|e| OutputError::at(path, e))
 }
 
 /// The rows of cell `c` from its units' parts, in seed order.
@@ -402,9 +416,9 @@ fn assemble(
         .collect();
     for u in &all {
         let fan_path = part_paths(parts, u).fan;
-        let bytes = std::fs::read(&fan_path).map_err(|e| fail(&fan_path, e))?;
+        let bytes = std::fs::read(&fan_path).map_err(|e| OutputError::at(&fan_path, e))?;
         let fan = FanAggregate::from_bytes(&bytes)
-            .ok_or_else(|| fail(&fan_path, "is not a fan histogram"))?;
+            .ok_or_else(|| OutputError::at(&fan_path, "is not a fan histogram"))?;
         fans[u.cell].merge(&fan);
     }
     let agg = aggregate(exp, &fans, opts, |c| read_cell(exp, parts, c))?;
@@ -421,10 +435,10 @@ pub fn merge_dirs(
     out: &Path,
     opts: RunOptions,
     on_gathered: &dyn Fn(u64, u64),
-) -> Result<(Experiment, Progress, super::lock::FolderLock), OutputError> {
+) -> Result<(Experiment, Progress, FolderLock), OutputError> {
     let first = from
         .first()
-        .ok_or_else(|| fail(out, "merge needs at least one folder"))?;
+        .ok_or_else(|| OutputError::at(out, "merge needs at least one folder"))?;
     let (exp, hash) = manifest_experiment(&first.join(PARTS_DIR))?;
     let target = out.join(PARTS_DIR);
     // Every source is checked before anything is written: a refused merge writes nothing.
@@ -433,7 +447,7 @@ pub fn merge_dirs(
         let src = dir.join(PARTS_DIR);
         let (_, other) = manifest_experiment(&src)?;
         if other != hash {
-            return Err(fail(
+            return Err(OutputError::at(
                 &src.join(MANIFEST),
                 format!("belongs to a different experiment (fingerprint {other}, expected {hash})"),
             ));
@@ -446,7 +460,7 @@ pub fn merge_dirs(
             match part_state(&from, &hash) {
                 PartState::Missing => {}
                 PartState::Damaged { file, why } => {
-                    return Err(fail(
+                    return Err(OutputError::at(
                         &file,
                         format!("is damaged ({why}); nothing was merged"),
                     ));
@@ -455,7 +469,7 @@ pub fn merge_dirs(
             }
         }
     }
-    let lock = super::lock::FolderLock::acquire(out)?;
+    let lock = FolderLock::acquire(out)?;
     let parts = open_parts(out, &exp, false)?;
     let total = sound.len() as u64;
     for (done, (u, from)) in sound.into_iter().enumerate() {
@@ -471,8 +485,8 @@ pub fn merge_dirs(
             (&from.rows, &to.rows),
             (&from.seal, &to.seal),
         ] {
-            let bytes = std::fs::read(a).map_err(|e| fail(a, e))?;
-            write_atomic(b, &bytes).map_err(|e| fail(b, e))?;
+            let bytes = std::fs::read(a).map_err(|e| OutputError::at(a, e))?;
+            write_atomic(b, &bytes).map_err(|e| OutputError::at(b, e))?;
         }
     }
     on_gathered(total, total);
@@ -502,6 +516,16 @@ mod tests {
                 .count();
             assert_eq!(owners, 1);
         }
+    }
+
+    #[test]
+    fn a_stopped_writer_is_an_error_naming_the_parts() {
+        let parts = Path::new("out/parts");
+        assert!(saved_by(Ok(Ok(())), parts).is_ok());
+        let own = saved_by(Ok(Err(OutputError::at(parts, "disk full"))), parts).unwrap_err();
+        assert_eq!(own.message, "disk full");
+        let stopped = saved_by(Err(Box::new("boom")), parts).unwrap_err();
+        assert_eq!(stopped.path, parts);
     }
 
     #[test]

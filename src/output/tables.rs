@@ -13,10 +13,20 @@ fn axis_columns(axes: &[GridAxis], cells: &[Vec<AxisValue>], repeat: usize) -> V
         .enumerate()
         .map(|(a, axis)| {
             let name = PlSmallStr::from(axis.path.as_str());
-            if axis.is_numeric() {
-                let v: Vec<f64> = cells
-                    .iter()
-                    .flat_map(|c| std::iter::repeat_n(c[a].as_f64().unwrap_or(0.0), repeat))
+            // A numeric axis has a number at every cell: each coordinate is one of its values.
+            let numbers = axis
+                .is_numeric()
+                .then(|| {
+                    cells
+                        .iter()
+                        .map(|c| c[a].as_f64())
+                        .collect::<Option<Vec<f64>>>()
+                })
+                .flatten();
+            if let Some(numbers) = numbers {
+                let v: Vec<f64> = numbers
+                    .into_iter()
+                    .flat_map(|x| std::iter::repeat_n(x, repeat))
                     .collect();
                 Column::new(name, v)
             } else if axis.values.iter().all(|v| matches!(v, AxisValue::Bool(_))) {
@@ -96,9 +106,13 @@ fn name_markets(exp: &Experiment, columns: &mut [Column]) -> PolarsResult<()> {
             .map(|m| {
                 m.and_then(|m| names.get(m as usize))
                     .cloned()
-                    .unwrap_or_default()
+                    .ok_or_else(|| {
+                        PolarsError::ComputeError(
+                            "a market row names no market of the experiment".into(),
+                        )
+                    })
             })
-            .collect();
+            .collect::<PolarsResult<_>>()?;
         *c = Column::new("market".into(), named);
     }
     Ok(())
@@ -275,7 +289,10 @@ pub fn fan_frame(exp: &Experiment, result: &Aggregates) -> PolarsResult<DataFram
             cell.push(c as u32);
             step.push(p.step as u32);
             hour.push(p.step as f64 * dt / 3600.0);
-            for (v, x) in q.iter_mut().zip([p.p5, p.p25, p.p50, p.p75, p.p95]) {
+            for (v, x) in q
+                .iter_mut()
+                .zip([p.band.p5, p.band.p25, p.band.p50, p.band.p75, p.band.p95])
+            {
                 v.push(x);
             }
         }

@@ -1,16 +1,20 @@
 //! Binomial proportions: the Wilson score interval and the binomial distribution function
 //! (for order-statistic bounds on quantiles).
 
+use std::num::NonZeroU64;
+
 use statrs::distribution::{Binomial, DiscreteCDF};
 
 /// Wilson score interval (Wilson 1927) for `k` successes in `n` trials at normal quantile `z`;
 /// unlike the Wald interval it stays inside [0, 1] and is honest at k = 0, which is the usual
 /// case for rare fund depletion. `None` when `n = 0`.
 pub fn wilson(k: u64, n: u64, z: f64) -> Option<(f64, f64)> {
-    if n == 0 {
-        return None;
-    }
-    let n = n as f64;
+    NonZeroU64::new(n).map(|n| wilson_of(k, n, z))
+}
+
+/// [`wilson`] where the trials are known to be at least one, so the interval always exists.
+pub fn wilson_of(k: u64, n: NonZeroU64, z: f64) -> (f64, f64) {
+    let n = n.get() as f64;
     let p = k as f64 / n;
     let z2 = z * z;
     let denom = 1.0 + z2 / n;
@@ -28,7 +32,7 @@ pub fn wilson(k: u64, n: u64, z: f64) -> Option<(f64, f64)> {
     } else {
         (centre + half).min(1.0)
     };
-    Some((lo, hi))
+    (lo, hi)
 }
 
 /// `P(B <= k)` for `B ~ Binomial(n, p)`: statrs's, through the regularized incomplete beta
@@ -75,6 +79,8 @@ mod tests {
         assert!((lo - (0.5 - half)).abs() < 1e-12 && (hi - (0.5 + half)).abs() < 1e-12);
         assert!((lo - 0.403_832).abs() < 1e-6);
         assert_eq!(wilson(0, 0, Z95), None);
+        let n = NonZeroU64::new(100).unwrap();
+        assert_eq!(Some(wilson_of(50, n, Z95)), wilson(50, 100, Z95));
     }
 
     /// Every value is the direct sum of binomial probabilities (n = 30, small enough for

@@ -9,11 +9,11 @@ mod moments;
 mod normal;
 mod quantile;
 
-pub use binomial::{binomial_cdf, first_binomial_rank, wilson};
+pub use binomial::{binomial_cdf, first_binomial_rank, wilson, wilson_of};
 pub use cholesky::{cholesky, inverse_from_cholesky};
 pub use moments::Moments;
 pub use normal::{Z95, normal_cdf};
 pub use quantile::{
-    QuantileEstimate, TailEstimate, expected_shortfall, quantile_sorted, quantile_with_bounds,
-    upper_bound_rank,
+    QuantileEstimate, SortedSample, TailEstimate, expected_shortfall, quantile_sorted,
+    quantile_with_bounds, upper_bound_rank,
 };

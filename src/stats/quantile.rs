@@ -1,7 +1,8 @@
 //! Empirical quantiles, distribution-free confidence bounds from order statistics, and
 //! expected shortfall.
 
-use super::first_binomial_rank;
+use super::binomial::first_binomial_rank;
+use super::moments::Moments;
 
 /// The `p`-quantile of sorted data as the order statistic `X_(ceil(n p))` (the empirical
 /// inverse distribution function, Hyndman-Fan type 1). With this definition, a fund equal to
@@ -14,6 +15,44 @@ pub fn quantile_sorted(sorted: &[f64], p: f64) -> Option<f64> {
     let n = sorted.len();
     let rank = ((p * n as f64).ceil() as usize).clamp(1, n);
     Some(sorted[rank - 1])
+}
+
+/// A sample with at least one value, sorted ascending (`f64::total_cmp`): its quantiles
+/// always exist, so whoever holds one never needs a fallback for an empty sample.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SortedSample(Vec<f64>);
+
+impl SortedSample {
+    /// Sorts `values`; `None` when there are none.
+    pub fn new(mut values: Vec<f64>) -> Option<Self> {
+        if values.is_empty() {
+            return None;
+        }
+        values.sort_by(f64::total_cmp);
+        Some(Self(values))
+    }
+
+    /// The `p`-quantile as [`quantile_sorted`] defines it (type 1, `X_(ceil(n p))`).
+    pub fn quantile(&self, p: f64) -> f64 {
+        let n = self.0.len();
+        let rank = ((p * n as f64).ceil() as usize).clamp(1, n);
+        self.0[rank - 1]
+    }
+
+    /// The values, ascending.
+    pub fn values(&self) -> &[f64] {
+        &self.0
+    }
+
+    /// How many values (at least 1).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Never: a sorted sample holds at least one value (clippy asks for the method).
+    pub fn is_empty(&self) -> bool {
+        false
+    }
 }
 
 /// A quantile with a two-sided distribution-free confidence interval.
@@ -75,7 +114,7 @@ pub fn expected_shortfall(sorted: &[f64], level: f64) -> Option<TailEstimate> {
     let var = quantile_sorted(sorted, level)?;
     let a = 1.0 - level;
     let n = sorted.len() as f64;
-    let excess: super::Moments = sorted.iter().map(|&x| (x - var).max(0.0)).collect();
+    let excess: Moments = sorted.iter().map(|&x| (x - var).max(0.0)).collect();
     let mean_excess = excess.mean()?;
     let sd = excess.variance().unwrap_or(0.0).sqrt();
     Some(TailEstimate {
@@ -97,6 +136,21 @@ mod tests {
         assert_eq!(quantile_sorted(&xs, 0.0), Some(1.0));
         assert_eq!(quantile_sorted(&xs, 1.0), Some(100.0));
         assert_eq!(quantile_sorted(&[], 0.5), None);
+    }
+
+    #[test]
+    fn a_sorted_sample_has_the_quantiles_of_its_sorted_values() {
+        assert_eq!(SortedSample::new(Vec::new()), None);
+        let xs: Vec<f64> = (1..=100).rev().map(|i| i as f64).collect();
+        let s = SortedSample::new(xs.clone()).unwrap();
+        assert_eq!(s.len(), 100);
+        assert_eq!(s.values()[0], 1.0);
+        let mut sorted = xs;
+        sorted.sort_by(f64::total_cmp);
+        for p in [0.0, 0.025, 0.5, 0.95, 0.951, 0.99, 1.0] {
+            assert_eq!(Some(s.quantile(p)), quantile_sorted(&sorted, p), "p {p}");
+        }
+        assert_eq!(SortedSample::new(vec![7.0]).unwrap().quantile(0.99), 7.0);
     }
 
     #[test]

@@ -4,14 +4,17 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use super::super::atomic::write_atomic;
 use super::super::charts::{
     CascadeCcdf, CellEstimate, Chart, DepletionCurve, Exceedance, FundFan, Heatmap, Histogram,
-    SamplePathChart, render,
+    SamplePathChart, horizon_word, render,
 };
-use super::super::text::axis_text;
-use super::super::{format_money, write_atomic};
-use super::{OutputError, ReportOutcome, TARGET, Tables, err};
-use crate::stats::{Z95, quantile_sorted, wilson};
+use super::super::error::OutputError;
+use super::super::text::{axis_text, format_money};
+use super::inputs::Tables;
+use super::markdown::cell_text;
+use super::outcome::{ReportOutcome, TARGET};
+use crate::montecarlo::calibration::depletion_curve;
 
 /// The charts drawn so far: their files, their part of `report.md`, and what was not drawn.
 pub(super) struct Charts {
@@ -32,10 +35,11 @@ impl Charts {
     /// Renders `chart`, writes its PNG and SVG, and adds it with `caption` to the report.
     fn emit<C: Chart>(&mut self, chart: &C, caption: &str) -> Result<(), OutputError> {
         let name = chart.name();
-        let rendered = render(chart).map_err(|e| err(&self.dir.join(format!("{name}.png")), e))?;
+        let rendered =
+            render(chart).map_err(|e| OutputError::at(&self.dir.join(format!("{name}.png")), e))?;
         for (ext, bytes) in [("png", rendered.png), ("svg", rendered.svg.into_bytes())] {
             let path = self.dir.join(format!("{name}.{ext}"));
-            write_atomic(&path, &bytes).map_err(|e| err(&path, e))?;
+            write_atomic(&path, &bytes).map_err(|e| OutputError::at(&path, e))?;
             self.outcome.files.push(path);
         }
         let title = chart.title();
@@ -69,14 +73,20 @@ impl Charts {
         let (ya, xa) = (&exp.axes[yi_axis], &exp.axes[xi_axis]);
         let mut values = vec![vec![0.0; xa.values.len()]; ya.values.len()];
         let mut seen = vec![vec![false; xa.values.len()]; ya.values.len()];
+        // Every cell's coordinate is one of its axis's values: the grid is built from them.
         let place = |axis: &crate::config::GridAxis, i: usize, c: usize| {
             axis.values
                 .iter()
                 .position(|v| *v == exp.cells[c].coords[i])
-                .unwrap_or(0)
+                .ok_or_else(|| {
+                    OutputError::at(
+                        &self.dir.join("depletion_heatmap.png"),
+                        format!("cell {c} lies off its grid axis `{}`", axis.path),
+                    )
+                })
         };
         for (c, cell) in exp.cells.iter().enumerate() {
-            let (yi, xi) = (place(ya, yi_axis, c), place(xa, xi_axis, c));
+            let (yi, xi) = (place(ya, yi_axis, c)?, place(xa, xi_axis, c)?);
             let in_slice = exp
                 .axes
                 .iter()
@@ -116,70 +126,66 @@ impl Charts {
         let n = t.n();
         let recommended_ub = t.head().required_capital_q99_ub95;
         let cells = fund_cells(t);
+        // The axis reaches past the largest of these; a missing upper bound adds nothing (the
+        // axis is at least 1 anyway).
         let top = [
-            quantile_sorted(required, 0.999).unwrap_or(0.0) * 1.2,
-            recommended_ub.unwrap_or(0.0) * 1.1,
-            cells
-                .iter()
-                .map(|c| c.fund)
-                .fold(t.head().fund_initial, f64::max)
-                * 1.1,
+            Some(required.quantile(0.999) * 1.2),
+            recommended_ub.map(|ub| ub * 1.1),
+            Some(
+                cells
+                    .iter()
+                    .map(|c| c.fund)
+                    .fold(t.head().fund_initial, f64::max)
+                    * 1.1,
+            ),
         ]
         .into_iter()
+        .flatten()
         .fold(1.0, f64::max);
         let funds: Vec<f64> = (0..=200).map(|i| top * i as f64 / 200.0).collect();
-        let (mut p, mut lo, mut hi) = (Vec::new(), Vec::new(), Vec::new());
-        for &f in &funds {
-            // Runs that deplete a fund f: required capital above f.
-            let k = required.len() - required.partition_point(|&r| r <= f);
-            let (l, u) = wilson(k as u64, n, Z95).unwrap_or((0.0, 1.0));
-            p.push(k as f64 / n.max(1) as f64);
-            lo.push(l);
-            hi.push(u);
-        }
+        let points = depletion_curve(required.values(), &funds);
         let curve = DepletionCurve {
             title: "How big must the fund be?".into(),
             funds,
-            p,
-            lo,
-            hi,
+            p: points.iter().map(|c| c.p).collect(),
+            lo: points.iter().map(|c| c.lo).collect(),
+            hi: points.iter().map(|c| c.hi).collect(),
             runs: n,
             target: TARGET,
-            recommended: quantile_sorted(required, 1.0 - TARGET).unwrap_or(0.0),
+            recommended: required.quantile(1.0 - TARGET),
             recommended_ub,
             cells,
         };
         let caption = format!(
             "P(depletion) against fund size for {}, read off the required capital of {n} runs; dots are grid cells run with that fund (95% Wilson intervals).",
-            super::markdown::cell_text(&t.exp, t.h)
+            cell_text(&t.exp, t.h)
         );
         self.emit(&curve, &caption)
     }
 
     fn fund_fan(&mut self, t: &Tables) -> Result<(), OutputError> {
-        let (hours, bands) = t.fan.clone();
         let chart = FundFan {
             title: "Insurance fund balance through the day".into(),
-            hours,
-            bands,
+            hours: t.fan.hours.clone(),
+            bands: t.fan.bands.clone(),
             initial: t.head().fund_initial,
         };
         let caption = format!(
             "Percentiles of the fund balance across {} simulated days ({}); read off per-step histograms, within 2%.",
             t.n(),
-            super::markdown::cell_text(&t.exp, t.h)
+            cell_text(&t.exp, t.h)
         );
         self.emit(&chart, &caption)
     }
 
     /// Bad debt exceedance, slippage histogram and cascade sizes.
     fn losses(&mut self, t: &Tables) -> Result<(), OutputError> {
-        let label = super::markdown::cell_text(&t.exp, t.h);
+        let label = cell_text(&t.exp, t.h);
         let head = t.head();
         let exceedance = Exceedance {
             title: "How much bad debt can a day bring?".into(),
             x_desc: "Bad debt in the day (USD)".into(),
-            sorted: t.runs.bad_debt.clone(),
+            sorted: t.runs.bad_debt.values().to_vec(),
             markers: vec![
                 ("VaR95".into(), head.bad_debt_var95),
                 ("VaR99".into(), head.bad_debt_var99),
@@ -218,7 +224,7 @@ impl Charts {
             .map(|((&h, &m), &n)| (h, m, n))
             .collect();
         let debt: f64 = s.bad_debt.iter().sum();
-        let word = crate::output::charts::horizon_word(s.hours.last().copied().unwrap_or(0.0));
+        let word = horizon_word(s.horizon);
         let chart = SamplePathChart {
             title: format!(
                 "A 1-in-100 {word} (seed {}): bad debt {}",
@@ -234,7 +240,7 @@ impl Charts {
         let caption = format!(
             "The simulated {word} whose bad debt is the 99th percentile of {} ({}): index and mark, liquidations, and the fund beneath.",
             t.n(),
-            super::markdown::cell_text(&t.exp, t.h)
+            cell_text(&t.exp, t.h)
         );
         self.emit(&chart, &caption)
     }

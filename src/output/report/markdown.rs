@@ -3,11 +3,15 @@
 
 use std::fmt::Write as _;
 
-use super::super::text::axis_text;
-use super::super::{EXPERIMENT_FILE, SUMMARY_BY_MARKET_CSV, SUMMARY_CSV, format_money, format_pct};
-use super::{TARGET, Tables};
+use super::super::paths::{EXPERIMENT_FILE, SUMMARY_BY_MARKET_CSV, SUMMARY_CSV};
+use super::super::text::{axis_text, format_money, format_pct};
+use super::inputs::Tables;
+use super::outcome::TARGET;
 use crate::config::Experiment;
+use crate::config::file::RecordSection;
 use crate::montecarlo::MarketSummary;
+use crate::montecarlo::contrast::CellContrast;
+use crate::montecarlo::record::{FundChange, RecordCell};
 
 /// `fund.initial $1.00M, liquidation.penalty_rate 1.00%`, or `the scenario as written`.
 pub(super) fn cell_text(exp: &Experiment, c: usize) -> String {
@@ -208,11 +212,25 @@ fn record_section(s: &mut String, t: &Tables) {
     let Some(record) = &t.exp.resolved.experiment.record else {
         return;
     };
-    let head = t.head();
-    let Some(cell) = t.record.get(t.h).filter(|c| c.runs > 0) else {
+    let Some(cell) = t.record.get(t.h).and_then(Option::as_ref) else {
         return;
     };
-    let [p5, p50, p95] = cell.fund_change;
+    record_table(s, t, record, cell);
+    record_verdict(s, record, cell);
+    if !record.assumed.is_empty() {
+        let _ = writeln!(s, "Inputs the simulation had to assume:\n");
+        for a in &record.assumed {
+            let _ = writeln!(s, "- {a}");
+        }
+        let _ = writeln!(s);
+    }
+    sensitivity_table(s, t, record);
+}
+
+/// The record's figures beside the headline cell's, one row each.
+fn record_table(s: &mut String, t: &Tables, record: &RecordSection, cell: &RecordCell) {
+    let head = t.head();
+    let FundChange { p5, p50, p95 } = cell.fund_change;
     let (lo, hi) = cell.socialized_ci;
     let venue = &t.exp.resolved.experiment.venue;
     let _ = writeln!(
@@ -263,6 +281,10 @@ fn record_section(s: &mut String, t: &Tables) {
         format_money(head.bad_debt_mean),
         format_money(head.bad_debt_var95)
     );
+}
+
+/// Whether the model and the record agree, in a sentence.
+fn record_verdict(s: &mut String, record: &RecordSection, cell: &RecordCell) {
     let disagree = disagreements(record, cell);
     let reported = record.fund_change_usd.is_some() || record.adl.is_some();
     if !reported {
@@ -278,23 +300,12 @@ fn record_section(s: &mut String, t: &Tables) {
     } else {
         let _ = writeln!(s, "**Where they disagree:** {}.\n", disagree.join("; "));
     }
-    if !record.assumed.is_empty() {
-        let _ = writeln!(s, "Inputs the simulation had to assume:\n");
-        for a in &record.assumed {
-            let _ = writeln!(s, "- {a}");
-        }
-        let _ = writeln!(s);
-    }
-    sensitivity_table(s, t, record);
 }
 
 /// Where a cell's simulated figures and the record part: a reported fund change outside the
 /// simulated 90% band, or ADL whose 95% interval excludes what was reported.
-fn disagreements(
-    record: &crate::config::file::RecordSection,
-    cell: &super::record::RecordCell,
-) -> Vec<String> {
-    let [p5, _, p95] = cell.fund_change;
+fn disagreements(record: &RecordSection, cell: &RecordCell) -> Vec<String> {
+    let FundChange { p5, p95, .. } = cell.fund_change;
     let (lo, hi) = cell.socialized_ci;
     let mut disagree = Vec::new();
     if let Some(f) = record.fund_change_usd
@@ -323,7 +334,7 @@ fn disagreements(
 
 /// Every cell beside the record: the grid's axes are the assumed inputs, so the rows are the
 /// answer's sensitivity to them.
-fn sensitivity_table(s: &mut String, t: &Tables, record: &crate::config::file::RecordSection) {
+fn sensitivity_table(s: &mut String, t: &Tables, record: &RecordSection) {
     let exp = &t.exp;
     if exp.axes.is_empty() || t.record.len() != exp.cells.len() {
         return;
@@ -350,27 +361,14 @@ fn sensitivity_table(s: &mut String, t: &Tables, record: &crate::config::file::R
         for (a, v) in exp.axes.iter().zip(&cell.coords) {
             let _ = write!(row, " {} |", bold(axis_text(&a.path, v)));
         }
-        let [p5, p50, p95] = figures.fund_change;
-        let (lo, hi) = figures.socialized_ci;
-        let reported = record.fund_change_usd.is_some() || record.adl.is_some();
+        // A cell without runs has no figures to set beside the record.
+        let Some(figures) = figures else {
+            let _ = writeln!(s, "{row} n/a | n/a | n/a | n/a |");
+            continue;
+        };
         let agrees = disagreements(record, figures).is_empty();
         agreeing += usize::from(agrees);
-        let _ = writeln!(
-            s,
-            "{row} {} [{}, {}] | {} [{}, {}] | {} | {} |",
-            format_money(p50),
-            format_money(p5),
-            format_money(p95),
-            format_pct(figures.p_socialized()),
-            format_pct(lo),
-            format_pct(hi),
-            format_money(figures.bad_debt_mean),
-            match (reported, agrees) {
-                (false, _) => "n/a",
-                (true, true) => "yes",
-                (true, false) => "no",
-            }
-        );
+        sensitivity_figures(s, &row, record, figures, agrees);
     }
     if record.fund_change_usd.is_some() || record.adl.is_some() {
         let _ = writeln!(
@@ -381,6 +379,35 @@ fn sensitivity_table(s: &mut String, t: &Tables, record: &crate::config::file::R
     } else {
         let _ = writeln!(s);
     }
+}
+
+/// The figures of one cell's row of the sensitivity table, after its coordinates `row`.
+fn sensitivity_figures(
+    s: &mut String,
+    row: &str,
+    record: &RecordSection,
+    figures: &RecordCell,
+    agrees: bool,
+) {
+    let FundChange { p5, p50, p95 } = figures.fund_change;
+    let (lo, hi) = figures.socialized_ci;
+    let reported = record.fund_change_usd.is_some() || record.adl.is_some();
+    let _ = writeln!(
+        s,
+        "{row} {} [{}, {}] | {} [{}, {}] | {} | {} |",
+        format_money(p50),
+        format_money(p5),
+        format_money(p95),
+        format_pct(figures.p_socialized()),
+        format_pct(lo),
+        format_pct(hi),
+        format_money(figures.bad_debt_mean),
+        match (reported, agrees) {
+            (false, _) => "n/a",
+            (true, true) => "yes",
+            (true, false) => "no",
+        }
+    );
 }
 
 /// With a contrast axis: each cell set against its baseline cell on common seeds.
@@ -408,7 +435,7 @@ Each cell minus the cell with `{}` at {baseline} and the same other coordinates,
     header.push_str(" bad debt / OI [95% CI] | | 1% fund / OI [95% CI] | | voluntary closes / OI | voluntary flow in cascades / OI (se) |");
     rule.push_str(" ---: | :--- | ---: | :--- | ---: | ---: |");
     let _ = writeln!(s, "{header}\n{rule}");
-    let word = |lo: f64, hi: f64| match super::contrast::CellContrast::sign(lo, hi) {
+    let word = |lo: f64, hi: f64| match CellContrast::sign(lo, hi) {
         1 => "**more**",
         -1 => "**less**",
         _ => "unsettled",
@@ -420,12 +447,12 @@ Each cell minus the cell with `{}` at {baseline} and the same other coordinates,
         for (a, v) in exp.axes.iter().zip(&exp.cells[c.cell].coords) {
             let _ = write!(line, " {} |", axis_text(&a.path, v));
         }
-        match super::contrast::CellContrast::sign(c.capital_lo95, c.capital_hi95) {
+        match CellContrast::sign(c.capital_lo95, c.capital_hi95) {
             1 => more += 1,
             -1 => less += 1,
             _ => {}
         }
-        match super::contrast::CellContrast::sign(c.bad_debt_lo95, c.bad_debt_hi95) {
+        match CellContrast::sign(c.bad_debt_lo95, c.bad_debt_hi95) {
             1 => debt_more += 1,
             -1 => debt_less += 1,
             _ => {}
@@ -533,60 +560,16 @@ fn lending_section(s: &mut String, t: &Tables) {
             l.borrowers(),
             l.style_name(),
         );
-        let gap = row
-            .worst_oracle_gap
-            .map_or_else(|| "n/a".to_string(), |g| format!("{g:.4}"));
-        let _ = writeln!(
-            s,
-            "| figure (mean per day unless stated) | value |\n\
-             | --- | ---: |\n\
-             | debt at t = 0 | {} |\n\
-             | debt repaid by liquidations | {} |\n\
-             | LaR95: p95 of the debt liquidated in a day | {} |\n\
-             | collateral seized, at the oracle | {} |\n\
-             | bad debt | {} |\n\
-             | underwater debt at the end (collateral no longer covers it; not yet bad debt) | {} |\n\
-             | VaR95 of insolvent debt (bad + underwater) | {} |\n\
-             | keepers' profit (all markets) | {} |\n\
-             | keeper incentives paid by the fund | {} |\n\
-             | protocol fees | {} |\n\
-             | loans left waiting for a keeper at the end | {:.1} |\n\
-             | worst oracle / index ratio in any run | {gap} |\n",
-            format_money(row.open_interest_mean),
-            format_money(row.liquidation_notional_mean),
-            format_money(row.liquidated_notional_lar95),
-            format_money(row.seized_value_mean),
-            format_money(row.bad_debt_mean),
-            format_money(row.underwater_debt_mean),
-            format_money(row.insolvent_debt_var95),
-            format_money(head.keeper_profit_mean),
-            format_money(row.keeper_incentives_mean),
-            format_money(row.protocol_fees_mean),
-            row.left_waiting_mean,
-        );
+        lending_figures(s, row, head.keeper_profit_mean);
         let behavior = l.terms().behavior();
         if !behavior.is_static() {
-            let _ = writeln!(
-                s,
-                "Borrowers act: {} defend (from a reserve, while the health factor is under \
-                 its band but not yet under 1) and spent {} a day; {} loop (borrowing back to \
-                 the LTV they opened at when the price has risen) and took on {} of new debt \
-                 a day.\n",
-                format_pct(behavior.defend.map_or(0.0, |d| d.share())),
-                format_money(row.defender_spend_mean),
-                format_pct(behavior.looping.map_or(0.0, |o| o.share())),
-                format_money(row.looped_debt_mean),
-            );
-            if let Some(r) = behavior.derisk {
-                let _ = writeln!(
-                    s,
-                    "{} de-risk (selling collateral into the book to repay part of their debt \
-                     once the market's liquidations pass their threshold) and repaid {} a \
-                     day.\n",
-                    format_pct(r.share()),
-                    format_money(row.derisked_debt_mean),
-                );
-            }
+            // A way of acting that is not configured is taken by none of the borrowers.
+            let acting = BorrowersActing {
+                defend: behavior.defend.map_or(0.0, |d| d.share()),
+                looping: behavior.looping.map_or(0.0, |o| o.share()),
+                derisk: behavior.derisk.map(|r| r.share()),
+            };
+            borrowers_acting(s, &acting, row);
         }
         if row.underwater_debt_mean > row.bad_debt_mean {
             let _ = writeln!(
@@ -597,6 +580,74 @@ fn lending_section(s: &mut String, t: &Tables) {
                  alone.\n"
             );
         }
+    }
+}
+
+/// A lending market's figures in the headline cell; `keeper_profit` is over all markets.
+fn lending_figures(s: &mut String, row: &MarketSummary, keeper_profit: f64) {
+    let gap = row
+        .worst_oracle_gap
+        .map_or_else(|| "n/a".to_string(), |g| format!("{g:.4}"));
+    let _ = writeln!(
+        s,
+        "| figure (mean per day unless stated) | value |\n\
+         | --- | ---: |\n\
+         | debt at t = 0 | {} |\n\
+         | debt repaid by liquidations | {} |\n\
+         | LaR95: p95 of the debt liquidated in a day | {} |\n\
+         | collateral seized, at the oracle | {} |\n\
+         | bad debt | {} |\n\
+         | underwater debt at the end (collateral no longer covers it; not yet bad debt) | {} |\n\
+         | VaR95 of insolvent debt (bad + underwater) | {} |\n\
+         | keepers' profit (all markets) | {} |\n\
+         | keeper incentives paid by the fund | {} |\n\
+         | protocol fees | {} |\n\
+         | loans left waiting for a keeper at the end | {:.1} |\n\
+         | worst oracle / index ratio in any run | {gap} |\n",
+        format_money(row.open_interest_mean),
+        format_money(row.liquidation_notional_mean),
+        format_money(row.liquidated_notional_lar95),
+        format_money(row.seized_value_mean),
+        format_money(row.bad_debt_mean),
+        format_money(row.underwater_debt_mean),
+        format_money(row.insolvent_debt_var95),
+        format_money(keeper_profit),
+        format_money(row.keeper_incentives_mean),
+        format_money(row.protocol_fees_mean),
+        row.left_waiting_mean,
+    );
+}
+
+/// The shares of a lending market's borrowers who act each way.
+struct BorrowersActing {
+    defend: f64,
+    looping: f64,
+    /// `None`: de-risking is not configured, and the report does not mention it.
+    derisk: Option<f64>,
+}
+
+/// What the borrowers who act did: defended, looped and de-risked.
+fn borrowers_acting(s: &mut String, acting: &BorrowersActing, row: &MarketSummary) {
+    let _ = writeln!(
+        s,
+        "Borrowers act: {} defend (from a reserve, while the health factor is under \
+         its band but not yet under 1) and spent {} a day; {} loop (borrowing back to \
+         the LTV they opened at when the price has risen) and took on {} of new debt \
+         a day.\n",
+        format_pct(acting.defend),
+        format_money(row.defender_spend_mean),
+        format_pct(acting.looping),
+        format_money(row.looped_debt_mean),
+    );
+    if let Some(share) = acting.derisk {
+        let _ = writeln!(
+            s,
+            "{} de-risk (selling collateral into the book to repay part of their debt \
+             once the market's liquidations pass their threshold) and repaid {} a \
+             day.\n",
+            format_pct(share),
+            format_money(row.derisked_debt_mean),
+        );
     }
 }
 

@@ -1,0 +1,133 @@
+//! The figures a backtest's "Record" section sets beside what was reported (MODEL.md section
+//! 16), for every cell: the grid's other axes are the inputs that had to be assumed, so the
+//! cells side by side are the answer's sensitivity to them.
+
+use std::num::NonZeroU64;
+
+use super::runs::RunFigures;
+use crate::stats::{SortedSample, Z95, wilson_of};
+
+/// The fund's change over the run (USD): percentiles over runs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FundChange {
+    pub p5: f64,
+    pub p50: f64,
+    pub p95: f64,
+}
+
+/// One cell's simulated figures for the record's comparison.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordCell {
+    pub runs: NonZeroU64,
+    pub fund_change: FundChange,
+    /// Runs that auto-deleveraged or socialized losses.
+    pub socialized: u64,
+    /// Its 95% Wilson interval, as a probability: (low, high).
+    pub socialized_ci: (f64, f64),
+    pub bad_debt_mean: f64,
+}
+
+impl RecordCell {
+    pub fn p_socialized(&self) -> f64 {
+        self.socialized as f64 / self.runs.get() as f64
+    }
+}
+
+/// A run of a cell the experiment does not have: the runs table is not this experiment's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnknownCell {
+    pub cell: usize,
+    pub cells: usize,
+}
+
+impl std::fmt::Display for UnknownCell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "has a run of cell {} but the experiment has {} cells",
+            self.cell, self.cells
+        )
+    }
+}
+
+/// Every cell's figures, in cell order, from the runs of every cell; `fund_initial` holds each
+/// cell's fund at t = 0, one per cell of the experiment. A cell without runs has no figures
+/// (`None`).
+pub fn record_cells(
+    runs: &[RunFigures],
+    fund_initial: &[f64],
+) -> Result<Vec<Option<RecordCell>>, UnknownCell> {
+    let n = fund_initial.len();
+    let mut finals: Vec<Vec<f64>> = vec![Vec::new(); n];
+    let mut hits = vec![0u64; n];
+    let mut debt = vec![0.0; n];
+    for r in runs {
+        let c = r.cell;
+        if c >= n {
+            return Err(UnknownCell { cell: c, cells: n });
+        }
+        finals[c].push(r.fund_final);
+        hits[c] += u64::from(r.adl_count > 0 || r.socialized_loss > 0.0);
+        debt[c] += r.bad_debt;
+    }
+    Ok(finals
+        .into_iter()
+        .zip(fund_initial)
+        .enumerate()
+        .map(|(c, (f, &initial))| {
+            let runs = NonZeroU64::new(f.len() as u64)?;
+            let f = SortedSample::new(f)?;
+            let q = |p| f.quantile(p) - initial;
+            Some(RecordCell {
+                runs,
+                fund_change: FundChange {
+                    p5: q(0.05),
+                    p50: q(0.5),
+                    p95: q(0.95),
+                },
+                socialized: hits[c],
+                socialized_ci: wilson_of(hits[c], runs, Z95),
+                bad_debt_mean: debt[c] / runs.get() as f64,
+            })
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::montecarlo::runs::tests::run;
+
+    /// Twenty runs of cell 0 ending at 1..=20 from a fund of 10; one of them socialized a
+    /// loss. Cell 1 has no runs and no figures.
+    #[test]
+    fn figures_of_a_cell_and_none_without_runs() {
+        let mut runs: Vec<RunFigures> = (1..=20)
+            .map(|i| RunFigures {
+                fund_final: i as f64,
+                ..run(0, i, 2.0)
+            })
+            .collect();
+        runs[3].socialized_loss = 5.0;
+        let cells = record_cells(&runs, &[10.0, 10.0]).unwrap();
+        let c = cells[0].as_ref().unwrap();
+        assert_eq!(c.runs.get(), 20);
+        assert_eq!(
+            c.fund_change,
+            FundChange {
+                p5: -9.0,
+                p50: 0.0,
+                p95: 9.0
+            }
+        );
+        assert_eq!(c.socialized, 1);
+        assert!((c.p_socialized() - 0.05).abs() < 1e-15);
+        assert!(c.socialized_ci.0 < 0.05 && c.socialized_ci.1 > 0.05);
+        assert_eq!(c.bad_debt_mean, 1.0);
+        assert_eq!(cells[1], None);
+        assert_eq!(
+            record_cells(&[run(3, 0, 1.0)], &[10.0]),
+            Err(UnknownCell { cell: 3, cells: 1 })
+        );
+    }
+}
