@@ -1,9 +1,7 @@
 //! Loss socialization (MODEL.md section 6): who pays a deficit the fund cannot cover.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 use super::PerpMarket;
+use crate::protocol::trigger::{Direction, Falling, Trigger, TriggerQueue};
 use crate::protocol::{Account, Holder, Ledger, LossSocialization, Socialized};
 
 /// The rules run in a perp market, whose profitable traders cover what the fund cannot.
@@ -43,20 +41,23 @@ pub fn adl_rank(collateral: f64, size: f64, entry: f64, mark: f64) -> Option<f64
     Some(pnl_pct * effective_leverage)
 }
 
-/// A counterparty's place in the ADL ranking: its score's bits (scores are positive, so their
-/// bits order like the numbers), ties to the lower trader id; `None` for a trader that is not
-/// a profitable counterparty of a bankrupt position on the other side.
+/// A counterparty's place in the ADL ranking: its score's bits as the key (scores are
+/// positive, so their bits order like the numbers), [`Falling`] order (highest first, ties to
+/// the lower trader id); `None` for a trader that is not a profitable counterparty of a
+/// bankrupt position on the other side.
 #[inline]
-fn adl_key(market: &PerpMarket, j: usize, bankrupt_was_long: bool, mark: f64) -> Option<AdlKey> {
+fn adl_key(market: &PerpMarket, j: usize, bankrupt_was_long: bool, mark: f64) -> Option<Trigger> {
     let book = &market.book;
     if (book.size[j] < 0.0) != bankrupt_was_long || book.size[j] == 0.0 {
         return None;
     }
-    adl_rank(book.collateral[j], book.size[j], book.entry[j], mark)
-        .map(|r| (r.to_bits(), Reverse(j as u32)))
+    adl_rank(book.collateral[j], book.size[j], book.entry[j], mark).map(|r| Trigger {
+        key: r.to_bits(),
+        id: j as u32,
+        // Ranked once per deficit, nothing goes stale: no version to check.
+        version: 0,
+    })
 }
-
-type AdlKey = (u64, Reverse<u32>);
 
 /// Counterparties found one O(n) scan each before the rest are ranked in a heap.
 const ADL_SCANS: usize = 4;
@@ -72,7 +73,7 @@ fn next_counterparty(
     bankrupt_was_long: bool,
     mark: f64,
     taken: &[u32],
-    ranked: &mut Option<BinaryHeap<AdlKey>>,
+    ranked: &mut Option<TriggerQueue<Falling>>,
 ) -> Option<u32> {
     let candidates = || {
         (0..market.book.len())
@@ -81,10 +82,12 @@ fn next_counterparty(
     };
     let best = match ranked {
         Some(heap) => heap.pop(),
-        None if taken.len() < ADL_SCANS => candidates().max(),
-        None => ranked.insert(candidates().collect()).pop(),
+        None if taken.len() < ADL_SCANS => candidates().max_by(Falling::cmp),
+        None => ranked
+            .insert(TriggerQueue::from_triggers(candidates().collect()))
+            .pop(),
     };
-    best.map(|(_, Reverse(j))| j)
+    best.map(|t| t.id)
 }
 
 fn adl(
