@@ -18,7 +18,7 @@ pub mod schema;
 pub use file::ExperimentFile;
 pub use grid::{AxisValue, GridAxis, cell_label};
 pub use lending::LendingScenario;
-pub use scenario::Scenario;
+pub use scenario::{MarketKind, Scenario};
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -380,7 +380,7 @@ impl Experiment {
                 let field = in_grid(&e.field).unwrap_or(e.field);
                 err(Some(field), format!("{} (in grid cell {label})", e.rule))
             })?;
-            let traders: f64 = scenario.markets().iter().map(|m| m.traders as f64).sum();
+            let traders: f64 = scenario.markets().iter().map(|m| m.accounts() as f64).sum();
             let run_bytes = traders * BYTES_PER_TRADER;
             if run_bytes > MAX_RUN_BYTES {
                 return Err(err(

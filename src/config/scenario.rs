@@ -64,10 +64,19 @@ pub struct MarketScenario {
     pub(crate) book: ImpactLaw,
     /// Other venues whose forced flow this venue's stands for.
     pub(crate) other_venues: Option<OtherVenues>,
-    /// Its traders, or with `lending` its borrowers.
-    pub(crate) traders: u32,
-    /// Set for a lending market.
-    pub(crate) lending: Option<LendingScenario>,
+    /// What kind of market it is, with what only that kind needs.
+    pub(crate) kind: MarketKind,
+}
+
+/// The kind of a market section, with what only that kind needs: the one place a run's
+/// opening learns a market's kind.
+#[derive(Clone, Debug)]
+pub enum MarketKind {
+    /// A perpetual-swap market of `traders` traders.
+    Perp { traders: u32 },
+    /// A lending market: its terms and its borrowers (boxed: they are many times a perp
+    /// market's count).
+    Lending(Box<LendingScenario>),
 }
 
 impl MarketScenario {
@@ -77,7 +86,18 @@ impl MarketScenario {
 
     /// The lending market's terms and borrowers, if this is one.
     pub fn lending(&self) -> Option<&LendingScenario> {
-        self.lending.as_ref()
+        match &self.kind {
+            MarketKind::Lending(l) => Some(l.as_ref()),
+            MarketKind::Perp { .. } => None,
+        }
+    }
+
+    /// The accounts the market opens with: its traders, or a lending market's borrowers.
+    pub fn accounts(&self) -> u32 {
+        match &self.kind {
+            MarketKind::Perp { traders } => *traders,
+            MarketKind::Lending(l) => l.borrowers,
+        }
     }
 }
 
@@ -134,7 +154,7 @@ fn check_lending_rules(
     let Some(((path, _, _), _)) = sections
         .iter()
         .zip(markets)
-        .find(|(_, m)| m.lending.is_some())
+        .find(|(_, m)| m.lending().is_some())
     else {
         return Ok(());
     };
@@ -1036,14 +1056,19 @@ impl Scenario {
             }
             total_traders += traders;
             positive("fund_weight", m.fund_weight).map_err(|e| e.within(path))?;
+            let kind = match lending {
+                Some(l) => MarketKind::Lending(Box::new(l)),
+                None => MarketKind::Perp {
+                    traders: traders as u32,
+                },
+            };
             markets.push(MarketScenario {
                 name: name.clone(),
                 mark,
                 price_model,
                 book,
                 other_venues,
-                traders: traders as u32,
-                lending,
+                kind,
             });
         }
         if total_traders > u32::MAX as u64 {
@@ -1202,11 +1227,11 @@ impl Scenario {
         for ((path, _, section), m) in sections
             .iter()
             .zip(&markets)
-            .filter(|(_, m)| m.lending.is_none())
+            .filter(|(_, m)| m.lending().is_none())
         {
             check_own_flow(
                 section.permanent_impact,
-                m.traders,
+                m.accounts(),
                 &population,
                 max_order_impact.min(2.0 * section.price_band.ln_1p()),
                 horizon_hours,
@@ -1214,7 +1239,7 @@ impl Scenario {
             )?;
             if let Some(others) = &m.other_venues {
                 let open_interest = open_interest_usd.unwrap_or_else(|| {
-                    m.traders as f64 * population.mean_notional_bound(margin.max_leverage())
+                    m.accounts() as f64 * population.mean_notional_bound(margin.max_leverage())
                 });
                 check_other_venues(others, open_interest, x.steps, path)?;
             }

@@ -9,6 +9,7 @@
 //! the transfer (see [`Holder`]).
 
 use super::InsuranceFund;
+use super::Socialized;
 
 /// Largest relative ledger imbalance MODEL.md section 7 allows.
 pub const LEDGER_TOLERANCE: f64 = 1e-9;
@@ -43,6 +44,24 @@ pub enum Account {
 pub enum Holder {
     Trader(usize),
     Ledger(Account),
+}
+
+/// Who a deficit is paid to, as [`Ledger::absorb_deficit`] runs it down the waterfall.
+pub(crate) trait DeficitTaker {
+    /// Receives `amount` out of the ledger's account `from` (the taker moves both sides).
+    fn receive(&mut self, ledger: &mut Ledger, from: Account, amount: f64);
+    /// Covers what the loss rule can of `residual`, what the fund could not pay, moving the
+    /// money itself.
+    fn socialize(&mut self, ledger: &mut Ledger, residual: f64) -> Socialized;
+}
+
+/// How one deficit was absorbed: what the fund paid, what the loss rule covered, and what
+/// nobody covered.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct Absorbed {
+    pub fund_paid: f64,
+    pub socialized: Socialized,
+    pub uncovered: f64,
 }
 
 /// The accounts of a run that belong to no market, and the sum every transfer keeps.
@@ -189,6 +208,33 @@ impl Ledger {
         self.funds[fund as usize].record_deficit(d, step)
     }
 
+    /// Absorbs deficit `d` at `step` down the waterfall of MODEL.md sections 4 to 6: fund
+    /// `fund` pays what it can, the loss rule covers what it can of the residual, and what
+    /// nobody covers is uncovered bad debt. `taker` is who the deficit is paid to (a bankrupt
+    /// trader's collateral, a loan, a keeper owed an incentive) and how its market runs the
+    /// loss rule; each kind keeps its own side of the transfers.
+    pub(crate) fn absorb_deficit<T: DeficitTaker>(
+        &mut self,
+        fund: u16,
+        d: f64,
+        step: u64,
+        taker: &mut T,
+    ) -> Absorbed {
+        let fund_paid = self.record_deficit(fund, d, step);
+        taker.receive(self, Account::Fund(fund), fund_paid);
+        let mut out = Absorbed {
+            fund_paid,
+            ..Absorbed::default()
+        };
+        let residual = d - fund_paid;
+        if residual > 0.0 {
+            out.socialized = taker.socialize(self, residual);
+            out.uncovered = (residual - out.socialized.covered).max(0.0);
+            taker.receive(self, Account::Uncovered, out.uncovered);
+        }
+        out
+    }
+
     pub fn funds(&self) -> &[InsuranceFund] {
         &self.funds
     }
@@ -242,6 +288,69 @@ mod tests {
                 .field,
             "cap"
         );
+    }
+
+    /// A taker that keeps what it receives in its own holding, and whose loss rule covers
+    /// up to `cover`.
+    struct Holding {
+        held: f64,
+        from: Vec<(Account, f64)>,
+        cover: f64,
+    }
+
+    impl DeficitTaker for Holding {
+        fn receive(&mut self, ledger: &mut Ledger, from: Account, amount: f64) {
+            ledger.debit(from, amount);
+            self.held += amount;
+            self.from.push((from, amount));
+        }
+
+        fn socialize(&mut self, ledger: &mut Ledger, residual: f64) -> Socialized {
+            let covered = residual.min(self.cover);
+            self.receive(ledger, Account::Counterparty, covered);
+            Socialized {
+                covered,
+                positions: 1,
+                notional: 0.0,
+            }
+        }
+    }
+
+    /// A deficit of 100 against a fund of 30: the fund pays 30, the loss rule 50 of the
+    /// 70 left, and 20 is uncovered; a deficit the fund covers never reaches the rule.
+    #[test]
+    fn a_deficit_runs_down_the_fund_then_the_loss_rule_then_uncovered() {
+        let mut l = Ledger::open(vec![InsuranceFund::new(30.0).unwrap()], 0.0);
+        let mut taker = Holding {
+            held: 0.0,
+            from: Vec::new(),
+            cover: 50.0,
+        };
+        let a = l.absorb_deficit(0, 100.0, 7, &mut taker);
+        assert_eq!(a.fund_paid, 30.0);
+        assert_eq!(a.socialized.covered, 50.0);
+        assert_eq!(a.uncovered, 20.0);
+        assert_eq!(
+            taker.from,
+            vec![
+                (Account::Fund(0), 30.0),
+                (Account::Counterparty, 50.0),
+                (Account::Uncovered, 20.0)
+            ]
+        );
+        assert_eq!(l.funds()[0].depleted_at(), Some(7));
+        assert!(l.imbalance(taker.held).abs() <= LEDGER_TOLERANCE * l.scale());
+
+        let mut l = Ledger::open(vec![InsuranceFund::new(30.0).unwrap()], 0.0);
+        let mut taker = Holding {
+            held: 0.0,
+            from: Vec::new(),
+            cover: 50.0,
+        };
+        let a = l.absorb_deficit(0, 10.0, 1, &mut taker);
+        assert_eq!((a.fund_paid, a.uncovered), (10.0, 0.0));
+        assert_eq!(a.socialized, Socialized::default());
+        assert_eq!(taker.from, vec![(Account::Fund(0), 10.0)]);
     }
 
     #[test]

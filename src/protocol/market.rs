@@ -7,13 +7,20 @@
 //! and known to the crate, so the seam is an enum dispatched by `match` and the hot loop pays
 //! no virtual call. A new kind adds a variant here and its own folder beside `perp/`.
 //!
+//! Over a whole run, a kind is also asked the same few things: to advance in phase 1, to let
+//! its holders act by their plans in phase 5, whether a trader closed out may come back, and
+//! what is left of it at the end; so the run loops over markets without asking their kind.
+//!
 //! A perp market judges positions on the mark it is given; a lending market judges loans on
 //! its oracle, which read the market's price at the start of the step (MODEL.md section 14),
 //! and ignores the mark where the seam passes one.
 
 use super::lending::LendingMarket;
-use super::perp::{CloseContext, KeeperReward, PerpMarket};
-use super::{ForcedClose, Ledger, LiquidationParams, Liquidator};
+use super::perp::PerpMarket;
+use super::{
+    BorrowerFlows, CloseContext, ForcedClose, KeeperReward, Ledger, Leftover, LiquidationParams,
+    Liquidator,
+};
 use crate::market::{ImpactLaw, MarkState};
 
 /// One market of a run, of any kind.
@@ -134,11 +141,135 @@ impl Market {
         }
     }
 
-    /// The lending market, if this is one.
-    pub fn as_lending(&self) -> Option<&LendingMarket> {
+    /// Phase 1, at time `now`: a lending market's oracle reads the market's `price` and its
+    /// debts accrue interest (a perp market reads its mark where it is used: nothing).
+    #[inline]
+    pub fn advance(&mut self, ledger: &mut Ledger, price: &MarkState, now: f64) {
         match self {
-            Market::Lending(l) => Some(l),
-            Market::Perp(_) => None,
+            Market::Perp(_) => {}
+            Market::Lending(l) => l.advance(ledger, price, now),
         }
+    }
+
+    /// Phase 5, before the traders: a lending market's defenders and loopers act on its
+    /// oracle, its de-riskers on `liquidated`, the debt liquidated this step, selling into
+    /// `price`'s book by `law`. `None` for a kind whose holders have no plans (a perp
+    /// market's traders act on their own clock), so that the hot loop records nothing.
+    #[inline]
+    pub fn holders_act(
+        &mut self,
+        ledger: &mut Ledger,
+        price: &mut MarkState,
+        law: &ImpactLaw,
+        liquidated: f64,
+    ) -> Option<BorrowerFlows> {
+        match self {
+            Market::Perp(_) => None,
+            Market::Lending(l) => Some(l.borrowers_act(ledger, price, law, liquidated)),
+        }
+    }
+
+    /// Whether trader `i`, closed out by force, may come back with fresh collateral: a perp
+    /// trader left flat; a borrower never comes back as a trader.
+    #[inline]
+    pub fn takes_back(&self, i: u32) -> bool {
+        match self {
+            Market::Perp(p) => p.position(i).size == 0.0,
+            Market::Lending(_) => false,
+        }
+    }
+
+    /// What is left at the end of the run, once the positions no keeper took (`waiting`)
+    /// are known. A perp venue's own backstop closes them: they stay in `waiting` for the
+    /// run to close, and nothing else is left. A lending protocol has no backstop: the loans
+    /// stay open (taken out of `waiting`, counted), and what their collateral no longer
+    /// covers is underwater debt (O(borrowers), once a run).
+    pub fn end_of_run(&self, waiting: &mut Vec<u32>) -> Leftover {
+        match self {
+            Market::Perp(_) => Leftover::default(),
+            Market::Lending(l) => {
+                let left = Leftover {
+                    waiting: waiting.len() as u32,
+                    ..l.leftover()
+                };
+                waiting.clear();
+                left
+            }
+        }
+    }
+
+    /// The oracle/index ratio furthest from 1 over the run (`None` for a kind without an
+    /// oracle).
+    pub fn worst_oracle_gap(&self) -> Option<f64> {
+        match self {
+            Market::Perp(_) => None,
+            Market::Lending(l) => Some(l.worst_oracle_gap()),
+        }
+    }
+}
+
+impl From<PerpMarket> for Market {
+    fn from(p: PerpMarket) -> Self {
+        Market::Perp(p)
+    }
+}
+
+impl From<LendingMarket> for Market {
+    fn from(l: LendingMarket) -> Self {
+        Market::Lending(Box::new(l))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::lending::aave::AaveRules;
+    use crate::protocol::lending::oracle::PushOracle;
+    use crate::protocol::lending::{LendingStyle, LendingTerms, Loan};
+    use crate::protocol::{MarginParams, PositionBook};
+
+    fn lending() -> Market {
+        let terms = LendingTerms::new(
+            LendingStyle::Aave(AaveRules::new(0.83, 0.05, 0.10).unwrap()),
+            PushOracle::new(0.0, 3_600.0, 0.0).unwrap(),
+            0.0,
+            0.0,
+        )
+        .unwrap();
+        // At 100: the first loan is sound, the second 50 under water.
+        let loans = [
+            Loan {
+                collateral: 1.0,
+                debt: 50.0,
+            },
+            Loan {
+                collateral: 1.0,
+                debt: 150.0,
+            },
+        ];
+        LendingMarket::open(&loans, terms, 100.0, 0, 4, 60.0).into()
+    }
+
+    /// A perp market keeps what waits for the venue's backstop and leaves nothing; a lending
+    /// market takes what waits out (counted) and reports the debt under water.
+    #[test]
+    fn the_end_of_a_run_leaves_what_each_kind_leaves() {
+        let mut book = PositionBook::default();
+        book.push(100.0, 1.0, 100.0);
+        let perp: Market =
+            PerpMarket::open(book, MarginParams::new(0.02, 0.01).unwrap(), 0, 0).into();
+        let mut waiting = vec![0];
+        assert_eq!(perp.end_of_run(&mut waiting), Leftover::default());
+        assert_eq!(waiting, vec![0]);
+        assert!(perp.worst_oracle_gap().is_none() && !perp.takes_back(0));
+
+        let lending = lending();
+        let mut waiting = vec![5];
+        let left = lending.end_of_run(&mut waiting);
+        assert!(waiting.is_empty());
+        assert_eq!(left.waiting, 1);
+        assert_eq!(left.underwater, 1);
+        assert_eq!(left.shortfall, 50.0);
+        assert!(!lending.takes_back(4) && lending.worst_oracle_gap() == Some(1.0));
     }
 }

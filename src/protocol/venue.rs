@@ -4,11 +4,13 @@
 //! into a market's book. Traders are known by run-wide ids, each market's traders holding a
 //! contiguous range of them.
 
-use super::lending::BorrowerFlows;
-use super::perp::{CloseContext, FeeParams, PerpMarket, Position, TradeError, TradeFill};
+use super::perp::{FeeParams, PerpMarket, Position, TradeError, TradeFill};
 use crate::market::{ImpactLaw, MarkState};
 
-use super::{Account, ForcedClose, InsuranceFund, LEDGER_TOLERANCE, Ledger, Liquidator, Market};
+use super::{
+    Account, BorrowerFlows, CloseContext, ForcedClose, InsuranceFund, LEDGER_TOLERANCE, Ledger,
+    Leftover, Liquidator, Market,
+};
 
 #[derive(Clone, Debug)]
 pub struct Venue {
@@ -103,38 +105,38 @@ impl Venue {
             .pay_into_fund(Account::Counterparty, fund, amount);
     }
 
-    /// Phase 1 for a lending market `m`, at time `now`: its oracle reads the market's price
-    /// and its debts accrue interest (nothing for a perp market).
+    /// Phase 1 for market `m`, at time `now` (see [`Market::advance`]).
+    #[inline]
     pub fn advance_market(&mut self, m: usize, price: &MarkState, now: f64) {
-        if let Market::Lending(l) = &mut self.markets[m] {
-            l.advance(&mut self.ledger, price, now);
-        }
+        self.markets[m].advance(&mut self.ledger, price, now);
     }
 
-    /// Phase 5 for a lending market `m`: its defenders and loopers act on its oracle, its
-    /// de-riskers on `liquidated`, the debt liquidated this step, selling into `price`'s book
-    /// by `law` (nothing for a perp market).
-    pub fn borrowers_act(
+    /// Phase 5 for market `m`'s holders with plans (see [`Market::holders_act`]).
+    #[inline]
+    pub fn holders_act(
         &mut self,
         m: usize,
         price: &mut MarkState,
         law: &ImpactLaw,
         liquidated: f64,
-    ) -> BorrowerFlows {
-        match &mut self.markets[m] {
-            Market::Lending(l) => l.borrowers_act(&mut self.ledger, price, law, liquidated),
-            Market::Perp(_) => BorrowerFlows::default(),
-        }
+    ) -> Option<BorrowerFlows> {
+        self.markets[m].holders_act(&mut self.ledger, price, law, liquidated)
     }
 
-    /// Whether market `m` is a perp market, the only kind whose traders trade.
+    /// Whether trader `i` of market `m`, closed out by force, may come back.
     #[inline]
-    pub fn is_perp(&self, m: usize) -> bool {
-        matches!(self.markets[m], Market::Perp(_))
+    pub fn takes_back(&self, m: usize, i: u32) -> bool {
+        self.markets[m].takes_back(i)
     }
 
-    /// Perp market `m`: traders act on perp markets only (borrowers never decide, and the
-    /// act phase asks [`Venue::is_perp`] first).
+    /// What is left of market `m` at the end of the run, given the positions no keeper took
+    /// (see [`Market::end_of_run`]).
+    pub fn end_of_run(&self, m: usize, waiting: &mut Vec<u32>) -> Leftover {
+        self.markets[m].end_of_run(waiting)
+    }
+
+    /// Perp market `m`: traders act on perp markets only (borrowers never decide, and never
+    /// come back: [`Venue::takes_back`]).
     #[inline]
     fn perp(&self, m: usize) -> Option<&PerpMarket> {
         match &self.markets[m] {

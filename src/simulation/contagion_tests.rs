@@ -9,11 +9,13 @@ use std::path::Path;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Exp};
 
+use super::super::opening::OpenInterest;
+use super::super::traders::TraderStates;
 use super::*;
 use crate::agents::ThresholdLaw;
 use crate::config::{Experiment, Overrides};
 use crate::market::Side;
-use crate::protocol::LEDGER_TOLERANCE;
+use crate::protocol::{LEDGER_TOLERANCE, Market, PerpMarket, PositionBook};
 use crate::simulation::traders::trade_through_book;
 
 fn scenario(text: &str) -> Scenario {
@@ -51,7 +53,7 @@ fn long_liquidated_below(
     }
 }
 
-/// The books of a one-market scenario holding `placed`, as [`open_population`] returns them.
+/// The books of a one-market scenario holding `placed`, as [`super::super::opening::open_population`] returns them.
 fn placed(sc: &Scenario, placed: &[Placed]) -> (Vec<Market>, TraderStates, OpenInterest) {
     let s0 = sc.markets[0].mark.index();
     let mut book = PositionBook::with_capacity(placed.len());
@@ -63,7 +65,7 @@ fn placed(sc: &Scenario, placed: &[Placed]) -> (Vec<Market>, TraderStates, OpenI
         states.push(p.group, p.rate, 0.0, p.collateral, leverage);
         oi += p.size.abs() * s0;
     }
-    let market = Market::Perp(PerpMarket::open(book, sc.margin.clone(), 0, 0));
+    let market: Market = PerpMarket::open(book, sc.margin.clone(), 0, 0).into();
     let oi = OpenInterest {
         run: oi,
         markets: vec![oi],

@@ -32,7 +32,7 @@ pub fn draw_random_inputs(scenario: &Scenario, master_seed: u64, seed_index: u64
     let cap = |c, l| scenario.margin.cap_leverage(c, l);
     for market in &scenario.markets {
         let s0 = market.mark.index();
-        for _ in 0..market.traders {
+        for _ in 0..market.accounts() {
             sum += scenario.population.draw(&mut rng, s0, cap).size;
         }
     }

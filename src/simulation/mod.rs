@@ -3,18 +3,18 @@
 mod clock;
 mod floor;
 mod liquidators;
+mod opening;
 mod prices;
 mod recorder;
 mod row;
 mod run;
 mod signals;
 mod traders;
+mod view;
 mod world;
 
 pub use floor::draw_random_inputs;
 pub(crate) use row::flat_row;
 pub use row::{ColumnSink, ColumnSource, ColumnType, MarketRow, RunRow};
-pub use run::{
-    PriceFault, RunObserver, RunOptions, RunRows, SAMPLE_POINTS, StepView, ThinnedPath, simulate,
-    simulate_observed,
-};
+pub use run::{RunOptions, RunRows, simulate, simulate_observed};
+pub use view::{PriceFault, RunObserver, SAMPLE_POINTS, StepView, ThinnedPath};

@@ -5,12 +5,10 @@
 //! returns the same [`ForcedClose`] records as every other kind.
 
 use super::prices::Prices;
-use super::run::StepView;
-use super::traders::VoluntaryTrade;
-use super::{MarketRow, RunRow};
+use super::row::{MarketRow, RunRow};
+use super::view::{StepView, VoluntaryTrade};
 use crate::config::Scenario;
-use crate::protocol::lending::{BorrowerFlows, Leftover};
-use crate::protocol::{ForcedClose, Venue};
+use crate::protocol::{BorrowerFlows, ForcedClose, Leftover, Venue};
 
 /// One market's figures so far, and what they are worked out from.
 #[derive(Clone, Copy, Debug, Default)]
@@ -254,7 +252,8 @@ impl Recorder {
         self.row.reserve_added += amount;
     }
 
-    /// Lending market `m`'s defenders and loopers this step.
+    /// Market `m`'s holders with plans this step (a lending market's defenders, loopers and
+    /// de-riskers).
     pub fn borrowers_acted(&mut self, m: usize, flows: &BorrowerFlows) {
         let row = &mut self.markets[m].row;
         row.defender_spend += flows.defended;
@@ -262,13 +261,13 @@ impl Recorder {
         row.derisked_debt += flows.derisked;
     }
 
-    /// Lending market `m` at the end: `waiting` loans no keeper took, and what is left
-    /// under water.
-    pub fn lending_leftover(&mut self, m: usize, waiting: u32, left: Leftover) {
-        self.row.left_waiting += waiting;
+    /// Market `m` at the end: positions no keeper took that stay open, and what is left
+    /// under water (zeros for a market whose venue closes what waits).
+    pub fn leftover(&mut self, m: usize, left: Leftover) {
+        self.row.left_waiting += left.waiting;
         self.row.underwater_debt += left.shortfall;
         let row = &mut self.markets[m].row;
-        row.left_waiting += waiting;
+        row.left_waiting += left.waiting;
         row.underwater_loans += left.underwater;
         row.underwater_debt += left.shortfall;
     }
@@ -306,7 +305,7 @@ impl Recorder {
         self.audit(venue);
         self.fund_figures(venue, sc);
         for (t, market) in self.markets.iter_mut().zip(venue.markets()) {
-            t.row.worst_oracle_gap = market.as_lending().map(|l| l.worst_oracle_gap());
+            t.row.worst_oracle_gap = market.worst_oracle_gap();
             t.row.insolvent_debt = t.row.bad_debt + t.row.underwater_debt;
         }
         let markets = self.market_figures(sc);

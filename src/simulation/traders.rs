@@ -13,11 +13,11 @@ use super::clock::DecisionClock;
 use super::prices::{MarketPrices, Prices};
 use super::recorder::Recorder;
 use super::signals::{Indicators, MAX_SIGNALS};
+use super::view::VoluntaryTrade;
 use crate::agents::{MarketView, Order, Reentry, StrategyGroup, TraderView};
 use crate::config::Scenario;
 use crate::market::Side;
-use crate::protocol::MarginParams;
-use crate::protocol::{ForcedClose, TradeFill, Venue};
+use crate::protocol::{ForcedClose, MarginParams, Venue};
 use crate::rng::SimRng;
 
 /// Strategy state of every trader, by run-wide id, as a struct of arrays.
@@ -83,18 +83,6 @@ pub(super) struct ActOn<'a, 's> {
     pub signals: &'a [Indicators],
     pub recorder: &'a mut Recorder,
     pub derisked: &'a mut [f64],
-}
-
-/// A voluntary market order that filled: the venue's fill, its side, how much of it closed
-/// or reduced a position (USD at the mark before the order) and what that part lost to the
-/// book's slippage.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct VoluntaryTrade {
-    pub fill: TradeFill,
-    /// Signed notional at the mark: positive for a buy.
-    pub signed_notional: f64,
-    pub reduced_notional: f64,
-    pub reduced_slippage: f64,
 }
 
 pub(super) struct Traders<'s> {
@@ -181,8 +169,8 @@ impl<'s> Traders<'s> {
             }
             self.comebacks.due.pop();
             let m = venue.market_of(i);
-            // Borrowers do not come back as traders.
-            if !venue.is_perp(m) || venue.position(m, i).size != 0.0 {
+            // Only a trader left flat comes back (borrowers never do).
+            if !venue.takes_back(m, i) {
                 continue;
             }
             let price = prices.get_mut(m);

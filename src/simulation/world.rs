@@ -3,20 +3,16 @@
 //! a fixed sequence of phases.
 
 use super::liquidators::Liquidators;
+use super::opening::{Population, open_population, open_venue};
 use super::prices::Prices;
 use super::recorder::{Recorder, StepTotals};
-use super::run::{PriceFault, StepView};
+use super::row::{MarketRow, RunRow};
 use super::signals::{Indicators, SignalFlow};
-use super::traders::{ActOn, TraderStates, Traders};
-use super::{MarketRow, RunRow};
-use crate::agents::{DrawnAccount, InitialPosition, collateral_scale};
+use super::traders::{ActOn, Traders};
+use super::view::{PriceFault, StepView};
 use crate::config::Scenario;
-use crate::protocol::lending::LendingMarket;
-use crate::protocol::lending::borrowers::{BorrowerBehavior, BorrowerPlan};
-use crate::protocol::{
-    CloseContext, ForcedClose, Liquidator, Market, PerpMarket, PositionBook, Venue,
-};
-use crate::rng::{SimRng, Stream, stream_rng};
+use crate::protocol::{CloseContext, ForcedClose, Liquidator, Venue};
+use crate::rng::{Stream, stream_rng};
 
 /// This step's forced flow in one market, read when the step's effects propagate.
 #[derive(Clone, Copy, Debug, Default)]
@@ -69,8 +65,6 @@ pub(super) struct World<'s> {
     /// which the next step's signals take in.
     derisked: Vec<f64>,
     scratch: Scratch,
-    /// The lending markets, by place.
-    lending: Vec<usize>,
 }
 
 impl<'s> World<'s> {
@@ -88,12 +82,9 @@ impl<'s> World<'s> {
         sc: &'s Scenario,
         master_seed: u64,
         seed_index: u64,
-        (markets, states, open_interest): (Vec<Market>, TraderStates, OpenInterest),
+        (markets, states, open_interest): Population,
     ) -> Self {
         let prices = Prices::open(sc, master_seed, seed_index);
-        let lending = (0..markets.len())
-            .filter(|&m| matches!(markets[m], Market::Lending(_)))
-            .collect();
         let n = states.rate.len();
         let venue = open_venue(sc, markets, &states);
         let (indicators, reads) = Indicators::plan(sc.population.groups());
@@ -140,7 +131,6 @@ impl<'s> World<'s> {
             revenue,
             recorder,
             scratch: Scratch::default(),
-            lending,
         }
     }
 
@@ -185,12 +175,13 @@ impl<'s> World<'s> {
         }
     }
 
-    /// Phase 1: every index moves, impact decays, depth and order caps follow; lending
-    /// markets' oracles read their market and their debts accrue interest.
+    /// Phase 1: every index moves, impact decays, depth and order caps follow; then each
+    /// market advances (a lending market's oracle reads its market and its debts accrue
+    /// interest).
     fn advance_markets(&mut self, step: u64) {
         self.prices.advance();
         let now = step as f64 * self.sc.dt_seconds;
-        for m in self.lending.iter().copied() {
+        for m in 0..self.prices.len() {
             self.venue.advance_market(m, &self.prices.get(m).mark, now);
         }
         self.recorder.after_advance(&self.prices);
@@ -294,15 +285,18 @@ impl<'s> World<'s> {
         self.recorder.after_liquidations(&self.prices);
     }
 
-    /// Phase 5: lending markets' defenders, loopers and de-riskers act, then traders.
+    /// Phase 5: each market's holders with plans act (a lending market's defenders, loopers
+    /// and de-riskers), then traders.
     fn act(&mut self, step: u64) {
-        for m in self.lending.iter().copied() {
+        for m in 0..self.prices.len() {
             let liquidated = self.flow[m].longs + self.flow[m].shorts;
             let price = self.prices.get_mut(m);
-            let flows = self
+            if let Some(flows) = self
                 .venue
-                .borrowers_act(m, &mut price.mark, price.law, liquidated);
-            self.recorder.borrowers_acted(m, &flows);
+                .holders_act(m, &mut price.mark, price.law, liquidated)
+            {
+                self.recorder.borrowers_acted(m, &flows);
+            }
         }
         self.traders.act(
             step,
@@ -341,13 +335,14 @@ impl<'s> World<'s> {
     /// venue whose keepers do nothing would look safer than one whose keepers work.
     ///
     /// A lending protocol has no such backstop: loans no keeper took stay open, and what
-    /// their collateral no longer covers is reported as underwater debt.
+    /// their collateral no longer covers is reported as underwater debt
+    /// ([`crate::protocol::Market::end_of_run`] takes them out of what waits).
     fn close_what_waits(&mut self, m: usize) {
         let mut left = self.liquidators.take_waiting(m);
         left.retain(|&i| self.venue.market(m).is_open(i));
-        if let Some(l) = self.venue.market(m).as_lending() {
-            self.recorder
-                .lending_leftover(m, left.len() as u32, l.leftover());
+        let leftover = self.venue.end_of_run(m, &mut left);
+        self.recorder.leftover(m, leftover);
+        if left.is_empty() {
             return;
         }
         let mark = self.prices.get(m).mark.mark();
@@ -362,152 +357,6 @@ impl<'s> World<'s> {
             self.recorder.backstop_close(m, &close);
         }
     }
-}
-
-/// Open interest at t = 0: of the run, and of each market.
-pub(super) struct OpenInterest {
-    run: f64,
-    markets: Vec<f64>,
-}
-
-/// The traders of each market in turn, opened at its index: their books, their strategy
-/// state, and the open interest at t = 0 (a lending market's: the debt its borrowers owe).
-fn open_population(
-    sc: &Scenario,
-    master_seed: u64,
-    seed_index: u64,
-) -> (Vec<Market>, TraderStates, OpenInterest) {
-    let mut population_rng = stream_rng(master_seed, seed_index, Stream::Population);
-    let mut traits_rng = stream_rng(master_seed, seed_index, Stream::Traits);
-    let n: usize = sc.markets.iter().map(|m| m.traders as usize).sum();
-    let groups = sc.population.groups();
-    let mut states = TraderStates::with_capacity(n);
-    let mut markets = Vec::with_capacity(sc.markets.len());
-    let mut open_interest = OpenInterest {
-        run: 0.0,
-        markets: vec![0.0; sc.markets.len()],
-    };
-    let funds = sc.fund_shares_of_total().len();
-    let threshold_laws: Vec<_> = groups.iter().map(|g| g.strategy.threshold_law()).collect();
-    // Opened only when some trader draws a threshold (herding), so that other runs keep their
-    // bits and pay nothing.
-    let mut thresholds_rng = threshold_laws
-        .iter()
-        .any(Option::is_some)
-        .then(|| stream_rng(master_seed, seed_index, Stream::Thresholds));
-    let mut borrowers_rng = stream_rng(master_seed, seed_index, Stream::Borrowers);
-    // Opened only when some market's borrowers have plans (opening a run is on the hot path).
-    let mut plans_rng = None;
-    for (m, ms) in sc.markets.iter().enumerate() {
-        let s0 = ms.mark.index();
-        let first = states.rate.len() as u32;
-        let fund = if funds > 1 { m as u16 } else { 0 };
-        if let Some(l) = &ms.lending {
-            let loans: Vec<_> = (0..l.borrowers)
-                .map(|_| l.draw(&mut borrowers_rng, s0))
-                .collect();
-            let plans = if l.terms.behavior().is_static() {
-                Vec::new()
-            } else {
-                let rng = plans_rng.get_or_insert_with(|| {
-                    stream_rng(master_seed, seed_index, Stream::BorrowerPlans)
-                });
-                borrower_plans(l.terms.behavior(), loans.len(), rng)
-            };
-            for (k, loan) in loans.iter().enumerate() {
-                // Borrowers never decide on the decision clock: their plans act on the oracle.
-                let reserve = match (plans.get(k), l.terms.behavior().defend) {
-                    (Some(BorrowerPlan::Defender), Some(rule)) => {
-                        rule.reserve_for(loan.collateral_usd(s0))
-                    }
-                    _ => 0.0,
-                };
-                states.push(0, 0.0, reserve, loan.collateral_usd(s0), 1.0);
-                open_interest.markets[m] += loan.debt;
-            }
-            open_interest.run += open_interest.markets[m];
-            let market = LendingMarket::open(&loans, l.terms, s0, fund, first, sc.dt_seconds);
-            let market = if plans.is_empty() {
-                market
-            } else {
-                market.with_plans(plans, sc.dt_seconds)
-            };
-            markets.push(Market::Lending(Box::new(market)));
-            continue;
-        }
-        let mut book = PositionBook::with_capacity(ms.traders as usize);
-        let accounts = opening_accounts(sc, ms.traders, s0, &mut population_rng);
-        for (local, p) in (0..ms.traders).zip(accounts) {
-            book.push(p.collateral, p.size, s0);
-            open_interest.run += p.size.abs() * s0;
-            open_interest.markets[m] += p.size.abs() * s0;
-            let g = sc.population.group_of(local, ms.traders);
-            let group = &groups[g];
-            let rate = group
-                .decisions_per_hour
-                .as_ref()
-                .map_or(0.0, |d| d.sample(&mut traits_rng));
-            let threshold = match (&threshold_laws[g], &mut thresholds_rng) {
-                (Some(law), Some(rng)) => law.sample(rng),
-                _ => 0.0,
-            };
-            states.push(
-                g as u8,
-                rate,
-                p.collateral * group.reserve_ratio,
-                p.collateral,
-                p.leverage,
-            );
-            states.set_threshold(threshold);
-        }
-        markets.push(Market::Perp(PerpMarket::open(
-            book,
-            sc.margin.clone(),
-            fund,
-            first,
-        )));
-    }
-    (markets, states, open_interest)
-}
-
-/// The `n` traders' positions of one perp market at t = 0, drawn in trader order; when the
-/// scenario sets the open interest from a record, each side's collateral scaled to its share
-/// of it.
-fn opening_accounts(sc: &Scenario, n: u32, s0: f64, rng: &mut SimRng) -> Vec<InitialPosition> {
-    let cap = |c, l| sc.margin.cap_leverage(c, l);
-    let drawn: Vec<DrawnAccount> = (0..n).map(|_| sc.population.draw_account(rng)).collect();
-    let (long, short) = match sc.open_interest_usd {
-        None => (1.0, 1.0),
-        Some(oi) => {
-            let share = sc.population.long_share();
-            (
-                collateral_scale(&drawn, true, oi * share, cap).unwrap_or(1.0),
-                collateral_scale(&drawn, false, oi * (1.0 - share), cap).unwrap_or(1.0),
-            )
-        }
-    };
-    drawn
-        .iter()
-        .map(|a| a.open(s0, if a.long { long } else { short }, cap))
-        .collect()
-}
-
-/// Each of `n` borrowers' plans, one uniform draw apiece.
-fn borrower_plans(behavior: &BorrowerBehavior, n: usize, rng: &mut SimRng) -> Vec<BorrowerPlan> {
-    use rand::RngExt;
-    (0..n).map(|_| behavior.plan(rng.random::<f64>())).collect()
-}
-
-/// The venue of a run: its markets, its funds, the traders' reserves and the keepers.
-fn open_venue(sc: &Scenario, markets: Vec<Market>, states: &TraderStates) -> Venue {
-    let mut venue = Venue::open(markets, sc.initial_funds());
-    if states.reserve.iter().any(|&r| r > 0.0) {
-        venue = venue.with_reserves(states.reserve.clone());
-    }
-    if let crate::protocol::LiquidationMode::Keeper(k) = sc.liquidation.mode() {
-        venue = venue.with_keepers(k.count(), k.capital());
-    }
-    venue
 }
 
 #[cfg(test)]

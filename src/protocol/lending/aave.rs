@@ -11,7 +11,7 @@
 //! * `liquidationProtocolFee` of the bonus part of the seized collateral goes to the
 //!   treasury; the keeper receives the rest.
 
-use super::Loan;
+use super::loan::Loan;
 use crate::params::{ParamError, ParamResult, unit_interval};
 
 /// `DEFAULT_LIQUIDATION_CLOSE_FACTOR`: half the debt per call.

@@ -166,6 +166,37 @@ pub struct Take {
     pub price: f64,
 }
 
+/// A collateral type's auction rules, its liquidation ratio and its hole, checked once.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MakerAuctions {
+    pub(crate) rules: AuctionRules,
+    liquidation_threshold: f64,
+    /// At most this much tab (USD) runs in auctions at once (`dog.sol`'s `Hole`).
+    pub(crate) hole: f64,
+}
+
+impl MakerAuctions {
+    /// `liquidation_threshold` is `1 / mat` (Maker's ETH-A: `mat` 145%, 0.69) in (0, 1);
+    /// `hole` positive (USD).
+    pub fn new(rules: AuctionRules, liquidation_threshold: f64, hole: f64) -> ParamResult<Self> {
+        if !(liquidation_threshold > 0.0 && liquidation_threshold < 1.0) {
+            return Err(ParamError::new(
+                "liquidation_threshold",
+                format!("must be in (0, 1), got {liquidation_threshold}"),
+            ));
+        }
+        Ok(Self {
+            rules,
+            liquidation_threshold,
+            hole: positive("hole_usd", hole)?,
+        })
+    }
+
+    pub fn liquidation_threshold(&self) -> f64 {
+        self.liquidation_threshold
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

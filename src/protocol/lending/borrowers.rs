@@ -9,7 +9,7 @@
 //! Each rule is a pure function of the loan and the oracle; the market decides when to ask
 //! (by queues keyed on the price that triggers each rule, so that cost follows events).
 
-use super::Loan;
+use super::loan::Loan;
 use crate::params::{ParamError, ParamResult, non_negative, unit_interval};
 
 /// A borrower's plan, drawn once at t = 0. A closed set: a new plan is a new variant.

@@ -3,7 +3,7 @@
 //! shortfall and may go negative. `buyCollateral` then sells the absorbed collateral to
 //! keepers at a store-front discount while the reserves are below their target.
 
-use super::Loan;
+use super::loan::Loan;
 use crate::params::{ParamError, ParamResult, unit_interval};
 
 /// An asset's `liquidationFactor` and the market's `storeFrontPriceFactor`, checked once.

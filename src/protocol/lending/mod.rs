@@ -19,34 +19,11 @@ pub mod aave;
 pub mod auction;
 pub mod borrowers;
 pub mod comet;
+mod loan;
 mod market;
 pub mod morpho;
 pub mod oracle;
 
-pub use market::{
-    BorrowerFlows, Leftover, LendingMarket, LendingStyle, LendingTerms, MakerAuctions, OracleSource,
-};
-
-/// One borrower's loan: `collateral` units of the volatile asset against `debt` USD of a
-/// stable asset (price 1).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Loan {
-    pub collateral: f64,
-    pub debt: f64,
-}
-
-impl Loan {
-    /// Aave's and Compound's health factor `c O LT / d` (infinite without debt); the loan is
-    /// liquidatable below 1.
-    pub fn health_factor(&self, oracle: f64, liquidation_threshold: f64) -> f64 {
-        if self.debt <= 0.0 {
-            return f64::INFINITY;
-        }
-        self.collateral * oracle * liquidation_threshold / self.debt
-    }
-
-    /// The collateral's value at `price`, in USD.
-    pub fn collateral_usd(&self, price: f64) -> f64 {
-        self.collateral * price
-    }
-}
+pub use auction::MakerAuctions;
+pub use loan::Loan;
+pub use market::{LendingMarket, LendingStyle, LendingTerms, OracleSource};

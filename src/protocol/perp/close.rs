@@ -4,27 +4,36 @@
 use super::{PerpMarket, Position};
 use crate::market::{ImpactLaw, MarkState, Side};
 use crate::protocol::{
-    Account, CloseRule, ForcedClose, Holder, Ledger, LiquidationParams, Liquidator,
-    LossSocialization, Settlement,
+    Account, CloseContext, CloseRule, DeficitTaker, ForcedClose, Holder, KeeperReward, Ledger,
+    LiquidationParams, Liquidator, LossSocialization, Settlement, Socialized,
 };
 
-/// What a forced close works with besides the position: the rules, the market's price and
-/// book, and the step.
-pub struct CloseContext<'a> {
-    pub params: &'a LiquidationParams,
-    pub price: &'a mut MarkState,
-    pub law: &'a ImpactLaw,
-    pub socialization: LossSocialization,
-    pub step: u64,
+/// A bankrupt trader of a perp market, as the ledger's waterfall pays its deficit: into its
+/// collateral, the residual covered by the market's profitable traders under `rule`.
+struct Bankrupt<'m> {
+    market: &'m mut PerpMarket,
+    /// Its place in the book.
+    at: usize,
+    /// Its position was long (its counterparties are the shorts).
+    long: bool,
+    rule: LossSocialization,
+    mark: f64,
 }
 
-/// What a keeper could earn by taking a position over now, before slippage and its cost.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct KeeperReward {
-    /// The position's notional at the mark: the capital the keeper needs.
-    pub notional: f64,
-    /// The liquidator's share of the penalty the position can still pay.
-    pub reward: f64,
+impl DeficitTaker for Bankrupt<'_> {
+    fn receive(&mut self, ledger: &mut Ledger, from: Account, amount: f64) {
+        self.market.transfer(
+            ledger,
+            Holder::Ledger(from),
+            Holder::Trader(self.at),
+            amount,
+        );
+    }
+
+    fn socialize(&mut self, ledger: &mut Ledger, residual: f64) -> Socialized {
+        self.rule
+            .cover(self.market, ledger, self.at, self.long, residual, self.mark)
+    }
 }
 
 impl PerpMarket {
@@ -178,27 +187,18 @@ impl PerpMarket {
         out: &mut ForcedClose,
     ) {
         out.deficit = d;
-        out.fund_paid = ledger.record_deficit(self.fund, d, ctx.step);
-        self.transfer(
-            ledger,
-            Holder::Ledger(Account::Fund(self.fund)),
-            Holder::Trader(k),
-            out.fund_paid,
-        );
-        let residual = d - out.fund_paid;
-        if residual > 0.0 {
-            let long = before.size > 0.0;
-            out.socialized =
-                ctx.socialization
-                    .cover(self, ledger, k, long, residual, ctx.price.mark());
-            out.uncovered = (residual - out.socialized.covered).max(0.0);
-            self.transfer(
-                ledger,
-                Holder::Ledger(Account::Uncovered),
-                Holder::Trader(k),
-                out.uncovered,
-            );
-        }
+        let fund = self.fund;
+        let mut bankrupt = Bankrupt {
+            market: self,
+            at: k,
+            long: before.size > 0.0,
+            rule: ctx.socialization,
+            mark: ctx.price.mark(),
+        };
+        let absorbed = ledger.absorb_deficit(fund, d, ctx.step, &mut bankrupt);
+        out.fund_paid = absorbed.fund_paid;
+        out.socialized = absorbed.socialized;
+        out.uncovered = absorbed.uncovered;
     }
 
     /// The fraction of the position at `k` that partial liquidation closes: the smallest `f`

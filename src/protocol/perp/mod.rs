@@ -11,14 +11,11 @@ mod book;
 mod close;
 mod margin;
 mod queue;
-mod socialization;
-
-pub use close::{CloseContext, KeeperReward};
+pub(super) mod socialization;
 
 pub use book::PositionBook;
 pub use margin::{MarginParams, MarginTier};
 pub use queue::LiquidationQueue;
-pub use socialization::{LossSocialization, Socialized, adl_rank, water_filling};
 
 use std::ops::Range;
 

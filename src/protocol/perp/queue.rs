@@ -1,95 +1,27 @@
 //! Liquidation queue keyed by liquidation price, so that each step touches only the positions
 //! the mark has crossed: cost grows with liquidations, not with traders x steps.
 //!
-//! Longs sit in a max-heap (highest liquidation price first: the first a falling mark reaches),
-//! shorts in a min-heap. A position that changes is pushed again with a bumped version; the old
-//! entry is recognized as stale when it surfaces (lazy deletion).
-
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+//! Longs sit in a [`Falling`] trigger queue (highest liquidation price first: the first a falling
+//! mark reaches), shorts in a [`Rising`] one. A position that changes is pushed again with a
+//! bumped version; the old entry is recognized as stale when it surfaces (lazy deletion).
 
 use super::{MarginParams, PositionBook};
+use crate::protocol::trigger::{Falling, Rising, Trigger, TriggerQueue, total_order_key};
 
-#[derive(Clone, Copy, Debug)]
-struct Entry {
-    /// The liquidation price in `f64::total_cmp` order, as an unsigned integer: the heaps
-    /// compare it, and each comparison is one integer compare instead of two bit twiddles.
-    order: u64,
-    trader: u32,
-    version: u32,
-}
-
-/// `price`'s key in `f64::total_cmp` order (total_cmp's own transform, with the sign bit
-/// flipped so that unsigned order is total order). For prices and marks that are not NaN
-/// and not zeros of two signs, `order(a) <= order(b)` exactly when `a <= b`.
+/// Trader `i`'s entry at liquidation price `price`, under `version`.
 #[inline]
-fn order(price: f64) -> u64 {
-    let bits = price.to_bits() as i64;
-    let total = bits ^ ((((bits >> 63) as u64) >> 1) as i64);
-    (total as u64) ^ (1 << 63)
-}
-
-impl Entry {
-    fn new(price: f64, trader: u32, version: u32) -> Self {
-        Self {
-            order: order(price),
-            trader,
-            version,
-        }
-    }
-}
-
-/// Max-heap order on price, ties by lower trader id first.
-#[derive(Clone, Copy, Debug)]
-struct LongKey(Entry);
-/// Min-heap order on price, ties by lower trader id first.
-#[derive(Clone, Copy, Debug)]
-struct ShortKey(Entry);
-
-impl PartialEq for LongKey {
-    fn eq(&self, o: &Self) -> bool {
-        self.cmp(o) == Ordering::Equal
-    }
-}
-impl Eq for LongKey {}
-impl PartialOrd for LongKey {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for LongKey {
-    #[inline]
-    fn cmp(&self, o: &Self) -> Ordering {
-        self.0
-            .order
-            .cmp(&o.0.order)
-            .then_with(|| o.0.trader.cmp(&self.0.trader))
-    }
-}
-impl PartialEq for ShortKey {
-    fn eq(&self, o: &Self) -> bool {
-        self.cmp(o) == Ordering::Equal
-    }
-}
-impl Eq for ShortKey {}
-impl PartialOrd for ShortKey {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for ShortKey {
-    #[inline]
-    fn cmp(&self, o: &Self) -> Ordering {
-        o.0.order
-            .cmp(&self.0.order)
-            .then_with(|| o.0.trader.cmp(&self.0.trader))
+fn entry(price: f64, i: u32, version: u32) -> Trigger {
+    Trigger {
+        key: total_order_key(price),
+        id: i,
+        version,
     }
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct LiquidationQueue {
-    longs: BinaryHeap<LongKey>,
-    shorts: BinaryHeap<ShortKey>,
+    longs: TriggerQueue<Falling>,
+    shorts: TriggerQueue<Rising>,
     /// Entries beyond which stale ones are swept out: each trader has at most one live
     /// entry, so past twice the traders at least half are stale. Without the sweep, a
     /// population that trades all day grows the heaps by one entry per trade.
@@ -108,17 +40,17 @@ impl LiquidationQueue {
         for i in 0..book.len() {
             let q = book.size[i];
             if let Some(price) = margin.liquidation_price(book.collateral[i], q, book.entry[i]) {
-                let e = Entry::new(price, i as u32, book.version[i]);
+                let e = entry(price, i as u32, book.version[i]);
                 if q > 0.0 {
-                    longs.push(LongKey(e));
+                    longs.push(e);
                 } else {
-                    shorts.push(ShortKey(e));
+                    shorts.push(e);
                 }
             }
         }
         let mut queue = Self {
-            longs: BinaryHeap::from(longs),
-            shorts: BinaryHeap::from(shorts),
+            longs: TriggerQueue::from_triggers(longs),
+            shorts: TriggerQueue::from_triggers(shorts),
             sweep_above: 2 * book.len() + 64,
             long_top: 0,
             short_top: u64::MAX,
@@ -128,8 +60,8 @@ impl LiquidationQueue {
     }
 
     fn refresh_tops(&mut self) {
-        self.long_top = self.longs.peek().map_or(0, |k| k.0.order);
-        self.short_top = self.shorts.peek().map_or(u64::MAX, |k| k.0.order);
+        self.long_top = self.longs.peek().map_or(0, |t| t.key);
+        self.short_top = self.shorts.peek().map_or(u64::MAX, |t| t.key);
     }
 
     /// Whether `mark` crosses the liquidation price at the top of either heap: when it does
@@ -137,7 +69,7 @@ impl LiquidationQueue {
     /// wait there until a mark crosses them; the live entries' order does not depend on them.)
     #[inline]
     pub fn may_be_crossed(&self, mark: f64) -> bool {
-        let at = order(mark);
+        let at = total_order_key(mark);
         self.long_top > at || self.short_top < at
     }
 
@@ -147,22 +79,22 @@ impl LiquidationQueue {
         let k = i as usize;
         let q = book.size[k];
         if let Some(price) = margin.liquidation_price(book.collateral[k], q, book.entry[k]) {
-            let e = Entry::new(price, i, book.version[k]);
+            let e = entry(price, i, book.version[k]);
             // A push can only raise a max-heap's top (lower a min-heap's).
             if q > 0.0 {
-                self.longs.push(LongKey(e));
-                self.long_top = self.long_top.max(e.order);
+                self.longs.push(e);
+                self.long_top = self.long_top.max(e.key);
             } else {
-                self.shorts.push(ShortKey(e));
-                self.short_top = self.short_top.min(e.order);
+                self.shorts.push(e);
+                self.short_top = self.short_top.min(e.key);
             }
         }
         if self.longs.len() + self.shorts.len() > self.sweep_above {
             // Dropping stale entries changes nothing that pops: live entries keep their
             // total order (price, then trader).
-            let live = |e: &Entry| book.version[e.trader as usize] == e.version;
-            self.longs.retain(|k| live(&k.0));
-            self.shorts.retain(|k| live(&k.0));
+            let live = |e: &Trigger| book.version[e.id as usize] == e.version;
+            self.longs.retain(live);
+            self.shorts.retain(live);
             self.refresh_tops();
         }
     }
@@ -178,38 +110,24 @@ impl LiquidationQueue {
     ) {
         // Liquidation prices may be of any sign, the mark is positive: comparing keys is
         // comparing prices.
-        let at = order(mark);
-        let live = |e: &Entry| book.version[e.trader as usize] == e.version;
+        let at = total_order_key(mark);
+        let live = |e: &Trigger| book.version[e.id as usize] == e.version;
         let liquidatable =
             |i: usize| margin.is_liquidatable(book.equity(i, mark), book.notional(i, mark));
-        while let Some(&LongKey(e)) = self.longs.peek() {
-            if e.order <= at && live(&e) {
-                break;
-            }
-            self.longs.pop();
-            if !live(&e) {
-                continue;
-            }
-            if liquidatable(e.trader as usize) {
-                out.push(e.trader);
+        while let Some(e) = self.longs.pop_due(|key| key <= at, live) {
+            if liquidatable(e.id as usize) {
+                out.push(e.id);
             } else {
                 // Rounding at the boundary: not yet; keep it for a later step.
-                self.longs.push(LongKey(e));
+                self.longs.push(e);
                 break;
             }
         }
-        while let Some(&ShortKey(e)) = self.shorts.peek() {
-            if e.order >= at && live(&e) {
-                break;
-            }
-            self.shorts.pop();
-            if !live(&e) {
-                continue;
-            }
-            if liquidatable(e.trader as usize) {
-                out.push(e.trader);
+        while let Some(e) = self.shorts.pop_due(|key| key >= at, live) {
+            if liquidatable(e.id as usize) {
+                out.push(e.id);
             } else {
-                self.shorts.push(ShortKey(e));
+                self.shorts.push(e);
                 break;
             }
         }
@@ -220,32 +138,6 @@ impl LiquidationQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The heaps' integer key orders prices exactly as `f64::total_cmp` does, negatives,
-    /// zeros and infinities included.
-    #[test]
-    fn the_integer_key_is_total_order() {
-        let prices = [
-            f64::NEG_INFINITY,
-            -3.5e6,
-            -1.0,
-            -f64::MIN_POSITIVE,
-            -0.0,
-            0.0,
-            f64::MIN_POSITIVE,
-            1.0,
-            29_999.999_999_999_996,
-            30_000.0,
-            1e300,
-            f64::INFINITY,
-        ];
-        for &a in &prices {
-            for &b in &prices {
-                let (ka, kb) = (Entry::new(a, 0, 0).order, Entry::new(b, 0, 0).order);
-                assert_eq!(ka.cmp(&kb), a.total_cmp(&b), "{a} vs {b}");
-            }
-        }
-    }
 
     /// The queue finds exactly the positions a full scan finds, at every mark of a path, also
     /// when the steps whose mark crosses neither top are skipped; with flat margin and with

@@ -1,45 +1,10 @@
 //! Loss socialization (MODEL.md section 6): who pays a deficit the fund cannot cover.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 use super::PerpMarket;
-use crate::protocol::{Account, Holder, Ledger};
+use crate::protocol::trigger::{Direction, Falling, Trigger, TriggerQueue};
+use crate::protocol::{Account, Holder, Ledger, LossSocialization, Socialized};
 
-/// What socialization took from other traders for one deficit.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Socialized {
-    /// USD covered.
-    pub covered: f64,
-    /// Positions hit.
-    pub positions: u32,
-    /// Notional of positions closed (ADL) at the mark.
-    pub notional: f64,
-}
-
-/// The rule for covering what is left of a deficit once the fund is empty: the closed set of
-/// MODEL.md section 6, dispatched by a `match`. Every rule moves money only through the
-/// ledger, and only between the bankrupt trader's market and the counterparty.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum LossSocialization {
-    /// Auto-deleveraging as BitMEX and Binance run it: profitable positions on the other side
-    /// are ranked by `PnL% * effective leverage`, highest first, and closed at the mark,
-    /// outside the book, handing over the profit of the closed part until the residual is
-    /// covered; the last one is closed only as far as needed.
-    #[default]
-    Adl,
-    /// Pro-rata socialized loss: every trader with unrealized profit in the market gives the
-    /// same share of it, `residual / total profit` (capped at all of it); positions stay open
-    /// (dYdX v3 and Drift socialize losses this way).
-    ProRata,
-    /// Risk-based socialization (Campbell, Hey, Moallemi and Nutz 2026, arXiv 2603.15963):
-    /// the haircuts that cover the residual while keeping the largest resulting leverage as
-    /// small as possible ([`water_filling`]).
-    RiskBased,
-    /// Nobody covers it: the residual stays as uncovered bad debt (the venue is insolvent).
-    None,
-}
-
+/// The rules run in a perp market, whose profitable traders cover what the fund cannot.
 impl LossSocialization {
     /// Covers as much as the rule can of `residual`, what is left of the deficit of the
     /// trader at `bankrupt` in `market`'s book (a long if `bankrupt_was_long`), at `mark`.
@@ -76,20 +41,23 @@ pub fn adl_rank(collateral: f64, size: f64, entry: f64, mark: f64) -> Option<f64
     Some(pnl_pct * effective_leverage)
 }
 
-/// A counterparty's place in the ADL ranking: its score's bits (scores are positive, so their
-/// bits order like the numbers), ties to the lower trader id; `None` for a trader that is not
-/// a profitable counterparty of a bankrupt position on the other side.
+/// A counterparty's place in the ADL ranking: its score's bits as the key (scores are
+/// positive, so their bits order like the numbers), [`Falling`] order (highest first, ties to
+/// the lower trader id); `None` for a trader that is not a profitable counterparty of a
+/// bankrupt position on the other side.
 #[inline]
-fn adl_key(market: &PerpMarket, j: usize, bankrupt_was_long: bool, mark: f64) -> Option<AdlKey> {
+fn adl_key(market: &PerpMarket, j: usize, bankrupt_was_long: bool, mark: f64) -> Option<Trigger> {
     let book = &market.book;
     if (book.size[j] < 0.0) != bankrupt_was_long || book.size[j] == 0.0 {
         return None;
     }
-    adl_rank(book.collateral[j], book.size[j], book.entry[j], mark)
-        .map(|r| (r.to_bits(), Reverse(j as u32)))
+    adl_rank(book.collateral[j], book.size[j], book.entry[j], mark).map(|r| Trigger {
+        key: r.to_bits(),
+        id: j as u32,
+        // Ranked once per deficit, nothing goes stale: no version to check.
+        version: 0,
+    })
 }
-
-type AdlKey = (u64, Reverse<u32>);
 
 /// Counterparties found one O(n) scan each before the rest are ranked in a heap.
 const ADL_SCANS: usize = 4;
@@ -105,7 +73,7 @@ fn next_counterparty(
     bankrupt_was_long: bool,
     mark: f64,
     taken: &[u32],
-    ranked: &mut Option<BinaryHeap<AdlKey>>,
+    ranked: &mut Option<TriggerQueue<Falling>>,
 ) -> Option<u32> {
     let candidates = || {
         (0..market.book.len())
@@ -114,10 +82,12 @@ fn next_counterparty(
     };
     let best = match ranked {
         Some(heap) => heap.pop(),
-        None if taken.len() < ADL_SCANS => candidates().max(),
-        None => ranked.insert(candidates().collect()).pop(),
+        None if taken.len() < ADL_SCANS => candidates().max_by(Falling::cmp),
+        None => ranked
+            .insert(TriggerQueue::from_triggers(candidates().collect()))
+            .pop(),
     };
-    best.map(|(_, Reverse(j))| j)
+    best.map(|t| t.id)
 }
 
 fn adl(

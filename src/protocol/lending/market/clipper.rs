@@ -7,40 +7,11 @@
 //! USD of tab runs at once: a vault whose tab does not fit waits (Dog's partial barks that
 //! fill the hole exactly are not modelled).
 
-use super::{Action, LendingMarket};
-use crate::params::{ParamError, ParamResult, positive};
-use crate::protocol::lending::auction::AuctionRules;
-use crate::protocol::{Account, CloseContext, ForcedClose, Ledger, LossSocialization};
-
-/// A collateral type's auction rules, its liquidation ratio and its hole, checked once.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct MakerAuctions {
-    rules: AuctionRules,
-    liquidation_threshold: f64,
-    hole: f64,
-}
-
-impl MakerAuctions {
-    /// `liquidation_threshold` is `1 / mat` (Maker's ETH-A: `mat` 145%, 0.69) in (0, 1);
-    /// `hole` positive (USD).
-    pub fn new(rules: AuctionRules, liquidation_threshold: f64, hole: f64) -> ParamResult<Self> {
-        if !(liquidation_threshold > 0.0 && liquidation_threshold < 1.0) {
-            return Err(ParamError::new(
-                "liquidation_threshold",
-                format!("must be in (0, 1), got {liquidation_threshold}"),
-            ));
-        }
-        Ok(Self {
-            rules,
-            liquidation_threshold,
-            hole: positive("hole_usd", hole)?,
-        })
-    }
-
-    pub fn liquidation_threshold(&self) -> f64 {
-        self.liquidation_threshold
-    }
-}
+use super::{Action, LendingMarket, suppliers_cover};
+use crate::protocol::lending::auction::MakerAuctions;
+use crate::protocol::{
+    Account, CloseContext, DeficitTaker, ForcedClose, Ledger, LossSocialization, Socialized,
+};
 
 impl LendingMarket {
     /// Whether loan `k` has a running auction.
@@ -169,14 +140,35 @@ impl LendingMarket {
         out: &mut ForcedClose,
     ) {
         out.incentive = incentive;
-        let paid = ledger.record_deficit(self.fund, incentive, ctx.step);
-        ledger.transfer(Account::Fund(self.fund), liquidator, paid);
-        let from = if ctx.socialization == LossSocialization::ProRata {
-            Account::Suppliers
-        } else {
-            Account::Uncovered
+        let mut keeper = Incentive {
+            to: liquidator,
+            rule: ctx.socialization,
         };
-        ledger.transfer(from, liquidator, incentive - paid);
+        ledger.absorb_deficit(self.fund, incentive, ctx.step, &mut keeper);
+    }
+}
+
+/// A keeper owed an incentive, as the ledger's waterfall pays it: from the fund, then from
+/// the suppliers under a rule that socializes, else minted as system debt.
+struct Incentive {
+    to: Account,
+    rule: LossSocialization,
+}
+
+impl DeficitTaker for Incentive {
+    fn receive(&mut self, ledger: &mut Ledger, from: Account, amount: f64) {
+        ledger.transfer(from, self.to, amount);
+    }
+
+    fn socialize(&mut self, ledger: &mut Ledger, residual: f64) -> Socialized {
+        if !suppliers_cover(self.rule) {
+            return Socialized::default();
+        }
+        ledger.transfer(Account::Suppliers, self.to, residual);
+        Socialized {
+            covered: residual,
+            ..Socialized::default()
+        }
     }
 }
 
@@ -184,7 +176,7 @@ impl LendingMarket {
 mod tests {
     use super::*;
     use crate::market::{ImpactLaw, MarkState};
-    use crate::protocol::lending::auction::AuctionTerms;
+    use crate::protocol::lending::auction::{AuctionRules, AuctionTerms};
     use crate::protocol::lending::oracle::PushOracle;
     use crate::protocol::lending::{LendingStyle, LendingTerms, Loan};
     use crate::protocol::{

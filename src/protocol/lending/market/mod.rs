@@ -10,26 +10,22 @@
 //! money into the loan. The collateral is units of the volatile asset, outside the USD
 //! ledger until it is sold: its sale is a transfer from the outside counterparty.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 mod clipper;
 
-pub use clipper::MakerAuctions;
-
-use super::Loan;
 use super::aave::{AaveLiquidation, AaveRules};
-use super::auction::Auction;
+use super::auction::{Auction, MakerAuctions};
 use super::borrowers::{
     BorrowerBehavior, BorrowerPlan, DefendAction, DeriskOrders, LiquidationWindow,
 };
 use super::comet::CometRules;
+use super::loan::Loan;
 use super::oracle::{OracleFeed, PushOracle};
 use crate::market::{ImpactLaw, MarkState, Side};
 use crate::params::{ParamResult, non_negative};
+use crate::protocol::trigger::{Falling, Reversed, Trigger, TriggerQueue};
 use crate::protocol::{
-    Account, CloseContext, ForcedClose, KeeperReward, Ledger, Liquidator, LossSocialization,
-    Socialized,
+    Account, BorrowerFlows, CloseContext, DeficitTaker, ForcedClose, KeeperReward, Ledger,
+    Leftover, Liquidator, LossSocialization, Socialized,
 };
 
 /// Seconds in the year borrow rates are quoted over (Aave's `SECONDS_PER_YEAR`).
@@ -173,29 +169,6 @@ impl LendingTerms {
     }
 }
 
-/// A loan's place in the queue: the oracle price, over the borrow index, below which it is
-/// liquidatable (`d / (c LT)` in scaled debt), as the bits of a positive float (whose integer
-/// order is their numeric order).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Trigger {
-    level: u64,
-    loan: u32,
-    version: u32,
-}
-
-impl Ord for Trigger {
-    /// Highest trigger first (the first a falling price reaches), ties by lower loan.
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        self.level.cmp(&o.level).then(o.loan.cmp(&self.loan))
-    }
-}
-
-impl PartialOrd for Trigger {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
-}
-
 /// The borrowers' loans, as a struct of arrays by place in the market.
 #[derive(Clone, Debug, Default)]
 struct Loans {
@@ -211,13 +184,38 @@ struct Loans {
     target_ltv: Vec<f64>,
 }
 
-/// What is left of a lending market at the end of a run.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Leftover {
-    /// Loans whose collateral at the oracle is worth less than their debt.
-    pub underwater: u32,
-    /// Their debt beyond their collateral's value: bad debt not yet recognised.
-    pub shortfall: f64,
+/// Whether the loss rule `rule` writes what the fund cannot pay off against the suppliers
+/// (Morpho Blue, Euler: `socialize`); any other rule leaves it as an unbacked deficit
+/// (Aave's `reserve.deficit`, Maker's system debt).
+fn suppliers_cover(rule: LossSocialization) -> bool {
+    rule == LossSocialization::ProRata
+}
+
+/// A loan whose collateral is gone, as the ledger's waterfall pays its debt down; under a
+/// rule that socializes, the suppliers write off the residual.
+struct WrittenOff<'m> {
+    market: &'m mut LendingMarket,
+    /// The loan's place in the market.
+    at: usize,
+    rule: LossSocialization,
+}
+
+impl DeficitTaker for WrittenOff<'_> {
+    fn receive(&mut self, ledger: &mut Ledger, from: Account, amount: f64) {
+        self.market.pay_down(ledger, from, self.at, amount);
+    }
+
+    fn socialize(&mut self, ledger: &mut Ledger, residual: f64) -> Socialized {
+        if !suppliers_cover(self.rule) {
+            return Socialized::default();
+        }
+        self.market
+            .pay_down(ledger, Account::Suppliers, self.at, residual);
+        Socialized {
+            covered: residual,
+            ..Socialized::default()
+        }
+    }
 }
 
 /// One lending market's protocol state in a run.
@@ -225,7 +223,10 @@ pub struct Leftover {
 pub struct LendingMarket {
     terms: LendingTerms,
     loans: Loans,
-    queue: BinaryHeap<Trigger>,
+    /// Loans by the oracle price, over the borrow index, below which each is liquidatable
+    /// (`d / (c LT)` in scaled debt), as the bits of a positive float (whose integer order
+    /// is their numeric order): highest first, the first a falling price reaches.
+    queue: TriggerQueue<Falling>,
     feed: OracleFeed,
     borrow_index: f64,
     /// Borrow index growth per step.
@@ -249,9 +250,9 @@ pub struct LendingMarket {
     /// Tab in running auctions (`dog.sol`'s `Dirt`).
     dirt: f64,
     /// Defenders by the price under which they repay (highest first).
-    defend_queue: BinaryHeap<Trigger>,
+    defend_queue: TriggerQueue<Falling>,
     /// Loopers by the price over which they borrow (lowest first).
-    loop_queue: BinaryHeap<Reverse<Trigger>>,
+    loop_queue: TriggerQueue<Reversed<Falling>>,
     /// De-riskers: the market's recent liquidations and who has not yet sold.
     derisk: Option<DeriskWatch>,
 }
@@ -261,17 +262,6 @@ pub struct LendingMarket {
 struct DeriskWatch {
     window: LiquidationWindow,
     pending: Vec<u32>,
-}
-
-/// What borrowers did by their plans in one step.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct BorrowerFlows {
-    /// What defenders spent from their reserves, repaying debt or buying collateral (USD).
-    pub defended: f64,
-    /// Debt loopers took on to buy collateral (USD).
-    pub looped: f64,
-    /// Debt de-riskers repaid by selling collateral into the book (USD).
-    pub derisked: f64,
 }
 
 impl LendingMarket {
@@ -295,7 +285,7 @@ impl LendingMarket {
             terms,
             total_scaled: book.scaled_debt.iter().sum(),
             loans: book,
-            queue: BinaryHeap::with_capacity(loans.len()),
+            queue: TriggerQueue::default(),
             feed: terms.oracle.start(s0, 0.0),
             borrow_index: 1.0,
             growth_per_step: 1.0 + terms.borrow_apr * dt_seconds / SECONDS_PER_YEAR,
@@ -310,12 +300,12 @@ impl LendingMarket {
             },
             active: Vec::new(),
             dirt: 0.0,
-            defend_queue: BinaryHeap::new(),
-            loop_queue: BinaryHeap::new(),
+            defend_queue: TriggerQueue::default(),
+            loop_queue: TriggerQueue::default(),
             derisk: None,
         };
         let triggers: Vec<Trigger> = (0..loans.len()).filter_map(|k| market.trigger(k)).collect();
-        market.queue = BinaryHeap::from(triggers);
+        market.queue = TriggerQueue::from_triggers(triggers);
         market
     }
 
@@ -357,15 +347,15 @@ impl LendingMarket {
         let behavior = self.terms.behavior;
         match (self.loans.plan[k], behavior.defend, behavior.looping) {
             (BorrowerPlan::Defender, Some(rule), _) => self.defend_queue.push(Trigger {
-                level: rule.trigger_level(c, s, self.lt()).to_bits(),
-                loan: k as u32,
+                key: rule.trigger_level(c, s, self.lt()).to_bits(),
+                id: k as u32,
                 version,
             }),
-            (BorrowerPlan::Looper, _, Some(rule)) => self.loop_queue.push(Reverse(Trigger {
-                level: rule.trigger_level(c, s, self.loans.target_ltv[k]).to_bits(),
-                loan: k as u32,
+            (BorrowerPlan::Looper, _, Some(rule)) => self.loop_queue.push(Trigger {
+                key: rule.trigger_level(c, s, self.loans.target_ltv[k]).to_bits(),
+                id: k as u32,
                 version,
-            })),
+            }),
             _ => {}
         }
     }
@@ -410,8 +400,8 @@ impl LendingMarket {
     fn trigger(&self, k: usize) -> Option<Trigger> {
         let (c, s) = (self.loans.collateral[k], self.loans.scaled_debt[k]);
         (c > 0.0 && s > 0.0).then(|| Trigger {
-            level: (s / (c * self.lt())).to_bits(),
-            loan: k as u32,
+            key: (s / (c * self.lt())).to_bits(),
+            id: k as u32,
             version: self.loans.version[k],
         })
     }
@@ -513,15 +503,15 @@ impl LendingMarket {
         let (o, lt) = (self.feed.price(), self.lt());
         let level = o / self.borrow_index;
         while let Some(&top) = self.defend_queue.peek() {
-            if f64::from_bits(top.level) <= level {
+            if f64::from_bits(top.key) <= level {
                 break;
             }
             self.defend_queue.pop();
-            let k = top.loan as usize;
+            let k = top.id as usize;
             if self.loans.version[k] != top.version {
                 continue;
             }
-            let reserve = Account::Reserve(self.first + top.loan);
+            let reserve = Account::Reserve(self.first + top.id);
             let left = ledger.balance(reserve);
             let spent = match rule.action {
                 DefendAction::Repay => {
@@ -552,12 +542,12 @@ impl LendingMarket {
         };
         let o = self.feed.price();
         let level = o / self.borrow_index;
-        while let Some(&Reverse(top)) = self.loop_queue.peek() {
-            if f64::from_bits(top.level) > level {
+        while let Some(&top) = self.loop_queue.peek() {
+            if f64::from_bits(top.key) > level {
                 break;
             }
             self.loop_queue.pop();
-            let k = top.loan as usize;
+            let k = top.id as usize;
             if self.loans.version[k] != top.version {
                 continue;
             }
@@ -626,17 +616,12 @@ impl LendingMarket {
     pub fn due(&mut self, out: &mut Vec<u32>) {
         out.extend(self.active.iter().map(|&k| self.first + k));
         let level = self.feed.price() / self.borrow_index;
-        while let Some(&top) = self.queue.peek() {
-            let k = top.loan as usize;
-            let live = self.loans.version[k] == top.version;
-            if live && f64::from_bits(top.level) <= level {
-                break;
-            }
-            self.queue.pop();
-            if !live {
-                continue;
-            }
-            let i = self.first + top.loan;
+        let versions = &self.loans.version;
+        let live = |t: &Trigger| versions[t.id as usize] == t.version;
+        // A loan waits while its trigger is at or under the oracle.
+        let waits = |key: u64| f64::from_bits(key) <= level;
+        while let Some(top) = self.queue.pop_due(waits, live) {
+            let i = self.first + top.id;
             if self.is_due(i) {
                 out.push(i);
             } else {
@@ -886,21 +871,16 @@ impl LendingMarket {
         self.pay_down(ledger, Account::Treasury, k, offset);
         out.offset_paid = offset;
         let rest = d - offset;
-        out.fund_paid = ledger.record_deficit(self.fund, rest, ctx.step);
-        self.pay_down(ledger, Account::Fund(self.fund), k, out.fund_paid);
-        let residual = rest - out.fund_paid;
-        if residual > 0.0 {
-            if ctx.socialization == LossSocialization::ProRata {
-                out.socialized = Socialized {
-                    covered: residual,
-                    ..Socialized::default()
-                };
-                self.pay_down(ledger, Account::Suppliers, k, residual);
-            } else {
-                out.uncovered = residual;
-                self.pay_down(ledger, Account::Uncovered, k, residual);
-            }
-        }
+        let fund = self.fund;
+        let mut loan = WrittenOff {
+            market: self,
+            at: k,
+            rule: ctx.socialization,
+        };
+        let absorbed = ledger.absorb_deficit(fund, rest, ctx.step, &mut loan);
+        out.fund_paid = absorbed.fund_paid;
+        out.socialized = absorbed.socialized;
+        out.uncovered = absorbed.uncovered;
         // Whatever rounding left of the debt is written off with it.
         self.total_scaled -= self.loans.scaled_debt[k];
         self.loans.scaled_debt[k] = 0.0;
