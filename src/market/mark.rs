@@ -1,4 +1,6 @@
-//! The venue's mark: `P = S exp(I)`, where `I` is the impact of the venue's own forced flow.
+//! The venue's three prices (MODEL.md section 2): the index `S`, the book `B = S exp(I)`, where
+//! `I` is the impact of the venue's own flow, and the mark `M` its rule
+//! ([`MarkRule`](super::MarkRule)) makes of the two. Fills read `B`; margin reads `M`.
 //!
 //! `I` decays toward 0 with a half-life (arbitrageurs pull the mark back to the index); a share
 //! `permanent` of each impact moves the index itself instead (MODEL.md section 2).
@@ -131,9 +133,9 @@ impl FlowWithdrawal {
 pub struct MarkState {
     index: f64,
     log_impact: f64,
-    /// `index * exp(log_impact)`, kept up to date by every change of either (the mark is read
-    /// far more often than it moves).
-    mark: f64,
+    /// The book price `B = index * exp(log_impact)`, kept up to date by every change of either
+    /// (it is read far more often than it moves).
+    book: f64,
     decay_per_step: f64,
     permanent: f64,
     withdrawal: Option<DepthWithdrawal>,
@@ -164,7 +166,7 @@ pub struct MarkState {
     /// The averages of the book's basis the rule reads.
     basis: BasisAverages,
     /// The mark `M` margin is checked against; the book itself under the `book` rule.
-    trigger: f64,
+    mark: f64,
 }
 
 /// What a market order would do, worked out by [`MarkState::plan`]: its average fill price
@@ -206,7 +208,7 @@ impl MarkState {
         Ok(Self {
             index: s0,
             log_impact: 0.0,
-            mark: s0,
+            book: s0,
             decay_per_step: (-std::f64::consts::LN_2 * dt_seconds / hl).exp(),
             permanent,
             withdrawal: None,
@@ -222,14 +224,14 @@ impl MarkState {
             band_factors: (0.0, f64::INFINITY),
             rule: MarkRule::book(),
             basis: BasisAverages::default(),
-            trigger: s0,
+            mark: s0,
         })
     }
 
     /// The same market marked by `rule` instead of its own book.
     pub fn with_rule(mut self, rule: MarkRule) -> Self {
         self.rule = rule;
-        self.trigger = self.basis.mark(&rule, self.index, self.mark);
+        self.mark = self.basis.mark(&rule, self.index, self.book);
         self
     }
 
@@ -242,14 +244,14 @@ impl MarkState {
     /// price under the `book` rule, the index under `index`, the index times a smoothed and
     /// capped basis under `fair` and `ema`, the median of three under `median`.
     #[inline]
-    pub fn venue_mark(&self) -> f64 {
-        self.trigger
+    pub fn mark(&self) -> f64 {
+        self.mark
     }
 
     /// Puts the mark in line with the index and book after either moved.
     #[inline]
     fn remark(&mut self) {
-        self.trigger = self.basis.mark(&self.rule, self.index, self.mark);
+        self.mark = self.basis.mark(&self.rule, self.index, self.book);
     }
 
     /// Keeps the mark, and every fill, within `1 + band` of the index (in log terms,
@@ -298,7 +300,7 @@ impl MarkState {
             return;
         }
         self.index *= log_move.exp();
-        self.mark = self.index * self.log_impact.exp();
+        self.book = self.index * self.log_impact.exp();
         self.remark();
     }
 
@@ -324,9 +326,10 @@ impl MarkState {
         self.log_impact
     }
 
+    /// The venue's book price `B`, where fills happen.
     #[inline]
-    pub fn mark(&self) -> f64 {
-        self.mark
+    pub fn book(&self) -> f64 {
+        self.book
     }
 
     /// Moves the index by one step's log return and lets the impact decay.
@@ -349,7 +352,7 @@ impl MarkState {
         }
         self.log_impact *= self.decay_per_step;
         // exp(0) is exactly 1: until the venue's first fill, the mark is the index.
-        self.mark = if self.log_impact == 0.0 {
+        self.book = if self.log_impact == 0.0 {
             self.index
         } else {
             self.index * self.log_impact.exp()
@@ -357,7 +360,7 @@ impl MarkState {
         self.remark();
         if let Some(w) = &self.withdrawal {
             // Realized volatility of the venue's mark (of the book itself under `book`).
-            let mark = self.trigger;
+            let mark = self.mark;
             let r = (mark / self.last_mark).ln();
             self.last_mark = mark;
             self.variance = w.keep * self.variance + (1.0 - w.keep) * r * r * w.steps_per_year;
@@ -371,8 +374,9 @@ impl MarkState {
         }
     }
 
-    /// Executes a market order of `notional` (USD at the mark) against the book: returns the
-    /// average fill price and moves the mark for whatever comes next.
+    /// Executes a market order of `notional` (USD at the book price) against the book: returns
+    /// the average fill price and moves the book (and the mark, as far as its rule lets it)
+    /// for whatever comes next.
     #[inline]
     pub fn execute<B: ImpactModel + ?Sized>(&mut self, side: Side, notional: f64, book: &B) -> f64 {
         let x = self.plan(side, notional, book);
@@ -386,7 +390,7 @@ impl MarkState {
     pub fn commit(&mut self, x: PlannedOrder) {
         self.index = x.index;
         self.log_impact = x.log_impact;
-        self.mark = x.index * x.log_impact.exp();
+        self.book = x.index * x.log_impact.exp();
         self.remark();
         self.step_flow = x.step_flow;
         if let Some(f) = &self.flow_withdrawal {
@@ -398,7 +402,7 @@ impl MarkState {
     }
 
     /// What [`MarkState::execute`] would do, without doing it: the average fill price and the
-    /// mark after the order (computed by the same steps, so the numbers agree bit for bit).
+    /// venue's mark `M` after the order (computed by the same steps, so the numbers agree bit for bit).
     #[inline]
     pub fn quote<B: ImpactModel + ?Sized>(
         &self,
@@ -407,7 +411,11 @@ impl MarkState {
         book: &B,
     ) -> (f64, f64) {
         let x = self.plan(side, notional, book);
-        (x.fill_price, x.index * x.log_impact.exp())
+        (
+            x.fill_price,
+            self.basis
+                .mark(&self.rule, x.index, x.index * x.log_impact.exp()),
+        )
     }
 
     /// The average fill price of an order, as [`MarkState::quote`] without the mark after it.
@@ -416,7 +424,7 @@ impl MarkState {
         self.plan(side, notional, book).fill_price
     }
 
-    /// Works out a market order of `notional` (USD at the mark) without doing it.
+    /// Works out a market order of `notional` (USD at the book price) without doing it.
     #[inline]
     pub fn plan<B: ImpactModel + ?Sized>(
         &self,
@@ -447,7 +455,7 @@ impl MarkState {
         } else {
             (impact, slippage)
         };
-        let fill_price = self.mark * (sign * slippage).exp();
+        let fill_price = self.book * (sign * slippage).exp();
         let temporary = impact * (1.0 - self.permanent);
         let log_impact = (self.log_impact + sign * temporary).clamp(-self.band, self.band);
         // exp(0) is exactly 1: without a permanent share the index stays as it is.
@@ -625,13 +633,13 @@ mod tests {
             m
         };
         let index = crash(MarkRule::new(MarkKind::Index, 0.0, 0.0, 0.0, 60.0).unwrap());
-        assert_eq!(index.venue_mark(), 100.0);
-        assert!(index.mark() < 99.0);
+        assert_eq!(index.mark(), 100.0);
+        assert!(index.book() < 99.0);
         let on_book = crash(MarkRule::book());
-        assert_eq!(on_book.venue_mark(), on_book.mark());
+        assert_eq!(on_book.mark(), on_book.book());
         let ema = crash(MarkRule::new(MarkKind::Ema, 0.005, 300.0, 8.0, 60.0).unwrap());
-        assert!(ema.venue_mark() < 100.0);
-        assert!(ema.venue_mark() >= 100.0 / 1.005 - 1e-12);
+        assert!(ema.mark() < 100.0);
+        assert!(ema.mark() >= 100.0 / 1.005 - 1e-12);
     }
 
     #[test]

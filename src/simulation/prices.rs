@@ -183,7 +183,8 @@ impl<'s> Prices<'s> {
         self.markets.iter().enumerate().find_map(|(m, p)| {
             let (lo, hi) = p.sane;
             let sane = |x: f64| x >= lo && x <= hi;
-            (!(sane(p.mark.index()) && sane(p.mark.mark()))).then_some((m, p.start))
+            (!(sane(p.mark.index()) && sane(p.mark.book()) && sane(p.mark.mark())))
+                .then_some((m, p.start))
         })
     }
 

@@ -183,7 +183,8 @@ impl<'s> Traders<'s> {
                     margin.cap_leverage(c, l)
                 });
             venue.deposit(m, i, p.collateral);
-            let cap = price.order_cap / mark;
+            // The order cap is a notional of the book's; in units at the book price.
+            let cap = price.order_cap / price.mark.book();
             let size = p.size.clamp(-cap, cap);
             if let Some(trade) = trade_through_book(venue, m, i, size, price, self.sc) {
                 rec.trade(m, &trade);
@@ -235,7 +236,7 @@ impl<'s> Traders<'s> {
                     // Traders split large orders: one decision trades at most what moves
                     // the mark by `max_order_impact` at the book's current depth.
                     let target = target.unwrap_or(me.size);
-                    let cap = price.order_cap / price.mark.mark();
+                    let cap = price.order_cap / price.mark.book();
                     let delta = (target - me.size).clamp(-cap, cap);
                     if delta != 0.0
                         && let Some(trade) =
@@ -304,8 +305,9 @@ pub(super) fn trade_through_book(
     sc: &Scenario,
 ) -> Option<VoluntaryTrade> {
     let side = if delta > 0.0 { Side::Buy } else { Side::Sell };
-    let mark = price.mark.mark();
-    let notional = delta.abs() * mark;
+    // Voluntary orders meet the book: their notional and slippage are the book's.
+    let book = price.mark.book();
+    let notional = delta.abs() * book;
     let order = price.mark.plan(side, notional, price.law);
     let before = venue.position(m, i).size;
     let fill = venue.trade(m, i, delta, order.fill_price, &sc.fees).ok()?;
@@ -321,7 +323,7 @@ pub(super) fn trade_through_book(
     Some(VoluntaryTrade {
         fill,
         signed_notional: side.sign() * notional,
-        reduced_notional: reduced * mark,
-        reduced_slippage: reduced * (mark - order.fill_price).abs(),
+        reduced_notional: reduced * book,
+        reduced_slippage: reduced * (book - order.fill_price).abs(),
     })
 }

@@ -93,7 +93,8 @@ impl PerpMarket {
         let induced = !self
             .margin
             .is_liquidatable(c + q * (index - e), q.abs() * index);
-        let mark = ctx.price.mark();
+        // Margin and the penalty read the venue's mark; the order goes into the book.
+        let (mark, book) = (ctx.price.mark(), ctx.price.book());
         let side = if q > 0.0 { Side::Sell } else { Side::Buy };
         // The trader's own fill: through the book by the engine, at the mark to a keeper.
         let trader_law = match by {
@@ -116,10 +117,12 @@ impl PerpMarket {
         };
         let closed = if fraction >= 1.0 { q } else { q * fraction };
         let notional = closed.abs() * mark;
-        let fill = ctx.price.execute(side, notional, ctx.law);
-        let trader_fill = match by {
-            Liquidator::Engine => fill,
-            Liquidator::Keeper { .. } => mark,
+        let fill = ctx.price.execute(side, closed.abs() * book, ctx.law);
+        // Slippage is against the book the order met; a keeper's, against the mark it took
+        // the position over at.
+        let (trader_fill, reference) = match by {
+            Liquidator::Engine => (fill, book),
+            Liquidator::Keeper { .. } => (mark, mark),
         };
         let realized = closed * (trader_fill - e);
         self.transfer(
@@ -139,7 +142,7 @@ impl PerpMarket {
             trader: self.first + k as u32,
             long: q > 0.0,
             notional,
-            slippage_loss: closed.abs() * (mark - fill).abs(),
+            slippage_loss: closed.abs() * (reference - fill).abs(),
             position_loss: (-realized).max(0.0),
             induced,
             ..ForcedClose::default()
@@ -220,7 +223,7 @@ impl PerpMarket {
             self.book.size[k],
             self.book.entry[k],
         );
-        let mark = market.mark();
+        let (mark, book) = (market.mark(), market.book());
         if q.abs() * mark <= min_notional {
             return 1.0;
         }
@@ -229,7 +232,7 @@ impl PerpMarket {
         // than the equity left).
         let surplus = |f: f64| {
             let closed = q * f;
-            let (fill, after) = market.quote(side, closed.abs() * mark, law);
+            let (fill, after) = market.quote(side, closed.abs() * book, law);
             let rest = q - closed;
             let equity = c + closed * (fill - e) + rest * (after - e);
             let penalty = (penalty_rate * closed.abs() * mark).min(equity.max(0.0));
@@ -286,7 +289,7 @@ impl PerpMarket {
         let size = self.book.size[self.at(i)];
         let p = price.mark();
         let side = if size > 0.0 { Side::Sell } else { Side::Buy };
-        let fill = price.quote_fill(side, size.abs() * p, law);
+        let fill = price.quote_fill(side, size.abs() * price.book(), law);
         size.abs() * (p - fill).abs()
     }
 }

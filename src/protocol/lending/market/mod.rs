@@ -433,7 +433,7 @@ impl LendingMarket {
     ) -> BorrowerFlows {
         let mut flows = BorrowerFlows::default();
         if !self.loans.plan.is_empty() {
-            let mark = price.mark();
+            let mark = price.book();
             self.defend(ledger, mark, &mut flows);
             self.re_lever(ledger, mark, &mut flows);
             self.de_risk(ledger, price, law, liquidated, &mut flows);
@@ -463,7 +463,7 @@ impl LendingMarket {
         if watch.pending.is_empty() || !rule.alarmed(recent) {
             return;
         }
-        let start = price.mark();
+        let start = price.book();
         let sales: Vec<(usize, f64)> = std::mem::take(&mut watch.pending)
             .into_iter()
             .map(|k| k as usize)
@@ -481,7 +481,7 @@ impl LendingMarket {
         };
         for (k, u) in sales {
             let fill = pooled.unwrap_or_else(|| {
-                let mark = price.mark();
+                let mark = price.book();
                 price.execute(Side::Sell, u * mark, law)
             });
             // A sale fills at or under the mark, so its proceeds stay under the debt.
@@ -570,7 +570,7 @@ impl LendingMarket {
     /// and the debts accrue their interest, which the suppliers are owed.
     pub fn advance(&mut self, ledger: &mut Ledger, price: &MarkState, now: f64) {
         let read = match self.terms.source {
-            OracleSource::Market => price.mark(),
+            OracleSource::Market => price.book(),
             OracleSource::Index => price.index(),
         };
         self.now = now;
@@ -681,7 +681,7 @@ impl LendingMarket {
             },
             Some(a) => KeeperReward {
                 notional: a.capital(),
-                reward: a.units_received() * price.mark() - a.capital() + a.incentive(),
+                reward: a.units_received() * price.book() - a.capital() + a.incentive(),
             },
         }
     }
@@ -693,7 +693,7 @@ impl LendingMarket {
         if units <= 0.0 {
             return 0.0;
         }
-        let mark = price.mark();
+        let mark = price.book();
         units * (mark - price.quote_fill(Side::Sell, units * mark, law))
     }
 
@@ -725,7 +725,7 @@ impl LendingMarket {
             Liquidator::Keeper { k, cost } => (Account::Keeper(k), cost),
         };
         let paid = match action {
-            Action::Repay(l) => self.repay(ledger, k, l, liquidator, ctx.price.mark(), &mut out),
+            Action::Repay(l) => self.repay(ledger, k, l, liquidator, ctx.price.book(), &mut out),
             Action::Kick { incentive } => {
                 self.kick(k);
                 self.pay_incentive(ledger, liquidator, incentive, ctx, &mut out);
@@ -831,7 +831,7 @@ impl LendingMarket {
         if units <= 0.0 {
             return 0.0;
         }
-        let mark = ctx.price.mark();
+        let mark = ctx.price.book();
         let fill = ctx.price.execute(Side::Sell, units * mark, ctx.law);
         let proceeds = units * fill;
         ledger.transfer(Account::Counterparty, liquidator, proceeds);
