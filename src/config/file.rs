@@ -8,7 +8,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::schema::rule;
+use super::rule;
 
 /// One experiment file, without its `[grid]` table (which is split off before parsing).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
@@ -38,7 +38,7 @@ pub struct ExperimentFile {
     // Grid axes: dotted field path -> list of values (Cartesian product). Split off before
     // the scenario of each cell is built; `schema::grid` describes it for editors.
     #[serde(skip_serializing_if = "toml::Table::is_empty")]
-    #[schemars(schema_with = "super::schema::grid")]
+    #[schemars(schema_with = "super::rule::grid")]
     pub grid: toml::Table,
 }
 
@@ -55,10 +55,10 @@ pub struct ExperimentSection {
     /// Master seed: with the file, it fixes every random number of every run.
     pub master_seed: u64,
     /// Steps per run.
-    #[schemars(range(min = 1, max = super::scenario::MAX_STEPS))]
+    #[schemars(range(min = 1, max = super::limits::MAX_STEPS))]
     pub steps: u64,
     /// Length of one step in seconds.
-    #[schemars(range(min = super::scenario::MIN_DT_SECONDS, max = super::scenario::MAX_DT_SECONDS), extend("x-unit" = "s"))]
+    #[schemars(range(min = super::limits::MIN_DT_SECONDS, max = super::limits::MAX_DT_SECONDS), extend("x-unit" = "s"))]
     pub dt_seconds: f64,
     /// A grid axis whose first value is the baseline (a static population, say): the report
     /// sets every cell with another value against the baseline cell with the same other
@@ -785,7 +785,7 @@ pub enum NumberOrDistribution {
     Number(
         #[schemars(
             extend("exclusiveMinimum" = 0.0),
-            range(max = super::scenario::MAX_DECISIONS_PER_HOUR)
+            range(max = super::limits::MAX_DECISIONS_PER_HOUR)
         )]
         f64,
     ),
@@ -905,6 +905,57 @@ pub enum StrategySpec {
         #[schemars(range(min = 1.0))]
         trigger: f64,
     },
+}
+
+impl StrategySpec {
+    /// The strategy's name in reports, as its `kind` is written.
+    pub fn name(&self) -> &'static str {
+        match self {
+            StrategySpec::Static => "static",
+            StrategySpec::Noise { .. } => "noise",
+            StrategySpec::Momentum { .. } => "momentum",
+            StrategySpec::Contrarian { .. } => "contrarian",
+            StrategySpec::Panic { .. } => "panic",
+            StrategySpec::Herding { .. } => "herding",
+            StrategySpec::MarginDefender { .. } => "margin_defender",
+        }
+    }
+
+    /// How often a trader following it decides; `None` for one that never trades again.
+    pub fn decisions_per_hour(&self) -> Option<&NumberOrDistribution> {
+        match self {
+            StrategySpec::Static => None,
+            StrategySpec::Noise { decisions_per_hour }
+            | StrategySpec::Momentum {
+                decisions_per_hour, ..
+            }
+            | StrategySpec::Contrarian {
+                decisions_per_hour, ..
+            }
+            | StrategySpec::Panic {
+                decisions_per_hour, ..
+            }
+            | StrategySpec::Herding {
+                decisions_per_hour, ..
+            }
+            | StrategySpec::MarginDefender {
+                decisions_per_hour, ..
+            } => Some(decisions_per_hour),
+        }
+    }
+
+    /// The reserve a margin defender tops up from (times its collateral); 0 for the others.
+    pub fn reserve_ratio(&self) -> f64 {
+        match self {
+            StrategySpec::MarginDefender { reserve_ratio, .. } => *reserve_ratio,
+            StrategySpec::Static
+            | StrategySpec::Noise { .. }
+            | StrategySpec::Momentum { .. }
+            | StrategySpec::Contrarian { .. }
+            | StrategySpec::Panic { .. }
+            | StrategySpec::Herding { .. } => 0.0,
+        }
+    }
 }
 
 /// The law of herding traders' private thresholds, as shares of open interest at t = 0.
@@ -1079,7 +1130,7 @@ pub enum CloseSpec {
 #[serde(deny_unknown_fields, default)]
 pub struct FundSection {
     /// Balance at t = 0 (USD).
-    #[schemars(range(min = 0.0, max = super::CALIBRATION_FUND), extend("x-unit" = "USD"))]
+    #[schemars(range(min = 0.0, max = super::limits::CALIBRATION_FUND), extend("x-unit" = "USD"))]
     pub initial: f64,
     /// Revenue paid into the fund at every step (USD), e.g. a share of fees from flow the
     /// simulation does not model.
@@ -1088,7 +1139,7 @@ pub struct FundSection {
     /// What happens to a deficit the fund cannot cover (MODEL.md section 6).
     pub on_depletion: SocializationSpec,
     /// Balance above which inflows are swept to treasury; 0 means no cap.
-    #[schemars(range(min = 0.0, max = super::CALIBRATION_FUND), extend("x-unit" = "USD"))]
+    #[schemars(range(min = 0.0, max = super::limits::CALIBRATION_FUND), extend("x-unit" = "USD"))]
     pub cap: f64,
     /// One fund for all markets, or one per market (`isolated`, each holding its
     /// `fund_weight` share of `initial`).
@@ -1127,4 +1178,25 @@ pub enum SocializationSpec {
     RiskBased,
     /// The residual stays as uncovered bad debt.
     None,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_strategy_names_its_kind_rate_and_reserve() {
+        let defender: StrategySpec = toml::from_str(
+            "kind = \"margin_defender\"\ndecisions_per_hour = 2.0\nreserve_ratio = 0.5\n",
+        )
+        .unwrap();
+        assert_eq!(defender.name(), "margin_defender");
+        assert_eq!(
+            defender.decisions_per_hour(),
+            Some(&NumberOrDistribution::Number(2.0))
+        );
+        assert_eq!(defender.reserve_ratio(), 0.5);
+        assert_eq!(StrategySpec::Static.decisions_per_hour(), None);
+        assert_eq!(StrategySpec::Static.reserve_ratio(), 0.0);
+    }
 }
