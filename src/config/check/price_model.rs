@@ -45,11 +45,7 @@ pub(crate) fn price_model(
                 start,
                 end,
             };
-            let bars = [
-                open_column.as_str(),
-                high_column.as_str(),
-                low_column.as_str(),
-            ];
+            let bars = [open_column, high_column, low_column].map(String::as_str);
             match intrabar {
                 IntrabarSpec::Bridge => {
                     bootstrap_bars(data, &window, bars, *mean_block, *vol_multiplier, &horizon)
@@ -78,11 +74,7 @@ pub(crate) fn price_model(
                 start,
                 end,
             };
-            let bars = [
-                open_column.as_str(),
-                high_column.as_str(),
-                low_column.as_str(),
-            ];
+            let bars = [open_column, high_column, low_column].map(String::as_str);
             match intrabar {
                 IntrabarSpec::Bridge => replay_bars(data, &window, bars, *vol_multiplier, &horizon),
                 IntrabarSpec::None => replay(data, &window, *vol_multiplier, &horizon),
@@ -292,4 +284,53 @@ fn replay_bars(
     let params = ReplayParams::with_bars(ohlc, dt, steps).map_err(|e| e.within(path))?;
     ReplayParams::check_horizon_bars(ohlc[3], horizon)?;
     Ok(PriceModelParams::Replay(params))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(text: &str) -> PriceModelSpec {
+        toml::from_str(text).unwrap()
+    }
+
+    fn check(spec: &PriceModelSpec) -> Result<PriceModelParams, ParamError> {
+        price_model(&DataFiles::default(), spec, 60.0, 1_440, "market.model")
+    }
+
+    #[test]
+    fn the_horizon_is_checked_before_the_model_itself() {
+        // A negative vol fails GBM's own check; a huge one fails the horizon first.
+        let e = check(&model("kind = \"gbm\"\nvol = 1e6\n")).unwrap_err();
+        assert!(e.rule.contains("four standard deviations"), "{}", e.rule);
+        assert_eq!(e.field, "market.model.vol");
+        assert!(check(&model("kind = \"gbm\"\nvol = 0.8\n")).is_ok());
+    }
+
+    #[test]
+    fn regimes_are_named_by_their_place() {
+        let spec = model(
+            "kind = \"regime_switching\"\ntransition = [[1.0]]\n\
+             [[regimes]]\nkind = \"garch\"\nlong_run_vol = -1.0\nalpha = 0.1\nbeta = 0.8\n",
+        );
+        let e = check(&spec).unwrap_err();
+        assert!(
+            e.field.starts_with("market.model.regimes[0]."),
+            "{}",
+            e.field
+        );
+    }
+
+    #[test]
+    fn bars_are_walked_unscaled() {
+        assert!(bridge_needs_no_multiplier(1.0, "m").is_ok());
+        let e = bridge_needs_no_multiplier(2.0, "m").unwrap_err();
+        assert_eq!(e.field, "m.vol_multiplier");
+    }
+
+    #[test]
+    fn a_missing_data_file_is_named_below_the_model() {
+        let e = check(&model("kind = \"replay\"\npath = \"/nonexistent/p.csv\"\n")).unwrap_err();
+        assert_eq!(e.field, "market.model.path");
+    }
 }
