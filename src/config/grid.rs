@@ -9,6 +9,8 @@
 
 use std::fmt;
 
+use super::limits::MAX_CELLS;
+
 /// One value of a grid axis.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AxisValue {
@@ -94,77 +96,10 @@ fn axis_values(table: &str, path: &str, values: &toml::Value) -> Result<Vec<Axis
         toml::Value::Table(t)
             if t.len() == 1 && (t.contains_key("linspace") || t.contains_key("logspace")) =>
         {
-            let (kind, spec) = t.iter().next().expect("one entry");
-            let nums: Option<Vec<f64>> = spec.as_array().map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
-                    .collect()
-            });
-            let Some([start, stop, count]) =
-                nums.as_deref().and_then(|n| <[f64; 3]>::try_from(n).ok())
-            else {
-                return Err((
-                    field,
-                    format!(
-                        "`{kind}` takes [start, stop, count], e.g. {{ {kind} = [1.0, 100.0, 5] }}"
-                    ),
-                ));
+            let Some((kind, spec)) = t.iter().next() else {
+                return Err((field, "must list at least one value".into()));
             };
-            // A range cannot have more points than a grid may have cells.
-            if !(count >= 1.0 && count.fract() == 0.0 && count <= super::MAX_CELLS as f64) {
-                return Err((
-                    field,
-                    format!(
-                        "`{kind}` count must be a whole number from 1 to {}, got {count}",
-                        super::MAX_CELLS
-                    ),
-                ));
-            }
-            if !(start.is_finite() && stop.is_finite()) {
-                return Err((
-                    field,
-                    format!("`{kind}` ends must be finite, got {start} and {stop}"),
-                ));
-            }
-            let n = count as usize;
-            let at = |i: usize| {
-                if n == 1 {
-                    0.0
-                } else {
-                    i as f64 / (n - 1) as f64
-                }
-            };
-            if kind == "logspace" {
-                if !(start > 0.0 && stop > 0.0) {
-                    return Err((
-                        field,
-                        format!("`logspace` ends must be > 0, got {start} and {stop}"),
-                    ));
-                }
-                let (a, b) = (start.ln(), stop.ln());
-                // Ends exact, interior points geometric.
-                (0..n)
-                    .map(|i| {
-                        toml::Value::Float(if i == 0 {
-                            start
-                        } else if i + 1 == n {
-                            stop
-                        } else {
-                            (a + (b - a) * at(i)).exp()
-                        })
-                    })
-                    .collect()
-            } else {
-                (0..n)
-                    .map(|i| {
-                        toml::Value::Float(if i + 1 == n && n > 1 {
-                            stop
-                        } else {
-                            start + (stop - start) * at(i)
-                        })
-                    })
-                    .collect()
-            }
+            range_values(kind, spec).map_err(|m| (field.clone(), m))?
         }
         _ => {
             return Err((
@@ -179,15 +114,98 @@ fn axis_values(table: &str, path: &str, values: &toml::Value) -> Result<Vec<Axis
     items
         .iter()
         .enumerate()
-        .map(|(i, item)| match item {
-            toml::Value::Integer(v) => Ok(AxisValue::Integer(*v)),
-            toml::Value::Float(v) => Ok(AxisValue::Float(*v)),
-            toml::Value::Boolean(v) => Ok(AxisValue::Bool(*v)),
-            toml::Value::String(v) => Ok(AxisValue::Text(v.clone())),
-            other => Err((
-                Some(format!("{table}.\"{path}\"[{i}]")),
-                format!("values must be numbers, booleans or strings, got {other}"),
-            )),
+        .map(|(i, item)| {
+            axis_value(item).ok_or_else(|| {
+                (
+                    Some(format!("{table}.\"{path}\"[{i}]")),
+                    format!("values must be numbers, booleans or strings, got {item}"),
+                )
+            })
+        })
+        .collect()
+}
+
+/// A value of an axis, if it is one a field can take from a grid.
+fn axis_value(item: &toml::Value) -> Option<AxisValue> {
+    match item {
+        toml::Value::Integer(v) => Some(AxisValue::Integer(*v)),
+        toml::Value::Float(v) => Some(AxisValue::Float(*v)),
+        toml::Value::Boolean(v) => Some(AxisValue::Bool(*v)),
+        toml::Value::String(v) => Some(AxisValue::Text(v.clone())),
+        _ => None,
+    }
+}
+
+/// The points of `{ kind = [start, stop, count] }` (`kind` is `linspace` or `logspace`).
+fn range_values(kind: &str, spec: &toml::Value) -> Result<Vec<toml::Value>, String> {
+    let nums: Option<Vec<f64>> = spec.as_array().map(|a| {
+        a.iter()
+            .filter_map(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
+            .collect()
+    });
+    let Some([start, stop, count]) = nums.as_deref().and_then(|n| <[f64; 3]>::try_from(n).ok())
+    else {
+        return Err(format!(
+            "`{kind}` takes [start, stop, count], e.g. {{ {kind} = [1.0, 100.0, 5] }}"
+        ));
+    };
+    // A range cannot have more points than a grid may have cells.
+    if !(count >= 1.0 && count.fract() == 0.0 && count <= MAX_CELLS as f64) {
+        return Err(format!(
+            "`{kind}` count must be a whole number from 1 to {MAX_CELLS}, got {count}"
+        ));
+    }
+    if !(start.is_finite() && stop.is_finite()) {
+        return Err(format!(
+            "`{kind}` ends must be finite, got {start} and {stop}"
+        ));
+    }
+    let n = count as usize;
+    if kind == "logspace" {
+        if !(start > 0.0 && stop > 0.0) {
+            return Err(format!(
+                "`logspace` ends must be > 0, got {start} and {stop}"
+            ));
+        }
+        return Ok(logspace(start, stop, n));
+    }
+    Ok(linspace(start, stop, n))
+}
+
+/// Where point `i` of `n` falls between the ends, as a fraction.
+fn at(i: usize, n: usize) -> f64 {
+    if n == 1 {
+        0.0
+    } else {
+        i as f64 / (n - 1) as f64
+    }
+}
+
+/// `n` points from `start` to `stop`, evenly spaced; the last is `stop` exactly.
+fn linspace(start: f64, stop: f64, n: usize) -> Vec<toml::Value> {
+    (0..n)
+        .map(|i| {
+            toml::Value::Float(if i + 1 == n && n > 1 {
+                stop
+            } else {
+                start + (stop - start) * at(i, n)
+            })
+        })
+        .collect()
+}
+
+/// `n` points from `start` to `stop` (both > 0): ends exact, interior points geometric.
+fn logspace(start: f64, stop: f64, n: usize) -> Vec<toml::Value> {
+    let (a, b) = (start.ln(), stop.ln());
+    (0..n)
+        .map(|i| {
+            toml::Value::Float(if i == 0 {
+                start
+            } else if i + 1 == n {
+                stop
+            } else {
+                (a + (b - a) * at(i, n)).exp()
+            })
         })
         .collect()
 }
@@ -573,5 +591,31 @@ mod tests {
                 .unwrap_err()
                 .contains("section")
         );
+    }
+
+    #[test]
+    fn range_points_are_even_or_geometric_with_exact_ends() {
+        let floats =
+            |v: Vec<toml::Value>| -> Vec<f64> { v.iter().map(|x| x.as_float().unwrap()).collect() };
+        assert_eq!(floats(linspace(0.0, 1.0, 3)), [0.0, 0.5, 1.0]);
+        assert_eq!(floats(linspace(2.0, 9.0, 1)), [2.0]);
+        let l = floats(logspace(1.0, 100.0, 3));
+        assert_eq!((l[0], l[2]), (1.0, 100.0));
+        assert!((l[1] - 10.0).abs() < 1e-12);
+        let spec = toml::Value::Array(vec![1.into(), 2.into()]);
+        assert!(
+            range_values("linspace", &spec)
+                .unwrap_err()
+                .contains("[start, stop, count]")
+        );
+    }
+
+    #[test]
+    fn axis_values_are_scalars() {
+        assert_eq!(
+            axis_value(&toml::Value::Integer(3)),
+            Some(AxisValue::Integer(3))
+        );
+        assert_eq!(axis_value(&toml::Value::Array(Vec::new())), None);
     }
 }

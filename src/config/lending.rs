@@ -49,30 +49,7 @@ impl LendingScenario {
             LendingStyleSpec::Auction => auction_style(l, path)?,
             LendingStyleSpec::Comet => comet_style(l, path)?,
         };
-        if l.style != LendingStyleSpec::Auction && l.auction.is_some() {
-            return Err(ParamError::new(
-                format!("{path}.auction"),
-                "is for style = \"auction\"",
-            ));
-        }
-        if l.style != LendingStyleSpec::Comet && l.comet.is_some() {
-            return Err(ParamError::new(
-                format!("{path}.comet"),
-                "is for style = \"comet\"",
-            ));
-        }
-        // Auctions charge `chop` and Comet the liquidation factor: a bonus or a fee set
-        // beside them would be silently ignored.
-        if l.style != LendingStyleSpec::Aave {
-            for (field, value) in [("bonus", l.bonus), ("protocol_fee", l.protocol_fee)] {
-                if value != 0.0 {
-                    return Err(ParamError::new(
-                        format!("{path}.{field}"),
-                        format!("is for style = \"aave\", got {value}"),
-                    ));
-                }
-            }
-        }
+        only_its_style_tables(l, path)?;
         // Aave's `validateReserveConfiguration`: the borrowing limit sits below the
         // threshold, or a loan could open liquidatable.
         if !(l.ltv > 0.0 && l.ltv <= l.liquidation_threshold) {
@@ -141,6 +118,34 @@ impl LendingScenario {
 }
 
 /// `style = "comet"`: the `[lending.comet]` table checked into Compound's rules.
+/// The tables and fields of one style are refused under another. Auctions charge `chop` and
+/// Comet the liquidation factor: a bonus or a fee set beside them would be silently ignored.
+fn only_its_style_tables(l: &LendingSection, path: &str) -> ParamResult<()> {
+    if l.style != LendingStyleSpec::Auction && l.auction.is_some() {
+        return Err(ParamError::new(
+            format!("{path}.auction"),
+            "is for style = \"auction\"",
+        ));
+    }
+    if l.style != LendingStyleSpec::Comet && l.comet.is_some() {
+        return Err(ParamError::new(
+            format!("{path}.comet"),
+            "is for style = \"comet\"",
+        ));
+    }
+    if l.style != LendingStyleSpec::Aave {
+        for (field, value) in [("bonus", l.bonus), ("protocol_fee", l.protocol_fee)] {
+            if value != 0.0 {
+                return Err(ParamError::new(
+                    format!("{path}.{field}"),
+                    format!("is for style = \"aave\", got {value}"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn comet_style(l: &LendingSection, path: &str) -> ParamResult<LendingStyle> {
     let at = format!("{path}.comet");
     let c = l.comet.as_ref().ok_or_else(|| {
@@ -241,4 +246,30 @@ fn behavior(l: &LendingSection, path: &str) -> ParamResult<BorrowerBehavior> {
         .transpose()
         .map_err(|e| e.within(&format!("{path}.derisk")))?;
     BorrowerBehavior::new(defend, looping, derisk).map_err(|e| e.within(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn section(style: &str, extra: &str) -> LendingSection {
+        toml::from_str(&format!(
+            "style = \"{style}\"\nborrowers = 10\n\
+             collateral_usd = {{ kind = \"fixed\", value = 1e4 }}\n\
+             initial_ltv = {{ kind = \"fixed\", value = 0.5 }}\n\
+             ltv = 0.8\nliquidation_threshold = 0.85\n{extra}\
+             [oracle]\ndeviation = 0.005\nheartbeat_seconds = 3600.0\n"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_style_takes_only_its_own_tables_and_fields() {
+        assert!(only_its_style_tables(&section("aave", "bonus = 0.05\n"), "m").is_ok());
+        let e = only_its_style_tables(&section("comet", "bonus = 0.05\n"), "m").unwrap_err();
+        assert_eq!(e.field, "m.bonus");
+        let auction = "[comet]\nliquidation_factor = 0.95\nstore_front_factor = 0.5\n";
+        let e = only_its_style_tables(&section("aave", auction), "m").unwrap_err();
+        assert_eq!(e.field, "m.comet");
+    }
 }

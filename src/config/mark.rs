@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::schema::rule;
+use super::rule;
 use crate::market::{MarkKind, MarkRule};
 use crate::params::ParamResult;
 

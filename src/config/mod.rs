@@ -2,26 +2,39 @@
 //! invalid.
 //!
 //! * [`file`] holds the serde types users write, with R1 as the defaults.
-//! * [`Scenario`] is one fully validated grid cell; the simulator accepts nothing else.
+//! * [`Scenario`] is one fully validated grid cell; the simulator accepts nothing else. It
+//!   is composed in `scenario.rs` from one checker per section (`check/`); each price model
+//!   checks its own horizon beside its `new` in `market/`.
+//! * `limits` holds the bounds a file is held to, `read` turns text into the serde types,
+//!   `rule` the schema's per-field rules: leaves, so that no import runs in a circle.
 //! * [`Experiment`] is the whole file: master seed, seeds per cell, the grid axes and one
 //!   scenario per cell. Loading either yields all of it or an error naming the file, the field
 //!   and the rule, before anything is run or written.
 
+mod check;
 pub mod file;
 mod grid;
 mod lending;
+mod limits;
 pub mod mark;
 pub mod presets;
+mod read;
+mod rule;
 mod scenario;
 pub mod schema;
 
 pub use file::ExperimentFile;
 pub use grid::{AxisValue, GridAxis, cell_label};
 pub use lending::LendingScenario;
+pub use limits::{
+    BYTES_PER_TRADER, CALIBRATION_FUND, MAX_CELLS, MAX_RUN_BYTES, MAX_STEP_RUNS, MAX_TRADER_STEPS,
+};
 pub use scenario::{MarketKind, Scenario};
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+use crate::market::data::DataFiles;
 
 /// A rejected experiment file: where, which field, and what was expected.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,109 +56,6 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// Reads an experiment file's TOML into its sections. A value of the wrong type or an
-/// unknown key is blamed on its dotted path (array indices included), with the line and
-/// column; a file that is not TOML at all keeps the parser's own message with its excerpt.
-fn deserialize_toml(text: &str) -> Result<ExperimentFile, (Option<String>, String)> {
-    let de =
-        toml::Deserializer::parse(text).map_err(|e| (None, e.to_string().trim_end().into()))?;
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let field = dotted(e.path());
-        let inner = e.inner();
-        let at = inner.span().map(|s| line_and_column(text, s.start));
-        match (field, at) {
-            (Some(field), Some((line, column))) => (
-                Some(field),
-                format!("{} (line {line}, column {column})", plain(inner.message())),
-            ),
-            (Some(field), None) => (Some(field), plain(inner.message())),
-            (None, _) => (None, inner.to_string().trim_end().into()),
-        }
-    })
-}
-
-/// The experiment `text` laid over the venue preset `name`: the preset's tables first, every
-/// key of the file over them. The merged file names the venue (`experiment.venue`) and no
-/// longer the preset, so that its resolved form reads the same without it.
-fn with_preset(text: &str, name: &str) -> Result<ExperimentFile, (Option<String>, String)> {
-    let preset = presets::text(name).ok_or_else(|| {
-        (
-            Some("preset".to_string()),
-            format!(
-                "`{name}` is not a venue preset; the presets are {}",
-                presets::names().join(", ")
-            ),
-        )
-    })?;
-    let table = |t: &str| -> Result<toml::Table, (Option<String>, String)> {
-        toml::from_str(t).map_err(|e: toml::de::Error| (None, e.to_string()))
-    };
-    let mut merged = table(preset)?;
-    let mut own = table(text)?;
-    own.remove("preset");
-    presets::merge(&mut merged, own);
-    let mut file: ExperimentFile = deserialize_value(toml::Value::Table(merged), "")
-        .map_err(|e| (Some(e.field.trim_start_matches('.').to_string()), e.rule))?;
-    if file.experiment.venue.is_empty() {
-        file.experiment.venue = name.to_string();
-    }
-    Ok(file)
-}
-
-/// Deserializes a value (a `[markets.NAME]` table kept raw) into `T`, blaming an error on
-/// its dotted path below `prefix`.
-pub(crate) fn deserialize_value<T: serde::de::DeserializeOwned>(
-    value: toml::Value,
-    prefix: &str,
-) -> Result<T, crate::params::ParamError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let field = match dotted(e.path()) {
-            Some(f) => format!("{prefix}.{f}"),
-            None => prefix.to_string(),
-        };
-        crate::params::ParamError::new(field, plain(e.inner().message()))
-    })
-}
-
-/// The dotted path serde_path_to_error tracked (`traders.mix[2].strategy`), or `None` at the
-/// top of the file.
-fn dotted(path: &serde_path_to_error::Path) -> Option<String> {
-    path.iter().next()?;
-    Some(path.to_string())
-}
-
-/// serde's wording for a value that fits no variant of an untagged enum names a Rust type;
-/// a user reads what the field takes instead.
-fn plain(message: &str) -> String {
-    if message.contains("untagged enum NumberOrDistribution") {
-        "must be a number or a distribution table ({ kind = \"lognormal\", median = 2.0, \
-         log_sd = 0.5 }, say)"
-            .into()
-    } else if let Some((got, expected)) = message
-        .strip_prefix("invalid type: ")
-        .or_else(|| message.strip_prefix("invalid value: "))
-        .and_then(|m| m.split_once(", expected "))
-    {
-        let expected = match expected.trim_end() {
-            "f64" => "a number",
-            "u64" | "usize" => "a whole number from 0 up",
-            "u32" | "u16" | "u8" => "a small whole number from 0 up",
-            other => other,
-        };
-        format!("must be {expected}, got {got}")
-    } else {
-        message.trim_end().to_string()
-    }
-}
-
-/// 1-based line and column of byte `offset` in `text`.
-fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
-}
-
 /// How `backstop calibrate` finds the fund.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CalibrationMethod {
@@ -155,22 +65,6 @@ pub enum CalibrationMethod {
     Bisection,
 }
 
-/// The fund of calibration runs: larger than any deficit a run can produce, so that no run
-/// depletes and required capital is measured in full.
-pub const CALIBRATION_FUND: f64 = 1e15;
-
-/// The most grid cells an experiment may have.
-pub const MAX_CELLS: u64 = 100_000;
-/// The most simulated steps (cells x seeds x steps) an experiment may ask for.
-pub const MAX_STEP_RUNS: f64 = 1e13;
-/// The most trader-steps (cells x seeds x steps x traders) an experiment may ask for: R1
-/// (1.44e10 of them) takes about a second on 2 cores, so this is about eight days.
-pub const MAX_TRADER_STEPS: f64 = 1e16;
-/// What one run holds per trader (measured: 1e6 traders peak at 130 MB, 1e5 at 37 MB).
-pub const BYTES_PER_TRADER: f64 = 110.0;
-/// The most memory one run may need; each thread holds one run at a time.
-pub const MAX_RUN_BYTES: f64 = 8e9;
-
 /// Command-line settings that take precedence over the file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Overrides {
@@ -178,45 +72,189 @@ pub struct Overrides {
     pub master_seed: Option<u64>,
 }
 
-fn absolutize_data_paths(spec: &mut file::PriceModelSpec, base: &Path) {
-    match spec {
-        file::PriceModelSpec::Replay { path, .. }
-        | file::PriceModelSpec::Bootstrap { path, .. }
-            if !path.is_empty() && Path::new(path).is_relative() =>
-        {
-            let joined = base.join(&*path);
-            let resolved = std::fs::canonicalize(&joined).unwrap_or(joined);
-            *path = resolved.to_string_lossy().into_owned();
-        }
-        file::PriceModelSpec::RegimeSwitching { regimes, .. } => {
-            for r in regimes {
-                absolutize_data_paths(r, base);
-            }
-        }
-        _ => {}
+/// An error's field (if one is to blame) and message, before the file is named.
+type Blame = (Option<String>, String);
+
+/// The file's text read into its sections: over its venue preset, with the command line's
+/// overrides, data files named absolutely, and a name.
+fn read_file(text: &str, path: &Path, overrides: Overrides) -> Result<ExperimentFile, Blame> {
+    let mut file: ExperimentFile = read::deserialize_toml(text)?;
+    if !file.preset.is_empty() {
+        file = read::with_preset(text, &file.preset)?;
     }
+    if let Some(s) = overrides.seeds {
+        file.experiment.seeds = s;
+    }
+    if let Some(s) = overrides.master_seed {
+        file.experiment.master_seed = s;
+    }
+    read::absolutize_all_data_paths(&mut file, path.parent().unwrap_or(Path::new(".")));
+    if file.experiment.name.is_empty() {
+        file.experiment.name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "experiment".into());
+    }
+    Ok(file)
 }
 
-/// [`absolutize_data_paths`] on a model still in raw TOML (`[markets.NAME.model]`).
-fn absolutize_raw_data_paths(model: &mut toml::Value, base: &Path) {
-    let Some(t) = model.as_table_mut() else {
-        return;
-    };
-    let kind = t.get("kind").and_then(toml::Value::as_str).unwrap_or("");
-    if kind == "replay" || kind == "bootstrap" {
-        if let Some(toml::Value::String(path)) = t.get_mut("path")
-            && !path.is_empty()
-            && Path::new(path.as_str()).is_relative()
-        {
-            let joined = base.join(&*path);
-            let resolved = std::fs::canonicalize(&joined).unwrap_or(joined);
-            *path = resolved.to_string_lossy().into_owned();
-        }
-    } else if let Some(toml::Value::Array(regimes)) = t.get_mut("regimes") {
-        for r in regimes {
-            absolutize_raw_data_paths(r, base);
-        }
+/// Seeds per cell fit a `u32`, and the master seed a TOML integer.
+fn check_seeds(x: &file::ExperimentSection) -> Result<(), Blame> {
+    if x.seeds == 0 || x.seeds > u32::MAX as u64 {
+        return Err((
+            Some("experiment.seeds".into()),
+            format!("must be between 1 and {}, got {}", u32::MAX, x.seeds),
+        ));
     }
+    if x.master_seed > i64::MAX as u64 {
+        return Err((
+            Some("experiment.master_seed".into()),
+            format!(
+                "must be at most {} (a TOML integer), got {}",
+                i64::MAX,
+                x.master_seed
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `experiment.contrast`, when set, names a grid axis.
+fn check_contrast(contrast: &str, axes: &[GridAxis]) -> Result<(), Blame> {
+    if contrast.is_empty() || axes.iter().any(|a| a.path == contrast) {
+        return Ok(());
+    }
+    let known: Vec<&str> = axes.iter().map(|a| a.path.as_str()).collect();
+    Err((
+        Some("experiment.contrast".into()),
+        format!(
+            "`{contrast}` is not a grid axis of this file (its axes: {}); name the axis \
+             whose first value is the baseline",
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        ),
+    ))
+}
+
+/// The grid's cells, and the steps they ask for with the seeds, within their limits.
+fn check_size(x: &file::ExperimentSection, cells: u64) -> Result<(), Blame> {
+    if cells > MAX_CELLS {
+        return Err((
+            Some("grid".into()),
+            format!(
+                "makes {cells:e} cells (the product of its axes), more than the {MAX_CELLS} a run \
+                 takes (each cell is validated and summarized on its own): thin the axes or zip the \
+                 ones that move together"
+            ),
+        ));
+    }
+    let step_runs = cells as f64 * x.seeds as f64 * x.steps as f64;
+    if step_runs > MAX_STEP_RUNS {
+        return Err((
+            Some("experiment.seeds".into()),
+            format!(
+                "= {} in {cells} cell(s) of {} steps asks for {step_runs:.2e} simulated \
+                 steps, more than {MAX_STEP_RUNS:e} (days of computing on a workstation; R1 runs \
+                 about 2e7 steps a second on 2 cores): fewer seeds, steps or cells, or \
+                 shards on a cluster",
+                x.seeds, x.steps
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Every cell of the grid, each validated on its own, and the trader-steps they ask for
+/// together within their limit.
+fn grid_cells(
+    file: &ExperimentFile,
+    axes: &[GridAxis],
+    data: &DataFiles,
+) -> Result<Vec<Cell>, Blame> {
+    let base = toml::Table::try_from(file)
+        .map_err(|e| (None, format!("cannot re-encode the experiment: {e}")))?;
+    let seeds = file.experiment.seeds;
+    let mut cells = Vec::new();
+    let mut trader_steps = 0.0;
+    for (index, coords) in grid::cartesian(axes).into_iter().enumerate() {
+        let (scenario, traders) = cell_scenario(&base, axes, &coords, data)?;
+        trader_steps += traders * seeds as f64 * scenario.steps() as f64;
+        cells.push(Cell {
+            index: index as u32,
+            coords,
+            scenario,
+        });
+    }
+    if trader_steps > MAX_TRADER_STEPS {
+        return Err((
+            Some("experiment.seeds".into()),
+            format!(
+                "= {seeds} asks for {trader_steps:.2e} trader-steps over {} cell(s) (steps x \
+                 traders x seeds), more than {MAX_TRADER_STEPS:e}: about {:.0} days on 2 \
+                 cores at R1's pace of 1.4e10 a second; fewer seeds, steps, traders or cells, \
+                 or shards on a cluster",
+                cells.len(),
+                trader_steps / 1.44e10 / 86_400.0
+            ),
+        ));
+    }
+    Ok(cells)
+}
+
+/// The scenario of the cell at `coords` (the base file with each axis's value set) and its
+/// traders over all markets, whose memory a run must hold. A rule broken by a value the
+/// grid sets is blamed on that value in the grid.
+fn cell_scenario(
+    base: &toml::Table,
+    axes: &[GridAxis],
+    coords: &[AxisValue],
+    data: &DataFiles,
+) -> Result<(Scenario, f64), Blame> {
+    let mut table = base.clone();
+    for (axis, value) in axes.iter().zip(coords) {
+        grid::set_path(&mut table, &axis.path, value.to_toml())
+            .map_err(|m| (Some(grid::value_field(axis, value)), m))?;
+    }
+    let label = grid::cell_label(axes, coords);
+    let in_grid = |field: &str| {
+        axes.iter()
+            .zip(coords)
+            .find(|(axis, _)| grid::same_field(&axis.path, field))
+            .map(|(axis, value)| grid::value_field(axis, value))
+    };
+    let cell_file: ExperimentFile = read::deserialize_value(toml::Value::Table(table), "")
+        .map_err(|e| {
+            // The axis whose value does not fit its field: by type, or by the field the value
+            // failed to become (a negative count, a fraction of a step).
+            let field = e.field.trim_start_matches('.');
+            (
+                grid::mistyped_axis(base, axes, coords)
+                    .and_then(&in_grid)
+                    .or_else(|| in_grid(field)),
+                format!("grid cell {label}: {}", e.rule),
+            )
+        })?;
+    let scenario = Scenario::from_file_reading(&cell_file, data).map_err(|e| {
+        let field = in_grid(&e.field).unwrap_or(e.field);
+        (Some(field), format!("{} (in grid cell {label})", e.rule))
+    })?;
+    let traders: f64 = scenario.markets().iter().map(|m| m.accounts() as f64).sum();
+    let run_bytes = traders * BYTES_PER_TRADER;
+    if run_bytes > MAX_RUN_BYTES {
+        return Err((
+            Some(in_grid("traders.count").unwrap_or_else(|| "traders.count".into())),
+            format!(
+                "= {traders} traders need about {:.1} GB per run ({BYTES_PER_TRADER} bytes \
+                 each; a run per thread), more than {:.0} GB (in grid cell {label})",
+                run_bytes / 1e9,
+                MAX_RUN_BYTES / 1e9
+            ),
+        ));
+    }
+    Ok((scenario, traders))
 }
 
 /// One cell of the grid: its coordinates (one value per axis) and its scenario.
@@ -253,167 +291,26 @@ impl Experiment {
     /// Validates the text of an experiment file; `path` names it in errors and gives the
     /// default name.
     pub fn parse(text: &str, path: &Path, overrides: Overrides) -> Result<Self, ConfigError> {
-        let err = |field: Option<String>, message: String| ConfigError {
+        Self::parse_blamed(text, path, overrides).map_err(|(field, message)| ConfigError {
             file: path.to_path_buf(),
             field,
             message,
-        };
-        let mut file: ExperimentFile = deserialize_toml(text).map_err(|(f, m)| err(f, m))?;
-        if !file.preset.is_empty() {
-            file = with_preset(text, &file.preset).map_err(|(f, m)| err(f, m))?;
-        }
-        if let Some(s) = overrides.seeds {
-            file.experiment.seeds = s;
-        }
-        if let Some(s) = overrides.master_seed {
-            file.experiment.master_seed = s;
-        }
-        // Data files are named relative to the experiment file; the resolved experiment names
-        // them absolutely, so it can be run from anywhere.
-        let base = path.parent().unwrap_or(Path::new("."));
-        absolutize_data_paths(&mut file.market.model, base);
-        for (_, market) in file.markets.iter_mut() {
-            if let Some(model) = market.as_table_mut().and_then(|t| t.get_mut("model")) {
-                absolutize_raw_data_paths(model, base);
-            }
-        }
-        if file.experiment.name.is_empty() {
-            file.experiment.name = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "experiment".into());
-        }
-        let grid = std::mem::take(&mut file.grid);
-        let x = &file.experiment;
-        if x.seeds == 0 || x.seeds > u32::MAX as u64 {
-            return Err(err(
-                Some("experiment.seeds".into()),
-                format!("must be between 1 and {}, got {}", u32::MAX, x.seeds),
-            ));
-        }
-        if x.master_seed > i64::MAX as u64 {
-            return Err(err(
-                Some("experiment.master_seed".into()),
-                format!(
-                    "must be at most {} (a TOML integer), got {}",
-                    i64::MAX,
-                    x.master_seed
-                ),
-            ));
-        }
-        // The base scenario must be valid on its own, whatever the grid does.
-        let data = scenario::DataFiles::default();
-        Scenario::from_file_reading(&file, &data).map_err(|e| err(Some(e.field), e.rule))?;
+        })
+    }
 
-        let axes = grid::parse_axes(&grid).map_err(|(f, m)| err(f, m))?;
-        let contrast = &file.experiment.contrast;
-        if !contrast.is_empty() && !axes.iter().any(|a| a.path == *contrast) {
-            let known: Vec<&str> = axes.iter().map(|a| a.path.as_str()).collect();
-            return Err(err(
-                Some("experiment.contrast".into()),
-                format!(
-                    "`{contrast}` is not a grid axis of this file (its axes: {}); name the axis \
-                     whose first value is the baseline",
-                    if known.is_empty() {
-                        "none".to_string()
-                    } else {
-                        known.join(", ")
-                    }
-                ),
-            ));
-        }
-        let cells = grid::cell_count(&axes);
-        if cells > MAX_CELLS {
-            return Err(err(
-                Some("grid".into()),
-                format!(
-                    "makes {cells:e} cells (the product of its axes), more than the {MAX_CELLS} a run \
-                     takes (each cell is validated and summarized on its own): thin the axes or zip the \
-                     ones that move together"
-                ),
-            ));
-        }
-        let step_runs = cells as f64 * file.experiment.seeds as f64 * file.experiment.steps as f64;
-        if step_runs > MAX_STEP_RUNS {
-            return Err(err(
-                Some("experiment.seeds".into()),
-                format!(
-                    "= {} in {cells} cell(s) of {} steps asks for {step_runs:.2e} simulated \
-                     steps, more than {MAX_STEP_RUNS:e} (days of computing on a workstation; R1 runs \
-                     about 2e7 steps a second on 2 cores): fewer seeds, steps or cells, or \
-                     shards on a cluster",
-                    file.experiment.seeds, file.experiment.steps
-                ),
-            ));
-        }
-        let base = toml::Table::try_from(&file)
-            .map_err(|e| err(None, format!("cannot re-encode the experiment: {e}")))?;
-        let mut cells = Vec::new();
-        let mut trader_steps = 0.0;
-        for (index, coords) in grid::cartesian(&axes).into_iter().enumerate() {
-            let mut table = base.clone();
-            for (axis, value) in axes.iter().zip(&coords) {
-                grid::set_path(&mut table, &axis.path, value.to_toml())
-                    .map_err(|m| err(Some(grid::value_field(axis, value)), m))?;
-            }
-            let label = grid::cell_label(&axes, &coords);
-            // A rule broken by a value the grid sets is blamed on that value in the grid.
-            let in_grid = |field: &str| {
-                axes.iter()
-                    .zip(&coords)
-                    .find(|(axis, _)| grid::same_field(&axis.path, field))
-                    .map(|(axis, value)| grid::value_field(axis, value))
-            };
-            let cell_file: ExperimentFile = deserialize_value(toml::Value::Table(table), "")
-                .map_err(|e| {
-                    // The axis whose value does not fit its field: by type, or by the field
-                    // the value failed to become (a negative count, a fraction of a step).
-                    let field = e.field.trim_start_matches('.');
-                    err(
-                        grid::mistyped_axis(&base, &axes, &coords)
-                            .and_then(&in_grid)
-                            .or_else(|| in_grid(field)),
-                        format!("grid cell {label}: {}", e.rule),
-                    )
-                })?;
-            let scenario = Scenario::from_file_reading(&cell_file, &data).map_err(|e| {
-                let field = in_grid(&e.field).unwrap_or(e.field);
-                err(Some(field), format!("{} (in grid cell {label})", e.rule))
-            })?;
-            let traders: f64 = scenario.markets().iter().map(|m| m.accounts() as f64).sum();
-            let run_bytes = traders * BYTES_PER_TRADER;
-            if run_bytes > MAX_RUN_BYTES {
-                return Err(err(
-                    Some(in_grid("traders.count").unwrap_or_else(|| "traders.count".into())),
-                    format!(
-                        "= {traders} traders need about {:.1} GB per run ({BYTES_PER_TRADER} bytes \
-                         each; a run per thread), more than {:.0} GB (in grid cell {label})",
-                        run_bytes / 1e9,
-                        MAX_RUN_BYTES / 1e9
-                    ),
-                ));
-            }
-            trader_steps += traders * file.experiment.seeds as f64 * scenario.steps() as f64;
-            cells.push(Cell {
-                index: index as u32,
-                coords,
-                scenario,
-            });
-        }
-        if trader_steps > MAX_TRADER_STEPS {
-            return Err(err(
-                Some("experiment.seeds".into()),
-                format!(
-                    "= {} asks for {trader_steps:.2e} trader-steps over {} cell(s) (steps x \
-                     traders x seeds), more than {MAX_TRADER_STEPS:e}: about {:.0} days on 2 \
-                     cores at R1's pace of 1.4e10 a second; fewer seeds, steps, traders or cells, \
-                     or shards on a cluster",
-                    file.experiment.seeds,
-                    cells.len(),
-                    trader_steps / 1.44e10 / 86_400.0
-                ),
-            ));
-        }
+    /// [`Self::parse`], its errors not yet naming the file. The checks run in this order, so
+    /// that the first error a file reports stays the same.
+    fn parse_blamed(text: &str, path: &Path, overrides: Overrides) -> Result<Self, Blame> {
+        let mut file = read_file(text, path, overrides)?;
+        let grid = std::mem::take(&mut file.grid);
+        check_seeds(&file.experiment)?;
+        // The base scenario must be valid on its own, whatever the grid does.
+        let data = DataFiles::default();
+        Scenario::from_file_reading(&file, &data).map_err(|e| (Some(e.field), e.rule))?;
+        let axes = grid::parse_axes(&grid)?;
+        check_contrast(&file.experiment.contrast, &axes)?;
+        check_size(&file.experiment, grid::cell_count(&axes))?;
+        let cells = grid_cells(&file, &axes, &data)?;
         Ok(Self {
             name: file.experiment.name.clone(),
             seeds: file.experiment.seeds as u32,

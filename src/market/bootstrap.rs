@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use rand::RngExt;
 
-use super::PriceModel;
 use super::data::PriceSeries;
 use super::intrabar::{self, Bar, BarWalk};
+use super::{Horizon, PriceModel};
 use crate::params::{ParamError, ParamResult};
 use rand::Rng;
 
@@ -24,6 +24,29 @@ pub struct BootstrapParams {
 }
 
 impl BootstrapParams {
+    /// The horizon's rule for returns resampled from `series`, each scaled by
+    /// `vol_multiplier`: four standard deviations of their sum over the horizon.
+    pub fn check_horizon(
+        series: &PriceSeries,
+        vol_multiplier: f64,
+        horizon: &Horizon,
+    ) -> Result<(), ParamError> {
+        let var = variance(&series.log_returns());
+        horizon.check_resampled("vol_multiplier", var.sqrt() * vol_multiplier)
+    }
+
+    /// [`Self::check_horizon`] for bars walked intrabar: per step, a bar's variance spread
+    /// over its steps (the closes are `close`, a step `dt_seconds`).
+    pub fn check_horizon_bars(
+        close: &PriceSeries,
+        dt_seconds: f64,
+        horizon: &Horizon,
+    ) -> Result<(), ParamError> {
+        let var = variance(&close.log_returns());
+        let per_bar = close.spacing as f64 / dt_seconds;
+        horizon.check_resampled("mean_block", (var / per_bar).sqrt())
+    }
+
     /// Resamples the returns of `series` in blocks of mean length `mean_block` steps; the
     /// file's spacing must equal the step.
     pub fn new(
@@ -77,6 +100,13 @@ pub struct Bootstrap {
     at: Option<usize>,
     /// With intrabar paths: the walk through the current bar.
     walk: BarWalk,
+}
+
+/// The population variance of `returns` (mean first, then the mean square deviation).
+fn variance(returns: &[f64]) -> f64 {
+    let n = returns.len() as f64;
+    let mean = returns.iter().sum::<f64>() / n;
+    returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / n
 }
 
 impl Bootstrap {
@@ -216,5 +246,37 @@ mod tests {
             BootstrapParams::new(&s, 0.5, 1.0, 60.0).unwrap_err().field,
             "mean_block"
         );
+    }
+
+    #[test]
+    fn the_horizon_bounds_the_resampled_spread() {
+        // Alternating returns of +-0.1 (variance 0.01 a step).
+        let prices: Vec<f64> = (0..101)
+            .map(|i| {
+                if i % 2 == 0 {
+                    100.0
+                } else {
+                    100.0 * 0.1f64.exp()
+                }
+            })
+            .collect();
+        let s = PriceSeries {
+            times: (0..101).map(|i| i * 60).collect(),
+            prices,
+            spacing: 60,
+            notes: Vec::new(),
+        };
+        let day = Horizon {
+            dt: 60.0,
+            steps: 1_440,
+            path: "market.model",
+        };
+        // 4 x 0.1 x sqrt(1440) = 15.2, within ln 1e8 = 18.4; doubled, it is not.
+        assert!(BootstrapParams::check_horizon(&s, 1.0, &day).is_ok());
+        let e = BootstrapParams::check_horizon(&s, 2.0, &day).unwrap_err();
+        assert_eq!(e.field, "market.model.vol_multiplier");
+        // Bars of 60 s walked at 15 s: a bar's variance over 4 steps.
+        let quarter = Horizon { dt: 15.0, ..day };
+        assert!(BootstrapParams::check_horizon_bars(&s, 15.0, &quarter).is_ok());
     }
 }

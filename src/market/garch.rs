@@ -2,7 +2,7 @@
 //! `e_t = sqrt(h_t) z_t`, parameterized by the annualized long-run vol as in MODEL.md section 1:
 //! `omega = sigma_inf^2 dt (1 - alpha - beta)`.
 
-use super::{PriceModel, SECONDS_PER_YEAR, Shocks};
+use super::{Horizon, PriceModel, SECONDS_PER_YEAR, Shocks};
 use crate::params::{ParamError, ParamResult, finite, non_negative, positive};
 use rand::Rng;
 
@@ -17,6 +17,20 @@ pub struct GarchParams {
 }
 
 impl GarchParams {
+    /// The horizon's rules, checked before [`Self::new`]: both vols at four standard
+    /// deviations, and the drift as it is (GARCH's returns are `drift dt + e`, without a
+    /// variance correction).
+    pub fn check_horizon(
+        initial_vol: f64,
+        long_run_vol: f64,
+        drift: f64,
+        horizon: &Horizon,
+    ) -> Result<(), ParamError> {
+        horizon.check_vol("initial_vol", initial_vol)?;
+        horizon.check_vol("long_run_vol", long_run_vol)?;
+        horizon.check_drift("drift", drift)
+    }
+
     /// `long_run_vol`, `initial_vol` (0 = long-run) and `drift` annualized; `dt_seconds` the step.
     pub fn new(
         long_run_vol: f64,
@@ -176,5 +190,19 @@ mod tests {
         );
         // The test can tell GARCH from iid normal returns (kurtosis 3).
         assert!((k - 3.0).abs() > 4.0 * se, "{k}, se {se}");
+    }
+
+    #[test]
+    fn the_horizon_checks_both_vols_and_the_drift_as_it_is() {
+        let year = Horizon {
+            dt: 3_600.0,
+            steps: 8_760,
+            path: "market.model",
+        };
+        assert!(GarchParams::check_horizon(0.0, 0.8, 0.0, &year).is_ok());
+        let e = GarchParams::check_horizon(80.0, 0.8, 0.0, &year).unwrap_err();
+        assert_eq!(e.field, "market.model.initial_vol");
+        let e = GarchParams::check_horizon(0.0, 0.8, -65.0, &year).unwrap_err();
+        assert_eq!(e.field, "market.model.drift");
     }
 }

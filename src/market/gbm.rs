@@ -2,8 +2,8 @@
 
 use rand_distr::{Distribution, StandardNormal};
 
-use super::{PriceModel, SECONDS_PER_YEAR};
-use crate::params::{ParamResult, finite, non_negative, positive};
+use super::{Horizon, PriceModel, SECONDS_PER_YEAR};
+use crate::params::{ParamError, ParamResult, finite, non_negative, positive};
 use rand::Rng;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -13,6 +13,13 @@ pub struct GbmParams {
 }
 
 impl GbmParams {
+    /// The horizon's rules for `vol` and `drift`, checked before [`Self::new`]: four
+    /// standard deviations of the diffusion, and the drift net of its variance correction.
+    pub fn check_horizon(vol: f64, drift: f64, horizon: &Horizon) -> Result<(), ParamError> {
+        horizon.check_vol("vol", vol)?;
+        horizon.check_drift("drift", drift - 0.5 * vol * vol)
+    }
+
     /// `vol` and `drift` annualized, `dt_seconds` the step.
     pub fn new(vol: f64, drift: f64, dt_seconds: f64) -> ParamResult<Self> {
         non_negative("vol", vol)?;
@@ -81,5 +88,21 @@ mod tests {
     #[test]
     fn rejects_negative_vol() {
         assert_eq!(GbmParams::new(-0.1, 0.0, 60.0).unwrap_err().field, "vol");
+    }
+
+    /// A year of hours, for the horizon's rules.
+    const YEAR: Horizon<'static> = Horizon {
+        dt: 3_600.0,
+        steps: 8_760,
+        path: "market.model",
+    };
+
+    #[test]
+    fn the_horizon_refuses_a_vol_then_a_drift_out_of_range() {
+        assert!(GbmParams::check_horizon(0.8, 0.05, &YEAR).is_ok());
+        let e = GbmParams::check_horizon(80.0, 0.0, &YEAR).unwrap_err();
+        assert_eq!(e.field, "market.model.vol");
+        let e = GbmParams::check_horizon(0.8, 65.0, &YEAR).unwrap_err();
+        assert_eq!(e.field, "market.model.drift");
     }
 }

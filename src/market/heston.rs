@@ -8,7 +8,7 @@
 
 use rand_distr::{Distribution, StandardNormal};
 
-use super::{PriceModel, SECONDS_PER_YEAR};
+use super::{Horizon, PriceModel, SECONDS_PER_YEAR};
 use crate::params::{ParamError, ParamResult, finite, non_negative, positive};
 use rand::Rng;
 
@@ -26,6 +26,20 @@ pub struct HestonParams {
 }
 
 impl HestonParams {
+    /// The horizon's rules, checked before [`Self::new`]: both vols at four standard
+    /// deviations, and the drift of the long run (the variance reverts to the long run's: its
+    /// drift is the long run's drift).
+    pub fn check_horizon(
+        initial_vol: f64,
+        long_run_vol: f64,
+        drift: f64,
+        horizon: &Horizon,
+    ) -> Result<(), ParamError> {
+        horizon.check_vol("initial_vol", initial_vol)?;
+        horizon.check_vol("long_run_vol", long_run_vol)?;
+        horizon.check_drift("drift", drift - 0.5 * long_run_vol * long_run_vol)
+    }
+
     /// Vols annualized (`initial_vol`, `long_run_vol`, so `v0 = initial_vol^2` and
     /// `theta = long_run_vol^2`), `kappa` the mean reversion per year, `xi` the vol of variance,
     /// `rho` the correlation of price and variance shocks, `substeps` Euler steps per step.
@@ -214,5 +228,21 @@ mod tests {
     fn rejects_correlation_outside_unit_interval() {
         let e = HestonParams::new(0.5, 0.8, 3.0, 1.0, 1.5, 0.0, 4, 60.0).unwrap_err();
         assert_eq!(e.field, "rho");
+    }
+
+    #[test]
+    fn the_horizon_checks_both_vols_and_the_long_run_drift() {
+        let year = Horizon {
+            dt: 3_600.0,
+            steps: 8_760,
+            path: "market.model",
+        };
+        assert!(HestonParams::check_horizon(0.8, 0.6, 0.0, &year).is_ok());
+        let e = HestonParams::check_horizon(80.0, 0.6, 0.0, &year).unwrap_err();
+        assert_eq!(e.field, "market.model.initial_vol");
+        let e = HestonParams::check_horizon(0.8, 60.0, 0.0, &year).unwrap_err();
+        assert_eq!(e.field, "market.model.long_run_vol");
+        let e = HestonParams::check_horizon(0.8, 0.6, 65.0, &year).unwrap_err();
+        assert_eq!(e.field, "market.model.drift");
     }
 }

@@ -6,7 +6,7 @@
 
 use rand_distr::{Distribution, Poisson, StandardNormal};
 
-use super::{PriceModel, SECONDS_PER_YEAR};
+use super::{Horizon, PriceModel, SECONDS_PER_YEAR};
 use crate::params::{ParamError, ParamResult, finite, non_negative, positive};
 use rand::Rng;
 
@@ -26,6 +26,40 @@ pub struct MertonParams {
 }
 
 impl MertonParams {
+    /// The horizon's rules, checked before [`Self::new`]. The jumps add
+    /// `intensity (mean^2 + sd^2)` to the variance of a year's returns. Merton's compensator
+    /// keeps the mean of the price a martingale: with jump sizes typed in percent
+    /// (jump_sd = 6.5 for 6.5%) it alone sends the index to 0. The rule names the field that
+    /// is off: a size beyond a fraction, else the intensity when the jumps' terms dominate,
+    /// else the drift.
+    pub fn check_horizon(
+        vol: f64,
+        jump_intensity: f64,
+        jump_mean: f64,
+        jump_sd: f64,
+        drift: f64,
+        horizon: &Horizon,
+    ) -> Result<(), ParamError> {
+        horizon.check_vol("vol", vol)?;
+        let jump_variance = jump_intensity * (jump_mean * jump_mean + jump_sd * jump_sd);
+        if jump_sd <= 1.0 && jump_mean.abs() <= 1.0 {
+            horizon.check_vol("jump_intensity", (vol * vol + jump_variance).sqrt())?;
+        }
+        let compensator = compensator(jump_intensity, jump_mean, jump_sd);
+        let jump_terms = jump_intensity * jump_mean - compensator;
+        let diffusion = drift - 0.5 * vol * vol;
+        let field = if jump_sd > 1.0 {
+            "jump_sd"
+        } else if jump_mean.abs() > 1.0 {
+            "jump_mean"
+        } else if jump_terms.abs() > diffusion.abs() {
+            "jump_intensity"
+        } else {
+            "drift"
+        };
+        horizon.check_drift(field, diffusion + jump_terms)
+    }
+
     /// `vol` and `drift` annualized, `jump_intensity` in jumps per year, jump log sizes
     /// `N(jump_mean, jump_sd^2)`, `dt_seconds` the step.
     pub fn new(
@@ -161,5 +195,26 @@ mod tests {
     fn rejects_negative_intensity() {
         let e = MertonParams::new(0.5, 0.0, -1.0, 0.0, 0.1, 60.0).unwrap_err();
         assert_eq!(e.field, "jump_intensity");
+    }
+
+    /// Jump sizes typed in percent are blamed on the size, not on the drift the compensator
+    /// throws off.
+    #[test]
+    fn the_horizon_names_the_jump_field_that_is_off() {
+        let year = Horizon {
+            dt: 3_600.0,
+            steps: 8_760,
+            path: "market.model",
+        };
+        assert!(MertonParams::check_horizon(0.6, 2.0, -0.05, 0.1, 0.0, &year).is_ok());
+        let field = |mean: f64, sd: f64| {
+            MertonParams::check_horizon(0.6, 20.0, mean, sd, 0.0, &year)
+                .unwrap_err()
+                .field
+        };
+        assert_eq!(field(-0.05, 6.5), "market.model.jump_sd");
+        assert_eq!(field(-6.5, 0.1), "market.model.jump_mean");
+        let e = MertonParams::check_horizon(0.6, 2.0, -0.05, 0.1, 65.0, &year).unwrap_err();
+        assert_eq!(e.field, "market.model.drift");
     }
 }

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use super::PriceModel;
 use super::data::PriceSeries;
 use super::intrabar::{self, Bar, BarWalk};
+use super::{Horizon, PriceModel};
 use crate::params::{ParamError, ParamResult};
 use rand::Rng;
 
@@ -19,6 +19,26 @@ pub struct ReplayParams {
 }
 
 impl ReplayParams {
+    /// The horizon's rule: the replayed path, each return scaled by `vol_multiplier`, may
+    /// not leave the range within the horizon.
+    pub fn check_horizon(
+        series: &PriceSeries,
+        vol_multiplier: f64,
+        horizon: &Horizon,
+    ) -> Result<(), ParamError> {
+        let scaled: Vec<f64> = series
+            .log_returns()
+            .iter()
+            .map(|r| r * vol_multiplier)
+            .collect();
+        horizon.check_replayed("vol_multiplier", &scaled)
+    }
+
+    /// [`Self::check_horizon`] for bars walked intrabar: the closes, unscaled.
+    pub fn check_horizon_bars(close: &PriceSeries, horizon: &Horizon) -> Result<(), ParamError> {
+        horizon.check_replayed("vol_multiplier", &close.log_returns())
+    }
+
     /// Replays `series` at `dt_seconds` per step for `steps` steps; the file's spacing must
     /// equal the step and the file must be long enough.
     pub fn new(
@@ -143,5 +163,25 @@ mod tests {
             ReplayParams::new(&series, 1.0, 60.0, 4).unwrap_err().field,
             "end"
         );
+    }
+
+    #[test]
+    fn the_horizon_bounds_the_replayed_path() {
+        let series = PriceSeries {
+            times: vec![0, 60, 120],
+            prices: vec![1.0, 1e3, 1e6],
+            spacing: 60,
+            notes: Vec::new(),
+        };
+        let h = Horizon {
+            dt: 60.0,
+            steps: 2,
+            path: "market.model",
+        };
+        // ln 1e6 = 13.8 is within ln 1e8; scaled by 2 it is not.
+        assert!(ReplayParams::check_horizon(&series, 1.0, &h).is_ok());
+        assert!(ReplayParams::check_horizon_bars(&series, &h).is_ok());
+        let e = ReplayParams::check_horizon(&series, 2.0, &h).unwrap_err();
+        assert_eq!(e.field, "market.model.vol_multiplier");
     }
 }

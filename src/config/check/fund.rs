@@ -1,0 +1,74 @@
+//! `[fund]`: the insurance fund (initial balance, cap, revenue) and what happens after it is
+//! depleted.
+
+use crate::config::file::{FundSection, SocializationSpec};
+use crate::config::limits::CALIBRATION_FUND;
+use crate::params::{ParamError, non_negative};
+use crate::protocol::{InsuranceFund, LossSocialization};
+
+/// The fund and its revenue per step. Money far beyond any fund (a calibration's "fund no
+/// deficit can exhaust" is 1e15) only loses the ledger's precision: sums of 1e22 USD cannot
+/// balance to the cent.
+pub(crate) fn check(f: &FundSection, steps: u64) -> Result<(InsuranceFund, f64), ParamError> {
+    let cap = non_negative("cap", f.cap).map_err(|e| e.within("fund"))?;
+    let fund = InsuranceFund::with_cap(f.initial, (cap > 0.0).then_some(cap))
+        .map_err(|e| e.within("fund"))?;
+    let revenue_per_step =
+        non_negative("revenue_per_step", f.revenue_per_step).map_err(|e| e.within("fund"))?;
+    let most = CALIBRATION_FUND;
+    for (field, amount) in [
+        ("fund.initial", f.initial),
+        ("fund.cap", cap),
+        ("fund.revenue_per_step", revenue_per_step * steps as f64),
+    ] {
+        if amount > most {
+            return Err(ParamError::new(
+                field,
+                format!("comes to {amount:e} USD over the run, more than {most:e}"),
+            ));
+        }
+    }
+    Ok((fund, revenue_per_step))
+}
+
+/// The rule after depletion.
+pub(crate) fn socialization(spec: SocializationSpec) -> LossSocialization {
+    match spec {
+        SocializationSpec::Adl => LossSocialization::Adl,
+        SocializationSpec::Socialize => LossSocialization::ProRata,
+        SocializationSpec::RiskBased => LossSocialization::RiskBased,
+        SocializationSpec::None => LossSocialization::None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_fund_passes() {
+        let (fund, revenue) = check(&FundSection::default(), 1_440).unwrap();
+        assert_eq!(fund.initial(), 1e6);
+        assert_eq!(revenue, 0.0);
+    }
+
+    #[test]
+    fn revenue_is_counted_over_the_run() {
+        let f = FundSection {
+            revenue_per_step: 1e9,
+            ..FundSection::default()
+        };
+        assert!(check(&f, 1_000).is_ok());
+        let e = check(&f, 10_000_000).unwrap_err();
+        assert_eq!(e.field, "fund.revenue_per_step");
+    }
+
+    #[test]
+    fn a_negative_cap_is_named_below_fund() {
+        let f = FundSection {
+            cap: -1.0,
+            ..FundSection::default()
+        };
+        assert_eq!(check(&f, 10).unwrap_err().field, "fund.cap");
+    }
+}

@@ -1,0 +1,128 @@
+//! `[liquidation]`: who liquidates (the engine, or keepers), how much a liquidation closes,
+//! at what price it settles; and what a lending market needs of it.
+
+use crate::config::file::{CloseSpec, LiquidationModeSpec, LiquidationSection, SettleSpec};
+use crate::params::ParamError;
+use crate::protocol::{
+    CloseRule, KeeperParams, LiquidationMode, LiquidationParams, LossSocialization,
+};
+
+/// The liquidation rules, checked in order: the mode (and its keepers), the close rule, the
+/// penalty and its split, the settlement price.
+pub(crate) fn check(l: &LiquidationSection) -> Result<LiquidationParams, ParamError> {
+    let mode = mode(l)?;
+    let close = match l.close {
+        CloseSpec::Full => CloseRule::Full,
+        CloseSpec::Partial => {
+            CloseRule::partial(l.buffer, l.min_notional_usd).map_err(|e| e.within("liquidation"))?
+        }
+    };
+    let liquidation = LiquidationParams::new(l.penalty_rate, l.fund_share, mode, close)
+        .map_err(|e| e.within("liquidation"))?
+        .with_latency(l.latency_steps);
+    match l.settle {
+        SettleSpec::Penalty => Ok(liquidation),
+        SettleSpec::BankruptcyPrice => liquidation
+            .at_bankruptcy_price()
+            .map_err(|e| e.within("liquidation")),
+    }
+}
+
+/// The engine, or keepers with their own table (and their own delay: the engine's
+/// `latency_steps` is refused with them).
+fn mode(l: &LiquidationSection) -> Result<LiquidationMode, ParamError> {
+    match l.mode {
+        LiquidationModeSpec::Engine => Ok(LiquidationMode::Engine),
+        LiquidationModeSpec::Keeper => {
+            if l.latency_steps > 0 {
+                return Err(ParamError::new(
+                    "liquidation.latency_steps",
+                    "is the engine's delay; keepers have their own, liquidation.keepers.latency_steps",
+                ));
+            }
+            let k = l.keepers.as_ref().ok_or_else(|| {
+                ParamError::new(
+                    "liquidation.keepers",
+                    "mode = \"keeper\" needs a [liquidation.keepers] table (count, capital_usd, latency_steps, cost_usd)",
+                )
+            })?;
+            Ok(LiquidationMode::Keeper(
+                KeeperParams::new(k.count, k.capital_usd, k.latency_steps, k.cost_usd)
+                    .map_err(|e| e.within("liquidation.keepers"))?,
+            ))
+        }
+    }
+}
+
+/// What a run with a lending market (the first one at `lending_path`, if any) needs of the
+/// rest of the file: keepers to liquidate its loans (a lending protocol has no liquidation
+/// engine of its own) and a rule after depletion that has a meaning for lenders.
+pub(crate) fn check_lending_rules(
+    lending_path: Option<&str>,
+    liquidation: &LiquidationParams,
+    socialization: LossSocialization,
+) -> Result<(), ParamError> {
+    let Some(path) = lending_path else {
+        return Ok(());
+    };
+    if liquidation.mode() == LiquidationMode::Engine {
+        return Err(ParamError::new(
+            "liquidation.mode",
+            format!(
+                "`{path}` is a lending market, whose loans keepers liquidate: set mode = \
+                 \"keeper\" with a [liquidation.keepers] table"
+            ),
+        ));
+    }
+    if matches!(
+        socialization,
+        LossSocialization::Adl | LossSocialization::RiskBased
+    ) {
+        return Err(ParamError::new(
+            "fund.on_depletion",
+            format!(
+                "`{path}` is a lending market, whose lenders have no positions to deleverage: \
+                 use \"none\" (an unbacked deficit, as Aave) or \"socialize\" (suppliers \
+                 take the loss pro rata, as Morpho Blue and Euler)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keepers() -> LiquidationSection {
+        toml::from_str(
+            "mode = \"keeper\"\n[keepers]\ncount = 2\ncapital_usd = 1e6\nlatency_steps = 1\n\
+             cost_usd = 5.0\n",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn keepers_need_their_table_and_their_own_delay() {
+        let mut l = keepers();
+        assert!(check(&l).is_ok());
+        l.latency_steps = 1;
+        assert_eq!(check(&l).unwrap_err().field, "liquidation.latency_steps");
+        l.latency_steps = 0;
+        l.keepers = None;
+        assert_eq!(check(&l).unwrap_err().field, "liquidation.keepers");
+    }
+
+    #[test]
+    fn a_lending_market_needs_keepers_then_a_rule_for_lenders() {
+        let engine = check(&LiquidationSection::default()).unwrap();
+        let keeper = check(&keepers()).unwrap();
+        let at = Some("markets.aave");
+        assert!(check_lending_rules(None, &engine, LossSocialization::Adl).is_ok());
+        let e = check_lending_rules(at, &engine, LossSocialization::None).unwrap_err();
+        assert_eq!(e.field, "liquidation.mode");
+        let e = check_lending_rules(at, &keeper, LossSocialization::Adl).unwrap_err();
+        assert_eq!(e.field, "fund.on_depletion");
+        assert!(check_lending_rules(at, &keeper, LossSocialization::ProRata).is_ok());
+    }
+}
