@@ -8,6 +8,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::mark::MarkSection;
 use super::rule;
 
 mod lending;
@@ -157,6 +158,9 @@ pub struct MarketSection {
     /// The mark, and every fill, stays within `1 + price_band` of the index (ratio).
     #[schemars(transform = rule::positive)]
     pub price_band: f64,
+    /// The venue's mark rule (MODEL.md section 2): the price margin is checked against.
+    /// Absent: Binance's median rule (`backstop presets` and the README name each venue's).
+    pub mark: MarkSection,
     pub model: PriceModelSpec,
     pub book: BookSpec,
     /// Depth that thins when realized volatility rises; absent: constant depth.
@@ -248,6 +252,7 @@ impl Default for MarketSection {
             permanent_impact: 0.0,
             impact_on: ImpactOnSpec::Order,
             price_band: 0.5,
+            mark: MarkSection::default(),
             model: PriceModelSpec::default(),
             book: BookSpec::default(),
             liquidity: None,

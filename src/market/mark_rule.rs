@@ -105,12 +105,10 @@ impl MarkRule {
         let interval_seconds = 3600.0 * funding_interval_hours;
         if reads_interval {
             positive("funding_interval_hours", funding_interval_hours)?;
-            if interval_seconds > MAX_WINDOW_SECONDS || interval_seconds < dt_seconds {
+            if interval_seconds > MAX_WINDOW_SECONDS {
                 return Err(ParamError::new(
                     "funding_interval_hours",
-                    format!(
-                        "must be from one step ({dt_seconds} s) to a week, got {funding_interval_hours} h"
-                    ),
+                    format!("must be at most a week, got {funding_interval_hours} h"),
                 ));
             }
         }
@@ -128,6 +126,7 @@ impl MarkRule {
             },
             ema_keep: (-steps_over_tau).exp(),
             steps_over_tau,
+            // An interval shorter than a step averages over the step.
             interval_steps: if reads_interval {
                 (interval_seconds / dt_seconds).round().max(1.0) as u64
             } else {
@@ -333,8 +332,10 @@ mod tests {
         assert!(e.to_string().contains("basis_cap"), "{e}");
         let e = MarkRule::new(MarkKind::Ema, 0.01, -1.0, 8.0, 60.0).unwrap_err();
         assert!(e.to_string().contains("basis_seconds"), "{e}");
-        let e = MarkRule::new(MarkKind::Median, 0.01, 60.0, 0.001, 60.0).unwrap_err();
+        let e = MarkRule::new(MarkKind::Median, 0.01, 60.0, 200.0, 60.0).unwrap_err();
         assert!(e.to_string().contains("funding_interval_hours"), "{e}");
+        // A year's step (a fit's snippet may ask for it) averages over the step.
+        assert!(MarkRule::new(MarkKind::Median, 0.01, 60.0, 8.0, 31_536_000.0).is_ok());
         assert!(MarkRule::new(MarkKind::Index, f64::NAN, f64::NAN, f64::NAN, 60.0).is_ok());
     }
 }

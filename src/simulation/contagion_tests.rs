@@ -83,6 +83,7 @@ fn flat_market(depth: f64, permanent: f64, steps: u64) -> Scenario {
 seeds = 1
 steps = {steps}
 [market]
+mark = {{ rule = "book" }}
 s0 = 100.0
 permanent_impact = {permanent}
 price_band = 10.0
@@ -356,6 +357,7 @@ fn herding_stops_at_granovetters_smallest_fixed_point() {
 seeds = 1
 steps = 240
 [market]
+mark = {{ rule = "book" }}
 model = {{ kind = "gbm", vol = 0.0 }}
 book = {{ kind = "none" }}
 [traders]
@@ -399,6 +401,7 @@ fn one_long_with_flow_depth() -> Scenario {
 seeds = 1
 steps = 10
 [market]
+mark = { rule = "book" }
 s0 = 100.0
 model = { kind = "gbm", vol = 0.0 }
 book = { kind = "linear", depth_usd = 1e7 }

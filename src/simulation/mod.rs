@@ -11,6 +11,7 @@ mod run;
 mod signals;
 mod traders;
 mod view;
+mod warm_start;
 mod world;
 
 pub use floor::draw_random_inputs;

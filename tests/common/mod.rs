@@ -73,6 +73,9 @@ master_seed = 99
 steps = 720
 
 {STRESSED_MODEL}
+[market.mark]
+rule = "book"
+
 [market.book]
 kind = "linear"
 depth_usd = 2e6

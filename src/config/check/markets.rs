@@ -85,8 +85,13 @@ pub(crate) fn mark_and_book(
         .map(|f| FlowWithdrawal::new(f.gamma, f.half_life_minutes, f.floor, dt, &book))
         .transpose()
         .map_err(|e| e.within(&format!("{path}.flow_liquidity")))?;
+    let rule = m
+        .mark
+        .check(dt)
+        .map_err(|e| e.within(&format!("{path}.mark")))?;
     let mark = MarkState::new(m.s0, m.impact_half_life_minutes, m.permanent_impact, dt)
         .map_err(|e| e.within(path))?
+        .with_rule(rule)
         .with_withdrawal(withdrawal)
         .with_flow_withdrawal(flow_withdrawal)
         .with_impact_on_step_flow(m.impact_on == ImpactOnSpec::StepFlow)
