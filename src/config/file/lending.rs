@@ -1,7 +1,11 @@
 //! A lending market's table (`[market.lending]`): its style, borrowers, oracle and the
 //! borrowers' behaviour (MODEL.md section 14).
 
-use super::*;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::traders::DistributionSpec;
+use crate::config::rule;
 
 /// A lending market: one volatile collateral asset (this market's index) against a stable
 /// debt (MODEL.md section 14).

@@ -1,6 +1,9 @@
 //! The index model of a market (`[market.model]`) and the correlation across markets.
 
-use super::*;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::config::rule;
 
 /// Correlated shocks across markets (MODEL.md section 1).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]

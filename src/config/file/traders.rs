@@ -1,6 +1,9 @@
 //! `[traders]`: the population, its strategies and their decision rates.
 
-use super::*;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::config::rule;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
