@@ -44,6 +44,9 @@ pub enum Stream {
     BorrowerPlans = 11,
     /// Herding traders' private thresholds (drawn only when some trader herds).
     Thresholds = 12,
+    /// A warm book's look-back path and its positions' opening times (drawn only with
+    /// `warm_start_hours`, so cold starts keep their bits).
+    WarmStart = 13,
 }
 
 /// SplitMix64's output function (Steele, Lea, Flood 2014): a bijective 64-bit mixer.

@@ -84,7 +84,12 @@ fn an_index_anchored_mark_never_induces_a_liquidation() {
     for rule in [r#"rule = "index""#, r#"rule = "fair""#] {
         let anchored = run(&parse(&venue(&path, rule)), 2);
         for (r, b) in anchored.rows.iter().zip(&book.rows) {
-            assert_eq!(r.induced_share.unwrap_or(0.0), 0.0, "{rule}, seed {}", r.seed);
+            assert_eq!(
+                r.induced_share.unwrap_or(0.0),
+                0.0,
+                "{rule}, seed {}",
+                r.seed
+            );
             assert!(
                 r.liquidation_notional < b.liquidation_notional,
                 "{rule}, seed {}: {} against the book's {}",
@@ -94,4 +99,91 @@ fn an_index_anchored_mark_never_induces_a_liquidation() {
             );
         }
     }
+}
+
+/// A volatile venue on a GBM index, with `extra` in `[traders]`.
+fn gbm_venue(extra: &str) -> String {
+    format!(
+        r#"
+[experiment]
+seeds = 24
+master_seed = 11
+steps = 240
+
+[market]
+s0 = 100.0
+model = {{ kind = "gbm", vol = 1.2 }}
+book = {{ kind = "linear", depth_usd = 2e6 }}
+
+[traders]
+count = 400
+leverage = {{ kind = "log_uniform", min = 2.0, max = 100.0 }}
+{extra}
+
+[margin]
+imr = 0.01
+mmr = 0.005
+
+[fund]
+initial = 1e6
+"#
+    )
+}
+
+/// Warm books (MODEL.md section 3): a look-back of 0 is the cold start, bit for bit; a
+/// look-back opens positions at other prices (every one a survivor: the unit tests in
+/// simulation/warm_start.rs scan each path), and the ledger balances after every step.
+#[test]
+fn a_warm_book_of_no_look_back_is_the_cold_start() {
+    let cold = run(&parse(&gbm_venue("")), 2);
+    let zero = run(&parse(&gbm_venue("warm_start_hours = 0.0")), 1);
+    let warm = run(&parse(&gbm_venue("warm_start_hours = 24.0")), 2);
+    let key = |r: &backstop::simulation::RunRow| {
+        (
+            r.bad_debt.to_bits(),
+            r.liquidation_notional.to_bits(),
+            r.required_capital.to_bits(),
+            r.open_interest.to_bits(),
+        )
+    };
+    for (c, z) in cold.rows.iter().zip(&zero.rows) {
+        assert_eq!(key(c), key(z), "seed {}", c.seed);
+    }
+    let moved = cold
+        .rows
+        .iter()
+        .zip(&warm.rows)
+        .filter(|(c, w)| c.open_interest != w.open_interest)
+        .count();
+    assert_eq!(
+        moved,
+        cold.rows.len(),
+        "every warm book opens at other entries"
+    );
+}
+
+/// A warm book is refused where its look-back has no meaning, naming the field.
+#[test]
+fn a_warm_book_on_a_replay_or_a_record_is_refused() {
+    let path = dip_file("warm-replay", 0.006);
+    let text = venue(&path, r#"rule = "book""#)
+        .replace("[traders]\n", "[traders]\nwarm_start_hours = 24.0\n");
+    let Err(e) = backstop::config::Experiment::parse(
+        &text,
+        std::path::Path::new("warm.toml"),
+        backstop::config::Overrides::default(),
+    ) else {
+        panic!("a warm book on a replay is refused")
+    };
+    assert!(e.to_string().contains("traders.warm_start_hours"), "{e}");
+    assert!(e.to_string().contains("replay"), "{e}");
+    let record = gbm_venue("warm_start_hours = 24.0\nopen_interest_usd = 1e8");
+    let Err(e) = backstop::config::Experiment::parse(
+        &record,
+        std::path::Path::new("warm.toml"),
+        backstop::config::Overrides::default(),
+    ) else {
+        panic!("a warm book with a record's open interest is refused")
+    };
+    assert!(e.to_string().contains("open_interest_usd"), "{e}");
 }

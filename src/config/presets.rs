@@ -9,7 +9,10 @@ pub const PRESETS: [(&str, &str); 6] = [
     ("deribit-2020", include_str!("presets/deribit-2020.toml")),
     ("binance-2021", include_str!("presets/binance-2021.toml")),
     ("okx-2025", include_str!("presets/okx-2025.toml")),
-    ("hyperliquid-2025", include_str!("presets/hyperliquid-2025.toml")),
+    (
+        "hyperliquid-2025",
+        include_str!("presets/hyperliquid-2025.toml"),
+    ),
     ("dydx-v4-2025", include_str!("presets/dydx-v4-2025.toml")),
 ];
 

@@ -115,6 +115,8 @@ pub struct Scenario {
     pub(crate) margin: MarginParams,
     /// Each perp market's open interest at t = 0 when a record sets it (USD, both sides).
     pub(crate) open_interest_usd: Option<f64>,
+    /// The warm book's look-back in steps (`None`: a cold start, MODEL.md section 3).
+    pub(crate) warm_start_steps: Option<usize>,
     pub(crate) fees: FeeParams,
     pub(crate) liquidation: LiquidationParams,
     pub(crate) fund: InsuranceFund,
@@ -173,6 +175,7 @@ impl Scenario {
             .find(|(_, m)| m.lending().is_some())
             .map(|(at, _)| at.path.as_str());
         liquidation::check_lending_rules(first_lending, &liquidation, socialization)?;
+        check_warm_start(&markets, traders.warm_start_steps)?;
         Ok(Self {
             steps,
             dt_seconds: dt,
@@ -184,6 +187,7 @@ impl Scenario {
             max_order_impact: traders.max_order_impact,
             margin,
             open_interest_usd: traders.open_interest_usd,
+            warm_start_steps: traders.warm_start_steps,
             fees,
             liquidation,
             fund,
@@ -331,4 +335,26 @@ fn check_flows(
         }
     }
     Ok(())
+}
+
+/// A warm book draws its look-back from the market's own price model; a replay's is the
+/// published path after `start`, so its look-back would be the future: refused, naming why.
+fn check_warm_start(markets: &[MarketScenario], steps: Option<usize>) -> Result<(), ParamError> {
+    if steps.is_none() {
+        return Ok(());
+    }
+    match markets
+        .iter()
+        .find(|m| matches!(m.price_model, PriceModelParams::Replay(_)))
+    {
+        Some(m) => Err(ParamError::new(
+            "traders.warm_start_hours",
+            format!(
+                "cannot warm a book on a replay (market `{}`): its look-back would be the \
+                 replayed path itself; use a bootstrap of the same data, or a cold start",
+                m.name
+            ),
+        )),
+        None => Ok(()),
+    }
 }

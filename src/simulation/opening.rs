@@ -4,6 +4,7 @@
 //! each market only what any market answers.
 
 use super::traders::TraderStates;
+use super::warm_start::{LookBack, WarmPosition};
 use crate::agents::{DrawnAccount, InitialPosition, ThresholdLaw, collateral_scale};
 use crate::config::{LendingScenario, MarketKind, Scenario};
 use crate::protocol::lending::LendingMarket;
@@ -108,9 +109,18 @@ impl<'s> Opener<'s> {
         let (sc, s0) = (self.sc, at.s0);
         let groups = sc.population.groups();
         let mut book = PositionBook::with_capacity(traders as usize);
-        let accounts = opening_accounts(sc, traders, s0, &mut self.population_rng);
-        for (local, p) in (0..traders).zip(accounts) {
-            book.push(p.collateral, p.size, s0);
+        let accounts = match sc.warm_start_steps {
+            None => opening_accounts(sc, traders, s0, &mut self.population_rng)
+                .into_iter()
+                .map(|position| WarmPosition {
+                    position,
+                    entry: s0,
+                })
+                .collect(),
+            Some(steps) => self.warm_accounts(at, traders, steps),
+        };
+        for (local, WarmPosition { position: p, entry }) in (0..traders).zip(accounts) {
+            book.push(p.collateral, p.size, entry);
             self.open_interest.run += p.size.abs() * s0;
             self.open_interest.markets[at.m] += p.size.abs() * s0;
             let g = sc.population.group_of(local, traders);
@@ -133,6 +143,25 @@ impl<'s> Opener<'s> {
             self.states.set_threshold(threshold);
         }
         PerpMarket::open(book, sc.margin.clone(), at.fund, at.first).into()
+    }
+
+    /// The `n` traders of the perp market at `at` as a warm book: the accounts drawn as a
+    /// cold start draws them, each opened at a time over a look-back of `steps` steps of the
+    /// market's own model that it survives (simulation/warm_start.rs). The look-back and the
+    /// opening times come from a stream of their own.
+    fn warm_accounts(&mut self, at: &MarketAt, n: u32, steps: usize) -> Vec<WarmPosition> {
+        let sc = self.sc;
+        let cap = |c, l| sc.margin.cap_leverage(c, l);
+        let drawn: Vec<DrawnAccount> = (0..n)
+            .map(|_| sc.population.draw_account(&mut self.population_rng))
+            .collect();
+        let mut rng = stream_rng(self.master_seed, self.seed_index, Stream::WarmStart);
+        let model = sc.markets[at.m].price_model.start();
+        let look_back = LookBack::draw(model, at.s0, steps, &mut rng);
+        drawn
+            .iter()
+            .map(|a| look_back.open(a, 1.0, cap, &sc.margin, &mut rng))
+            .collect()
     }
 
     /// A lending market of `l`'s borrowers, each loan drawn in borrower order; borrowers

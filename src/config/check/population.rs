@@ -22,6 +22,8 @@ pub(crate) struct Traders {
     pub(crate) max_order_impact: f64,
     /// Each perp market's open interest at t = 0 when a record sets it (USD, both sides).
     pub(crate) open_interest_usd: Option<f64>,
+    /// The warm book's look-back in steps (`None`: a cold start).
+    pub(crate) warm_start_steps: Option<usize>,
 }
 
 /// `[traders]`, checked in order: the population's draws, its strategies, re-entry, the
@@ -47,11 +49,41 @@ pub(crate) fn check(t: &TradersSection, dt: f64) -> ParamResult<Traders> {
     let max_order_impact =
         positive("max_order_impact", t.max_order_impact).map_err(|e| e.within("traders"))?;
     let open_interest_usd = open_interest_target(t)?;
+    let warm_start_steps = warm_start(t, dt)?;
     Ok(Traders {
         population,
         max_order_impact,
         open_interest_usd,
+        warm_start_steps,
     })
+}
+
+/// The longest look-back of a warm book: 30 days.
+pub(crate) const MAX_WARM_START_HOURS: f64 = 720.0;
+
+/// `[traders] warm_start_hours` in steps of `dt` (`None`: a cold start). A record's open
+/// interest scales the book at t = 0 at `s0`, which a warm book's entries do not share, so
+/// the two are not combined.
+fn warm_start(t: &TradersSection, dt: f64) -> ParamResult<Option<usize>> {
+    let hours = t.warm_start_hours;
+    if !(0.0..=MAX_WARM_START_HOURS).contains(&hours) {
+        return Err(ParamError::new(
+            "traders.warm_start_hours",
+            format!("must be from 0 to {MAX_WARM_START_HOURS} (30 days), got {hours}"),
+        ));
+    }
+    let steps = (hours * 3600.0 / dt).round() as usize;
+    if steps == 0 {
+        return Ok(None);
+    }
+    if t.open_interest_usd > 0.0 {
+        return Err(ParamError::new(
+            "traders.warm_start_hours",
+            "cannot be set with open_interest_usd: a record's open interest scales the book \
+             as it opens at s0, and a warm book's positions opened at other prices",
+        ));
+    }
+    Ok(Some(steps))
 }
 
 pub(crate) fn distribution(d: &DistributionSpec) -> ParamResult<PositiveDistribution> {

@@ -37,6 +37,12 @@ pub struct TradersSection {
     /// give.
     #[schemars(transform = rule::non_negative, extend("x-unit" = "USD"))]
     pub open_interest_usd: f64,
+    /// Warm book (MODEL.md section 3): each position opens at a time drawn over this
+    /// look-back before t = 0, on a path of the market's own price model, and only positions
+    /// that survive to t = 0 are kept, so liquidation prices spread as on a venue that has
+    /// traded for days. 0: a cold start, every position opened at `s0` at t = 0.
+    #[schemars(range(min = 0.0, max = 720.0), extend("x-unit" = "h"))]
+    pub warm_start_hours: f64,
 }
 
 /// One strategy of the mix.
@@ -90,6 +96,7 @@ impl Default for TradersSection {
             reentry: None,
             max_order_impact: 0.005,
             open_interest_usd: 0.0,
+            warm_start_hours: 0.0,
         }
     }
 }
