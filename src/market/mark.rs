@@ -223,7 +223,7 @@ impl MarkState {
             band: f64::INFINITY,
             band_factors: (0.0, f64::INFINITY),
             rule: MarkRule::book(),
-            basis: BasisAverages::default(),
+            basis: BasisAverages::new(&MarkRule::book(), 1.0),
             mark: s0,
         })
     }
@@ -231,6 +231,7 @@ impl MarkState {
     /// The same market marked by `rule` instead of its own book.
     pub fn with_rule(mut self, rule: MarkRule) -> Self {
         self.rule = rule;
+        self.basis = BasisAverages::new(&rule, self.decay_per_step);
         self.mark = self.basis.mark(&rule, self.index, self.book);
         self
     }
@@ -347,8 +348,7 @@ impl MarkState {
         if self.rule.averages() {
             // The basis the step's fills left decays over the step: the averages take it
             // in exactly (market/mark_rule.rs).
-            self.basis
-                .advance(&self.rule, self.log_impact, self.decay_per_step);
+            self.basis.advance(&self.rule, self.log_impact);
         }
         self.log_impact *= self.decay_per_step;
         // exp(0) is exactly 1: until the venue's first fill, the mark is the index.

@@ -156,8 +156,11 @@ impl MarkRule {
     }
 }
 
-/// The running averages of the book's basis a rule reads.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// The running averages of the book's basis a rule reads, with the per-step weights worked
+/// out once (the basis decays by the same factor every step) and the price factors the mark
+/// multiplies the index by kept up to date once a step, so that re-reading the mark after a
+/// fill costs multiplications only.
+#[derive(Clone, Debug, PartialEq)]
 pub struct BasisAverages {
     /// The EMA of `ln(B / S)`.
     pub ema: f64,
@@ -167,29 +170,54 @@ pub struct BasisAverages {
     interval_integral: f64,
     /// Steps of the interval so far.
     interval_elapsed: u64,
+    /// The EMA's weight on the step's starting basis (market/mark_rule.rs's closed form).
+    ema_gain: f64,
+    /// The step's time-average of `I` over its starting value: `(1 - exp(-lambda dt)) /
+    /// (lambda dt)`.
+    step_mean: f64,
+    /// `exp(fair)`, `exp(ema)` and `exp(clamp(ema, cap))`.
+    fair_factor: f64,
+    ema_factor: f64,
+    capped_ema_factor: f64,
 }
 
 impl BasisAverages {
-    /// Moves the averages over one step whose basis starts at `impact` (after the step's
-    /// fills) and decays by `decay = exp(-lambda dt)` to the next step.
-    pub fn advance(&mut self, rule: &MarkRule, impact: f64, decay: f64) {
+    /// Fresh averages (no basis yet) for `rule`, the basis decaying by `decay = exp(-lambda
+    /// dt)` a step.
+    pub fn new(rule: &MarkRule, decay: f64) -> Self {
         let lambda_dt = -decay.ln();
-        if matches!(rule.kind, MarkKind::Ema | MarkKind::Median) {
-            self.ema = rule.ema_keep * self.ema
-                + impact * ema_gain(lambda_dt, rule.steps_over_tau, decay, rule.ema_keep);
-        }
-        if matches!(rule.kind, MarkKind::Fair | MarkKind::Median) {
-            // The step's time-average of I, in steps: (1 - exp(-lambda dt)) / (lambda dt).
-            let mean = if lambda_dt > 0.0 {
+        Self {
+            ema: 0.0,
+            fair: 0.0,
+            interval_integral: 0.0,
+            interval_elapsed: 0,
+            ema_gain: ema_gain(lambda_dt, rule.steps_over_tau, decay, rule.ema_keep),
+            step_mean: if lambda_dt > 0.0 {
                 (1.0 - decay) / lambda_dt
             } else {
                 1.0
-            };
-            self.interval_integral += impact * mean;
+            },
+            fair_factor: 1.0,
+            ema_factor: 1.0,
+            capped_ema_factor: 1.0,
+        }
+    }
+
+    /// Moves the averages over one step whose basis starts at `impact` (after the step's
+    /// fills) and decays over the step.
+    pub fn advance(&mut self, rule: &MarkRule, impact: f64) {
+        if matches!(rule.kind, MarkKind::Ema | MarkKind::Median) {
+            self.ema = rule.ema_keep * self.ema + impact * self.ema_gain;
+            self.ema_factor = self.ema.exp();
+            self.capped_ema_factor = self.ema.clamp(-rule.cap, rule.cap).exp();
+        }
+        if matches!(rule.kind, MarkKind::Fair | MarkKind::Median) {
+            self.interval_integral += impact * self.step_mean;
             self.interval_elapsed += 1;
             if self.interval_elapsed >= rule.interval_steps {
                 let average = self.interval_integral / self.interval_elapsed as f64;
                 self.fair = average.clamp(-rule.cap, rule.cap);
+                self.fair_factor = self.fair.exp();
                 self.interval_integral = 0.0;
                 self.interval_elapsed = 0;
             }
@@ -202,9 +230,9 @@ impl BasisAverages {
         match rule.kind {
             MarkKind::Book => book,
             MarkKind::Index => index,
-            MarkKind::Fair => index * self.fair.exp(),
-            MarkKind::Ema => index * self.ema.clamp(-rule.cap, rule.cap).exp(),
-            MarkKind::Median => median3(index * self.fair.exp(), index * self.ema.exp(), book),
+            MarkKind::Fair => index * self.fair_factor,
+            MarkKind::Ema => index * self.capped_ema_factor,
+            MarkKind::Median => median3(index * self.fair_factor, index * self.ema_factor, book),
         }
     }
 }
@@ -246,10 +274,10 @@ mod tests {
         let lambda = std::f64::consts::LN_2 / half_life;
         let decay = (-lambda * dt).exp();
         let rule = MarkRule::new(MarkKind::Ema, 0.5, 150.0, 8.0, dt).unwrap();
-        let mut avg = BasisAverages::default();
+        let mut avg = BasisAverages::new(&rule, decay);
         let mut impact: f64 = -0.05;
         for k in 1..=5 {
-            avg.advance(&rule, impact, decay);
+            avg.advance(&rule, impact);
             impact *= decay;
             let exact = exact_ema(-0.05, lambda, 150.0, k as f64 * dt);
             assert!((avg.ema - exact).abs() < 1e-12, "{k}: {} {exact}", avg.ema);
@@ -266,10 +294,10 @@ mod tests {
         let tau = 40.0;
         let decay = (-dt / tau).exp();
         let rule = MarkRule::new(MarkKind::Ema, 0.5, tau, 8.0, dt).unwrap();
-        let mut avg = BasisAverages::default();
+        let mut avg = BasisAverages::new(&rule, decay);
         let mut impact: f64 = 0.02;
         for k in 1..=8 {
-            avg.advance(&rule, impact, decay);
+            avg.advance(&rule, impact);
             impact *= decay;
             let t = k as f64 * dt;
             let exact = 0.02 * (t / tau) * (-t / tau).exp();
@@ -282,9 +310,9 @@ mod tests {
     #[test]
     fn a_sustained_dislocation_reaches_the_mark_with_the_time_constant() {
         let rule = MarkRule::new(MarkKind::Ema, 0.5, 300.0, 8.0, 60.0).unwrap();
-        let mut avg = BasisAverages::default();
+        let mut avg = BasisAverages::new(&rule, 1.0);
         for _ in 0..5 {
-            avg.advance(&rule, -0.1, 1.0);
+            avg.advance(&rule, -0.1);
         }
         assert!((avg.ema / -0.1 - (1.0 - (-1.0f64).exp())).abs() < 1e-12);
     }
@@ -294,15 +322,15 @@ mod tests {
     #[test]
     fn the_fair_basis_is_the_last_interval_average_clamped() {
         let rule = MarkRule::new(MarkKind::Fair, 0.00375, 60.0, 1.0, 60.0).unwrap();
-        let mut avg = BasisAverages::default();
+        let mut avg = BasisAverages::new(&rule, 1.0);
         for _ in 0..59 {
-            avg.advance(&rule, 0.001, 1.0);
+            avg.advance(&rule, 0.001);
         }
         assert_eq!(avg.fair, 0.0);
-        avg.advance(&rule, 0.001, 1.0);
+        avg.advance(&rule, 0.001);
         assert!((avg.fair - 0.001).abs() < 1e-15);
         for _ in 0..60 {
-            avg.advance(&rule, -0.05, 1.0);
+            avg.advance(&rule, -0.05);
         }
         assert!((avg.fair + 1.00375f64.ln()).abs() < 1e-15);
         assert!((avg.mark(&rule, 100.0, 1.0) - 100.0 / 1.00375).abs() < 1e-12);
@@ -310,16 +338,19 @@ mod tests {
 
     #[test]
     fn book_and_index_read_their_price_and_median_the_middle_one() {
+        let median = MarkRule::new(MarkKind::Median, 0.01, 60.0, 8.0, 60.0).unwrap();
         let avg = BasisAverages {
             ema: 0.01,
             fair: -0.01,
-            ..Default::default()
+            ema_factor: 0.01f64.exp(),
+            capped_ema_factor: 0.01f64.exp(),
+            fair_factor: (-0.01f64).exp(),
+            ..BasisAverages::new(&median, 1.0)
         };
         let book = MarkRule::book();
         assert_eq!(avg.mark(&book, 100.0, 90.0), 90.0);
         let index = MarkRule::new(MarkKind::Index, 0.0, 0.0, 0.0, 60.0).unwrap();
         assert_eq!(avg.mark(&index, 100.0, 90.0), 100.0);
-        let median = MarkRule::new(MarkKind::Median, 0.01, 60.0, 8.0, 60.0).unwrap();
         assert_eq!(avg.mark(&median, 100.0, 90.0), 100.0 * (-0.01f64).exp());
         assert_eq!(avg.mark(&median, 100.0, 100.5), 100.5);
     }
