@@ -368,6 +368,86 @@ pub struct LiquidationSection {
     /// The keepers of `mode = "keeper"`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keepers: Option<KeepersSection>,
+    /// The price limit of the engine's liquidation orders (MODEL.md section 4): `none` (a
+    /// market order at any price; R1), `bankruptcy` (BitMEX, Binance, Bybit), `fillable`
+    /// (dYdX v4) or `band` (Deribit).
+    pub order_limit: OrderLimitSpec,
+    /// `order_limit = "band"`: fills only within this share of the mark (Deribit: 0.015).
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub band: f64,
+    /// `order_limit = "fillable"`: dYdX v4's spread-to-maintenance-margin ratio (1.5).
+    #[schemars(transform = rule::positive)]
+    pub fillable_spread: f64,
+    /// At most this much notional per liquidation order and step (USD; per-block limits).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rule::positive, extend("x-unit" = "USD"))]
+    pub max_order_usd: Option<f64>,
+    /// Positions above `slice_above_usd` are liquidated this share at a time, with
+    /// `cooldown_seconds` between slices (Hyperliquid: 0.2, 100,000 USD, 30 s).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub slice: Option<f64>,
+    /// Notional above which a position is liquidated in slices (USD).
+    #[schemars(transform = rule::non_negative, extend("x-unit" = "USD"))]
+    pub slice_above_usd: f64,
+    /// Seconds between two slices of one position's liquidation.
+    #[schemars(transform = rule::non_negative, extend("x-unit" = "s"))]
+    pub cooldown_seconds: f64,
+    /// Who takes over what a limited order leaves unfilled: `none` (it stays, tried again
+    /// next step), `fund` (BitMEX, Binance), `vault` (Hyperliquid's HLP) or `deleverage`
+    /// (dYdX v4: closed against profitable opposite positions at its bankruptcy price).
+    pub takeover: TakeoverSpec,
+    /// `takeover = "vault"`: the vault takes an account over once its equity is below this
+    /// share of maintenance margin (Hyperliquid: 2/3).
+    #[schemars(transform = rule::unit_interval)]
+    pub vault_below: f64,
+    /// `takeover = "vault"`: the vault's own capital (USD).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rule::non_negative, extend("x-unit" = "USD"))]
+    pub vault_capital_usd: Option<f64>,
+    /// How far the holder's limit on its inventory moves from the bankruptcy price toward
+    /// the book each minute it holds it, as a share of that price (a step moves it by its
+    /// share of a minute).
+    #[schemars(transform = rule::unit_interval)]
+    pub unwind_step: f64,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderLimitSpec {
+    /// A market order at any price (a stress case; R1).
+    #[default]
+    None,
+    /// A limit at the position's bankruptcy price.
+    Bankruptcy,
+    /// dYdX v4's fillable price, between the mark and past the bankruptcy price.
+    Fillable,
+    /// Fills only within `band` of the mark.
+    Band,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TakeoverSpec {
+    /// The rest stays with the trader.
+    #[default]
+    None,
+    /// The insurance fund inherits it as inventory.
+    Fund,
+    /// A liquidator vault with its own capital inherits it.
+    Vault,
+    /// Closed against profitable opposite positions at its bankruptcy price.
+    Deleverage,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AdlPriceSpec {
+    /// Each counterparty closed at the mark, handing over its profit (R1).
+    #[default]
+    Mark,
+    /// The bankrupt position matched against counterparties at its bankruptcy price.
+    Bankruptcy,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
@@ -398,6 +478,17 @@ impl Default for LiquidationSection {
             min_notional_usd: 0.0,
             latency_steps: 0,
             keepers: None,
+            order_limit: OrderLimitSpec::None,
+            band: 0.015,
+            fillable_spread: 1.5,
+            max_order_usd: None,
+            slice: None,
+            slice_above_usd: 0.0,
+            cooldown_seconds: 0.0,
+            takeover: TakeoverSpec::None,
+            vault_below: 2.0 / 3.0,
+            vault_capital_usd: None,
+            unwind_step: 0.001,
         }
     }
 }
@@ -452,6 +543,19 @@ pub struct FundSection {
     /// One fund for all markets, or one per market (`isolated`, each holding its
     /// `fund_weight` share of `initial`).
     pub scope: FundScope,
+    /// The price auto-deleveraging closes at (MODEL.md section 6): `mark` (R1) or
+    /// `bankruptcy` (BitMEX, Binance, dYdX: the rest the fund cannot take over is matched
+    /// against profitable opposite positions at its bankruptcy price).
+    pub adl_price: AdlPriceSpec,
+    /// OKX's early auto-deleveraging: once the fund's marked balance has fallen this share
+    /// from its peak within `adl_window_hours`, deficits and takeovers go to the loss rule
+    /// before the fund is empty (OKX: 0.3 within 8 hours). Absent: only when it runs dry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub adl_drawdown: Option<f64>,
+    /// The window of `adl_drawdown` (hours).
+    #[schemars(transform = rule::positive, extend("x-unit" = "h"))]
+    pub adl_window_hours: f64,
 }
 
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
@@ -470,6 +574,9 @@ impl Default for FundSection {
             on_depletion: SocializationSpec::Adl,
             cap: 0.0,
             scope: FundScope::Shared,
+            adl_price: AdlPriceSpec::Mark,
+            adl_drawdown: None,
+            adl_window_hours: 8.0,
         }
     }
 }

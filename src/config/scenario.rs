@@ -166,8 +166,8 @@ impl Scenario {
         let margin = margin::check(&f.margin)?;
         check_flows(&sections, &markets, &traders, &margin, steps, dt)?;
         let fees = margin::fees(&f.margin)?;
-        let liquidation = liquidation::check(&f.liquidation)?;
-        let (fund, fund_revenue_per_step) = fund::check(&f.fund, steps)?;
+        let liquidation = liquidation::check(&f.liquidation, f.fund.adl_price)?;
+        let (fund, fund_revenue_per_step) = fund::check(&f.fund, steps, dt)?;
         let socialization = fund::socialization(f.fund.on_depletion);
         let first_lending = sections
             .iter()

@@ -424,6 +424,35 @@ impl MarkState {
         self.plan(side, notional, book).fill_price
     }
 
+    /// The largest notional (USD at the book price) an order on `side` fills before the book
+    /// reaches `limit`: a limit order's fillable size (MODEL.md section 4, liquidation orders
+    /// limited at the bankruptcy price, a fillable price or a band). 0 when the book is at or
+    /// past the limit already. The book moves by the order's whole impact (its permanent share
+    /// moves the index, the rest the basis), so the order may move it by `ln(B / L)`; on the
+    /// step's flow, by that much beyond what the step's same-side flow already made.
+    pub fn notional_within<B: ImpactModel + ?Sized>(
+        &self,
+        side: Side,
+        limit: f64,
+        book: &B,
+    ) -> f64 {
+        let room = side.sign() * (limit / self.book).ln();
+        if room.is_nan() || room <= 0.0 {
+            return 0.0;
+        }
+        let prior = if self.on_step_flow && self.step_flow * side.sign() > 0.0 {
+            self.step_flow.abs()
+        } else {
+            0.0
+        };
+        if prior > 0.0 {
+            let made = book.fill(prior, self.depth).impact;
+            (book.notional_for_impact(room + made, self.depth) - prior).max(0.0)
+        } else {
+            book.notional_for_impact(room, self.depth)
+        }
+    }
+
     /// Works out a market order of `notional` (USD at the book price) without doing it.
     #[inline]
     pub fn plan<B: ImpactModel + ?Sized>(

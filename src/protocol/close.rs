@@ -65,4 +65,7 @@ pub struct ForcedClose {
     pub offset_paid: f64,
     /// Lending auctions: the keeper's incentive for a kick or a redo, paid by the fund.
     pub incentive: f64,
+    /// Perps: notional (at the mark) the fund or a vault took over, unfilled by the engine's
+    /// limited order (part of `notional`).
+    pub taken_over: f64,
 }

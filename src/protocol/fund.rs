@@ -3,6 +3,8 @@
 //! The balance itself is an account of the [`super::Ledger`]; this type keeps the
 //! cumulative flows and decides how much of a deficit the fund pays.
 
+use std::collections::VecDeque;
+
 use crate::params::{ParamResult, non_negative};
 
 #[derive(Clone, Debug)]
@@ -22,6 +24,71 @@ pub struct InsuranceFund {
     /// Balance above which inflows are swept to treasury (MODEL.md section 5).
     cap: Option<f64>,
     swept: f64,
+    /// What the positions it took over are worth at the mark, less what it took them over
+    /// at (MODEL.md section 5: its balance is its cash plus that inventory).
+    unrealized: f64,
+    /// The most its inventory has stood under water so far (USD, >= 0).
+    peak_inventory_loss: f64,
+    /// Profit realized selling its inventory back to the book (negative: a loss).
+    inventory_pnl: f64,
+    /// OKX's early auto-deleveraging, when the venue has it.
+    early_adl: Option<EarlyAdl>,
+}
+
+/// OKX's early auto-deleveraging ("early liquidation mechanism"): once the fund's marked
+/// balance has fallen `share` from its peak within the last `window_steps`, the fund stops
+/// paying deficits and taking positions over, and auto-deleveraging takes their place, before
+/// the fund is empty (MODEL.md section 6; OKX: 30% within 8 hours). Read once a step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EarlyAdl {
+    share: f64,
+    window_steps: u64,
+    /// (step, marked balance) of the steps that may still be the window's peak, oldest and
+    /// highest first (a monotone queue: the window's maximum in O(1) a step).
+    peaks: VecDeque<(u64, f64)>,
+    /// The drawdown is past `share` now.
+    active: bool,
+    /// The first step it was.
+    first: Option<u64>,
+}
+
+impl EarlyAdl {
+    pub fn new(share: f64, window_steps: u64) -> ParamResult<Self> {
+        let share = crate::params::unit_interval("adl_drawdown", share)?;
+        if share == 0.0 || window_steps == 0 {
+            return Err(crate::params::ParamError::new(
+                "adl_drawdown",
+                "needs a drawdown above 0 and a window of at least one step (adl_window_hours)",
+            ));
+        }
+        Ok(Self {
+            share,
+            window_steps,
+            peaks: VecDeque::new(),
+            active: false,
+            first: None,
+        })
+    }
+
+    /// The fund's marked balance at the end of `step`.
+    fn note(&mut self, step: u64, marked: f64) {
+        while self.peaks.back().is_some_and(|&(_, b)| b <= marked) {
+            self.peaks.pop_back();
+        }
+        self.peaks.push_back((step, marked));
+        while self
+            .peaks
+            .front()
+            .is_some_and(|&(s, _)| s + self.window_steps < step)
+        {
+            self.peaks.pop_front();
+        }
+        let peak = self.peaks.front().map_or(marked, |&(_, b)| b);
+        self.active = peak > 0.0 && (peak - marked) >= self.share * peak;
+        if self.active && self.first.is_none() {
+            self.first = Some(step);
+        }
+    }
 }
 
 impl InsuranceFund {
@@ -45,6 +112,12 @@ impl InsuranceFund {
         Ok(Self::fresh(initial, cap))
     }
 
+    /// A liquidator vault's capital, kept as a fund is (its capital checked with the
+    /// takeover rule; a negative one is read as none).
+    pub(crate) fn vault(capital: f64) -> Self {
+        Self::fresh(capital.max(0.0), None)
+    }
+
     /// A fund at the start of a run (parameters already checked).
     fn fresh(initial: f64, cap: Option<f64>) -> Self {
         Self {
@@ -59,21 +132,80 @@ impl InsuranceFund {
             depleted_at: None,
             cap,
             swept: 0.0,
+            unrealized: 0.0,
+            peak_inventory_loss: 0.0,
+            inventory_pnl: 0.0,
+            early_adl: None,
         }
+    }
+
+    /// The same fund with OKX's early auto-deleveraging.
+    pub fn with_early_adl(mut self, early: EarlyAdl) -> Self {
+        early_peaks_start(&mut self, early);
+        self
+    }
+
+    /// The first step its early auto-deleveraging was on (none without it, or never).
+    pub fn early_adl_at(&self) -> Option<u64> {
+        self.early_adl.as_ref().and_then(|e| e.first)
+    }
+
+    /// The end of `step`: the early trigger reads the marked balance.
+    pub(crate) fn end_step(&mut self, step: u64) {
+        let marked = self.marked_balance();
+        if let Some(e) = self.early_adl.as_mut() {
+            e.note(step, marked);
+        }
+    }
+
+    fn early_adl_active(&self) -> bool {
+        self.early_adl.as_ref().is_some_and(|e| e.active)
     }
 
     /// A fresh fund holding `share` of this one's initial balance and cap (isolated funds of
     /// several markets split one total).
     pub fn scaled(&self, share: f64) -> InsuranceFund {
-        Self::fresh(self.initial * share, self.cap.map(|c| c * share))
+        let mut f = Self::fresh(self.initial * share, self.cap.map(|c| c * share));
+        if let Some(e) = &self.early_adl {
+            early_peaks_start(
+                &mut f,
+                EarlyAdl {
+                    peaks: VecDeque::new(),
+                    ..e.clone()
+                },
+            );
+        }
+        f
     }
 
     pub fn initial(&self) -> f64 {
         self.initial
     }
 
+    /// Its cash (USD).
     pub fn balance(&self) -> f64 {
         self.balance
+    }
+
+    /// Its cash plus the inventory it took over, marked at the mark (MODEL.md section 5):
+    /// what depletion and required capital read.
+    pub fn marked_balance(&self) -> f64 {
+        self.balance + self.unrealized
+    }
+
+    /// What its inventory is worth at the mark above what it took it over at (< 0: a loss).
+    pub fn unrealized(&self) -> f64 {
+        self.unrealized
+    }
+
+    /// The most its inventory stood under water at any moment it was marked (USD, >= 0).
+    pub fn peak_inventory_loss(&self) -> f64 {
+        self.peak_inventory_loss
+    }
+
+    /// Realized profit (< 0: loss) from selling its inventory back to the book.
+    pub fn inventory_pnl(&self) -> f64 {
+        self.inventory_pnl
     }
 
     pub fn min_balance(&self) -> f64 {
@@ -135,11 +267,15 @@ impl InsuranceFund {
         // Without a cap the balance is exactly `initial - net outflow` until the first
         // depletion, so the test below is the same as `d > balance` but exact. With a cap,
         // sweeps to treasury lower the balance too, and only the balance itself will do.
-        let runs_dry = match self.cap {
-            None => self.net_outflow > self.initial,
-            Some(_) => d > self.balance,
+        // An early-deleveraging fund pays nothing while its trigger is on: its balance no
+        // longer follows the net outflow, so only the balance itself will do.
+        let runs_dry = match (self.cap, &self.early_adl) {
+            (None, None) => self.net_outflow > self.initial,
+            _ => d > self.marked_balance(),
         };
-        let paid = if self.depleted_at.is_none() {
+        let paid = if self.early_adl_active() {
+            0.0
+        } else if self.depleted_at.is_none() {
             if runs_dry {
                 self.depleted_at = Some(step);
                 self.balance.clamp(0.0, d)
@@ -155,8 +291,48 @@ impl InsuranceFund {
 
     /// Call after every change of the balance.
     pub(crate) fn observe_balance(&mut self) {
-        self.min_balance = self.min_balance.min(self.balance);
+        self.min_balance = self.min_balance.min(self.balance + self.unrealized);
     }
+
+    /// Its inventory's value at the mark moved by `change` at `step` (a new mark, a takeover,
+    /// a sale), and `realized` was realized selling part of it (the caller moves that cash).
+    /// The marked balance moves by both, and so do the net outflow and required capital: a
+    /// fund sitting on an inherited position that keeps falling is as depleted as one that
+    /// paid the loss in cash (MODEL.md section 5). It runs dry at the first moment its marked
+    /// balance is below 0, which without a cap is `net outflow > F0`, as for deficits.
+    pub(crate) fn revalue_inventory(&mut self, change: f64, realized: f64, step: u64) {
+        if change == 0.0 && realized == 0.0 {
+            return;
+        }
+        self.unrealized += change;
+        self.inventory_pnl += realized;
+        self.net_outflow -= change + realized;
+        self.required_capital = self.required_capital.max(self.net_outflow);
+        self.peak_inventory_loss = self.peak_inventory_loss.max(-self.unrealized);
+        // The cash follows (the caller moves it next).
+        let marked = self.balance + realized + self.unrealized;
+        let runs_dry = match (self.cap, &self.early_adl) {
+            (None, None) => self.net_outflow > self.initial,
+            _ => marked < 0.0,
+        };
+        if runs_dry && self.depleted_at.is_none() {
+            self.depleted_at = Some(step);
+        }
+        self.min_balance = self.min_balance.min(marked);
+    }
+
+    /// Whether it can still take positions over: not run dry, and no early
+    /// auto-deleveraging on.
+    pub fn can_take_over(&self) -> bool {
+        self.depleted_at.is_none() && !self.early_adl_active()
+    }
+}
+
+/// Starts `early`'s window at the fund's balance at t = 0.
+fn early_peaks_start(f: &mut InsuranceFund, mut early: EarlyAdl) {
+    early.peaks.clear();
+    early.peaks.push_back((0, f.marked_balance()));
+    f.early_adl = Some(early);
 }
 
 #[cfg(test)]
@@ -178,5 +354,33 @@ mod tests {
         assert_eq!(f.depleted_at(), Some(5));
         assert_eq!(f.required_capital(), 110.0);
         assert!(f.required_capital() > f.initial());
+    }
+
+    /// OKX: 30% within a window of 4 steps (the peak of steps `t - 4 ..= t`). The balance goes 100, 90, 80, 75 (25% off the
+    /// peak: not yet), 69 (31%: on, at step 4); a deficit while on is not paid; once the old
+    /// peak leaves the window and the drawdown within it is under 30%, it is off again.
+    #[test]
+    fn early_adl_fires_at_the_first_step_past_the_drawdown() {
+        let mut f = InsuranceFund::new(100.0)
+            .unwrap()
+            .with_early_adl(EarlyAdl::new(0.3, 4).unwrap());
+        for (step, balance) in [(1, 90.0), (2, 80.0), (3, 75.0)] {
+            f.balance = balance;
+            f.end_step(step);
+            assert!(f.can_take_over(), "{step}");
+        }
+        assert_eq!(f.early_adl_at(), None);
+        f.balance = 69.0;
+        f.end_step(4);
+        assert_eq!(f.early_adl_at(), Some(4));
+        assert!(!f.can_take_over());
+        assert_eq!(f.record_deficit(5.0, 5), 0.0);
+        for step in 5..9 {
+            f.end_step(step);
+        }
+        // The window now holds 69 only: no drawdown.
+        assert!(f.can_take_over());
+        assert_eq!(f.record_deficit(5.0, 9), 5.0);
+        assert_eq!(f.early_adl_at(), Some(4));
     }
 }

@@ -36,6 +36,9 @@ pub enum Account {
     /// Lending markets' suppliers: what they are owed (every loan at t = 0 and its interest),
     /// less the losses socialized against them.
     Suppliers,
+    /// A liquidator vault with capital of its own, which takes over what the engine's orders
+    /// do not fill (Hyperliquid's HLP; MODEL.md section 4).
+    Vault,
 }
 
 /// Where money sits, as a market sees it: one of its traders' collateral (by the trader's
@@ -68,6 +71,9 @@ pub(crate) struct Absorbed {
 #[derive(Clone, Debug)]
 pub struct Ledger {
     funds: Vec<InsuranceFund>,
+    /// The liquidator vault, with its cash and inventory kept as a fund's are (none unless
+    /// `takeover = "vault"`).
+    vault: Option<InsuranceFund>,
     /// Per trader: reserve outside the venue (empty when nobody has one).
     reserve: Vec<f64>,
     deposits: f64,
@@ -88,6 +94,7 @@ impl Ledger {
         let initial_total = collateral + funds.iter().map(InsuranceFund::balance).sum::<f64>();
         Self {
             funds,
+            vault: None,
             reserve: Vec::new(),
             deposits: 0.0,
             keepers: Vec::new(),
@@ -114,6 +121,36 @@ impl Ledger {
         self
     }
 
+    /// Gives the run a liquidator vault holding `vault` (part of the ledger from the start).
+    pub fn with_vault(mut self, vault: InsuranceFund) -> Self {
+        self.initial_total += vault.balance();
+        self.vault = Some(vault);
+        self
+    }
+
+    /// The liquidator vault, if the run has one.
+    pub fn vault(&self) -> Option<&InsuranceFund> {
+        self.vault.as_ref()
+    }
+
+    /// The fund (or vault) an account names, to mark its inventory.
+    pub(crate) fn holder_mut(&mut self, a: Account) -> Option<&mut InsuranceFund> {
+        match a {
+            Account::Fund(f) => self.funds.get_mut(f as usize),
+            Account::Vault => self.vault.as_mut(),
+            _ => None,
+        }
+    }
+
+    /// The fund (or vault) an account names.
+    pub fn holder(&self, a: Account) -> Option<&InsuranceFund> {
+        match a {
+            Account::Fund(f) => self.funds.get(f as usize),
+            Account::Vault => self.vault.as_ref(),
+            _ => None,
+        }
+    }
+
     /// Lending markets lent `lent` USD at t = 0: the suppliers' claim, matched by the loans
     /// the markets hold (counted negative, see [`Ledger::imbalance`]).
     pub fn with_suppliers(mut self, lent: f64) -> Self {
@@ -134,6 +171,7 @@ impl Ledger {
             Account::Deposits => self.deposits,
             Account::Keeper(k) => self.keepers.get(k as usize).copied().unwrap_or(0.0),
             Account::Suppliers => self.suppliers,
+            Account::Vault => self.vault.as_ref().map_or(0.0, InsuranceFund::balance),
         }
     }
 
@@ -147,6 +185,13 @@ impl Ledger {
             Account::Deposits => &mut self.deposits,
             Account::Keeper(k) => &mut self.keepers[k as usize],
             Account::Suppliers => &mut self.suppliers,
+            Account::Vault => {
+                &mut self
+                    .vault
+                    .as_mut()
+                    .expect("a vault account only with a vault")
+                    .balance
+            }
         }
     }
 
@@ -167,8 +212,14 @@ impl Ledger {
 
     #[inline]
     fn observe(&mut self, a: Account) {
-        if let Account::Fund(f) = a {
-            self.funds[f as usize].observe_balance();
+        match a {
+            Account::Fund(f) => self.funds[f as usize].observe_balance(),
+            Account::Vault => {
+                if let Some(v) = self.vault.as_mut() {
+                    v.observe_balance();
+                }
+            }
+            _ => {}
         }
     }
 
@@ -239,9 +290,21 @@ impl Ledger {
         &self.funds
     }
 
-    /// Sum of the funds' balances.
+    /// The end of `step`: each fund's early trigger reads its marked balance.
+    pub(crate) fn end_step(&mut self, step: u64) {
+        for f in &mut self.funds {
+            f.end_step(step);
+        }
+    }
+
+    /// Sum of the funds' balances (cash).
     pub fn fund_balance(&self) -> f64 {
         self.funds.iter().map(InsuranceFund::balance).sum()
+    }
+
+    /// Sum of the funds' marked balances: cash plus inventory at the mark.
+    pub fn fund_marked_balance(&self) -> f64 {
+        self.funds.iter().map(InsuranceFund::marked_balance).sum()
     }
 
     /// Sum of all accounts minus the sum at the start, given what the markets hold in all
@@ -250,6 +313,7 @@ impl Ledger {
         collateral
             + self.suppliers
             + self.fund_balance()
+            + self.vault.as_ref().map_or(0.0, InsuranceFund::balance)
             + self.reserve.iter().sum::<f64>()
             + self.deposits
             + self.keepers.iter().sum::<f64>()

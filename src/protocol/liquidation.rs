@@ -1,6 +1,7 @@
 //! Liquidation (MODEL.md section 4): who closes (mode), how much (close rule) and the penalty,
 //! whatever the kind of market.
 
+use super::perp::EngineOrders;
 use crate::params::{ParamResult, rate_below_one, unit_interval};
 
 /// Who closes a liquidatable position.
@@ -119,6 +120,8 @@ pub struct LiquidationParams {
     settlement: Settlement,
     /// Steps between a position becoming liquidatable and the engine acting on it.
     latency_steps: u64,
+    /// The engine's liquidation orders (perp markets; R1's market orders by default).
+    orders: EngineOrders,
 }
 
 impl LiquidationParams {
@@ -135,6 +138,7 @@ impl LiquidationParams {
             close,
             settlement: Settlement::Penalty,
             latency_steps: 0,
+            orders: EngineOrders::default(),
         })
     }
 
@@ -172,6 +176,23 @@ impl LiquidationParams {
     pub fn with_latency(mut self, steps: u64) -> Self {
         self.latency_steps = steps;
         self
+    }
+
+    /// The engine sends its liquidation orders by `orders` (MODEL.md section 4): refused
+    /// with keepers, who take positions over themselves.
+    pub fn with_orders(mut self, orders: EngineOrders) -> ParamResult<Self> {
+        if !orders.is_market() && !matches!(self.mode, LiquidationMode::Engine) {
+            return Err(crate::params::ParamError::new(
+                "order_limit",
+                "limits, size caps and takeover are the engine's; with mode = \"keeper\" keepers take positions over themselves (leave them at \"none\")",
+            ));
+        }
+        self.orders = orders;
+        Ok(self)
+    }
+
+    pub fn orders(&self) -> &EngineOrders {
+        &self.orders
     }
 
     pub fn penalty_rate(&self) -> f64 {

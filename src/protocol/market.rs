@@ -16,7 +16,7 @@
 //! and ignores the mark where the seam passes one.
 
 use super::lending::LendingMarket;
-use super::perp::PerpMarket;
+use super::perp::{PerpMarket, Unwound};
 use super::{
     BorrowerFlows, CloseContext, ForcedClose, KeeperReward, Ledger, Leftover, LiquidationParams,
     Liquidator,
@@ -146,8 +146,35 @@ impl Market {
     #[inline]
     pub fn advance(&mut self, ledger: &mut Ledger, price: &MarkState, now: f64) {
         match self {
-            Market::Perp(_) => {}
+            Market::Perp(p) => p.advance(now),
             Market::Lending(l) => l.advance(ledger, price, now),
+        }
+    }
+
+    /// Phase 3, before the due list: a perp market's fund or vault offers the inventory it
+    /// took over back to the book (MODEL.md section 4); nothing for a lending market.
+    #[inline]
+    pub fn unwind(
+        &mut self,
+        ledger: &mut Ledger,
+        price: &mut MarkState,
+        law: &ImpactLaw,
+        step: u64,
+    ) -> Unwound {
+        match self {
+            Market::Perp(p) if p.inventory().is_some() => {
+                let per_step = p.unwind_per_step();
+                p.unwind(ledger, price, law, per_step, step)
+            }
+            _ => Unwound::default(),
+        }
+    }
+
+    /// The end of a step: a perp market's inventory is marked at `mark` for its holder.
+    #[inline]
+    pub fn mark_inventory(&mut self, ledger: &mut Ledger, mark: f64, step: u64) {
+        if let Market::Perp(p) = self {
+            p.mark_inventory(ledger, mark, 0.0, step);
         }
     }
 

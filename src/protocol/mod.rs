@@ -29,7 +29,7 @@ mod venue;
 
 pub use close::{CloseContext, ForcedClose, KeeperReward};
 pub use figures::{BorrowerFlows, Leftover};
-pub use fund::InsuranceFund;
+pub use fund::{EarlyAdl, InsuranceFund};
 pub(crate) use ledger::DeficitTaker;
 pub use ledger::{Account, Holder, LEDGER_TOLERANCE, Ledger};
 pub use liquidation::{
@@ -39,7 +39,8 @@ pub use loss::{LossSocialization, Socialized};
 pub use market::Market;
 pub use perp::socialization::{adl_rank, water_filling};
 pub use perp::{
-    FeeParams, LiquidationQueue, MarginParams, MarginTier, PerpMarket, Position, PositionBook,
-    TradeError, TradeFill,
+    AdlPrice, EngineOrders, FeeParams, Inventory, LiquidationQueue, MarginParams, MarginTier,
+    OrderLimit, PerpMarket, Position, PositionBook, SizeCap, Takeover, TradeError, TradeFill,
+    Unwound,
 };
 pub use venue::Venue;

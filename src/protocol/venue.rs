@@ -4,7 +4,7 @@
 //! into a market's book. Traders are known by run-wide ids, each market's traders holding a
 //! contiguous range of them.
 
-use super::perp::{FeeParams, PerpMarket, Position, TradeError, TradeFill};
+use super::perp::{FeeParams, PerpMarket, Position, TradeError, TradeFill, Unwound};
 use crate::market::{ImpactLaw, MarkState};
 
 use super::{
@@ -97,6 +97,37 @@ impl Venue {
         ctx: &mut CloseContext,
     ) -> ForcedClose {
         self.markets[m].force_close(&mut self.ledger, i, by, ctx)
+    }
+
+    /// Phase 3 in market `m`, before its due list: the inventory a fund or vault holds there
+    /// is offered back to the book (see [`Market::unwind`]).
+    #[inline]
+    pub fn unwind(
+        &mut self,
+        m: usize,
+        price: &mut MarkState,
+        law: &ImpactLaw,
+        step: u64,
+    ) -> Unwound {
+        self.markets[m].unwind(&mut self.ledger, price, law, step)
+    }
+
+    /// The end of `step`, once every inventory is marked: the funds' early triggers read
+    /// their marked balances.
+    pub fn end_step(&mut self, step: u64) {
+        self.ledger.end_step(step);
+    }
+
+    /// The end of a step: market `m`'s inventory marked at `mark` for its holder.
+    #[inline]
+    pub fn mark_inventory(&mut self, m: usize, mark: f64, step: u64) {
+        self.markets[m].mark_inventory(&mut self.ledger, mark, step);
+    }
+
+    /// Gives the venue a liquidator vault (part of the ledger from the start).
+    pub fn with_vault(mut self, vault: InsuranceFund) -> Self {
+        self.ledger = self.ledger.with_vault(vault);
+        self
     }
 
     /// Pays `amount` of outside revenue into fund `fund` (MODEL.md section 5).
@@ -208,9 +239,10 @@ impl Venue {
         self.ledger.funds()
     }
 
-    /// Sum of the funds' balances.
+    /// Sum of the funds' balances: cash plus what their inventory is worth at the mark
+    /// (MODEL.md section 5; the cash alone without takeovers).
     pub fn fund_balance(&self) -> f64 {
-        self.ledger.fund_balance()
+        self.ledger.fund_marked_balance()
     }
 
     /// Sum of all accounts minus the sum at the start: zero up to rounding.

@@ -40,7 +40,7 @@ struct DelayLine {
 pub(super) struct KeeperPool {
     params: KeeperParams,
     /// The penalty and its split, which make a keeper's reward.
-    rules: LiquidationParams,
+    rules: Box<LiquidationParams>,
     /// Per trader: the step since which it has waited for a keeper.
     waiting_since: Vec<Option<u64>>,
     /// Per market: positions waiting for a keeper.
@@ -65,7 +65,7 @@ impl Liquidators {
             }),
             LiquidationMode::Keeper(params) => Liquidators::Keepers(KeeperPool {
                 params,
-                rules: *rules,
+                rules: Box::new(*rules),
                 waiting_since: vec![None; traders],
                 waitlist: vec![Vec::new(); markets],
                 free_capital: vec![0.0; params.count() as usize],

@@ -9,7 +9,9 @@ use crate::agents::{DrawnAccount, InitialPosition, ThresholdLaw, collateral_scal
 use crate::config::{LendingScenario, MarketKind, Scenario};
 use crate::protocol::lending::LendingMarket;
 use crate::protocol::lending::borrowers::{BorrowerBehavior, BorrowerPlan};
-use crate::protocol::{LiquidationMode, Market, PerpMarket, PositionBook, Venue};
+use crate::protocol::{
+    InsuranceFund, LiquidationMode, Market, PerpMarket, PositionBook, Takeover, Venue,
+};
 use crate::rng::{SimRng, Stream, stream_rng};
 
 /// Open interest at t = 0: of the run, and of each market.
@@ -142,7 +144,9 @@ impl<'s> Opener<'s> {
             );
             self.states.set_threshold(threshold);
         }
-        PerpMarket::open(book, sc.margin.clone(), at.fund, at.first).into()
+        PerpMarket::open(book, sc.margin.clone(), at.fund, at.first)
+            .with_orders(*sc.liquidation.orders(), sc.dt_seconds)
+            .into()
     }
 
     /// The `n` traders of the perp market at `at` as a warm book: the accounts drawn as a
@@ -240,6 +244,9 @@ pub(super) fn open_venue(sc: &Scenario, markets: Vec<Market>, states: &TraderSta
     }
     if let LiquidationMode::Keeper(k) = sc.liquidation.mode() {
         venue = venue.with_keepers(k.count(), k.capital());
+    }
+    if let Takeover::Vault { capital, .. } = sc.liquidation.orders().takeover {
+        venue = venue.with_vault(InsuranceFund::vault(capital));
     }
     venue
 }

@@ -8,7 +8,7 @@ use super::prices::Prices;
 use super::row::{MarketRow, RunRow};
 use super::view::{StepView, VoluntaryTrade};
 use crate::config::Scenario;
-use crate::protocol::{BorrowerFlows, ForcedClose, Leftover, Venue};
+use crate::protocol::{BorrowerFlows, ForcedClose, Leftover, Unwound, Venue};
 
 /// One market's figures so far, and what they are worked out from.
 #[derive(Clone, Copy, Debug, Default)]
@@ -176,7 +176,22 @@ impl Recorder {
         market.adl_notional += c.socialized.notional;
         market.socialized_loss += c.socialized.covered;
         market.fund_inflow += c.penalty_to_fund;
+        market.taken_over_notional += c.taken_over;
+        self.row.taken_over_notional += c.taken_over;
         self.losses_of_liquidated += c.position_loss;
+    }
+
+    /// A holder sold part of its inventory back to market `m`'s book; a loss its cash could
+    /// not pay is bad debt nobody covered.
+    pub fn unwound(&mut self, m: usize, u: &Unwound) {
+        let row = &mut self.row;
+        row.inventory_sold_notional += u.notional;
+        row.bad_debt += u.uncovered;
+        row.bad_debt_uncovered += u.uncovered;
+        let market = &mut self.markets[m].row;
+        market.inventory_sold_notional += u.notional;
+        market.bad_debt += u.uncovered;
+        market.bad_debt_uncovered += u.uncovered;
     }
 
     /// The liquidation phase is over; `active` says whether it liquidated (or, for the engine,
@@ -345,6 +360,18 @@ impl Recorder {
             .zip(shares.iter())
             .map(|(f, s)| f.required_capital() / s)
             .fold(0.0, f64::max);
+        row.inventory_pnl = funds.iter().map(|f| f.inventory_pnl()).sum();
+        row.inventory_end_value = funds.iter().map(|f| f.unrealized()).sum();
+        row.inventory_peak_loss = funds.iter().map(|f| f.peak_inventory_loss()).sum();
+        row.early_adl_step = funds
+            .iter()
+            .filter_map(|f| f.early_adl_at())
+            .min()
+            .map(|s| s as u32);
+        if let Some(vault) = venue.ledger().vault() {
+            row.inventory_pnl += vault.inventory_pnl();
+            row.vault_pnl = Some(vault.marked_balance() - vault.initial());
+        }
     }
 
     /// Each market's row, and what a shared fund paid for one market out of the others'

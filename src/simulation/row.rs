@@ -231,6 +231,26 @@ flat_row! {
         /// Other venues' forced flow that this venue's forced flow stood for (USD, absolute,
         /// summed over steps), MODEL.md section 2.
         other_venue_notional: f64,
+        /// Notional (at the mark) the fund or a vault took over from liquidation orders the
+        /// book did not fill within their limit (MODEL.md section 4; part of
+        /// `liquidation_notional`).
+        taken_over_notional: f64,
+        /// Notional of that inventory the holder sold back to the book (at the mark).
+        inventory_sold_notional: f64,
+        /// Profit the holder realized selling it (negative: a loss).
+        inventory_pnl: f64,
+        /// What the funds' inventory was worth at the mark, less what they took it over at, at
+        /// the end (part of `fund_final`).
+        inventory_end_value: f64,
+        /// The most the funds' inventory stood under water at any step's mark (USD, >= 0;
+        /// summed over funds): BitMEX's "peak unrealised loss" of 13 March 2020.
+        inventory_peak_loss: f64,
+        /// The liquidator vault's marked balance at the end less its capital (empty without a
+        /// vault).
+        vault_pnl: Option<f64>,
+        /// OKX's early auto-deleveraging: the first step a fund's drawdown within its window
+        /// passed `adl_drawdown` (empty without it, or if it never did).
+        early_adl_step: Option<u32>,
     }
 }
 
@@ -305,6 +325,10 @@ flat_row! {
         looped_debt: f64,
         /// Lending: debt de-riskers repaid by selling collateral into the book.
         derisked_debt: f64,
+        /// Notional (at the mark) the fund or a vault took over in this market.
+        taken_over_notional: f64,
+        /// Notional of that inventory sold back to this market's book.
+        inventory_sold_notional: f64,
     }
 }
 

@@ -218,6 +218,11 @@ impl<'s> World<'s> {
     /// Phase 3 in market `m`. Returns whether the market took part in a cascade this step.
     fn liquidate_market(&mut self, m: usize, step: u64, totals: &mut StepTotals) -> bool {
         self.flow[m] = ForcedFlow::default();
+        let price = self.prices.get_mut(m);
+        let unwound = self.venue.unwind(m, &mut price.mark, price.law, step);
+        if unwound.notional > 0.0 {
+            self.recorder.unwound(m, &unwound);
+        }
         let due = &mut self.scratch.due;
         due.clear();
         let mark = self.prices.get(m).mark.mark();
@@ -235,6 +240,10 @@ impl<'s> World<'s> {
                 continue;
             };
             let close = self.close(m, i, by, step);
+            if close.notional == 0.0 {
+                // A limited order the book could not fill at all: the position waits.
+                continue;
+            }
             self.liquidators.closed(by, &close);
             self.recorder.forced_close(m, &close);
             totals.add(&close);
@@ -312,6 +321,11 @@ impl<'s> World<'s> {
 
     /// Phase 6: the ledger audit (when asked) and the step's view for observers.
     fn observe(&mut self, step: u64, totals: &StepTotals, audit_ledger: bool) -> StepView {
+        for m in 0..self.prices.len() {
+            let mark = self.prices.get(m).mark.mark();
+            self.venue.mark_inventory(m, mark, step);
+        }
+        self.venue.end_step(step);
         if audit_ledger {
             self.recorder.audit(&self.venue);
         }

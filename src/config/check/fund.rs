@@ -4,15 +4,27 @@
 use crate::config::file::{FundSection, SocializationSpec};
 use crate::config::limits::CALIBRATION_FUND;
 use crate::params::{ParamError, non_negative};
-use crate::protocol::{InsuranceFund, LossSocialization};
+use crate::protocol::{EarlyAdl, InsuranceFund, LossSocialization};
 
 /// The fund and its revenue per step. Money far beyond any fund (a calibration's "fund no
 /// deficit can exhaust" is 1e15) only loses the ledger's precision: sums of 1e22 USD cannot
 /// balance to the cent.
-pub(crate) fn check(f: &FundSection, steps: u64) -> Result<(InsuranceFund, f64), ParamError> {
+pub(crate) fn check(
+    f: &FundSection,
+    steps: u64,
+    dt_seconds: f64,
+) -> Result<(InsuranceFund, f64), ParamError> {
     let cap = non_negative("cap", f.cap).map_err(|e| e.within("fund"))?;
-    let fund = InsuranceFund::with_cap(f.initial, (cap > 0.0).then_some(cap))
+    let mut fund = InsuranceFund::with_cap(f.initial, (cap > 0.0).then_some(cap))
         .map_err(|e| e.within("fund"))?;
+    if let Some(share) = f.adl_drawdown {
+        let hours = crate::params::positive("adl_window_hours", f.adl_window_hours)
+            .map_err(|e| e.within("fund"))?;
+        // The window in whole steps, at least one.
+        let window_steps = (hours * 3_600.0 / dt_seconds).ceil().max(1.0) as u64;
+        fund =
+            fund.with_early_adl(EarlyAdl::new(share, window_steps).map_err(|e| e.within("fund"))?);
+    }
     let revenue_per_step =
         non_negative("revenue_per_step", f.revenue_per_step).map_err(|e| e.within("fund"))?;
     let most = CALIBRATION_FUND;
@@ -47,7 +59,7 @@ mod tests {
 
     #[test]
     fn the_default_fund_passes() {
-        let (fund, revenue) = check(&FundSection::default(), 1_440).unwrap();
+        let (fund, revenue) = check(&FundSection::default(), 1_440, 60.0).unwrap();
         assert_eq!(fund.initial(), 1e6);
         assert_eq!(revenue, 0.0);
     }
@@ -58,8 +70,8 @@ mod tests {
             revenue_per_step: 1e9,
             ..FundSection::default()
         };
-        assert!(check(&f, 1_000).is_ok());
-        let e = check(&f, 10_000_000).unwrap_err();
+        assert!(check(&f, 1_000, 60.0).is_ok());
+        let e = check(&f, 10_000_000, 60.0).unwrap_err();
         assert_eq!(e.field, "fund.revenue_per_step");
     }
 
@@ -69,6 +81,6 @@ mod tests {
             cap: -1.0,
             ..FundSection::default()
         };
-        assert_eq!(check(&f, 10).unwrap_err().field, "fund.cap");
+        assert_eq!(check(&f, 10, 60.0).unwrap_err().field, "fund.cap");
     }
 }

@@ -1,15 +1,22 @@
 //! `[liquidation]`: who liquidates (the engine, or keepers), how much a liquidation closes,
 //! at what price it settles; and what a lending market needs of it.
 
-use crate::config::file::{CloseSpec, LiquidationModeSpec, LiquidationSection, SettleSpec};
+use crate::config::file::{
+    AdlPriceSpec, CloseSpec, LiquidationModeSpec, LiquidationSection, OrderLimitSpec, SettleSpec,
+    TakeoverSpec,
+};
 use crate::params::ParamError;
 use crate::protocol::{
-    CloseRule, KeeperParams, LiquidationMode, LiquidationParams, LossSocialization,
+    AdlPrice, CloseRule, EngineOrders, KeeperParams, LiquidationMode, LiquidationParams,
+    LossSocialization, OrderLimit, SizeCap, Takeover,
 };
 
 /// The liquidation rules, checked in order: the mode (and its keepers), the close rule, the
 /// penalty and its split, the settlement price.
-pub(crate) fn check(l: &LiquidationSection) -> Result<LiquidationParams, ParamError> {
+pub(crate) fn check(
+    l: &LiquidationSection,
+    adl_price: AdlPriceSpec,
+) -> Result<LiquidationParams, ParamError> {
     let mode = mode(l)?;
     let close = match l.close {
         CloseSpec::Full => CloseRule::Full,
@@ -20,12 +27,78 @@ pub(crate) fn check(l: &LiquidationSection) -> Result<LiquidationParams, ParamEr
     let liquidation = LiquidationParams::new(l.penalty_rate, l.fund_share, mode, close)
         .map_err(|e| e.within("liquidation"))?
         .with_latency(l.latency_steps);
-    match l.settle {
-        SettleSpec::Penalty => Ok(liquidation),
+    let liquidation = match l.settle {
+        SettleSpec::Penalty => liquidation,
         SettleSpec::BankruptcyPrice => liquidation
             .at_bankruptcy_price()
-            .map_err(|e| e.within("liquidation")),
+            .map_err(|e| e.within("liquidation"))?,
+    };
+    liquidation
+        .with_orders(orders(l, adl_price)?)
+        .map_err(|e| e.within("liquidation"))
+}
+
+/// The engine's liquidation orders (MODEL.md section 4): limit, size cap, takeover.
+fn orders(l: &LiquidationSection, adl_price: AdlPriceSpec) -> Result<EngineOrders, ParamError> {
+    let within = |e: ParamError| e.within("liquidation");
+    let limit = match l.order_limit {
+        OrderLimitSpec::None => OrderLimit::None,
+        OrderLimitSpec::Bankruptcy => OrderLimit::Bankruptcy,
+        OrderLimitSpec::Fillable => OrderLimit::fillable(l.fillable_spread).map_err(within)?,
+        OrderLimitSpec::Band => OrderLimit::band(l.band).map_err(within)?,
+    };
+    let cap = match (l.max_order_usd, l.slice) {
+        (None, None) => SizeCap::None,
+        (Some(usd), None) => SizeCap::max_order(usd).map_err(within)?,
+        (None, Some(share)) => {
+            SizeCap::slices(share, l.slice_above_usd, l.cooldown_seconds).map_err(within)?
+        }
+        (Some(_), Some(_)) => {
+            return Err(ParamError::new(
+                "liquidation.slice",
+                "give either max_order_usd (a cap per order) or slice (a share per order, with cooldown_seconds), not both",
+            ));
+        }
+    };
+    let takeover = match l.takeover {
+        TakeoverSpec::None => Takeover::None,
+        TakeoverSpec::Fund => Takeover::Fund,
+        TakeoverSpec::Deleverage => Takeover::Deleverage,
+        TakeoverSpec::Vault => {
+            let capital = l.vault_capital_usd.ok_or_else(|| {
+                ParamError::new(
+                    "liquidation.vault_capital_usd",
+                    "takeover = \"vault\" needs the vault's own capital (USD)",
+                )
+            })?;
+            Takeover::vault(l.vault_below, capital).map_err(within)?
+        }
+    };
+    if matches!(takeover, Takeover::Fund | Takeover::Deleverage) && limit == OrderLimit::None {
+        return Err(ParamError::new(
+            "liquidation.takeover",
+            "takes over what a limited order leaves unfilled: set order_limit (a market order at any price always fills)",
+        ));
     }
+    let adl_price = match adl_price {
+        AdlPriceSpec::Mark => AdlPrice::Mark,
+        AdlPriceSpec::Bankruptcy if limit == OrderLimit::None => {
+            return Err(ParamError::new(
+                "fund.adl_price",
+                "\"bankruptcy\" matches what a limited order left unfilled at its bankruptcy price: set liquidation.order_limit (with market orders every position fills, and its deficit is deleveraged at the mark)",
+            ));
+        }
+        AdlPriceSpec::Bankruptcy => AdlPrice::Bankruptcy,
+    };
+    EngineOrders {
+        limit,
+        cap,
+        takeover,
+        unwind_step: 0.0,
+        adl_price,
+    }
+    .with_unwind_step(l.unwind_step)
+    .map_err(within)
 }
 
 /// The engine, or keepers with their own table (and their own delay: the engine's
@@ -105,18 +178,24 @@ mod tests {
     #[test]
     fn keepers_need_their_table_and_their_own_delay() {
         let mut l = keepers();
-        assert!(check(&l).is_ok());
+        assert!(check(&l, AdlPriceSpec::Mark).is_ok());
         l.latency_steps = 1;
-        assert_eq!(check(&l).unwrap_err().field, "liquidation.latency_steps");
+        assert_eq!(
+            check(&l, AdlPriceSpec::Mark).unwrap_err().field,
+            "liquidation.latency_steps"
+        );
         l.latency_steps = 0;
         l.keepers = None;
-        assert_eq!(check(&l).unwrap_err().field, "liquidation.keepers");
+        assert_eq!(
+            check(&l, AdlPriceSpec::Mark).unwrap_err().field,
+            "liquidation.keepers"
+        );
     }
 
     #[test]
     fn a_lending_market_needs_keepers_then_a_rule_for_lenders() {
-        let engine = check(&LiquidationSection::default()).unwrap();
-        let keeper = check(&keepers()).unwrap();
+        let engine = check(&LiquidationSection::default(), AdlPriceSpec::Mark).unwrap();
+        let keeper = check(&keepers(), AdlPriceSpec::Mark).unwrap();
         let at = Some("markets.aave");
         assert!(check_lending_rules(None, &engine, LossSocialization::Adl).is_ok());
         let e = check_lending_rules(at, &engine, LossSocialization::None).unwrap_err();

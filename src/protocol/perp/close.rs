@@ -1,12 +1,26 @@
 //! Forced closes of perp positions (MODEL.md section 4): how much is closed, at what fill, the
 //! penalty, and the bankruptcy deficit that the fund and then loss socialization absorb.
 
-use super::{PerpMarket, Position};
+use super::{AdlPrice, PerpMarket, Position, Takeover, bankruptcy_price};
 use crate::market::{ImpactLaw, MarkState, Side};
 use crate::protocol::{
     Account, CloseContext, CloseRule, DeficitTaker, ForcedClose, Holder, KeeperReward, Ledger,
     LiquidationParams, Liquidator, LossSocialization, Settlement, Socialized,
 };
+
+/// What becomes of the rest of a position the engine's limited order left unfilled.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Handover {
+    /// It stays with the trader; the engine tries again next step.
+    Stays,
+    /// The fund or vault takes it over at its bankruptcy price.
+    TakenOver(Account),
+    /// It is closed against profitable opposite positions at its bankruptcy price.
+    Deleveraged,
+    /// Nobody can take it over: it goes to the book as a market order now, and any deficit
+    /// down the waterfall (R1's rule once the fund is gone).
+    Market,
+}
 
 /// A bankrupt trader of a perp market, as the ledger's waterfall pays its deficit: into its
 /// collateral, the residual covered by the market's profitable traders under `rule`.
@@ -51,8 +65,13 @@ impl PerpMarket {
         ctx: &mut CloseContext,
     ) -> ForcedClose {
         let k = self.at(i);
+        if by == Liquidator::Engine
+            && let Some(vault) = self.vault_takes(ledger, k, ctx.price.mark())
+        {
+            return self.backstop(ledger, k, vault, ctx);
+        }
         let before = self.position(i);
-        let mut out = self.close_into_book(ledger, k, by, ctx);
+        let (mut out, unfilled) = self.close_into_book(ledger, k, by, ctx);
         let to_liquidator = match by {
             Liquidator::Engine => Account::Treasury,
             Liquidator::Keeper { k: keeper, cost } => {
@@ -63,27 +82,38 @@ impl PerpMarket {
                 Account::Keeper(keeper)
             }
         };
+        let handover = if unfilled {
+            self.handover(ledger, k, ctx, &mut out)
+        } else {
+            Handover::Stays
+        };
         // Equity left after the close: collateral plus what the rest of the position is worth
         // at the mark the fill left (nothing when fully closed).
         let equity = self.book.equity(k, ctx.price.mark());
         if equity > 0.0 {
             self.take_penalty(ledger, k, equity, to_liquidator, ctx.params, &mut out);
-        } else if equity < 0.0 {
+        } else if equity < 0.0 && matches!(handover, Handover::Stays | Handover::Market) {
             self.cover_deficit(ledger, k, -equity, before, ctx, &mut out);
         }
+        self.hand_over(ledger, k, handover, ctx, &mut out);
         out.flat = self.book.size[k] == 0.0;
+        if !out.flat && by == Liquidator::Engine && !unfilled {
+            self.start_cooldown(k);
+        }
         out
     }
 
-    /// The fill of a forced close: the fraction the close rule takes, executed into the book
-    /// (moving the mark), the trader's PnL realized at its fill, the position reduced.
+    /// The fill of a forced close: the fraction the close rule takes, within the engine's
+    /// size cap and price limit, executed into the book (moving the mark), the trader's PnL
+    /// realized at its fill, the position reduced. Also says whether the book left part of
+    /// the order unfilled at its limit.
     fn close_into_book(
         &mut self,
         ledger: &mut Ledger,
         k: usize,
         by: Liquidator,
         ctx: &mut CloseContext,
-    ) -> ForcedClose {
+    ) -> (ForcedClose, bool) {
         let (c, q, e) = (
             self.book.collateral[k],
             self.book.size[k],
@@ -115,9 +145,17 @@ impl PerpMarket {
                 min_notional,
             ),
         };
-        let closed = if fraction >= 1.0 { q } else { q * fraction };
+        let wanted = if fraction >= 1.0 { q } else { q * fraction };
+        let (closed, unfilled) = match by {
+            Liquidator::Engine if !self.desk.orders.is_market() => self.engine_order(k, wanted, ctx),
+            _ => (wanted, false),
+        };
         let notional = closed.abs() * mark;
-        let fill = ctx.price.execute(side, closed.abs() * book, ctx.law);
+        let fill = if closed == 0.0 {
+            book
+        } else {
+            ctx.price.execute(side, closed.abs() * book, ctx.law)
+        };
         // Slippage is against the book the order met; a keeper's, against the mark it took
         // the position over at.
         let (trader_fill, reference) = match by {
@@ -131,14 +169,14 @@ impl PerpMarket {
             Holder::Trader(k),
             realized,
         );
-        if fraction >= 1.0 {
+        if closed == q {
             self.book.size[k] = 0.0;
             self.book.entry[k] = 0.0;
         } else {
             self.book.size[k] = q - closed;
         }
         self.reindex(k);
-        ForcedClose {
+        let close = ForcedClose {
             trader: self.first + k as u32,
             long: q > 0.0,
             notional,
@@ -146,6 +184,162 @@ impl PerpMarket {
             position_loss: (-realized).max(0.0),
             induced,
             ..ForcedClose::default()
+        };
+        (close, unfilled)
+    }
+
+    /// The engine's order for `wanted` of trader `k`'s position: within the size cap, then
+    /// as much as the book fills before the order's limit (MODEL.md section 4). Returns what
+    /// fills and whether the limit left part of the order unfilled.
+    fn engine_order(&self, k: usize, wanted: f64, ctx: &CloseContext) -> (f64, bool) {
+        let (c, q, e) = (
+            self.book.collateral[k],
+            self.book.size[k],
+            self.book.entry[k],
+        );
+        let mark = ctx.price.mark();
+        let order = self.desk.orders.cap.order_size(q, wanted, mark);
+        let maintenance = self.margin.maintenance(q.abs() * mark);
+        let Some(limit) = self.desk.orders.limit.price(q, c, e, mark, maintenance) else {
+            return (order, false);
+        };
+        let side = if q > 0.0 { Side::Sell } else { Side::Buy };
+        let within = ctx.price.notional_within(side, limit, ctx.law) / ctx.price.book();
+        if order.abs() > within {
+            (within.copysign(q), true)
+        } else {
+            (order, false)
+        }
+    }
+
+    /// Who takes the rest of trader `k`'s position that the engine's limited order left
+    /// unfilled (MODEL.md section 4): nobody (`takeover = "none"`, or a vault whose threshold
+    /// the account is not below yet), the fund or vault while it has not run dry, the
+    /// opposite positions (dYdX v4). When the holder is gone, auto-deleveraging at
+    /// `adl_price`: at the bankruptcy price, or (at the mark) the rest goes to the book as a
+    /// market order now and its deficit down the waterfall, which this sale adds to `out`.
+    fn handover(
+        &mut self,
+        ledger: &mut Ledger,
+        k: usize,
+        ctx: &mut CloseContext,
+        out: &mut ForcedClose,
+    ) -> Handover {
+        let holder = match self.desk.orders.takeover {
+            Takeover::None => return Handover::Stays,
+            Takeover::Deleverage => return Handover::Deleveraged,
+            Takeover::Fund => Account::Fund(self.fund),
+            // The vault acts before any order (Self::vault_takes); what the book leaves
+            // unfilled above its threshold stays with the trader.
+            Takeover::Vault { .. } => return Handover::Stays,
+        };
+        if self.holder_can_take(ledger, holder) {
+            return Handover::TakenOver(holder);
+        }
+        match self.desk.orders.adl_price {
+            AdlPrice::Bankruptcy => Handover::Deleveraged,
+            AdlPrice::Mark => {
+                self.sell_the_rest(ledger, k, ctx, out);
+                Handover::Market
+            }
+        }
+    }
+
+    /// Hyperliquid's backstop liquidation: below `vault_below` of its maintenance margin at
+    /// `mark`, the vault takes the account over before any order goes to the book (while it
+    /// has not run dry). The account the vault would take, if any.
+    fn vault_takes(&self, ledger: &Ledger, k: usize, mark: f64) -> Option<Account> {
+        let Takeover::Vault { below, .. } = self.desk.orders.takeover else {
+            return None;
+        };
+        let maintenance = self.margin.maintenance(self.book.notional(k, mark));
+        (self.book.equity(k, mark) < below * maintenance
+            && self.holder_can_take(ledger, Account::Vault))
+        .then_some(Account::Vault)
+    }
+
+    /// The vault's takeover of trader `k`'s whole account at its bankruptcy price: no order,
+    /// no penalty (the vault inherits the remaining margin).
+    fn backstop(
+        &mut self,
+        ledger: &mut Ledger,
+        k: usize,
+        vault: Account,
+        ctx: &mut CloseContext,
+    ) -> ForcedClose {
+        let (c, q, e) = (
+            self.book.collateral[k],
+            self.book.size[k],
+            self.book.entry[k],
+        );
+        let index = ctx.price.index();
+        let induced = !self
+            .margin
+            .is_liquidatable(c + q * (index - e), q.abs() * index);
+        let taken = self.take_over(ledger, k, vault, ctx.price, ctx.step);
+        ForcedClose {
+            trader: self.first + k as u32,
+            long: q > 0.0,
+            flat: true,
+            notional: taken,
+            taken_over: taken,
+            induced,
+            ..ForcedClose::default()
+        }
+    }
+
+    /// The rest of trader `k`'s position as a market order now.
+    fn sell_the_rest(
+        &mut self,
+        ledger: &mut Ledger,
+        k: usize,
+        ctx: &mut CloseContext,
+        out: &mut ForcedClose,
+    ) {
+        let (q, e) = (self.book.size[k], self.book.entry[k]);
+        let (mark, book) = (ctx.price.mark(), ctx.price.book());
+        let side = if q > 0.0 { Side::Sell } else { Side::Buy };
+        let fill = ctx.price.execute(side, q.abs() * book, ctx.law);
+        let realized = q * (fill - e);
+        let counterparty = Holder::Ledger(Account::Counterparty);
+        self.transfer(ledger, counterparty, Holder::Trader(k), realized);
+        self.book.size[k] = 0.0;
+        self.book.entry[k] = 0.0;
+        self.reindex(k);
+        out.notional += q.abs() * mark;
+        out.slippage_loss += q.abs() * (book - fill).abs();
+        out.position_loss += (-realized).max(0.0);
+    }
+
+    /// Carries out a handover decided by [`Self::handover`], after the penalty on what filled.
+    fn hand_over(
+        &mut self,
+        ledger: &mut Ledger,
+        k: usize,
+        handover: Handover,
+        ctx: &mut CloseContext,
+        out: &mut ForcedClose,
+    ) {
+        match handover {
+            Handover::Stays | Handover::Market => {}
+            Handover::TakenOver(holder) => {
+                let taken = self.take_over(ledger, k, holder, ctx.price, ctx.step);
+                out.taken_over += taken;
+                out.notional += taken;
+            }
+            Handover::Deleveraged => {
+                let mark = ctx.price.mark();
+                let (c, q, e) = (
+                    self.book.collateral[k],
+                    self.book.size[k],
+                    self.book.entry[k],
+                );
+                let price = bankruptcy_price(q, c, e);
+                let done = super::socialization::deleverage_at(self, ledger, k, price, mark);
+                out.notional += done.notional;
+                out.socialized.positions += done.positions;
+                out.socialized.notional += done.notional;
+            }
         }
     }
 
@@ -415,5 +609,211 @@ mod tests {
         )
         .unwrap();
         assert_eq!(partial.at_bankruptcy_price().unwrap_err().field, "settle");
+    }
+}
+
+#[cfg(test)]
+mod order_tests {
+    use super::*;
+    use crate::market::LinearBook;
+    use crate::protocol::perp::tests::{assert_balanced, market};
+    use crate::protocol::perp::{EngineOrders, OrderLimit, SizeCap};
+    use crate::protocol::{LiquidationMode, MarginParams, PositionBook};
+
+    /// A long of 10 entered at 100 with 60 of collateral (bankrupt at 94), beside a profitable
+    /// short of 10 entered at 110, marked at 95 (liquidatable under mmr 2%), into a linear
+    /// book of 200 USD per 1%: selling the whole long at market would take the book about
+    /// 4.75% down, past the bankruptcy price.
+    fn venue(orders: EngineOrders) -> (PerpMarket, Ledger, MarkState) {
+        let mut book = PositionBook::default();
+        book.push(60.0, 10.0, 100.0);
+        book.push(500.0, -10.0, 110.0);
+        let margin = MarginParams::new(0.04, 0.02).unwrap();
+        let (v, mut ledger) = market(book, margin, 1e3);
+        let v = v.with_orders(orders, 60.0);
+        let mark = MarkState::new(95.0, 10.0, 0.0, 60.0).unwrap();
+        if let Takeover::Vault { capital, .. } = orders.takeover {
+            ledger = ledger.with_vault(crate::protocol::InsuranceFund::vault(capital));
+        }
+        (v, ledger, mark)
+    }
+
+    fn close(v: &mut PerpMarket, ledger: &mut Ledger, mark: &mut MarkState) -> ForcedClose {
+        let params =
+            LiquidationParams::new(0.01, 1.0, LiquidationMode::Engine, CloseRule::Full).unwrap();
+        let law = ImpactLaw::Linear(LinearBook::new(200.0).unwrap());
+        let mut ctx = CloseContext {
+            params: &params,
+            price: mark,
+            law: &law,
+            socialization: LossSocialization::Adl,
+            step: 1,
+        };
+        v.force_close(ledger, 0, Liquidator::Engine, &mut ctx)
+    }
+
+    fn orders(limit: OrderLimit, takeover: Takeover) -> EngineOrders {
+        EngineOrders {
+            limit,
+            takeover,
+            unwind_step: 0.01,
+            ..EngineOrders::default()
+        }
+    }
+
+    /// At the bankruptcy price the book takes only what it fills down to 94, and the trader
+    /// never fills below it: no deficit, the rest stays, and the book stops at the limit.
+    #[test]
+    fn a_bankruptcy_limit_never_fills_below_the_bankruptcy_price() {
+        let (mut v, mut ledger, mut mark) = venue(orders(OrderLimit::Bankruptcy, Takeover::None));
+        let c = close(&mut v, &mut ledger, &mut mark);
+        let rest = v.position(0).size;
+        assert!(rest > 0.0 && rest < 10.0, "{rest}");
+        let fill = 95.0 - c.slippage_loss / (10.0 - rest);
+        assert!(fill >= 94.0 - 1e-9, "{fill}");
+        assert!((mark.book() - 94.0).abs() < 1e-9, "{}", mark.book());
+        assert_eq!(c.deficit, 0.0);
+        assert!(v.position(0).collateral + rest * (94.0 - 100.0) > -1e-9);
+        assert_balanced(&v, &ledger);
+        // A market order for the same position goes past it and leaves a deficit.
+        let (mut v, mut ledger, mut mark) = venue(EngineOrders::default());
+        let c = close(&mut v, &mut ledger, &mut mark);
+        assert!(c.deficit > 0.0 && c.flat);
+    }
+
+    /// With the fund taking over, the trader is closed out at its bankruptcy price: it keeps
+    /// nothing, and the fund's marked balance is its cash plus the inherited rest at the mark.
+    #[test]
+    fn the_fund_inherits_the_rest_at_its_bankruptcy_price() {
+        let (mut v, mut ledger, mut mark) = venue(orders(OrderLimit::Bankruptcy, Takeover::Fund));
+        let c = close(&mut v, &mut ledger, &mut mark);
+        assert!(c.flat && c.taken_over > 0.0 && c.deficit == 0.0);
+        assert!(v.position(0).collateral.abs() < 1e-9);
+        let inv = *v.inventory().unwrap();
+        assert!(inv.size > 0.0 && inv.size < 10.0);
+        let fund = &ledger.funds()[0];
+        let marked = fund.balance() + inv.size * (mark.mark() - inv.entry);
+        assert!((fund.marked_balance() - marked).abs() < 1e-9);
+        assert_balanced(&v, &ledger);
+    }
+
+    /// The holder offers its inventory back each step at a limit moving toward the book; the
+    /// book recovers toward the index meanwhile, and the inventory is sold, the ledger
+    /// balanced at every step and the realized profit in the fund's cash.
+    #[test]
+    fn inventory_is_unwound_step_by_step() {
+        let (mut v, mut ledger, mut mark) = venue(orders(OrderLimit::Bankruptcy, Takeover::Fund));
+        close(&mut v, &mut ledger, &mut mark);
+        let law = ImpactLaw::Linear(LinearBook::new(200.0).unwrap());
+        let cash_before = ledger.funds()[0].balance();
+        let mut sold = 0.0;
+        for step in 2..400 {
+            mark.advance(0.0);
+            let u = v.unwind(&mut ledger, &mut mark, &law, 0.01, step);
+            sold += u.notional;
+            v.mark_inventory(&mut ledger, mark.mark(), 0.0, step);
+            assert_balanced(&v, &ledger);
+            if v.inventory().unwrap().size == 0.0 {
+                break;
+            }
+        }
+        assert_eq!(v.inventory().unwrap().size, 0.0);
+        assert!(sold > 0.0);
+        let fund = &ledger.funds()[0];
+        assert!((fund.balance() - cash_before - fund.inventory_pnl()).abs() < 1e-9);
+        assert!(fund.unrealized().abs() < 1e-9);
+    }
+
+    /// dYdX's deleveraging: the rest is matched against the profitable short at the long's
+    /// bankruptcy price; both realize there, the long leaves with nothing, the money balances.
+    #[test]
+    fn deleveraging_matches_the_rest_at_the_bankruptcy_price() {
+        let (mut v, mut ledger, mut mark) =
+            venue(orders(OrderLimit::Bankruptcy, Takeover::Deleverage));
+        let c = close(&mut v, &mut ledger, &mut mark);
+        assert!(c.flat && c.socialized.positions == 1);
+        assert!(v.position(0).collateral.abs() < 1e-9);
+        let short = v.position(1);
+        assert!(short.size < 0.0 && short.size > -10.0);
+        assert_balanced(&v, &ledger);
+    }
+
+    /// A vault takes the whole account over, before any order, once its equity is below its
+    /// share of maintenance margin (Hyperliquid's backstop liquidation); above it, the
+    /// engine's order goes to the book and the vault takes nothing.
+    #[test]
+    fn a_vault_waits_for_its_threshold() {
+        // Equity 10 on a maintenance margin of 19: above 10% of it.
+        let vault = Takeover::vault(0.1, 1e4).unwrap();
+        let (mut v, mut ledger, mut mark) = venue(orders(OrderLimit::None, vault));
+        let c = close(&mut v, &mut ledger, &mut mark);
+        assert_eq!(c.taken_over, 0.0);
+        assert!(c.flat && c.slippage_loss > 0.0);
+        let vault = Takeover::vault(0.9, 1e4).unwrap();
+        let (mut v, mut ledger, mut mark) = venue(orders(OrderLimit::None, vault));
+        let book = mark.book();
+        let c = close(&mut v, &mut ledger, &mut mark);
+        assert!(c.taken_over > 0.0 && c.flat && c.slippage_loss == 0.0);
+        assert_eq!(mark.book(), book);
+        assert_eq!(v.inventory().unwrap().holder, Account::Vault);
+        assert_balanced(&v, &ledger);
+    }
+
+    /// Slices of 20% above 100 USD with a 30 s cool-down: the long of 10 marked at 93 (under
+    /// water, so every remainder stays due) goes 2, then 1.6, 1.28, ... one slice per 30 s,
+    /// until what is left is 100 USD or less, which goes at once; every position due between
+    /// slices rests.
+    #[test]
+    fn slices_and_cooldowns_close_a_position_on_schedule() {
+        let cap = SizeCap::slices(0.2, 100.0, 30.0).unwrap();
+        let orders = EngineOrders {
+            cap,
+            ..EngineOrders::default()
+        };
+        let mut book = PositionBook::default();
+        book.push(60.0, 10.0, 100.0);
+        let margin = MarginParams::new(0.04, 0.02).unwrap();
+        let (v, mut ledger) = market(book, margin, 1e3);
+        let mut v = v.with_orders(orders, 10.0);
+        let mut mark = MarkState::new(93.0, 10.0, 0.0, 10.0).unwrap();
+        let params =
+            LiquidationParams::new(0.0, 1.0, LiquidationMode::Engine, CloseRule::Full).unwrap();
+        let mut closed_at = Vec::new();
+        let mut due = Vec::new();
+        for step in 0..200u64 {
+            v.advance(step as f64 * 10.0);
+            due.clear();
+            v.due(93.0, &mut due);
+            for &i in &due {
+                let mut ctx = CloseContext {
+                    params: &params,
+                    price: &mut mark,
+                    law: &ImpactLaw::None,
+                    socialization: LossSocialization::None,
+                    step,
+                };
+                let before = v.position(i).size;
+                v.force_close(&mut ledger, i, Liquidator::Engine, &mut ctx);
+                closed_at.push((step, before - v.position(i).size));
+            }
+            if !v.is_open(0) {
+                break;
+            }
+        }
+        let mut size = 10.0;
+        let mut want = Vec::new();
+        let mut step = 0;
+        while size * 93.0 > 100.0 {
+            want.push((step, 0.2 * size));
+            size *= 0.8;
+            step += 3;
+        }
+        want.push((step, size));
+        assert_eq!(closed_at.len(), want.len(), "{closed_at:?}");
+        for ((s, q), (ws, wq)) in closed_at.iter().zip(&want) {
+            assert_eq!(s, ws);
+            assert!((q - wq).abs() < 1e-9, "{q} vs {wq}");
+        }
+        assert_balanced(&v, &ledger);
     }
 }

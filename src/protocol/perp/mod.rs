@@ -9,14 +9,20 @@
 
 mod book;
 mod close;
+mod inventory;
 mod margin;
+mod order;
 mod queue;
 pub(super) mod socialization;
 
 pub use book::PositionBook;
+pub use inventory::{Inventory, Unwound};
 pub use margin::{MarginParams, MarginTier};
+pub use order::{AdlPrice, EngineOrders, OrderLimit, SizeCap, Takeover, bankruptcy_price};
 pub use queue::LiquidationQueue;
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::ops::Range;
 
 use super::{Account, Holder, Ledger};
@@ -76,6 +82,37 @@ pub struct PerpMarket {
     fund: u16,
     /// Run-wide id of the book's first trader.
     first: u32,
+    /// The engine's liquidation desk: its order rules, positions resting between slices,
+    /// and what its fund or vault took over (boxed: R1's market orders never read it).
+    desk: Box<Desk>,
+}
+
+/// What the engine keeps to send limited, sliced liquidation orders and hand over what they
+/// leave (MODEL.md section 4).
+#[derive(Clone, Debug, Default)]
+struct Desk {
+    /// The engine's liquidation orders: limit, size cap, takeover.
+    orders: EngineOrders,
+    /// What the fund or vault took over here (none before the first takeover).
+    inventory: Option<Inventory>,
+    /// How far the holder's limit moves each step: `unwind_step` per minute, over a step.
+    unwind_per_step: f64,
+    /// Positions resting between slices of their liquidation.
+    cooldown: Cooldown,
+}
+
+/// Positions that were sent a slice of their liquidation and wait out the cool-down before
+/// the next (Hyperliquid: 30 s); empty without slices.
+#[derive(Clone, Debug, Default)]
+struct Cooldown {
+    /// Per trader (by place): the time (s) before which no next slice goes (empty when the
+    /// size cap has no cool-down).
+    until: Vec<f64>,
+    /// Traders taken off the queue while cooling, soonest end first (the end's bits order
+    /// like the times: they are finite and not negative).
+    resting: BinaryHeap<Reverse<(u64, u32)>>,
+    /// The time of the current step (s).
+    now: f64,
 }
 
 impl PerpMarket {
@@ -89,6 +126,75 @@ impl PerpMarket {
             margin,
             fund,
             first,
+            desk: Box::default(),
+        }
+    }
+
+    /// The same market whose engine sends liquidation orders by `orders`, in steps of
+    /// `dt_seconds` (the holder's limit moves `unwind_step` a minute).
+    pub fn with_orders(mut self, orders: EngineOrders, dt_seconds: f64) -> Self {
+        self.desk.unwind_per_step = orders.unwind_step * dt_seconds / 60.0;
+        if orders.cap.cooldown_seconds() > 0.0 {
+            self.desk.cooldown.until = vec![0.0; self.book.len()];
+        }
+        self.desk.orders = orders;
+        self
+    }
+
+    pub fn orders(&self) -> &EngineOrders {
+        &self.desk.orders
+    }
+
+    /// How far the holder's limit on its inventory moves each step.
+    pub fn unwind_per_step(&self) -> f64 {
+        self.desk.unwind_per_step
+    }
+
+    /// Phase 1 at time `now` (s): positions whose cool-down has ended go back on the queue.
+    pub fn advance(&mut self, now: f64) {
+        if self.desk.cooldown.until.is_empty() {
+            return;
+        }
+        self.desk.cooldown.now = now;
+        while let Some(&Reverse((t, k))) = self.desk.cooldown.resting.peek() {
+            if f64::from_bits(t) > now {
+                break;
+            }
+            self.desk.cooldown.resting.pop();
+            self.reindex(k as usize);
+        }
+    }
+
+    /// Takes the positions of `out[from..]` (places in the book) that are cooling between
+    /// slices off the list, to rest until their cool-down ends.
+    fn hold_cooling(&mut self, out: &mut Vec<u32>, from: usize) {
+        if self.desk.cooldown.until.is_empty() {
+            return;
+        }
+        let (until, resting, now) = (
+            &self.desk.cooldown.until,
+            &mut self.desk.cooldown.resting,
+            self.desk.cooldown.now,
+        );
+        let mut kept = from;
+        for n in from..out.len() {
+            let k = out[n];
+            let t = until[k as usize];
+            if t > now {
+                resting.push(Reverse((t.to_bits(), k)));
+            } else {
+                out[kept] = k;
+                kept += 1;
+            }
+        }
+        out.truncate(kept);
+    }
+
+    /// A slice of trader `k`'s liquidation went out: the next waits out the cool-down.
+    fn start_cooldown(&mut self, k: usize) {
+        let wait = self.desk.orders.cap.cooldown_seconds();
+        if wait > 0.0 {
+            self.desk.cooldown.until[k] = self.desk.cooldown.now + wait;
         }
     }
 
@@ -154,6 +260,7 @@ impl PerpMarket {
         let from = out.len();
         self.queue
             .pop_liquidatable(&self.book, &self.margin, price, out);
+        self.hold_cooling(out, from);
         for i in &mut out[from..] {
             *i += self.first;
         }
@@ -293,7 +400,7 @@ impl PerpMarket {
 }
 
 /// Average entry after adding `delta` at `price` to `q` entered at `e`.
-fn new_entry(q: f64, e: f64, delta: f64, price: f64) -> f64 {
+pub(super) fn new_entry(q: f64, e: f64, delta: f64, price: f64) -> f64 {
     let new_q = q + delta;
     if new_q == 0.0 {
         0.0

@@ -140,6 +140,62 @@ fn adl(
     out
 }
 
+/// Closes the position at `bankrupt` against the profitable opposite positions, highest ADL
+/// rank at `mark` first, every fill at `price` (its bankruptcy price): dYdX v4's deleveraging
+/// (x/clob/keeper/deleveraging.go, `OffsetSubaccountPerpetualPosition`), and BitMEX's and
+/// Binance's ADL, which match the bankrupt position at its bankruptcy price. Both sides
+/// realize against the outside counterparty, so every transfer is paired. What no opposite
+/// position covers stays with the bankrupt trader. Returns the positions hit and the
+/// notional deleveraged (at the mark); nothing of a deficit is "covered": at its bankruptcy
+/// price the position leaves none.
+pub(super) fn deleverage_at(
+    market: &mut PerpMarket,
+    ledger: &mut Ledger,
+    bankrupt: usize,
+    price: f64,
+    mark: f64,
+) -> Socialized {
+    let long = market.book.size[bankrupt] > 0.0;
+    let mut taken: Vec<u32> = Vec::new();
+    let mut ranked = None;
+    let mut out = Socialized::default();
+    let counterparty = Holder::Ledger(Account::Counterparty);
+    while market.book.size[bankrupt] != 0.0 {
+        let Some(j) = next_counterparty(market, long, mark, &taken, &mut ranked) else {
+            break;
+        };
+        taken.push(j);
+        let k = j as usize;
+        let (q, qj) = (market.book.size[bankrupt], market.book.size[k]);
+        let c = q.abs().min(qj.abs());
+        // The counterparty closes `c` at the price.
+        let closed_j = if c == qj.abs() { qj } else { c.copysign(qj) };
+        let realized_j = closed_j * (price - market.book.entry[k]);
+        market.transfer(ledger, counterparty, Holder::Trader(k), realized_j);
+        shrink(market, k, closed_j);
+        // So does the bankrupt position.
+        let closed = if c == q.abs() { q } else { c.copysign(q) };
+        let realized = closed * (price - market.book.entry[bankrupt]);
+        market.transfer(ledger, counterparty, Holder::Trader(bankrupt), realized);
+        shrink(market, bankrupt, closed);
+        out.positions += 1;
+        out.notional += c * mark;
+    }
+    out
+}
+
+/// Takes `closed` (same sign as the position) off the position at `k`.
+fn shrink(market: &mut PerpMarket, k: usize, closed: f64) {
+    let q = market.book.size[k];
+    if closed == q {
+        market.book.size[k] = 0.0;
+        market.book.entry[k] = 0.0;
+    } else {
+        market.book.size[k] = q - closed;
+    }
+    market.reindex(k);
+}
+
 /// A trader of the market in profit at the mark, with what socialization reads of it.
 struct Profitable {
     at: usize,
