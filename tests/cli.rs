@@ -376,7 +376,9 @@ fn rejects_a_missing_file() {
 #[test]
 fn defaults_are_reference_scenario_r1() {
     // An experiment file that sets nothing but its size is R1 (MODEL.md section 12); the
-    // baseline spells R1 out. Their resolved files agree outside the [experiment] table.
+    // baseline spells R1 out with the liquidation orders of its venue (binance-2021: limited
+    // at the bankruptcy price, taken over by the fund, ADL at the bankruptcy price). Their
+    // resolved files agree outside the [experiment] table and those four named rules.
     let dir = temp_dir("defaults");
     let empty = dir.join("empty.toml");
     std::fs::write(&empty, "[experiment]\nseeds = 1\n").unwrap();
@@ -384,6 +386,12 @@ fn defaults_are_reference_scenario_r1() {
         let mut t: toml::Table = toml::from_str(&text).unwrap();
         t.remove("experiment");
         t.remove("grid");
+        let liquidation = t["liquidation"].as_table_mut().unwrap();
+        for rule in ["order_limit", "takeover", "unwind_step"] {
+            liquidation.remove(rule).expect("the resolved file names every rule");
+        }
+        let fund = t["fund"].as_table_mut().unwrap();
+        fund.remove("adl_price").expect("the resolved file names the ADL price");
         toml::to_string(&t).unwrap()
     };
     let a = dir.join("a");

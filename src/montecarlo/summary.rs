@@ -142,6 +142,24 @@ flat_row! {
         protocol_fees_mean: f64,
         deficit_offset_mean: f64,
         keeper_incentives_mean: f64,
+        /// Takeover (MODEL.md section 4): the notional the fund or a vault inherited per run,
+        /// and the share of runs with any.
+        taken_over_notional_mean: f64,
+        taken_over_probability: f64,
+        /// The most the funds' inventory stood under water in a run: mean and p99 with its
+        /// interval (BitMEX's "peak unrealised loss").
+        inventory_peak_loss_mean: f64,
+        inventory_peak_loss_p99: f64,
+        inventory_peak_loss_p99_lo95: Option<f64>,
+        inventory_peak_loss_p99_hi95: Option<f64>,
+        /// Profit realized unwinding inventory per run (negative: a loss).
+        inventory_pnl_mean: f64,
+        inventory_pnl_mean_se: f64,
+        /// OKX's early auto-deleveraging: the share of runs in which it fired, with its
+        /// Wilson interval.
+        early_adl_probability: f64,
+        early_adl_probability_lo95: f64,
+        early_adl_probability_hi95: f64,
     }
 }
 
@@ -193,7 +211,31 @@ pub fn summarize(scenario: &Scenario, rows: &[RunRow]) -> CellSummary {
     capital(&mut s, rows);
     agents(&mut s, rows);
     lending(&mut s, rows);
+    takeover(&mut s, rows);
     s
+}
+
+/// What the fund or a vault took over and how its inventory fared (MODEL.md section 4), and
+/// OKX's early auto-deleveraging (section 6).
+fn takeover(s: &mut CellSummary, rows: &[RunRow]) {
+    let n = rows.len() as u64;
+    s.taken_over_notional_mean = mean_of(rows, |r| r.taken_over_notional).0;
+    let taken = rows.iter().filter(|r| r.taken_over_notional > 0.0).count() as u64;
+    s.taken_over_probability = probability(taken, n).0;
+    let peak = sorted(rows, |r| r.inventory_peak_loss);
+    s.inventory_peak_loss_mean = mean_of(rows, |r| r.inventory_peak_loss).0;
+    (
+        s.inventory_peak_loss_p99,
+        s.inventory_peak_loss_p99_lo95,
+        s.inventory_peak_loss_p99_hi95,
+    ) = q(&peak, 0.99);
+    (s.inventory_pnl_mean, s.inventory_pnl_mean_se) = mean_of(rows, |r| r.inventory_pnl);
+    let early = rows.iter().filter(|r| r.early_adl_step.is_some()).count() as u64;
+    (
+        s.early_adl_probability,
+        s.early_adl_probability_lo95,
+        s.early_adl_probability_hi95,
+    ) = probability(early, n);
 }
 
 /// Lending figures (MODEL.md section 14): insolvent debt and its VaR95, what the treasury

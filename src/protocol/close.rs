@@ -68,4 +68,8 @@ pub struct ForcedClose {
     /// Perps: notional (at the mark) the fund or a vault took over, unfilled by the engine's
     /// limited order (part of `notional`).
     pub taken_over: f64,
+    /// Perps: the engine's limited order filled nothing and nobody took the position over,
+    /// so nothing happened and the position waits for the next step. Never set by a lending
+    /// action (a kick closes no notional but is an action).
+    pub waits: bool,
 }

@@ -240,7 +240,7 @@ impl<'s> World<'s> {
                 continue;
             };
             let close = self.close(m, i, by, step);
-            if close.notional == 0.0 {
+            if close.waits {
                 // A limited order the book could not fill at all: the position waits.
                 continue;
             }

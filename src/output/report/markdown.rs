@@ -9,9 +9,9 @@ use super::inputs::Tables;
 use super::outcome::TARGET;
 use crate::config::Experiment;
 use crate::config::file::RecordSection;
-use crate::montecarlo::MarketSummary;
 use crate::montecarlo::contrast::CellContrast;
 use crate::montecarlo::record::{FundChange, RecordCell};
+use crate::montecarlo::{CellSummary, MarketSummary};
 
 /// `fund.initial $1.00M, liquidation.penalty_rate 1.00%`, or `the scenario as written`.
 pub(super) fn cell_text(exp: &Experiment, c: usize) -> String {
@@ -136,6 +136,7 @@ fn answer(s: &mut String, t: &Tables) {
         format_money(head.bad_debt_cvar99),
         format_money(head.slippage_loss_mean),
     );
+    takeover_sentence(s, head);
     let _ = writeln!(
         s,
         "Figures are for {} ({n} simulated days, master seed {}). A day is {} steps of {} s.\n",
@@ -144,6 +145,36 @@ fn answer(s: &mut String, t: &Tables) {
         exp.resolved.experiment.steps,
         exp.resolved.experiment.dt_seconds
     );
+}
+
+/// Where the fund (or a vault) took positions over (MODEL.md section 4), its loss comes
+/// from the inventory it holds, not from bad debt: say how far under water that stood.
+fn takeover_sentence(s: &mut String, head: &CellSummary) {
+    if head.taken_over_probability == 0.0 {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "Liquidation orders here are limited, and what the book does not fill is taken over: on {} of days the fund inherits positions ({} a day on average). Its loss then comes from that inventory, marked to the mark, not from bad debt: at its worst it stood **{}** under water on average, and **{}** one day in 100 (95% CI {} to {}); selling it back realized {} a day on average. Depletion and required capital read the fund's cash plus this inventory.\n",
+        format_pct(head.taken_over_probability),
+        format_money(head.taken_over_notional_mean),
+        format_money(head.inventory_peak_loss_mean),
+        format_money(head.inventory_peak_loss_p99),
+        head.inventory_peak_loss_p99_lo95
+            .map_or("n/a".into(), format_money),
+        head.inventory_peak_loss_p99_hi95
+            .map_or("n/a".into(), format_money),
+        format_money(head.inventory_pnl_mean),
+    );
+    if head.early_adl_probability > 0.0 {
+        let _ = writeln!(
+            s,
+            "The fund's early auto-deleveraging (a drawdown within its window) fired on {} of days (95% CI {} to {}).\n",
+            format_pct(head.early_adl_probability),
+            format_pct(head.early_adl_probability_lo95),
+            format_pct(head.early_adl_probability_hi95),
+        );
+    }
 }
 
 /// The table of results by grid cell, the headline cell in bold.

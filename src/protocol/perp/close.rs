@@ -97,6 +97,7 @@ impl PerpMarket {
         }
         self.hand_over(ledger, k, handover, ctx, &mut out);
         out.flat = self.book.size[k] == 0.0;
+        out.waits = out.notional == 0.0 && out.deficit == 0.0 && out.penalty == 0.0;
         if !out.flat && by == Liquidator::Engine && !unfilled {
             self.start_cooldown(k);
         }
@@ -147,7 +148,9 @@ impl PerpMarket {
         };
         let wanted = if fraction >= 1.0 { q } else { q * fraction };
         let (closed, unfilled) = match by {
-            Liquidator::Engine if !self.desk.orders.is_market() => self.engine_order(k, wanted, ctx),
+            Liquidator::Engine if !self.desk.orders.is_market() => {
+                self.engine_order(k, wanted, ctx)
+            }
             _ => (wanted, false),
         };
         let notional = closed.abs() * mark;
