@@ -444,18 +444,16 @@ fn r3_runs_from_the_cli_and_writes_the_lending_columns() {
 /// nothing is bought, and the loss stays in the vaults as underwater debt instead.
 #[test]
 fn auctions_balance_and_keepers_that_cannot_act_leave_underwater_debt() {
-    let text = std::fs::read_to_string("experiments/lending-auction.toml")
-        .unwrap()
+    let text = std::fs::read_to_string("experiments/lending-auction.toml").unwrap();
+    assert!(text.contains("flash = false"));
+    let text = text
         .replace("borrowers = 2000", "borrowers = 300")
         .replace("seeds = 2000", "seeds = 40");
     let grid_at = text.find("[grid]").unwrap();
     let text = format!(
         "{}[grid.zip.keepers]\n\"liquidation.keepers.capital_usd\" = [5e6, 0.0]\n\"liquidation.keepers.cost_usd\" = [20.0, 5000.0]\n",
-        // Keepers without capital cannot take without flash loans.
-        &text[..grid_at].replace(
-            "[liquidation.keepers]\n",
-            "[liquidation.keepers]\nflash = false\n"
-        )
+        // The study's keepers pay from their capital: without it they cannot take.
+        &text[..grid_at]
     );
     let exp = Experiment::parse(
         &text,

@@ -164,10 +164,15 @@ impl LendingTerms {
         &self.style
     }
 
-    /// The feed reads `source` instead of the market.
+    /// The feed reads `source`.
     pub fn reading(mut self, source: OracleSource) -> Self {
         self.source = source;
         self
+    }
+
+    /// What the feed reads.
+    pub fn source(&self) -> OracleSource {
+        self.source
     }
 }
 
