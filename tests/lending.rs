@@ -16,7 +16,8 @@ const SECONDS_PER_YEAR: f64 = 365.0 * 86_400.0;
 const BGK: f64 = 0.5826;
 
 /// A stressed WETH-like market where keepers fall behind and bad debt is common: fat-tailed
-/// GARCH at 150% vol, a thin square-root book, keepers with little capital and a lag.
+/// GARCH at 150% vol, a thin square-root book that the oracle reads, keepers with little
+/// capital (no flash loans) and a lag.
 fn stressed(seeds: u32, fund: f64, extra: &str) -> String {
     format!(
         r#"
@@ -56,6 +57,7 @@ deficit_offset_usd = 2000.0
 [market.lending.oracle]
 deviation = 0.01
 heartbeat_seconds = 3600.0
+reads = "market"
 
 [liquidation]
 mode = "keeper"
@@ -65,6 +67,7 @@ count = 2
 capital_usd = 3e5
 latency_steps = 2
 cost_usd = 20.0
+flash = false
 
 [fund]
 initial = {fund:?}
@@ -419,9 +422,8 @@ fn r3_runs_from_the_cli_and_writes_the_lending_columns() {
     let markets = common::read_parquet(&out.join("runs_by_market.parquet"));
     let gaps = common::f64_column(&markets, "worst_oracle_gap");
     let impact = common::f64_column(&markets, "worst_mark_index_ratio");
-    // The feed reads the market's price: where keepers' sales never moved it off the index,
-    // a 0.5% feed stays within about 0.5% of the index (plus one step's move); where they
-    // did, the oracle follows the market down, and the gap is the impact's.
+    // R3's feed reads the index: a 0.5% feed stays within about 0.5% of it (plus one step's
+    // move). The bound also admits the impact's gap, which a feed on the market follows.
     for (g, i) in gaps.iter().zip(&impact) {
         assert!(g.is_finite() && *g > 0.0);
         let bound = 0.02 + i.ln().abs();
@@ -442,13 +444,15 @@ fn r3_runs_from_the_cli_and_writes_the_lending_columns() {
 /// nothing is bought, and the loss stays in the vaults as underwater debt instead.
 #[test]
 fn auctions_balance_and_keepers_that_cannot_act_leave_underwater_debt() {
-    let text = std::fs::read_to_string("experiments/lending-auction.toml")
-        .unwrap()
+    let text = std::fs::read_to_string("experiments/lending-auction.toml").unwrap();
+    assert!(text.contains("flash = false"));
+    let text = text
         .replace("borrowers = 2000", "borrowers = 300")
         .replace("seeds = 2000", "seeds = 40");
     let grid_at = text.find("[grid]").unwrap();
     let text = format!(
         "{}[grid.zip.keepers]\n\"liquidation.keepers.capital_usd\" = [5e6, 0.0]\n\"liquidation.keepers.cost_usd\" = [20.0, 5000.0]\n",
+        // The study's keepers pay from their capital: without it they cannot take.
         &text[..grid_at]
     );
     let exp = Experiment::parse(

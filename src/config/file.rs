@@ -464,6 +464,13 @@ pub struct KeepersSection {
     /// What one liquidation costs a keeper (gas, USD).
     #[schemars(transform = rule::non_negative, extend("x-unit" = "USD"))]
     pub cost_usd: f64,
+    /// Lending markets: keepers fund what a liquidation pays with a flash loan repaid from
+    /// the collateral's sale in the same transaction (Aave, Morpho, a DEX flash swap around
+    /// Comet's `buyCollateral`, Maker's `clipperCall`), so `capital_usd` does not bound it.
+    /// The default with a lending market; `false` makes capital bind. Perp keepers always
+    /// post capital (`true` is refused without a lending market).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flash: Option<bool>,
 }
 
 impl Default for LiquidationSection {

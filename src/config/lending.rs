@@ -187,6 +187,7 @@ fn auction_style(l: &LendingSection, path: &str) -> ParamResult<LendingStyle> {
         tail_seconds: a.tail_seconds,
         cusp: a.cusp,
         chop: a.chop,
+        dust: a.dust_usd,
         tip: a.tip_usd,
         chip: a.chip,
     })
@@ -194,6 +195,9 @@ fn auction_style(l: &LendingSection, path: &str) -> ParamResult<LendingStyle> {
         // The rules name their fields as `clip.sol` does; the file says `tip_usd`.
         if e.field == "tip" {
             e.field = "tip_usd".into();
+        }
+        if e.field == "dust" {
+            e.field = "dust_usd".into();
         }
         e.within(&at)
     })?;

@@ -175,6 +175,7 @@ impl Scenario {
             .find(|(_, m)| m.lending().is_some())
             .map(|(at, _)| at.path.as_str());
         liquidation::check_lending_rules(first_lending, &liquidation, socialization)?;
+        let liquidation = liquidation::with_flash(first_lending, &f.liquidation, liquidation)?;
         check_warm_start(&markets, traders.warm_start_steps)?;
         Ok(Self {
             steps,

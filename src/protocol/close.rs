@@ -24,6 +24,16 @@ pub struct KeeperReward {
     pub reward: f64,
 }
 
+/// What a keeper expects from acting on a position now, sized as it would act (MODEL.md
+/// section 14: a lending keeper sizes each liquidation for profit).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct KeeperOffer {
+    /// What it pays for the action (USD): the capital it needs unless flash-funded.
+    pub capital: f64,
+    /// Its reward less the slippage of selling what it receives and its cost (USD).
+    pub profit: f64,
+}
+
 /// What one forced close did: the record a market returns for every position it closes by
 /// force, read by the run's recorder. Nothing in it depends on the kind of market.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]

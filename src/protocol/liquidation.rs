@@ -26,6 +26,9 @@ pub struct KeeperParams {
     capital: f64,
     latency_steps: u64,
     cost: f64,
+    /// Lending markets: keepers borrow what a liquidation pays within its transaction (a
+    /// flash loan), so their capital does not bound it.
+    flash: bool,
 }
 
 impl KeeperParams {
@@ -41,7 +44,24 @@ impl KeeperParams {
             capital: crate::params::non_negative("capital_usd", capital)?,
             latency_steps,
             cost: crate::params::non_negative("cost_usd", cost)?,
+            flash: false,
         })
+    }
+
+    /// Keepers fund lending liquidations with flash loans (`true`) or with their capital.
+    /// A flash loan pays the repayment and is repaid from the sale of the collateral in the
+    /// same transaction: Aave's and Morpho's `flashLoan`, a DEX flash swap around Comet's
+    /// `buyCollateral` (Compound's `OnChainLiquidator`), the `clipperCall` hook of Maker's
+    /// `Clipper.take`, which hands the keeper the collateral before it pays. Perp keepers
+    /// take the position over and post its margin: their capital binds whatever this says.
+    pub fn flash_funded(mut self, flash: bool) -> Self {
+        self.flash = flash;
+        self
+    }
+
+    /// Whether lending liquidations are flash-funded.
+    pub fn flash(&self) -> bool {
+        self.flash
     }
 
     pub fn count(&self) -> u16 {
@@ -68,10 +88,13 @@ impl KeeperParams {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Liquidator {
     Engine,
-    /// Keeper `k`, paying `cost` for the liquidation.
+    /// Keeper `k`, paying `cost` for the liquidation and at most `budget` USD for what it
+    /// takes (its free capital; infinite when it funds a lending liquidation with a flash
+    /// loan).
     Keeper {
         k: u16,
         cost: f64,
+        budget: f64,
     },
 }
 
@@ -193,6 +216,12 @@ impl LiquidationParams {
 
     pub fn orders(&self) -> &EngineOrders {
         &self.orders
+    }
+
+    /// The same rules with `mode` as who liquidates.
+    pub fn with_mode(mut self, mode: LiquidationMode) -> Self {
+        self.mode = mode;
+        self
     }
 
     pub fn penalty_rate(&self) -> f64 {

@@ -18,8 +18,8 @@
 use super::lending::LendingMarket;
 use super::perp::{PerpMarket, Unwound};
 use super::{
-    BorrowerFlows, CloseContext, ForcedClose, KeeperReward, Ledger, Leftover, LiquidationParams,
-    Liquidator,
+    BorrowerFlows, CloseContext, ForcedClose, KeeperOffer, KeeperReward, Ledger, Leftover,
+    LiquidationParams, Liquidator,
 };
 use crate::market::{ImpactLaw, MarkState};
 
@@ -90,6 +90,44 @@ impl Market {
             Market::Perp(p) => p.keeper_reward(i, price, params),
             Market::Lending(l) => l.keeper_reward(i, price),
         }
+    }
+
+    /// What a keeper paying `cost` per liquidation and bringing at most `budget` USD would do
+    /// to trader `i`'s position now, when it expects a profit (`None` otherwise). A perp
+    /// keeper takes the whole position over, so it needs its notional in capital; a lending
+    /// keeper sizes the liquidation for profit within the protocol's rules and its budget.
+    pub fn keeper_offer(
+        &self,
+        i: u32,
+        price: &MarkState,
+        law: &ImpactLaw,
+        params: &LiquidationParams,
+        budget: f64,
+        cost: f64,
+    ) -> Option<KeeperOffer> {
+        match self {
+            Market::Perp(p) => {
+                let offer = p.keeper_reward(i, price, params);
+                // Slippage is never negative: a reward that does not cover the cost alone
+                // (most often a position already under water) needs no quote.
+                if offer.reward - cost <= 0.0 {
+                    return None;
+                }
+                let profit = offer.reward - p.expected_slippage(i, price, law) - cost;
+                (profit > 0.0 && offer.notional <= budget).then_some(KeeperOffer {
+                    capital: offer.notional,
+                    profit,
+                })
+            }
+            Market::Lending(l) => l.keeper_offer(i, price, law, budget, cost),
+        }
+    }
+
+    /// Whether a keeper may borrow what it pays for a liquidation here within the
+    /// transaction (a lending protocol's flash loan); a perp keeper takes the position over
+    /// and posts its margin.
+    pub fn flash_fundable(&self) -> bool {
+        matches!(self, Market::Lending(_))
     }
 
     /// The slippage a keeper expects to pay selling what it would take from trader `i`.
@@ -222,6 +260,14 @@ impl Market {
                 waiting.clear();
                 left
             }
+        }
+    }
+
+    /// The price a lending market's protocol sees now (`None` for a perp market).
+    pub fn oracle(&self) -> Option<f64> {
+        match self {
+            Market::Perp(_) => None,
+            Market::Lending(l) => Some(l.oracle()),
         }
     }
 

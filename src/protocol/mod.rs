@@ -27,7 +27,7 @@ pub mod perp;
 mod trigger;
 mod venue;
 
-pub use close::{CloseContext, ForcedClose, KeeperReward};
+pub use close::{CloseContext, ForcedClose, KeeperOffer, KeeperReward};
 pub use figures::{BorrowerFlows, Leftover};
 pub use fund::{EarlyAdl, InsuranceFund};
 pub(crate) use ledger::DeficitTaker;

@@ -205,9 +205,10 @@ impl KeeperPool {
             .then(|| self.choose(venue.market(m), i, price))
             .flatten();
         match chosen {
-            Some(k) => Some(Liquidator::Keeper {
+            Some((k, budget)) => Some(Liquidator::Keeper {
                 k,
                 cost: self.params.cost(),
+                budget,
             }),
             None => {
                 self.waitlist[m].push(i);
@@ -216,27 +217,25 @@ impl KeeperPool {
         }
     }
 
-    /// The keeper that takes trader `i`'s position: the first, from a random start (so equal
-    /// keepers win equally often), with capital free for the notional and an expected profit,
-    /// its share of the penalty less the slippage the book quotes and its cost, above zero.
-    /// `None`: nobody is willing.
-    fn choose(&mut self, market: &Market, i: u32, price: &MarketPrices) -> Option<u16> {
+    /// The keeper that takes trader `i`'s position, and what it may pay: the first, from a
+    /// random start (so equal keepers win equally often), whose offer (sized for its budget)
+    /// promises a profit, its reward less the slippage the book quotes and its cost. A
+    /// flash-funded keeper of a lending market has no budget to respect; otherwise the
+    /// budget is the keeper's capital free this step. `None`: nobody is willing.
+    fn choose(&mut self, market: &Market, i: u32, price: &MarketPrices) -> Option<(u16, f64)> {
         let cost = self.params.cost();
-        let offer = market.keeper_reward(i, &price.mark, &self.rules);
-        // Slippage is never negative: a reward that does not cover the cost alone (most often
-        // a position already under water, which pays no penalty) needs no quote.
-        if offer.reward - cost <= 0.0 {
-            return None;
-        }
-        let slippage = market.expected_slippage(i, &price.mark, price.law);
-        if offer.reward - slippage - cost <= 0.0 {
-            return None;
-        }
+        let quote =
+            |budget: f64| market.keeper_offer(i, &price.mark, price.law, &self.rules, budget, cost);
+        // Any keeper at all: the offer with no budget to respect.
+        let unbounded = quote(f64::INFINITY)?;
         let count = self.free_capital.len();
         let start = self.rng.random_range(0..count);
+        if self.params.flash() && market.flash_fundable() {
+            return Some((start as u16, f64::INFINITY));
+        }
         (0..count)
             .map(|j| (start + j) % count)
-            .find(|&k| self.free_capital[k] >= offer.notional)
-            .map(|k| k as u16)
+            .map(|k| (k as u16, self.free_capital[k]))
+            .find(|&(_, budget)| budget >= unbounded.capital || quote(budget).is_some())
     }
 }

@@ -312,6 +312,7 @@ impl Recorder {
             liquidations: totals.liquidations,
             liquidated_notional: totals.notional,
             bad_debt: totals.bad_debt,
+            oracle: venue.markets()[0].oracle().unwrap_or(0.0),
         }
     }
 

@@ -20,6 +20,8 @@ pub struct StepView {
     pub liquidated_notional: f64,
     /// Bankruptcy deficits during this step.
     pub bad_debt: f64,
+    /// The first market's oracle when it is a lending market (0 otherwise).
+    pub oracle: f64,
 }
 
 /// Watches a run step by step from outside (as argmin's observers do): the run computes, the
@@ -53,7 +55,7 @@ pub struct ThinnedPath {
     pub points: Vec<StepView>,
 }
 
-/// The most points a sample path keeps (20,001 points of 56 bytes: about 1.1 MB).
+/// The most points a sample path keeps (20,001 points of 64 bytes: about 1.3 MB).
 pub const SAMPLE_POINTS: u64 = 20_001;
 
 impl ThinnedPath {
@@ -144,6 +146,7 @@ mod thinning_tests {
                 liquidations: (step % 3) as u32,
                 liquidated_notional: (step % 7) as f64,
                 bad_debt: (step % 5) as f64 * 0.5,
+                oracle: 0.0,
             })
             .collect()
     }

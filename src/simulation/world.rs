@@ -142,6 +142,7 @@ impl<'s> World<'s> {
             index: first.index(),
             mark: first.mark(),
             fund_balance: self.venue.fund_balance(),
+            oracle: self.venue.markets()[0].oracle().unwrap_or(0.0),
             ..StepView::default()
         }
     }

@@ -127,6 +127,30 @@ fn mode(l: &LiquidationSection) -> Result<LiquidationMode, ParamError> {
     }
 }
 
+/// Keepers' funding: `flash` defaults to true with a lending market (MODEL.md section 14:
+/// real liquidators borrow the repayment within the transaction), and is refused without
+/// one (a perp keeper takes the position over and posts its margin).
+pub(crate) fn with_flash(
+    lending_path: Option<&str>,
+    section: &LiquidationSection,
+    liquidation: LiquidationParams,
+) -> Result<LiquidationParams, ParamError> {
+    let LiquidationMode::Keeper(keepers) = liquidation.mode() else {
+        return Ok(liquidation);
+    };
+    let asked = section.keepers.as_ref().and_then(|k| k.flash);
+    if lending_path.is_none() && asked == Some(true) {
+        return Err(ParamError::new(
+            "liquidation.keepers.flash",
+            "is for lending markets, whose keepers borrow the repayment within the \
+             transaction; this experiment has none (perp keepers take positions over and \
+             post their margin)",
+        ));
+    }
+    let flash = asked.unwrap_or(lending_path.is_some());
+    Ok(liquidation.with_mode(LiquidationMode::Keeper(keepers.flash_funded(flash))))
+}
+
 /// What a run with a lending market (the first one at `lending_path`, if any) needs of the
 /// rest of the file: keepers to liquidate its loans (a lending protocol has no liquidation
 /// engine of its own) and a rule after depletion that has a meaning for lenders.

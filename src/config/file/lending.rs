@@ -189,9 +189,16 @@ pub struct AuctionSection {
     /// Share of the starting price below which an auction needs a reset.
     #[schemars(transform = rule::open_unit)]
     pub cusp: f64,
-    /// Penalty: the auction raises the debt times `1 + chop`.
-    #[schemars(transform = rule::non_negative)]
+    /// Penalty: the auction raises the debt times `1 + chop` (0.13 for 13%; the contract's
+    /// `chop` is the multiplier 1.13, refused here).
+    #[schemars(range(min = 0.0), extend("exclusiveMaximum" = 1.0))]
     pub chop: f64,
+    /// The ilk's `dust` (`vat.ilks`): a partial bark may leave no less debt in the vault nor
+    /// auction less (else the whole vault goes), and a redo pays its incentive only on an
+    /// auction whose tab and lot are at least `chost = dust x (1 + chop)`.
+    #[serde(default)]
+    #[schemars(transform = rule::non_negative, extend("x-unit" = "USD"))]
+    pub dust_usd: f64,
     /// Keeper incentive per kick or reset, flat, paid by the fund.
     #[schemars(transform = rule::non_negative, extend("x-unit" = "USD"))]
     pub tip_usd: f64,
@@ -217,9 +224,11 @@ pub struct OracleSection {
     #[serde(default)]
     #[schemars(transform = rule::non_negative, extend("x-unit" = "s"))]
     pub lag_seconds: f64,
-    /// What the feed reads: the market the collateral trades in, where keepers sell
-    /// (`market`: their sales reach the oracle, the lending cascade), or the index, as a feed
-    /// aggregating venues this market's sales do not move (`index`).
+    /// What the feed reads: the index (the default: a feed aggregating many venues, as
+    /// Chainlink's, which this market's sales move only through the index itself), or the
+    /// market the collateral trades in, where keepers sell (`market`: their sales reach the
+    /// oracle, the lending cascade; for thin collateral, DEX-TWAP feeds and collateral a venue
+    /// prices off its own book).
     #[serde(default)]
     pub reads: OracleSourceSpec,
 }
@@ -227,7 +236,9 @@ pub struct OracleSection {
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OracleSourceSpec {
-    #[default]
+    /// The book the keepers sell into.
     Market,
+    /// The market's index (MODEL.md section 14: the default).
+    #[default]
     Index,
 }

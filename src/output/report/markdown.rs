@@ -12,6 +12,8 @@ use crate::config::file::RecordSection;
 use crate::montecarlo::contrast::CellContrast;
 use crate::montecarlo::record::{FundChange, RecordCell};
 use crate::montecarlo::{CellSummary, MarketSummary};
+use crate::protocol::LiquidationMode;
+use crate::protocol::lending::OracleSource;
 
 /// `fund.initial $1.00M, liquidation.penalty_rate 1.00%`, or `the scenario as written`.
 pub(super) fn cell_text(exp: &Experiment, c: usize) -> String {
@@ -578,15 +580,29 @@ fn lending_section(s: &mut String, t: &Tables) {
             continue;
         };
         let lt = l.terms().style().liquidation_threshold();
+        let reads = match l.terms().source() {
+            OracleSource::Index => "which reads the index",
+            OracleSource::Market => "which reads the market's book (keepers' sales move it)",
+        };
+        let flash = matches!(
+            exp.cells[t.h].scenario.liquidation.mode(),
+            LiquidationMode::Keeper(k) if k.flash()
+        );
+        let funding = if flash {
+            "fund what they pay with flash loans"
+        } else {
+            "pay from their capital"
+        };
         let _ = writeln!(
             s,
             "## Lending market `{}`\n\n\
              {} borrowers, `{}` liquidations. A loan is liquidatable when its health factor, \
-             `collateral x oracle x {lt} / debt`, falls under 1 on the protocol's oracle; keepers \
-             liquidate it when the collateral they receive, sold into the market's book, pays \
-             for the debt they repay, the slippage and their gas. The backstop (the fund: an \
-             Umbrella stake, Comet reserves, Maker's surplus) pays the bad debt a loan leaves \
-             when its collateral is gone.\n",
+             `collateral x oracle x {lt} / debt`, falls under 1 on the protocol's oracle, \
+             {reads}; keepers {funding} and liquidate when the collateral they receive, sold \
+             into the market's book, pays for the debt they repay, the slippage and their gas \
+             (Aave: repaying the amount that pays them most within the close factor). The \
+             backstop (the fund: an Umbrella stake, Comet reserves, Maker's surplus) pays the \
+             bad debt a loan leaves when its collateral is gone.\n",
             market.name(),
             l.borrowers(),
             l.style_name(),

@@ -126,6 +126,134 @@ impl AaveRules {
     }
 }
 
+/// Points of the coarse scan of the partial range before the golden-section search refines
+/// the best of them ([`AaveRules::most_profitable`]).
+const SCAN_POINTS: usize = 16;
+/// Golden-section steps: the bracket (two scan intervals) shrinks by 0.618 a step, to about
+/// 1e-11 of the range.
+const GOLDEN_STEPS: usize = 48;
+
+impl AaveRules {
+    /// The liquidation of exactly `repaid` USD of debt (at most what the whole collateral
+    /// pays for, bonus included), without checking the close factor or the dust rule: the
+    /// caller has chosen `repaid` among the amounts [`Self::repayments`] allows.
+    fn liquidate_exactly(&self, loan: &Loan, oracle: f64, repaid: f64) -> AaveLiquidation {
+        let covered_by_collateral = loan.collateral_usd(oracle) / (1.0 + self.bonus);
+        let seized = if repaid >= covered_by_collateral {
+            loan.collateral
+        } else {
+            repaid * (1.0 + self.bonus) / oracle
+        };
+        let bonus_part = seized - seized / (1.0 + self.bonus);
+        let protocol_fee = bonus_part * self.protocol_fee;
+        AaveLiquidation {
+            debt_repaid: repaid.min(covered_by_collateral),
+            collateral_seized: seized,
+            to_keeper: seized - protocol_fee,
+            to_treasury: protocol_fee,
+        }
+    }
+
+    /// The repayments `executeLiquidationCall` accepts on `loan` at `oracle` from a keeper
+    /// that brings at most `budget` USD: any amount up to `partial` (the close factor's
+    /// share, less what would leave under `MIN_LEFTOVER_BASE` of debt or collateral), and
+    /// the whole position, `whole`, when the close factor allows it and the budget pays it.
+    /// `None` when the loan is healthy or holds nothing.
+    pub fn repayments(&self, loan: &Loan, oracle: f64, budget: f64) -> Option<Repayments> {
+        let healthy = loan.health_factor(oracle, self.liquidation_threshold) >= 1.0;
+        if healthy || loan.collateral <= 0.0 || oracle <= 0.0 || budget <= 0.0 {
+            return None;
+        }
+        let value = loan.collateral_usd(oracle);
+        let covered_by_collateral = value / (1.0 + self.bonus);
+        let full = loan.debt.min(covered_by_collateral);
+        let max = self.max_repayable(loan, oracle);
+        // A partial call leaves at least MIN_LEFTOVER_USD of debt and of collateral.
+        let partial = max
+            .min(loan.debt - MIN_LEFTOVER_USD)
+            .min((value - MIN_LEFTOVER_USD) / (1.0 + self.bonus))
+            .min(budget)
+            .max(0.0);
+        Some(Repayments {
+            partial: if partial < full { partial } else { 0.0 },
+            whole: (max >= full && full <= budget).then_some(full),
+        })
+    }
+
+    /// The liquidation of `loan` at `oracle` that maximizes `profit` (the keeper's bonus less
+    /// the slippage of selling what it receives and its gas) among the repayments a keeper
+    /// with `budget` may make, with that profit. Real liquidators size each call this way
+    /// (the close factor is a ceiling, not an amount). The partial range is scanned at
+    /// [`SCAN_POINTS`] points and the best refined by golden-section search (the profit is
+    /// concave there when slippage is convex in size, as under the linear and square-root
+    /// laws); the whole position is the other candidate. `None` when no repayment is allowed.
+    pub fn most_profitable(
+        &self,
+        loan: &Loan,
+        oracle: f64,
+        budget: f64,
+        profit: impl Fn(&AaveLiquidation) -> f64,
+    ) -> Option<(AaveLiquidation, f64)> {
+        let allowed = self.repayments(loan, oracle, budget)?;
+        let at = |x: f64| {
+            let l = self.liquidate_exactly(loan, oracle, x);
+            (l, profit(&l))
+        };
+        let mut best: Option<(AaveLiquidation, f64)> = allowed.whole.map(at);
+        if allowed.partial > 0.0 {
+            let p = allowed.partial;
+            let h = p / SCAN_POINTS as f64;
+            let (mut top, mut top_profit) = (p, f64::NEG_INFINITY);
+            for j in 1..=SCAN_POINTS {
+                let x = h * j as f64;
+                let (_, v) = at(x);
+                if v > top_profit {
+                    (top, top_profit) = (x, v);
+                }
+            }
+            let x = golden_section_max(|x| at(x).1, (top - h).max(0.0), (top + h).min(p));
+            for candidate in [x, top] {
+                let c = at(candidate);
+                if best.is_none_or(|b| c.1 > b.1) {
+                    best = Some(c);
+                }
+            }
+        }
+        best
+    }
+}
+
+/// The maximum of `f` on `[lo, hi]` by golden-section search, for `f` unimodal there.
+fn golden_section_max(f: impl Fn(f64) -> f64, lo: f64, hi: f64) -> f64 {
+    const INV_PHI: f64 = 0.618_033_988_749_894_9;
+    let (mut a, mut b) = (lo, hi);
+    let mut c = b - INV_PHI * (b - a);
+    let mut d = a + INV_PHI * (b - a);
+    let (mut fc, mut fd) = (f(c), f(d));
+    for _ in 0..GOLDEN_STEPS {
+        if fc >= fd {
+            b = d;
+            (d, fd) = (c, fc);
+            c = b - INV_PHI * (b - a);
+            fc = f(c);
+        } else {
+            a = c;
+            (c, fc) = (d, fd);
+            d = a + INV_PHI * (b - a);
+            fd = f(d);
+        }
+    }
+    if fc >= fd { c } else { d }
+}
+
+/// The repayments a liquidation call accepts ([`AaveRules::repayments`]): any amount in
+/// `(0, partial]` (empty when `partial` is 0), and `whole`, the whole position, if allowed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Repayments {
+    pub partial: f64,
+    pub whole: Option<f64>,
+}
+
 /// What one Aave liquidation moves: the keeper pays `debt_repaid` (USD) and the borrower
 /// loses `collateral_seized` units, of which `to_keeper` go to the keeper and `to_treasury`
 /// (the protocol fee) to the treasury.

@@ -23,6 +23,10 @@ pub struct AuctionTerms {
     pub cusp: f64,
     /// Liquidation penalty as a share of the debt (`chop` - 1, 0.13).
     pub chop: f64,
+    /// The ilk's `dust` (USD): the smallest vault debt; a partial bark may not leave less in
+    /// the vault nor auction less (`dog.bark`), and `chost = dust x chop` gates the redo
+    /// incentive (`clip.redo`).
+    pub dust: f64,
     /// Flat keeper incentive per kick or redo, USD (`tip`, 250).
     pub tip: f64,
     /// Keeper incentive as a share of the tab (`chip`, 0.001).
@@ -55,7 +59,19 @@ impl AuctionRules {
         }
         positive("step_seconds", terms.step_seconds)?;
         positive("tail_seconds", terms.tail_seconds)?;
-        non_negative("chop", terms.chop)?;
+        // The contract's `chop` is the multiplier 1.13; the file and these rules take the
+        // penalty, 0.13. A value of 1 or more is almost surely the multiplier.
+        if !(terms.chop >= 0.0 && terms.chop < 1.0) {
+            return Err(ParamError::new(
+                "chop",
+                format!(
+                    "is the penalty as a share of the debt, in [0, 1): 0.13 for ETH-A's 13% \
+                     (the contract's chop = 1.13 is 1 + this), got {}",
+                    terms.chop
+                ),
+            ));
+        }
+        non_negative("dust_usd", terms.dust)?;
         non_negative("tip", terms.tip)?;
         non_negative("chip", terms.chip)?;
         Ok(Self(terms))
@@ -78,6 +94,24 @@ impl AuctionRules {
             lot: collateral,
             top: self.0.buf * oracle,
             tic: now,
+            debt,
+        }
+    }
+
+    /// `clip.sol`'s `chost`: `dust x chop` (the contract's chop, `1 + penalty`).
+    pub fn chost(&self) -> f64 {
+        self.0.dust * (1.0 + self.0.chop)
+    }
+
+    /// `redo`'s incentive: `tip + chip x tab`, paid only when the tab and the lot at the
+    /// oracle are both at least `chost` (`clip.redo`: `tab >= chost && lot * feedPrice >=
+    /// chost`), so that dust auctions cannot be farmed for incentives.
+    pub fn redo_incentive(&self, auction: &Auction, oracle: f64) -> f64 {
+        let chost = self.chost();
+        if auction.tab >= chost && auction.lot * oracle >= chost {
+            self.incentive(auction.tab)
+        } else {
+            0.0
         }
     }
 
@@ -129,13 +163,12 @@ impl AuctionRules {
     }
 }
 
-/// `dog.sol`'s `Hole`: the share of a new auction's tab that fits in `hole` USD with `dirt`
-/// USD already in active auctions (Maker kicks a partial liquidation of that share).
-pub fn share_under_hole(tab: f64, dirt: f64, hole: f64) -> f64 {
-    if tab <= 0.0 {
-        return 0.0;
-    }
-    ((hole - dirt).max(0.0) / tab).min(1.0)
+/// What `dog.bark` moves from a vault into an auction: `debt` (USD, `dart x rate`) and
+/// `collateral` (units, `dink`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bark {
+    pub debt: f64,
+    pub collateral: f64,
 }
 
 /// One running auction (`clip.sol`'s `Sale`).
@@ -149,6 +182,9 @@ pub struct Auction {
     pub top: f64,
     /// Start time of the current round (seconds).
     pub tic: f64,
+    /// Vault debt still to raise (USD): the `dart x rate` the bark moved to the vow, which
+    /// takes pay before the penalty; what a lot sold out leaves of it is bad debt.
+    pub debt: f64,
 }
 
 impl Auction {
@@ -195,6 +231,38 @@ impl MakerAuctions {
     pub fn liquidation_threshold(&self) -> f64 {
         self.liquidation_threshold
     }
+
+    /// `dog.bark` on a vault owing `debt` (USD) against `collateral` units, with `dirt` USD
+    /// of tab already running: `room = hole - dirt` (this market is one ilk, and `hole` the
+    /// smaller of `Hole` and `ilk.hole`), `dart = min(art, room / rate / chop)`; when that
+    /// would leave the vault with less than `dust` of debt, the whole vault goes (the tab
+    /// may then pass the hole, by at most `dust x chop`), and a partial auction under `dust`
+    /// reverts (`Dog/dusty-auction-from-partial-liquidation`). `dink = ink x dart / art`.
+    /// `None` when the hole is full (`Dog/liquidation-limit-hit`) or the bark reverts.
+    pub fn bark(&self, debt: f64, collateral: f64, dirt: f64) -> Option<Bark> {
+        let room = self.hole - dirt;
+        if room <= 0.0 || debt <= 0.0 || collateral <= 0.0 {
+            return None;
+        }
+        let terms = self.rules.terms();
+        let mut dart = debt.min(room / (1.0 + terms.chop));
+        if debt > dart {
+            if debt - dart < terms.dust {
+                dart = debt;
+            } else if dart < terms.dust {
+                return None;
+            }
+        }
+        let dink = if dart >= debt {
+            collateral
+        } else {
+            collateral * dart / debt
+        };
+        (dink > 0.0).then_some(Bark {
+            debt: dart,
+            collateral: dink,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -210,6 +278,7 @@ mod tests {
         tail_seconds: 8_400.0,
         cusp: 0.45,
         chop: 0.13,
+        dust: 0.0,
         tip: 250.0,
         chip: 0.001,
     };
@@ -270,12 +339,78 @@ mod tests {
     }
 
     #[test]
-    fn the_keeper_incentive_and_the_hole() {
+    fn the_keeper_incentive() {
         let r = eth_a();
         assert!(close(r.incentive(113_000.0), 250.0 + 113.0));
-        assert_eq!(share_under_hole(1_000.0, 0.0, 5_000.0), 1.0);
-        assert!(close(share_under_hole(1_000.0, 4_500.0, 5_000.0), 0.5));
-        assert_eq!(share_under_hole(1_000.0, 6_000.0, 5_000.0), 0.0);
+    }
+
+    /// ETH-A with `dust` 7,500 USD and a hole of 100,000 USD.
+    fn ilk(hole: f64) -> MakerAuctions {
+        let rules = AuctionRules::new(AuctionTerms {
+            dust: 7_500.0,
+            ..ETH_A
+        })
+        .unwrap();
+        MakerAuctions::new(rules, 1.0 / 1.45, hole).unwrap()
+    }
+
+    /// `dog.bark` with `room = hole - dirt`: a vault whose tab fits goes whole; a larger one
+    /// is barked in part, `dart = room / chop` and `dink = ink dart / art`; a remainder
+    /// under `dust` takes the whole vault; a partial auction under `dust` reverts, as does a
+    /// full hole.
+    #[test]
+    fn a_vault_larger_than_the_room_is_barked_in_part() {
+        let m = ilk(100_000.0);
+        // 50,000 of debt: tab 56,500 fits under 100,000.
+        let b = m.bark(50_000.0, 30.0, 0.0).unwrap();
+        assert_eq!(
+            b,
+            Bark {
+                debt: 50_000.0,
+                collateral: 30.0
+            }
+        );
+        // 200,000 of debt, 60,000 of tab already running: room 40,000, dart 40,000 / 1.13.
+        let b = m.bark(200_000.0, 100.0, 60_000.0).unwrap();
+        let dart = 40_000.0 / 1.13;
+        assert!(close(b.debt, dart), "{b:?}");
+        assert!(close(b.collateral, 100.0 * dart / 200_000.0), "{b:?}");
+        assert!(close(b.debt * 1.13, 40_000.0));
+        // 40,000 of debt with room 40,000: dart 35,398 would leave 4,602 < dust: all of it.
+        let b = m.bark(40_000.0, 20.0, 60_000.0).unwrap();
+        assert_eq!(
+            b,
+            Bark {
+                debt: 40_000.0,
+                collateral: 20.0
+            }
+        );
+        // Room 5,000: dart 4,425 < dust from a vault of 200,000: reverts.
+        assert_eq!(m.bark(200_000.0, 100.0, 95_000.0), None);
+        // A full hole.
+        assert_eq!(m.bark(1_000.0, 1.0, 100_000.0), None);
+    }
+
+    /// `clip.redo` pays `tip + chip tab` only when the tab and the lot's value at the oracle
+    /// are at least `chost = dust x chop` (7,500 x 1.13 = 8,475).
+    #[test]
+    fn the_redo_incentive_honours_chost() {
+        let r = AuctionRules::new(AuctionTerms {
+            dust: 7_500.0,
+            ..ETH_A
+        })
+        .unwrap();
+        assert!(close(r.chost(), 8_475.0));
+        let a = r.kick(100_000.0, 50.0, 3_000.0, 0.0);
+        assert!(close(r.redo_incentive(&a, 3_000.0), 250.0 + 113.0));
+        // Lot worth 3 x 2,000 = 6,000 < chost: no incentive.
+        let small_lot = Auction { lot: 3.0, ..a };
+        assert_eq!(r.redo_incentive(&small_lot, 2_000.0), 0.0);
+        // Tab 8,000 < chost: none either.
+        let small_tab = Auction { tab: 8_000.0, ..a };
+        assert_eq!(r.redo_incentive(&small_tab, 3_000.0), 0.0);
+        // Without dust (chost 0) the incentive is always paid.
+        assert!(eth_a().redo_incentive(&small_tab, 3_000.0) > 0.0);
     }
 
     #[test]
@@ -296,6 +431,15 @@ mod tests {
             tip: f64::NAN,
             ..ETH_A
         }));
+        // The contract's multiplier given as the penalty: refused, naming the convention.
+        let e = AuctionRules::new(AuctionTerms {
+            chop: 1.13,
+            ..ETH_A
+        })
+        .unwrap_err();
+        assert_eq!(e.field, "chop");
+        assert!(e.rule.contains("0.13"), "{}", e.rule);
+        assert!(refused(AuctionTerms { chop: 1.0, ..ETH_A }));
         assert!(!refused(ETH_A));
     }
 }

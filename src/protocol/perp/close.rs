@@ -74,7 +74,9 @@ impl PerpMarket {
         let (mut out, unfilled) = self.close_into_book(ledger, k, by, ctx);
         let to_liquidator = match by {
             Liquidator::Engine => Account::Treasury,
-            Liquidator::Keeper { k: keeper, cost } => {
+            Liquidator::Keeper {
+                k: keeper, cost, ..
+            } => {
                 // The keeper bought at the mark and sold at the fill; it also pays its cost.
                 let loss = out.slippage_loss + cost;
                 ledger.transfer(Account::Keeper(keeper), Account::Counterparty, loss);

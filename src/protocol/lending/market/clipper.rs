@@ -4,8 +4,10 @@
 //! tab` from the fund (Maker's surplus) for each kick and redo, and buy from the lot when its
 //! price is under what the book pays them, net of gas. What a take pays beyond the debt is
 //! the penalty, paid into the fund; a lot sold out with debt left is bad debt. At most `hole`
-//! USD of tab runs at once: a vault whose tab does not fit waits (Dog's partial barks that
-//! fill the hole exactly are not modelled).
+//! USD of tab runs at once: a vault whose tab does not fit is barked in part, the part that
+//! fills the hole (`dog.bark`), and keeps the rest of its debt and collateral. A vault runs
+//! one auction at a time here: what a partial bark leaves is barked again once its auction
+//! is over, if it is still unsafe (Dog would bark it again as soon as the hole has room).
 
 use super::{Action, LendingMarket, suppliers_cover};
 use crate::protocol::lending::auction::MakerAuctions;
@@ -34,7 +36,7 @@ impl LendingMarket {
         let rules = &style.rules;
         match self.auctions[k] {
             Some(a) if rules.needs_redo(&a, self.now) => Some(Action::Redo {
-                incentive: rules.incentive(a.tab),
+                incentive: rules.redo_incentive(&a, self.feed.price()),
             }),
             Some(a) => {
                 let mut probe = a;
@@ -48,9 +50,11 @@ impl LendingMarket {
             None => {
                 let loan = self.loan(k);
                 let due = loan.debt > 0.0 && loan.health_factor(self.feed.price(), self.lt()) < 1.0;
-                let tab = loan.debt * (1.0 + rules.terms().chop);
-                (due && self.dirt + tab <= style.hole).then(|| Action::Kick {
-                    incentive: rules.incentive(tab),
+                let bark = style
+                    .bark(loan.debt, loan.collateral, self.dirt)
+                    .filter(|_| due)?;
+                Some(Action::Kick {
+                    incentive: rules.incentive(bark.debt * (1.0 + rules.terms().chop)),
                 })
             }
         }
@@ -63,17 +67,26 @@ impl LendingMarket {
         }
     }
 
-    /// `bark` and `kick`: the vault's collateral moves into an auction for its tab.
+    /// `bark` and `kick`: the vault's collateral, or the part of it that fits under the
+    /// hole, moves into an auction for its tab.
     pub(super) fn kick(&mut self, k: usize) {
         let Some(style) = self.rules().copied() else {
             return;
         };
         let loan = self.loan(k);
+        let Some(bark) = style.bark(loan.debt, loan.collateral, self.dirt) else {
+            return;
+        };
         let auction = style
             .rules
-            .kick(loan.debt, loan.collateral, self.feed.price(), self.now);
+            .kick(bark.debt, bark.collateral, self.feed.price(), self.now);
         self.dirt += auction.tab;
-        self.loans.collateral[k] = 0.0;
+        let c = &mut self.loans.collateral[k];
+        *c = if bark.collateral >= *c {
+            0.0
+        } else {
+            *c - bark.collateral
+        };
         self.auctions[k] = Some(auction);
         self.active.push(k as u32);
     }
@@ -87,9 +100,10 @@ impl LendingMarket {
     }
 
     /// `take`: `liquidator` buys `units` of loan `k`'s lot for `paid`. The payment clears
-    /// the debt first; what it pays beyond the debt is the penalty, paid into the fund. A
-    /// finished auction returns what is left of the lot to the vault; a lot sold out with
-    /// debt left ends the auction, and the caller recognises the deficit.
+    /// the auction's debt first; what it pays beyond the debt is the penalty, paid into the
+    /// fund. A finished auction returns what is left of the lot to the vault; a lot sold out
+    /// with debt left ends the auction, and returns that debt (the bad debt; the caller
+    /// recognises it).
     pub(super) fn take(
         &mut self,
         ledger: &mut Ledger,
@@ -98,12 +112,12 @@ impl LendingMarket {
         paid: f64,
         liquidator: Account,
         out: &mut ForcedClose,
-    ) {
+    ) -> f64 {
         let Some(mut a) = self.auctions[k] else {
-            return;
+            return 0.0;
         };
-        let debt = self.loan(k).debt;
-        let to_debt = paid.min(debt);
+        let to_debt = paid.min(a.debt).min(self.loan(k).debt);
+        a.debt -= to_debt;
         self.pay_down(ledger, liquidator, k, to_debt);
         let penalty = paid - to_debt;
         ledger.pay_into_fund(liquidator, self.fund, penalty);
@@ -116,15 +130,16 @@ impl LendingMarket {
         self.dirt = (self.dirt - paid).max(0.0);
         if a.tab > 0.0 && a.lot > 0.0 {
             self.auctions[k] = Some(a);
-            return;
+            return 0.0;
         }
         // Over: the vault keeps what is left of the lot; unpaid tab leaves the hole.
         self.dirt = (self.dirt - a.tab).max(0.0);
-        self.loans.collateral[k] = a.lot;
+        self.loans.collateral[k] += a.lot;
         self.auctions[k] = None;
         if let Some(at) = self.active.iter().position(|&j| j as usize == k) {
             self.active.remove(at);
         }
+        if a.lot <= 0.0 { a.debt.max(0.0) } else { 0.0 }
     }
 
     /// The fund pays `liquidator` the keeper incentive of a kick or redo (`vow.suck`). It is
@@ -193,6 +208,7 @@ mod tests {
             tail_seconds: 8_400.0,
             cusp: 0.45,
             chop: 0.13,
+            dust: 0.0,
             tip: 250.0,
             chip: 0.001,
         })
@@ -227,7 +243,11 @@ mod tests {
             .with_keepers(1, 1e6);
         let params =
             LiquidationParams::new(0.0, 0.0, LiquidationMode::Engine, CloseRule::Full).unwrap();
-        let keeper = Liquidator::Keeper { k: 0, cost: 0.0 };
+        let keeper = Liquidator::Keeper {
+            k: 0,
+            cost: 0.0,
+            budget: f64::INFINITY,
+        };
         let mut price = MarkState::new(80.0, 10.0, 0.0, 60.0).unwrap();
         m.advance(&mut ledger, &price, 60.0);
         let mut due = Vec::new();
@@ -271,23 +291,85 @@ mod tests {
         balanced(&m, &ledger);
     }
 
-    /// A lot sold out before the tab is raised leaves bad debt, paid by the fund; a vault
-    /// whose tab does not fit under the hole is not kicked.
+    /// A vault larger than the room under the hole is barked in part, as `dog.bark`: with a
+    /// hole of 500 USD the auction's tab is 500, for 500 / 1.13 of the 600 USD of debt and
+    /// the same share of the 10 units; the vault keeps the rest. The lot then sells out
+    /// short in a crash: only the auction's unraised debt is bad debt, the vault stays open
+    /// with its remainder, the hole empties, and the ledger balances throughout.
     #[test]
-    fn a_lot_sold_out_short_is_bad_debt_and_the_hole_caps_kicks() {
+    fn a_vault_larger_than_the_hole_is_barked_in_part() {
+        let mut m = market(500.0);
+        let mut ledger = Ledger::open(vec![InsuranceFund::new(1e4).unwrap()], 0.0)
+            .with_suppliers(600.0)
+            .with_keepers(1, 1e6);
+        let params =
+            LiquidationParams::new(0.0, 0.0, LiquidationMode::Engine, CloseRule::Full).unwrap();
+        let keeper = Liquidator::Keeper {
+            k: 0,
+            cost: 0.0,
+            budget: f64::INFINITY,
+        };
+        let mut price = MarkState::new(80.0, 10.0, 0.0, 60.0).unwrap();
+        m.advance(&mut ledger, &price, 60.0);
+        let mut ctx = CloseContext {
+            params: &params,
+            price: &mut price,
+            law: &ImpactLaw::None,
+            socialization: LossSocialization::None,
+            step: 1,
+        };
+        let kick = m.force_close(&mut ledger, 0, keeper, &mut ctx);
+        let dart = 500.0 / 1.13;
+        let a = m.auctions[0].unwrap();
         assert!(
-            market(500.0)
-                .keeper_reward(0, &MarkState::new(80.0, 10.0, 0.0, 60.0).unwrap())
-                .reward
-                <= 0.0
+            (a.tab - 500.0).abs() < 1e-9 && (m.dirt - 500.0).abs() < 1e-9,
+            "{a:?}"
         );
+        assert!((a.debt - dart).abs() < 1e-9, "{a:?}");
+        assert!((a.lot - 10.0 * dart / 600.0).abs() < 1e-12, "{a:?}");
+        assert!((m.loans.collateral[0] - 10.0 * (1.0 - dart / 600.0)).abs() < 1e-12);
+        assert!((kick.incentive - (250.0 + 0.5)).abs() < 1e-9);
+        // The hole is full: the rest of the vault waits for room.
+        assert!(m.auction_action(&m.rules().copied().unwrap(), 0).is_some());
+        balanced(&m, &ledger);
+        // A crash to 10: redo (top 12), then 20 steps later the lot fetches 12 x 0.99^20 a
+        // unit, short of the auction's debt.
+        let mut price = MarkState::new(10.0, 10.0, 0.0, 60.0).unwrap();
+        m.advance(&mut ledger, &price, 60.0 + 80.0 * 90.0);
+        let mut ctx = CloseContext {
+            params: &params,
+            price: &mut price,
+            law: &ImpactLaw::None,
+            socialization: LossSocialization::None,
+            step: 2,
+        };
+        m.force_close(&mut ledger, 0, keeper, &mut ctx);
+        m.advance(&mut ledger, ctx.price, 60.0 + 100.0 * 90.0);
+        let take = m.force_close(&mut ledger, 0, keeper, &mut ctx);
+        let paid = a.lot * 12.0 * 0.99f64.powi(20);
+        assert!((take.notional - paid).abs() < 1e-9, "{take:?}");
+        assert!((take.deficit - (dart - paid)).abs() < 1e-9, "{take:?}");
+        assert!(!m.in_auction(0) && m.is_open(0) && m.dirt == 0.0);
+        let left = m.loan_of(0);
+        assert!((left.debt - (600.0 - dart)).abs() < 1e-9, "{left:?}");
+        assert!((left.collateral - 10.0 * (1.0 - dart / 600.0)).abs() < 1e-12);
+        balanced(&m, &ledger);
+    }
+
+    /// A lot sold out before the tab is raised leaves bad debt, paid by the fund.
+    #[test]
+    fn a_lot_sold_out_short_is_bad_debt() {
         let mut m = market(1e9);
         let mut ledger = Ledger::open(vec![InsuranceFund::new(1e4).unwrap()], 0.0)
             .with_suppliers(600.0)
             .with_keepers(1, 1e6);
         let params =
             LiquidationParams::new(0.0, 0.0, LiquidationMode::Engine, CloseRule::Full).unwrap();
-        let keeper = Liquidator::Keeper { k: 0, cost: 0.0 };
+        let keeper = Liquidator::Keeper {
+            k: 0,
+            cost: 0.0,
+            budget: f64::INFINITY,
+        };
         let mut price = MarkState::new(80.0, 10.0, 0.0, 60.0).unwrap();
         m.advance(&mut ledger, &price, 60.0);
         let mut ctx = CloseContext {

@@ -24,8 +24,8 @@ use crate::market::{ImpactLaw, MarkState, Side};
 use crate::params::{ParamResult, non_negative};
 use crate::protocol::trigger::{Falling, Reversed, Trigger, TriggerQueue};
 use crate::protocol::{
-    Account, BorrowerFlows, CloseContext, DeficitTaker, ForcedClose, KeeperReward, Ledger,
-    Leftover, Liquidator, LossSocialization, Socialized,
+    Account, BorrowerFlows, CloseContext, DeficitTaker, ForcedClose, KeeperOffer, KeeperReward,
+    Ledger, Leftover, Liquidator, LossSocialization, Socialized,
 };
 
 /// Seconds in the year borrow rates are quoted over (Aave's `SECONDS_PER_YEAR`).
@@ -110,9 +110,11 @@ impl Action {
 pub enum OracleSource {
     /// The market the collateral trades in (the mark), where keepers sell: their sales
     /// reach the oracle and the health factor of every other loan (the lending cascade).
-    #[default]
+    /// For thin collateral and collateral a venue prices off its own book.
     Market,
-    /// The index: a feed aggregating venues this market's sales do not move.
+    /// The index: a feed aggregating venues this market's sales do not move (Chainlink's
+    /// aggregation; the default, MODEL.md section 14).
+    #[default]
     Index,
 }
 
@@ -141,7 +143,7 @@ impl LendingTerms {
         Ok(Self {
             style,
             oracle,
-            source: OracleSource::Market,
+            source: OracleSource::default(),
             borrow_apr: non_negative("borrow_apr", borrow_apr)?,
             deficit_offset: non_negative("deficit_offset_usd", deficit_offset)?,
             behavior: BorrowerBehavior::default(),
@@ -162,10 +164,15 @@ impl LendingTerms {
         &self.style
     }
 
-    /// The feed reads `source` instead of the market.
+    /// The feed reads `source`.
     pub fn reading(mut self, source: OracleSource) -> Self {
         self.source = source;
         self
+    }
+
+    /// What the feed reads.
+    pub fn source(&self) -> OracleSource {
+        self.source
     }
 }
 
@@ -565,8 +572,9 @@ impl LendingMarket {
         }
     }
 
-    /// Phase 1 of a step, at time `now`: the feed reads its source (by default the book the
-    /// collateral trades in, so that keepers' sales reach the oracle: the lending cascade),
+    /// Phase 1 of a step, at time `now`: the feed reads its source (by default the index;
+    /// reading the book the collateral trades in, keepers' sales reach the oracle: the
+    /// lending cascade),
     /// and the debts accrue their interest, which the suppliers are owed.
     pub fn advance(&mut self, ledger: &mut Ledger, price: &MarkState, now: f64) {
         let read = match self.terms.source {
@@ -670,6 +678,61 @@ impl LendingMarket {
         }
     }
 
+    /// The action a keeper that brings at most `budget` USD (infinite when it funds the
+    /// repayment with a flash loan) takes on borrower `i`'s loan now, with the profit it
+    /// expects: what it receives, sold into the book now, less what it pays and `cost` (its
+    /// gas), plus any incentive. Aave: the repayment that maximizes that profit within the
+    /// close factor, the dust rule and the budget (`AaveRules::most_profitable`); the other
+    /// styles' actions have one size (a whole lot, a whole absorption, a kick), taken when
+    /// the budget pays for it.
+    fn sized_action(
+        &self,
+        i: u32,
+        price: &MarkState,
+        law: &ImpactLaw,
+        budget: f64,
+        cost: f64,
+    ) -> Option<(Action, f64)> {
+        let mark = price.book();
+        let proceeds = |units: f64| {
+            if units <= 0.0 {
+                return 0.0;
+            }
+            let slippage = units * (mark - price.quote_fill(Side::Sell, units * mark, law));
+            units * mark - slippage
+        };
+        match &self.terms.style {
+            LendingStyle::Aave(r) => {
+                let profit = |l: &AaveLiquidation| proceeds(l.to_keeper) - l.debt_repaid - cost;
+                r.most_profitable(&self.loan(self.at(i)), self.feed.price(), budget, profit)
+                    .map(|(l, p)| (Action::Repay(l), p))
+            }
+            LendingStyle::Auction(_) | LendingStyle::Comet { .. } => {
+                let a = self.action(i).filter(|a| a.capital() <= budget)?;
+                let profit = proceeds(a.units_received()) - a.capital() + a.incentive() - cost;
+                Some((a, profit))
+            }
+        }
+    }
+
+    /// What a keeper with at most `budget` USD to pay (infinite when flash-funded) and gas
+    /// `cost` would do to borrower `i`'s loan now, when it expects a profit: the capital the
+    /// action needs and that profit. `None`: nothing it can do pays.
+    pub fn keeper_offer(
+        &self,
+        i: u32,
+        price: &MarkState,
+        law: &ImpactLaw,
+        budget: f64,
+        cost: f64,
+    ) -> Option<KeeperOffer> {
+        let (action, profit) = self.sized_action(i, price, law, budget, cost)?;
+        (profit > 0.0).then_some(KeeperOffer {
+            capital: action.capital(),
+            profit,
+        })
+    }
+
     /// What a keeper makes by acting on borrower `i`'s loan now, before the slippage of
     /// selling the collateral it receives and its gas: that collateral at the market, less
     /// what it pays (the capital it needs), plus any incentive.
@@ -715,14 +778,21 @@ impl LendingMarket {
             long: true,
             ..ForcedClose::default()
         };
-        let Some(action) = self.action(i) else {
+        let action = match by {
+            Liquidator::Engine => self.action(i),
+            // The keeper sizes as it did when it chose the loan (the state has not moved).
+            Liquidator::Keeper { cost, budget, .. } => self
+                .sized_action(i, ctx.price, ctx.law, budget, cost)
+                .map(|(a, _)| a),
+        };
+        let Some(action) = action else {
             return out;
         };
         let k = self.at(i);
         out.induced = self.loan(k).health_factor(ctx.price.index(), self.lt()) >= 1.0;
         let (liquidator, cost) = match by {
             Liquidator::Engine => (Account::Treasury, 0.0),
-            Liquidator::Keeper { k, cost } => (Account::Keeper(k), cost),
+            Liquidator::Keeper { k, cost, .. } => (Account::Keeper(k), cost),
         };
         let paid = match action {
             Action::Repay(l) => self.repay(ledger, k, l, liquidator, ctx.price.book(), &mut out),
@@ -737,7 +807,11 @@ impl LendingMarket {
                 0.0
             }
             Action::Take { units, paid } => {
-                self.take(ledger, k, units, paid, liquidator, &mut out);
+                let short = self.take(ledger, k, units, paid, liquidator, &mut out);
+                // A partly barked vault keeps collateral: only the auction's debt is bad.
+                if short > 0.0 && self.loans.collateral[k] > 0.0 {
+                    self.write_off(ledger, k, short, ctx, &mut out);
+                }
                 paid
             }
             Action::Absorb { paid, .. } => {
@@ -865,6 +939,21 @@ impl LendingMarket {
         out: &mut ForcedClose,
     ) {
         let d = self.loan(k).debt;
+        self.write_off(ledger, k, d, ctx, out);
+        // Whatever rounding left of the debt is written off with it.
+        self.total_scaled -= self.loans.scaled_debt[k];
+        self.loans.scaled_debt[k] = 0.0;
+    }
+
+    /// The waterfall for `d` USD of loan `k`'s debt that nothing will repay.
+    fn write_off(
+        &mut self,
+        ledger: &mut Ledger,
+        k: usize,
+        d: f64,
+        ctx: &CloseContext,
+        out: &mut ForcedClose,
+    ) {
         out.deficit = d;
         let offset = d.min(self.offset_left);
         self.offset_left -= offset;
@@ -881,9 +970,6 @@ impl LendingMarket {
         out.fund_paid = absorbed.fund_paid;
         out.socialized = absorbed.socialized;
         out.uncovered = absorbed.uncovered;
-        // Whatever rounding left of the debt is written off with it.
-        self.total_scaled -= self.loans.scaled_debt[k];
-        self.loans.scaled_debt[k] = 0.0;
     }
 
     /// The debt outstanding (O(borrowers): for the ledger's audit).
@@ -979,7 +1065,11 @@ mod tests {
         let c = m.force_close(
             &mut ledger,
             11,
-            Liquidator::Keeper { k: 0, cost: 20.0 },
+            Liquidator::Keeper {
+                k: 0,
+                cost: 20.0,
+                budget: f64::INFINITY,
+            },
             &mut ctx,
         );
         // HF 0.62: the whole collateral (6,000 USD) goes for 6,000 / 1.05 of debt.
@@ -1044,7 +1134,11 @@ mod tests {
             socialization: LossSocialization::None,
             step: 1,
         };
-        let keeper = Liquidator::Keeper { k: 0, cost: 0.0 };
+        let keeper = Liquidator::Keeper {
+            k: 0,
+            cost: 0.0,
+            budget: f64::INFINITY,
+        };
         let sound = m.force_close(&mut ledger, 0, keeper, &mut ctx);
         // 10 units at 260: credit 2,470, store front 2,535.
         assert!(sound.flat && sound.deficit == 0.0);
@@ -1061,6 +1155,59 @@ mod tests {
         assert!(unsound.flat && !m.is_open(1));
         assert!((ledger.balance(Account::Fund(0)) - 600.0).abs() < 1e-9);
         balanced(&m, &ledger);
+    }
+
+    /// A keeper that sizes for profit: on a loan of 6M USD of collateral at HF 0.97 (close
+    /// factor 50%) and a thin square-root book, the repayment it chooses earns, to the grid,
+    /// the most bonus less slippage less gas of 200,000 repayments spread over every amount
+    /// the contract accepts; the best is well inside the close factor, so all-or-nothing
+    /// would earn less. A budget under the best caps the repayment at the budget.
+    #[test]
+    fn the_keeper_repays_what_maximizes_bonus_less_slippage_and_gas() {
+        use crate::market::SqrtImpact;
+        let rules = AaveRules::new(0.83, 0.05, 0.10).unwrap();
+        let collateral = 2_000.0;
+        let loans = [Loan {
+            collateral,
+            debt: collateral * 3_000.0 * 0.83 / 0.97,
+        }];
+        let m = LendingMarket::open(&loans, terms(0.0), 3_000.0, 0, 0, 60.0);
+        let price = MarkState::new(3_000.0, 10.0, 0.0, 60.0).unwrap();
+        let law = ImpactLaw::SquareRoot(SqrtImpact::new(1.0, 0.75, 5e5).unwrap());
+        let gas = 20.0;
+        let offer = m.keeper_offer(0, &price, &law, f64::INFINITY, gas).unwrap();
+        let loan = m.loan_of(0);
+        let profit = |x: f64| {
+            let l = rules.liquidate(&loan, 3_000.0, x).unwrap();
+            assert!((l.debt_repaid - x).abs() <= 1e-9 * x, "{x} {l:?}");
+            let units = l.to_keeper;
+            units * price.quote_fill(Side::Sell, units * 3_000.0, &law) - x - gas
+        };
+        let most = 0.5 * loan.debt;
+        let n = 200_000;
+        let (mut best_x, mut best) = (0.0, f64::NEG_INFINITY);
+        for j in 1..=n {
+            let x = most * j as f64 / n as f64;
+            let p = profit(x);
+            if p > best {
+                (best_x, best) = (x, p);
+            }
+        }
+        let step = most / n as f64;
+        assert!(offer.profit >= best - 1e-9 * best.abs(), "{offer:?} {best}");
+        assert!((offer.capital - best_x).abs() <= step, "{offer:?} {best_x}");
+        assert!((profit(offer.capital) - offer.profit).abs() <= 1e-6 * best.abs());
+        // The sizing matters: the best is inside the close factor, and the close factor's
+        // whole amount earns clearly less.
+        assert!(best_x < 0.8 * most, "{best_x} of {most}");
+        assert!(profit(most) < 0.9 * best, "{} {best}", profit(most));
+        // A keeper with a third of the best in capital repays exactly its capital.
+        let budget = best_x / 3.0;
+        let capped = m.keeper_offer(0, &price, &law, budget, gas).unwrap();
+        assert!(
+            (capped.capital - budget).abs() <= 1e-9 * budget,
+            "{capped:?}"
+        );
     }
 
     /// Interest accrues through the index: debts grow, suppliers are owed it, and a loan
