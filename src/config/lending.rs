@@ -152,11 +152,12 @@ fn comet_style(l: &LendingSection, path: &str) -> ParamResult<LendingStyle> {
         ParamError::new(
             &at,
             "style = \"comet\" needs a [lending.comet] table (liquidation_factor, \
-             store_front_factor)",
+             store_front_factor, target_reserves_usd)",
         )
     })?;
-    let rules =
-        CometRules::new(c.liquidation_factor, c.store_front_factor).map_err(|e| e.within(&at))?;
+    let rules = CometRules::new(c.liquidation_factor, c.store_front_factor)
+        .and_then(|r| r.with_target_reserves(c.target_reserves_usd))
+        .map_err(|e| e.within(&at))?;
     let lt = l.liquidation_threshold;
     if !(lt > 0.0 && lt < 1.0) {
         return Err(ParamError::new(
@@ -268,7 +269,7 @@ mod tests {
         assert!(only_its_style_tables(&section("aave", "bonus = 0.05\n"), "m").is_ok());
         let e = only_its_style_tables(&section("comet", "bonus = 0.05\n"), "m").unwrap_err();
         assert_eq!(e.field, "m.bonus");
-        let auction = "[comet]\nliquidation_factor = 0.95\nstore_front_factor = 0.5\n";
+        let auction = "[comet]\nliquidation_factor = 0.95\nstore_front_factor = 0.5\ntarget_reserves_usd = 5e6\n";
         let e = only_its_style_tables(&section("aave", auction), "m").unwrap_err();
         assert_eq!(e.field, "m.comet");
     }
