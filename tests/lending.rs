@@ -724,3 +724,30 @@ fn de_riskers_sell_on_alarm_and_without_impact_they_are_liquidated_less() {
         );
     }
 }
+
+/// A lending study's printed summary and report state P(depletion) as a chance a day and
+/// what it would be over a year of independent days, `1 - (1 - p)^365`.
+#[test]
+fn lending_reports_give_the_daily_chance_and_its_year() {
+    let out = common::temp_dir("r3-year");
+    let file = out.join("r3.toml");
+    std::fs::write(&file, stressed(30, 2e5, "")).unwrap();
+    let o = common::backstop(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let printed = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        printed.contains("over a year if days were independent, 1 - (1 - p)^365"),
+        "{printed}"
+    );
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("Over a year of 365 such days, were days independent"),
+        "{report}"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}

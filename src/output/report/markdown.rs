@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::super::paths::{EXPERIMENT_FILE, SUMMARY_BY_MARKET_CSV, SUMMARY_CSV};
-use super::super::text::{axis_text, format_money, format_pct};
+use super::super::text::{axis_text, format_money, format_pct, over_a_year};
 use super::inputs::Tables;
 use super::outcome::TARGET;
 use crate::config::Experiment;
@@ -119,11 +119,20 @@ fn answer(s: &mut String, t: &Tables) {
         format_pct(head.depletion_probability_lo95),
         format_pct(head.depletion_probability_hi95),
     );
-    let lending_only = exp.cells[t.h]
-        .scenario
-        .markets()
-        .iter()
-        .all(|m| m.lending().is_some());
+    let markets = exp.cells[t.h].scenario.markets();
+    if markets.iter().any(|m| m.lending().is_some()) {
+        let _ = writeln!(
+            s,
+            "That is a chance a day. Over a year of 365 such days, were days independent, it \
+             would be **{}** (95% CI {} to {}), `1 - (1 - p)^365`; days are not independent \
+             (volatility clusters, and a crash day is not an ordinary one), so read it as an \
+             order of magnitude until the model has horizons.\n",
+            format_pct(over_a_year(head.depletion_probability)),
+            format_pct(over_a_year(head.depletion_probability_lo95)),
+            format_pct(over_a_year(head.depletion_probability_hi95)),
+        );
+    }
+    let lending_only = markets.iter().all(|m| m.lending().is_some());
     let who = if lending_only {
         "keepers lose"
     } else {
