@@ -751,3 +751,72 @@ fn lending_reports_give_the_daily_chance_and_its_year() {
     );
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// The USDC stake of experiments/umbrella-usdc.toml (fewer borrowers and seeds, books fifty
+/// times thinner and the feeds on the market, so that deficits arrive): three lending markets with correlated indices share
+/// one fund, the ledger balances after every step (the helper audits it), what the stake
+/// paid is the sum of what it paid for each market, and the report names the USDC stake and
+/// each collateral's share of its draws.
+#[test]
+fn a_usdc_stake_shared_by_three_collaterals_balances_and_is_named() {
+    let text = std::fs::read_to_string("experiments/umbrella-usdc.toml")
+        .unwrap()
+        .replace("reads = \"index\"", "reads = \"market\"")
+        .replace("borrowers = 2000", "borrowers = 400")
+        .replace("borrowers = 1000", "borrowers = 200")
+        .replace("borrowers = 500", "borrowers = 100")
+        .replace("seeds = 10000", "seeds = 200")
+        .replace("daily_volume_usd = 1e9", "daily_volume_usd = 2e7")
+        .replace("daily_volume_usd = 5e8", "daily_volume_usd = 1e7")
+        .replace("daily_volume_usd = 1e8", "daily_volume_usd = 2e6");
+    let result = common::run(&common::parse(&text), 2);
+    assert_eq!(result.market_rows.len(), 3 * result.rows.len());
+    let mut drawn = 0;
+    for (r, markets) in result.rows.iter().zip(result.market_rows.chunks(3)) {
+        let paid: f64 = markets.iter().map(|m| m.fund_paid).sum();
+        let fund_paid = r.bad_debt - r.deficit_offset - r.bad_debt_uncovered;
+        assert!(
+            (paid - fund_paid).abs() <= 1e-6 * (1.0 + paid),
+            "seed {}",
+            r.seed
+        );
+        drawn += (paid > 0.0) as u32;
+    }
+    assert!(drawn > 0, "the stake is drawn on some day");
+    // Correlated indices: WETH and WBTC fall 5% in the same day far more often than
+    // independent days would (their expected count plus 3 of its Poisson SDs).
+    let falls = |m: usize| -> Vec<bool> {
+        result
+            .market_rows
+            .chunks(3)
+            .map(|c| c[m].index_max_drawdown > 0.05)
+            .collect()
+    };
+    let (weth, wbtc) = (falls(0), falls(1));
+    let n = weth.len() as f64;
+    let count = |v: &[bool]| v.iter().filter(|&&x| x).count() as f64;
+    let independent = count(&weth) * count(&wbtc) / n;
+    let both = weth.iter().zip(&wbtc).filter(|(a, b)| **a && **b).count() as f64;
+    assert!(
+        both > independent + 3.0 * independent.sqrt(),
+        "both {both}, independent {independent}"
+    );
+
+    let out = common::temp_dir("usdc-stake");
+    let file = out.join("usdc.toml");
+    std::fs::write(&file, text.replace("seeds = 200", "seeds = 100")).unwrap();
+    let o = common::backstop(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("The fund is the USDC stake"), "{report}");
+    assert!(
+        report.contains("`WETH` ") && report.contains("`LINK` "),
+        "{report}"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -26,6 +26,8 @@ pub struct LendingScenario {
     collateral_usd: PositiveDistribution,
     initial_ltv: PositiveDistribution,
     ltv: f64,
+    /// The asset the loans borrow, which names the stake in reports.
+    debt_asset: Option<String>,
 }
 
 impl LendingScenario {
@@ -85,7 +87,13 @@ impl LendingScenario {
             initial_ltv: distribution(&l.initial_ltv)
                 .map_err(|e| e.within(&format!("{path}.initial_ltv")))?,
             ltv: l.ltv,
+            debt_asset: debt_asset(l, path)?,
         })
+    }
+
+    /// The asset the loans borrow (`USDC`), if the file names it.
+    pub fn debt_asset(&self) -> Option<&str> {
+        self.debt_asset.as_deref()
     }
 
     pub fn terms(&self) -> &LendingTerms {
@@ -115,6 +123,21 @@ impl LendingScenario {
             debt: value * ltv,
         }
     }
+}
+
+/// `debt_asset`: a ticker, as reports print it.
+fn debt_asset(l: &LendingSection, path: &str) -> ParamResult<Option<String>> {
+    let Some(a) = &l.debt_asset else {
+        return Ok(None);
+    };
+    let ticker = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '-';
+    if a.is_empty() || a.len() > 16 || !a.chars().all(ticker) {
+        return Err(ParamError::new(
+            format!("{path}.debt_asset"),
+            format!("is a ticker (letters, digits, '.', '-'; 1 to 16 of them), got {a:?}"),
+        ));
+    }
+    Ok(Some(a.clone()))
 }
 
 /// `style = "comet"`: the `[lending.comet]` table checked into Compound's rules.
@@ -272,5 +295,16 @@ mod tests {
         let auction = "[comet]\nliquidation_factor = 0.95\nstore_front_factor = 0.5\ntarget_reserves_usd = 5e6\n";
         let e = only_its_style_tables(&section("aave", auction), "m").unwrap_err();
         assert_eq!(e.field, "m.comet");
+    }
+
+    #[test]
+    fn the_debt_asset_is_a_ticker() {
+        let ok = section("aave", "debt_asset = \"USDC\"\n");
+        assert_eq!(debt_asset(&ok, "m").unwrap().as_deref(), Some("USDC"));
+        assert_eq!(debt_asset(&section("aave", ""), "m").unwrap(), None);
+        for bad in ["", "US DC", "a-very-long-ticker-name"] {
+            let e = debt_asset(&section("aave", &format!("debt_asset = {bad:?}\n")), "m");
+            assert_eq!(e.unwrap_err().field, "m.debt_asset", "{bad:?}");
+        }
     }
 }

@@ -206,18 +206,25 @@ fn markets_lines(s: &mut String, exp: &Experiment, labels: &[String], agg: &Aggr
     let names: Vec<&str> = markets.iter().map(|m| m.name()).collect();
     let _ = writeln!(
         s,
-        "\nBy market ({}): mean bad debt | mean paid by the fund; spill-over onto a shared fund",
+        "\nBy market ({}): mean bad debt | mean paid by the fund (its share of all the fund \
+         paid); spill-over onto a shared fund",
         names.join(", ")
     );
     let w = label_width(labels);
     let per_cell = agg.market_summaries.chunks(markets.len());
     for ((label, sm), cell_markets) in labels.iter().zip(&agg.summaries).zip(per_cell) {
+        let total: f64 = cell_markets.iter().map(|ms| ms.fund_paid_mean).sum();
         let per: Vec<String> = cell_markets
             .iter()
             .zip(&names)
             .map(|(ms, name)| {
+                let share = if total > 0.0 {
+                    format_pct(ms.fund_paid_mean / total)
+                } else {
+                    "n/a".into()
+                };
                 format!(
-                    "{name} {} | {}",
+                    "{name} {} | {} ({share})",
                     format_money(ms.bad_debt_mean),
                     format_money(ms.fund_paid_mean)
                 )

@@ -42,6 +42,11 @@ pub struct LendingSection {
     #[schemars(transform = rule::non_negative, extend("x-unit" = "USD"))]
     pub deficit_offset_usd: f64,
     pub oracle: OracleSection,
+    /// The asset the loans borrow (`USDC`): a backstop covers one debt asset's deficits from
+    /// every collateral (an Umbrella stake, Comet's reserves), and reports name the stake by
+    /// it. Letters, digits, `.` and `-`, at most 16.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub debt_asset: Option<String>,
     /// `style = "auction"`: the auctions' parameters.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auction: Option<AuctionSection>,

@@ -544,6 +544,66 @@ fn markets_section(s: &mut String, exp: &Experiment, markets: &[MarketSummary]) 
     s.push('\n');
 }
 
+/// Which stake the fund is (MODEL.md section 14, "Which stake"): one debt asset's, shared by
+/// every lending market that borrows it, with each collateral's share of what it paid; or,
+/// with one lending market, only the slice of that stake its collateral draws on.
+fn stake_paragraph(s: &mut String, t: &Tables) {
+    let scenario = &t.exp.cells[t.h].scenario;
+    let markets = scenario.markets();
+    let lending: Vec<usize> = (0..markets.len())
+        .filter(|&m| markets[m].lending().is_some())
+        .collect();
+    let Some(&first) = lending.first() else {
+        return;
+    };
+    let asset = markets[first].lending().and_then(|l| l.debt_asset());
+    let same_asset = lending
+        .iter()
+        .all(|&m| markets[m].lending().and_then(|l| l.debt_asset()) == asset);
+    let stake = match asset {
+        Some(a) if same_asset => format!("the {a} stake"),
+        _ => "the debt asset's stake".to_string(),
+    };
+    let shared = scenario.fund_shares_of_total().len() == 1;
+    if lending.len() == 1 || !shared {
+        let _ = writeln!(
+            s,
+            "**Which stake.** An Umbrella stake covers its debt asset's deficits from every \
+             collateral at once; this study sizes only the slice of {stake} that `{}` loans \
+             draw on.\n",
+            markets[first].name()
+        );
+        return;
+    }
+    let per_cell = markets.len();
+    let paid = |m: usize| {
+        t.markets
+            .get(t.h * per_cell + m)
+            .map_or(0.0, |r| r.fund_paid_mean)
+    };
+    let total: f64 = lending.iter().map(|&m| paid(m)).sum();
+    let shares: Vec<String> = lending
+        .iter()
+        .map(|&m| {
+            let share = if total > 0.0 {
+                format_pct(paid(m) / total)
+            } else {
+                "n/a".into()
+            };
+            format!("`{}` {share}", markets[m].name())
+        })
+        .collect();
+    let _ = writeln!(
+        s,
+        "**Which stake.** The fund is {stake}: one stake shared by the {} lending markets whose \
+         loans borrow it, one per collateral. Each collateral's share of the stake's draws \
+         (the deficits it paid for that market over all it paid, {} a day on average): {}.\n",
+        lending.len(),
+        format_money(total),
+        shares.join(", ")
+    );
+}
+
 /// Lending markets (MODEL.md section 14): the stake, the health factor and the keepers, in
 /// the headline cell.
 fn lending_section(s: &mut String, t: &Tables) {
@@ -551,6 +611,7 @@ fn lending_section(s: &mut String, t: &Tables) {
     let markets = exp.cells[t.h].scenario.markets();
     let per_cell = markets.len();
     let head = t.head();
+    stake_paragraph(s, t);
     for (m, market) in markets.iter().enumerate() {
         let (Some(l), Some(row)) = (market.lending(), t.markets.get(t.h * per_cell + m)) else {
             continue;
