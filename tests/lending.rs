@@ -820,3 +820,28 @@ fn a_usdc_stake_shared_by_three_collaterals_balances_and_is_named() {
     );
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// experiments/r3-crash.toml (20 seeds): the shape of 10 October 2025 reaches every style's
+/// market (its index falls 21.1% from 4,354 to 3,435), each style liquidates, Comet's
+/// reserves absorb without a deficit, no fund runs dry, and the ledger balances after every
+/// step.
+#[test]
+fn the_crash_day_reaches_all_three_styles() {
+    let exp = Experiment::load(
+        Path::new("experiments/r3-crash.toml"),
+        backstop::config::Overrides {
+            seeds: Some(20),
+            master_seed: None,
+        },
+    )
+    .unwrap();
+    let result = common::run(&exp, 2);
+    for markets in result.market_rows.chunks(3) {
+        for m in markets {
+            assert!((m.index_max_drawdown - (1.0 - 3_435.0 / 4_354.0)).abs() < 1e-3);
+            assert!(m.liquidation_count > 0, "market {}", m.market);
+        }
+        assert_eq!(markets[1].bad_debt, 0.0, "comet");
+    }
+    assert!(result.rows.iter().all(|r| !r.depleted));
+}
