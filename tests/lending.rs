@@ -845,3 +845,23 @@ fn the_crash_day_reaches_all_three_styles() {
     }
     assert!(result.rows.iter().all(|r| !r.depleted));
 }
+
+/// Comet's store front opens only below its target reserves, so the fund's size shapes the
+/// run before depletion and calibration must bisect; Aave's does not.
+#[test]
+fn comet_target_reserves_make_calibration_bisect() {
+    let load =
+        |f: &str| Experiment::load(Path::new(f), backstop::config::Overrides::default()).unwrap();
+    let comet = load("experiments/lending-comet.toml");
+    assert!(
+        comet.cells[0]
+            .scenario
+            .fund_shapes_the_run_before_depletion()
+    );
+    let aave = load("experiments/r3-lending.toml");
+    assert!(
+        !aave.cells[0]
+            .scenario
+            .fund_shapes_the_run_before_depletion()
+    );
+}

@@ -91,6 +91,13 @@ impl LendingScenario {
         })
     }
 
+    /// Whether the run reads the fund's balance before it is depleted: Comet's store front
+    /// sells only while the reserves are below a finite target, so where the reserves start
+    /// decides when it opens.
+    pub fn store_front_reads_the_fund(&self) -> bool {
+        matches!(self.terms.style(), LendingStyle::Comet { rules, .. } if rules.target_reserves().is_finite())
+    }
+
     /// The asset the loans borrow (`USDC`), if the file names it.
     pub fn debt_asset(&self) -> Option<&str> {
         self.debt_asset.as_deref()

@@ -12,6 +12,7 @@ use crate::config::file::RecordSection;
 use crate::montecarlo::MarketSummary;
 use crate::montecarlo::contrast::CellContrast;
 use crate::montecarlo::record::{FundChange, RecordCell};
+use crate::protocol::lending::LendingStyle;
 
 /// `fund.initial $1.00M, liquidation.penalty_rate 1.00%`, or `the scenario as written`.
 pub(super) fn cell_text(exp: &Experiment, c: usize) -> String {
@@ -102,7 +103,7 @@ fn answer(s: &mut String, t: &Tables) {
         .scenario
         .fund_shapes_the_run_before_depletion()
     {
-        "The fund cap makes the run depend on the fund, so this report does not read a fund size off required capital; `backstop calibrate` finds it by bisection.".to_string()
+        "The fund's size shapes the run before it runs dry (a cap sweeps its excess to treasury, or Comet's store front opens only below its target reserves), so this report does not read a fund size off required capital; `backstop calibrate` finds it by bisection.".to_string()
     } else {
         headline(
             head.required_capital_q99,
@@ -568,9 +569,9 @@ fn stake_paragraph(s: &mut String, t: &Tables) {
     if lending.len() == 1 || !shared {
         let _ = writeln!(
             s,
-            "**Which stake.** An Umbrella stake covers its debt asset's deficits from every \
-             collateral at once; this study sizes only the slice of {stake} that `{}` loans \
-             draw on.\n",
+            "**Which stake.** A backstop covers its debt asset's deficits from every \
+             collateral at once (an Umbrella stake; Comet's reserves, for its base asset); this \
+             study sizes only the slice of {stake} that `{}` loans draw on.\n",
             markets[first].name()
         );
         return;
@@ -630,6 +631,16 @@ fn lending_section(s: &mut String, t: &Tables) {
             l.borrowers(),
             l.style_name(),
         );
+        if let LendingStyle::Comet { rules, .. } = l.terms().style() {
+            let _ = writeln!(
+                s,
+                "Under Compound III's rules no purchase is needed: any keeper absorbs a \
+                 liquidatable loan for gas alone, and the reserves (the fund) hold what they \
+                 absorb, marked at the oracle in their balance, selling it at the store front \
+                 only while their cash is below the target reserves ({}).\n",
+                format_money(rules.target_reserves()),
+            );
+        }
         lending_figures(s, row, head.keeper_profit_mean);
         let behavior = l.terms().behavior();
         if !behavior.is_static() {

@@ -48,6 +48,11 @@ impl CometRules {
         Ok(self)
     }
 
+    /// `targetReserves` (USD; infinite: the store front never closes).
+    pub fn target_reserves(&self) -> f64 {
+        self.target_reserves
+    }
+
     /// `buyCollateral`'s gate: whether keepers may buy while the reserves (`getReserves`,
     /// the base asset only, held collateral aside) are `reserves`.
     pub fn store_front_open(&self, reserves: f64) -> bool {
