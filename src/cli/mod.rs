@@ -399,8 +399,8 @@ fn by_required_capital(
     output::calibration::samples_from_runs(exp, out).map_err(|e| e.to_string())
 }
 
-/// Calibration by bisection over the fund, seed by seed: for a capped fund, whose run before
-/// depletion depends on the fund's size.
+/// Calibration by bisection over the fund, seed by seed: for a capped fund, or Comet's target
+/// reserves, where the run before depletion depends on the fund's size.
 fn by_bisection(
     exp: &Experiment,
     out: &Path,
@@ -409,8 +409,8 @@ fn by_bisection(
 ) -> Result<Vec<calibration::CellSamples>, String> {
     if !args.quiet {
         println!(
-            "The fund cap makes the run before depletion depend on the fund, so required capital \
-             cannot stand in for a sweep. Falling back to bisection over the fund, seed by seed \
+            "The fund's size shapes the run before depletion (a fund cap, or Comet's target \
+             reserves), so required capital cannot stand in for a sweep. Falling back to bisection over the fund, seed by seed \
              ({} simulations per seed).",
             calibration::BISECTION_STEPS + 3
         );

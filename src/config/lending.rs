@@ -26,6 +26,8 @@ pub struct LendingScenario {
     collateral_usd: PositiveDistribution,
     initial_ltv: PositiveDistribution,
     ltv: f64,
+    /// The asset the loans borrow, which names the stake in reports.
+    debt_asset: Option<String>,
 }
 
 impl LendingScenario {
@@ -85,7 +87,20 @@ impl LendingScenario {
             initial_ltv: distribution(&l.initial_ltv)
                 .map_err(|e| e.within(&format!("{path}.initial_ltv")))?,
             ltv: l.ltv,
+            debt_asset: debt_asset(l, path)?,
         })
+    }
+
+    /// Whether the run reads the fund's balance before it is depleted: Comet's store front
+    /// sells only while the reserves are below a finite target, so where the reserves start
+    /// decides when it opens.
+    pub fn store_front_reads_the_fund(&self) -> bool {
+        matches!(self.terms.style(), LendingStyle::Comet { rules, .. } if rules.target_reserves().is_finite())
+    }
+
+    /// The asset the loans borrow (`USDC`), if the file names it.
+    pub fn debt_asset(&self) -> Option<&str> {
+        self.debt_asset.as_deref()
     }
 
     pub fn terms(&self) -> &LendingTerms {
@@ -115,6 +130,21 @@ impl LendingScenario {
             debt: value * ltv,
         }
     }
+}
+
+/// `debt_asset`: a ticker, as reports print it.
+fn debt_asset(l: &LendingSection, path: &str) -> ParamResult<Option<String>> {
+    let Some(a) = &l.debt_asset else {
+        return Ok(None);
+    };
+    let ticker = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '-';
+    if a.is_empty() || a.len() > 16 || !a.chars().all(ticker) {
+        return Err(ParamError::new(
+            format!("{path}.debt_asset"),
+            format!("is a ticker (letters, digits, '.', '-'; 1 to 16 of them), got {a:?}"),
+        ));
+    }
+    Ok(Some(a.clone()))
 }
 
 /// `style = "comet"`: the `[lending.comet]` table checked into Compound's rules.
@@ -152,11 +182,12 @@ fn comet_style(l: &LendingSection, path: &str) -> ParamResult<LendingStyle> {
         ParamError::new(
             &at,
             "style = \"comet\" needs a [lending.comet] table (liquidation_factor, \
-             store_front_factor)",
+             store_front_factor, target_reserves_usd)",
         )
     })?;
-    let rules =
-        CometRules::new(c.liquidation_factor, c.store_front_factor).map_err(|e| e.within(&at))?;
+    let rules = CometRules::new(c.liquidation_factor, c.store_front_factor)
+        .and_then(|r| r.with_target_reserves(c.target_reserves_usd))
+        .map_err(|e| e.within(&at))?;
     let lt = l.liquidation_threshold;
     if !(lt > 0.0 && lt < 1.0) {
         return Err(ParamError::new(
@@ -272,8 +303,19 @@ mod tests {
         assert!(only_its_style_tables(&section("aave", "bonus = 0.05\n"), "m").is_ok());
         let e = only_its_style_tables(&section("comet", "bonus = 0.05\n"), "m").unwrap_err();
         assert_eq!(e.field, "m.bonus");
-        let auction = "[comet]\nliquidation_factor = 0.95\nstore_front_factor = 0.5\n";
+        let auction = "[comet]\nliquidation_factor = 0.95\nstore_front_factor = 0.5\ntarget_reserves_usd = 5e6\n";
         let e = only_its_style_tables(&section("aave", auction), "m").unwrap_err();
         assert_eq!(e.field, "m.comet");
+    }
+
+    #[test]
+    fn the_debt_asset_is_a_ticker() {
+        let ok = section("aave", "debt_asset = \"USDC\"\n");
+        assert_eq!(debt_asset(&ok, "m").unwrap().as_deref(), Some("USDC"));
+        assert_eq!(debt_asset(&section("aave", ""), "m").unwrap(), None);
+        for bad in ["", "US DC", "a-very-long-ticker-name"] {
+            let e = debt_asset(&section("aave", &format!("debt_asset = {bad:?}\n")), "m");
+            assert_eq!(e.unwrap_err().field, "m.debt_asset", "{bad:?}");
+        }
     }
 }

@@ -269,9 +269,14 @@ impl Scenario {
     /// True when the fund's initial size changes anything in a run before its first
     /// depletion, which breaks the calibration shortcut of MODEL.md section 5. Without a cap
     /// the fund only pays deficits, and only socialization after depletion acts on traders;
-    /// with a cap, how much is swept to treasury depends on where the balance started.
+    /// with a cap, how much is swept to treasury depends on where the balance started; and
+    /// Comet's store front opens only while the reserves are below their target.
     pub fn fund_shapes_the_run_before_depletion(&self) -> bool {
         self.fund.cap().is_some()
+            || self
+                .markets
+                .iter()
+                .any(|m| m.lending().is_some_and(|l| l.store_front_reads_the_fund()))
     }
 
     pub fn fund_cap(&self) -> Option<f64> {

@@ -34,6 +34,21 @@ pub fn format_pct(p: f64) -> String {
     }
 }
 
+/// What a daily probability `p` means over a 365-day year if days were independent,
+/// `1 - (1 - p)^365` (worked out as `-expm1(365 ln(1 - p))`, exact for the small `p` of a
+/// stake): a stand-in until horizons model the year itself (MODEL.md section 17). Days are
+/// not independent (volatility clusters), so it is an order of magnitude, not a forecast.
+pub fn over_a_year(p: f64) -> f64 {
+    -(365.0 * (-p).ln_1p()).exp_m1()
+}
+
+/// Whether any market of the experiment is a lending market.
+fn has_lending(exp: &Experiment) -> bool {
+    exp.cells
+        .first()
+        .is_some_and(|c| c.scenario.markets().iter().any(|m| m.lending().is_some()))
+}
+
 fn axis_value(axis: &GridAxis, v: &crate::config::AxisValue) -> String {
     axis_text(&axis.path, v)
 }
@@ -68,6 +83,9 @@ pub fn summary_text(exp: &Experiment, agg: &Aggregates, seconds: f64) -> String 
     );
     let labels = cell_labels(exp);
     cells_table(&mut s, &labels, &agg.summaries);
+    if has_lending(exp) {
+        yearly_lines(&mut s, &labels, &agg.summaries);
+    }
     markets_lines(&mut s, exp, &labels, agg);
     depletion_table(&mut s, exp, &agg.summaries);
     s
@@ -104,6 +122,25 @@ fn cell_labels(exp: &Experiment) -> Vec<String> {
 
 fn label_width(labels: &[String]) -> usize {
     labels.iter().map(String::len).max().unwrap_or(4).max(4)
+}
+
+/// One line per cell: the daily P(depletion) read over a year of independent days.
+fn yearly_lines(s: &mut String, labels: &[String], summaries: &[CellSummary]) {
+    let w = label_width(labels);
+    let _ = writeln!(
+        s,
+        "\nP(depletion) a day, and over a year if days were independent, 1 - (1 - p)^365:"
+    );
+    for (label, sm) in labels.iter().zip(summaries) {
+        let _ = writeln!(
+            s,
+            "{label:<w$}  {:>8} a day  {:>7} a year [{}, {}]",
+            format_pct(sm.depletion_probability),
+            format_pct(over_a_year(sm.depletion_probability)),
+            format_pct(over_a_year(sm.depletion_probability_lo95)),
+            format_pct(over_a_year(sm.depletion_probability_hi95)),
+        );
+    }
 }
 
 /// One line per cell: depletion, VaR95, CVaR99, slippage and required capital.
@@ -169,18 +206,25 @@ fn markets_lines(s: &mut String, exp: &Experiment, labels: &[String], agg: &Aggr
     let names: Vec<&str> = markets.iter().map(|m| m.name()).collect();
     let _ = writeln!(
         s,
-        "\nBy market ({}): mean bad debt | mean paid by the fund; spill-over onto a shared fund",
+        "\nBy market ({}): mean bad debt | mean paid by the fund (its share of all the fund \
+         paid); spill-over onto a shared fund",
         names.join(", ")
     );
     let w = label_width(labels);
     let per_cell = agg.market_summaries.chunks(markets.len());
     for ((label, sm), cell_markets) in labels.iter().zip(&agg.summaries).zip(per_cell) {
+        let total: f64 = cell_markets.iter().map(|ms| ms.fund_paid_mean).sum();
         let per: Vec<String> = cell_markets
             .iter()
             .zip(&names)
             .map(|(ms, name)| {
+                let share = if total > 0.0 {
+                    format_pct(ms.fund_paid_mean / total)
+                } else {
+                    "n/a".into()
+                };
                 format!(
-                    "{name} {} | {}",
+                    "{name} {} | {} ({share})",
                     format_money(ms.bad_debt_mean),
                     format_money(ms.fund_paid_mean)
                 )
@@ -234,5 +278,19 @@ mod tests {
         assert_eq!(format_money(45_600.0), "$45.6k");
         assert_eq!(format_money(-812.4), "-$812");
         assert_eq!(format_money(0.0), "$0");
+    }
+
+    /// 1 - (1 - p)^365 by hand for a few p; near 0 it is about 365 p, and the ends stay put.
+    #[test]
+    fn a_daily_probability_over_a_year_of_independent_days() {
+        for p in [0.0019, 0.01, 0.1, 0.5] {
+            let direct = 1.0 - (1.0f64 - p).powi(365);
+            assert!((over_a_year(p) - direct).abs() < 1e-12, "{p}");
+        }
+        assert!((over_a_year(1e-12) / 365e-12 - 1.0).abs() < 1e-9);
+        assert_eq!(over_a_year(0.0), 0.0);
+        assert_eq!(over_a_year(1.0), 1.0);
+        // R3's 0.19% a day is half the years.
+        assert!((over_a_year(0.0019) - 0.5003).abs() < 1e-3);
     }
 }

@@ -13,6 +13,12 @@ pub struct BorrowerFlows {
     pub looped: f64,
     /// Debt de-riskers repaid by selling collateral into the book (USD).
     pub derisked: f64,
+    /// Comet: what keepers paid the reserves for absorbed collateral at the store front.
+    pub store_front_paid: f64,
+    /// Comet: what those keepers lost against the mark selling it into the book.
+    pub store_front_slippage: f64,
+    /// Comet: what they made, net of slippage and gas.
+    pub store_front_keeper_profit: f64,
 }
 
 /// What is left of a market at the end of a run, once the venue's backstop (if its kind has

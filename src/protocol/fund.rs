@@ -289,6 +289,23 @@ impl InsuranceFund {
         paid
     }
 
+    /// Records a change of the value of what the fund holds besides cash (collateral it
+    /// absorbed, marked at the oracle; a sale under the mark), a gain or, negative, a loss
+    /// (the caller moves the money). Losses count towards the required capital and deplete
+    /// the fund as deficits do, so that `R > F0` and depletion still agree; they are not
+    /// deficits (no bad debt), and gains are not inflows.
+    pub(crate) fn record_mark(&mut self, change: f64, step: u64) {
+        self.net_outflow -= change;
+        self.required_capital = self.required_capital.max(self.net_outflow);
+        let runs_dry = match self.cap {
+            None => self.net_outflow > self.initial,
+            Some(_) => self.balance + change < 0.0,
+        };
+        if self.depleted_at.is_none() && runs_dry {
+            self.depleted_at = Some(step);
+        }
+    }
+
     /// Call after every change of the balance.
     pub(crate) fn observe_balance(&mut self) {
         self.min_balance = self.min_balance.min(self.balance + self.unrealized);

@@ -253,6 +253,18 @@ impl Ledger {
         }
     }
 
+    /// The value of what fund `fund` holds besides cash changed by `change` at `step` (a
+    /// holding marked to a new price, or sold under its mark): the fund records the gain or
+    /// loss, and the money moves between the fund and the outside counterparty (what the
+    /// fund holds is outside the USD ledger until it is sold).
+    pub(crate) fn revalue_holding(&mut self, fund: u16, change: f64, step: u64) {
+        if change == 0.0 {
+            return;
+        }
+        self.funds[fund as usize].record_mark(change, step);
+        self.transfer(Account::Counterparty, Account::Fund(fund), change);
+    }
+
     /// Records deficit `d` at `step` against fund `fund` and returns what the fund pays (the
     /// caller moves the money).
     pub(crate) fn record_deficit(&mut self, fund: u16, d: f64, step: u64) -> f64 {

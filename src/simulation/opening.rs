@@ -7,8 +7,8 @@ use super::traders::TraderStates;
 use super::warm_start::{LookBack, WarmPosition};
 use crate::agents::{DrawnAccount, InitialPosition, ThresholdLaw, collateral_scale};
 use crate::config::{LendingScenario, MarketKind, Scenario};
-use crate::protocol::lending::LendingMarket;
 use crate::protocol::lending::borrowers::{BorrowerBehavior, BorrowerPlan};
+use crate::protocol::lending::{LendingMarket, StoreFrontBuyers};
 use crate::protocol::{
     InsuranceFund, LiquidationMode, Market, PerpMarket, PositionBook, Takeover, Venue,
 };
@@ -199,7 +199,11 @@ impl<'s> Opener<'s> {
         }
         self.open_interest.run += self.open_interest.markets[at.m];
         let dt = self.sc.dt_seconds;
-        let market = LendingMarket::open(&loans, l.terms, s0, at.fund, at.first, dt);
+        let mut market = LendingMarket::open(&loans, l.terms, s0, at.fund, at.first, dt);
+        if let LiquidationMode::Keeper(keepers) = self.sc.liquidation.mode() {
+            market = market
+                .with_store_front_buyers(StoreFrontBuyers::new(keepers.count(), keepers.cost()));
+        }
         if plans.is_empty() {
             market.into()
         } else {

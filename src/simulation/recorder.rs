@@ -274,6 +274,11 @@ impl Recorder {
         row.defender_spend += flows.defended;
         row.looped_debt += flows.looped;
         row.derisked_debt += flows.derisked;
+        // Comet's store front: its buyers' slippage and profit are the keepers' as a
+        // liquidation's are (zeros in every other market, which leave the sums' bits).
+        row.slippage_loss += flows.store_front_slippage;
+        self.row.slippage_loss += flows.store_front_slippage;
+        self.row.keeper_profit += flows.store_front_keeper_profit;
     }
 
     /// Market `m` at the end: positions no keeper took that stay open, and what is left

@@ -42,6 +42,11 @@ pub struct LendingSection {
     #[schemars(transform = rule::non_negative, extend("x-unit" = "USD"))]
     pub deficit_offset_usd: f64,
     pub oracle: OracleSection,
+    /// The asset the loans borrow (`USDC`): a backstop covers one debt asset's deficits from
+    /// every collateral (an Umbrella stake, Comet's reserves), and reports name the stake by
+    /// it. Letters, digits, `.` and `-`, at most 16.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub debt_asset: Option<String>,
     /// `style = "auction"`: the auctions' parameters.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auction: Option<AuctionSection>,
@@ -142,7 +147,7 @@ pub struct LoopersSection {
 }
 
 /// Compound III `Comet.sol` factors (cWETHv3's WETH-like assets: liquidation factor 0.93 to
-/// 0.975, store-front price factor 0.5 to 1).
+/// 0.975, store-front price factor 0.5 to 1) and the market's target reserves.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CometSection {
@@ -153,6 +158,10 @@ pub struct CometSection {
     /// liquidation_factor))`.
     #[schemars(transform = rule::unit_interval)]
     pub store_front_factor: f64,
+    /// `targetReserves`: keepers may buy absorbed collateral only while the reserves (the
+    /// fund's cash, held collateral aside) are below this (cUSDCv3: 5M).
+    #[schemars(range(min = 0.0), extend("x-unit" = "USD"))]
+    pub target_reserves_usd: f64,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]

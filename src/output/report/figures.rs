@@ -113,13 +113,13 @@ impl Charts {
     }
 
     /// P(depletion) against fund size, read off required capital: only where required capital
-    /// predicts depletion (no fund cap).
+    /// predicts depletion (no fund cap, no Comet target reserves).
     fn depletion_curve(&mut self, t: &Tables) -> Result<(), OutputError> {
         if t.exp.cells[t.h]
             .scenario
             .fund_shapes_the_run_before_depletion()
         {
-            self.outcome.notes.push("depletion_curve: the fund cap makes the run depend on the fund, so required capital does not give the curve; use `backstop calibrate`".into());
+            self.outcome.notes.push("depletion_curve: the fund's size shapes the run (a fund cap, or Comet's target reserves), so required capital does not give the curve; use `backstop calibrate`".into());
             return Ok(());
         }
         let required = &t.runs.required;

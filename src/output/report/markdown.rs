@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::super::paths::{EXPERIMENT_FILE, SUMMARY_BY_MARKET_CSV, SUMMARY_CSV};
-use super::super::text::{axis_text, format_money, format_pct};
+use super::super::text::{axis_text, format_money, format_pct, over_a_year};
 use super::inputs::Tables;
 use super::outcome::TARGET;
 use crate::config::Experiment;
@@ -13,7 +13,7 @@ use crate::montecarlo::contrast::CellContrast;
 use crate::montecarlo::record::{FundChange, RecordCell};
 use crate::montecarlo::{CellSummary, MarketSummary};
 use crate::protocol::LiquidationMode;
-use crate::protocol::lending::OracleSource;
+use crate::protocol::lending::{LendingStyle, OracleSource};
 
 /// `fund.initial $1.00M, liquidation.penalty_rate 1.00%`, or `the scenario as written`.
 pub(super) fn cell_text(exp: &Experiment, c: usize) -> String {
@@ -104,7 +104,7 @@ fn answer(s: &mut String, t: &Tables) {
         .scenario
         .fund_shapes_the_run_before_depletion()
     {
-        "The fund cap makes the run depend on the fund, so this report does not read a fund size off required capital; `backstop calibrate` finds it by bisection.".to_string()
+        "The fund's size shapes the run before it runs dry (a cap sweeps its excess to treasury, or Comet's store front opens only below its target reserves), so this report does not read a fund size off required capital; `backstop calibrate` finds it by bisection.".to_string()
     } else {
         headline(
             head.required_capital_q99,
@@ -121,11 +121,20 @@ fn answer(s: &mut String, t: &Tables) {
         format_pct(head.depletion_probability_lo95),
         format_pct(head.depletion_probability_hi95),
     );
-    let lending_only = exp.cells[t.h]
-        .scenario
-        .markets()
-        .iter()
-        .all(|m| m.lending().is_some());
+    let markets = exp.cells[t.h].scenario.markets();
+    if markets.iter().any(|m| m.lending().is_some()) {
+        let _ = writeln!(
+            s,
+            "That is a chance a day. Over a year of 365 such days, were days independent, it \
+             would be **{}** (95% CI {} to {}), `1 - (1 - p)^365`; days are not independent \
+             (volatility clusters, and a crash day is not an ordinary one), so read it as an \
+             order of magnitude until the model has horizons.\n",
+            format_pct(over_a_year(head.depletion_probability)),
+            format_pct(over_a_year(head.depletion_probability_lo95)),
+            format_pct(over_a_year(head.depletion_probability_hi95)),
+        );
+    }
+    let lending_only = markets.iter().all(|m| m.lending().is_some());
     let who = if lending_only {
         "keepers lose"
     } else {
@@ -568,6 +577,66 @@ fn markets_section(s: &mut String, exp: &Experiment, markets: &[MarketSummary]) 
     s.push('\n');
 }
 
+/// Which stake the fund is (MODEL.md section 14, "Which stake"): one debt asset's, shared by
+/// every lending market that borrows it, with each collateral's share of what it paid; or,
+/// with one lending market, only the slice of that stake its collateral draws on.
+fn stake_paragraph(s: &mut String, t: &Tables) {
+    let scenario = &t.exp.cells[t.h].scenario;
+    let markets = scenario.markets();
+    let lending: Vec<usize> = (0..markets.len())
+        .filter(|&m| markets[m].lending().is_some())
+        .collect();
+    let Some(&first) = lending.first() else {
+        return;
+    };
+    let asset = markets[first].lending().and_then(|l| l.debt_asset());
+    let same_asset = lending
+        .iter()
+        .all(|&m| markets[m].lending().and_then(|l| l.debt_asset()) == asset);
+    let stake = match asset {
+        Some(a) if same_asset => format!("the {a} stake"),
+        _ => "the debt asset's stake".to_string(),
+    };
+    let shared = scenario.fund_shares_of_total().len() == 1;
+    if lending.len() == 1 || !shared {
+        let _ = writeln!(
+            s,
+            "**Which stake.** A backstop covers its debt asset's deficits from every \
+             collateral at once (an Umbrella stake; Comet's reserves, for its base asset); this \
+             study sizes only the slice of {stake} that `{}` loans draw on.\n",
+            markets[first].name()
+        );
+        return;
+    }
+    let per_cell = markets.len();
+    let paid = |m: usize| {
+        t.markets
+            .get(t.h * per_cell + m)
+            .map_or(0.0, |r| r.fund_paid_mean)
+    };
+    let total: f64 = lending.iter().map(|&m| paid(m)).sum();
+    let shares: Vec<String> = lending
+        .iter()
+        .map(|&m| {
+            let share = if total > 0.0 {
+                format_pct(paid(m) / total)
+            } else {
+                "n/a".into()
+            };
+            format!("`{}` {share}", markets[m].name())
+        })
+        .collect();
+    let _ = writeln!(
+        s,
+        "**Which stake.** The fund is {stake}: one stake shared by the {} lending markets whose \
+         loans borrow it, one per collateral. Each collateral's share of the stake's draws \
+         (the deficits it paid for that market over all it paid, {} a day on average): {}.\n",
+        lending.len(),
+        format_money(total),
+        shares.join(", ")
+    );
+}
+
 /// Lending markets (MODEL.md section 14): the stake, the health factor and the keepers, in
 /// the headline cell.
 fn lending_section(s: &mut String, t: &Tables) {
@@ -575,6 +644,7 @@ fn lending_section(s: &mut String, t: &Tables) {
     let markets = exp.cells[t.h].scenario.markets();
     let per_cell = markets.len();
     let head = t.head();
+    stake_paragraph(s, t);
     for (m, market) in markets.iter().enumerate() {
         let (Some(l), Some(row)) = (market.lending(), t.markets.get(t.h * per_cell + m)) else {
             continue;
@@ -607,6 +677,16 @@ fn lending_section(s: &mut String, t: &Tables) {
             l.borrowers(),
             l.style_name(),
         );
+        if let LendingStyle::Comet { rules, .. } = l.terms().style() {
+            let _ = writeln!(
+                s,
+                "Under Compound III's rules no purchase is needed: any keeper absorbs a \
+                 liquidatable loan for gas alone, and the reserves (the fund) hold what they \
+                 absorb, marked at the oracle in their balance, selling it at the store front \
+                 only while their cash is below the target reserves ({}).\n",
+                format_money(rules.target_reserves()),
+            );
+        }
         lending_figures(s, row, head.keeper_profit_mean);
         let behavior = l.terms().behavior();
         if !behavior.is_static() {

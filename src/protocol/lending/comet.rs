@@ -1,16 +1,21 @@
 //! Compound III (`Comet.sol`): `absorb` takes all the collateral of a liquidatable account
 //! and credits its value times the liquidation factor against the debt; the reserves pay any
 //! shortfall and may go negative. `buyCollateral` then sells the absorbed collateral to
-//! keepers at a store-front discount while the reserves are below their target.
+//! keepers at a store-front discount while the reserves are below their target
+//! (`targetReserves`: `buyCollateral` reverts with `NotForSale` at or above it).
 
 use super::loan::Loan;
 use crate::params::{ParamError, ParamResult, unit_interval};
 
-/// An asset's `liquidationFactor` and the market's `storeFrontPriceFactor`, checked once.
+/// An asset's `liquidationFactor`, the market's `storeFrontPriceFactor` and its
+/// `targetReserves`, checked once.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CometRules {
     liquidation_factor: f64,
     store_front_factor: f64,
+    /// `targetReserves` (USD): the store front is open only while the reserves are below it.
+    /// Infinite unless set: always open.
+    target_reserves: f64,
 }
 
 impl CometRules {
@@ -26,7 +31,32 @@ impl CometRules {
         Ok(Self {
             liquidation_factor,
             store_front_factor: unit_interval("store_front_factor", store_front_factor)?,
+            target_reserves: f64::INFINITY,
         })
+    }
+
+    /// The store front closes once the reserves reach `target` USD (5M on cUSDCv3), as
+    /// `Comet.sol` `buyCollateral` does. A target must be a finite amount of at least 0.
+    pub fn with_target_reserves(mut self, target: f64) -> ParamResult<Self> {
+        if !(target.is_finite() && target >= 0.0) {
+            return Err(ParamError::new(
+                "target_reserves_usd",
+                format!("must be a finite amount >= 0 (cUSDCv3: 5e6), got {target}"),
+            ));
+        }
+        self.target_reserves = target;
+        Ok(self)
+    }
+
+    /// `targetReserves` (USD; infinite: the store front never closes).
+    pub fn target_reserves(&self) -> f64 {
+        self.target_reserves
+    }
+
+    /// `buyCollateral`'s gate: whether keepers may buy while the reserves (`getReserves`,
+    /// the base asset only, held collateral aside) are `reserves`.
+    pub fn store_front_open(&self, reserves: f64) -> bool {
+        reserves < self.target_reserves
     }
 
     /// `absorb`: the protocol takes every unit of collateral and credits `c O LF`.
@@ -115,5 +145,23 @@ mod tests {
         assert!(CometRules::new(1.01, 0.5).is_err());
         assert!(CometRules::new(0.95, 1.5).is_err());
         assert!(CometRules::new(f64::NAN, 0.5).is_err());
+        let rules = CometRules::new(0.95, 0.5).unwrap();
+        for bad in [-1.0, f64::NAN, f64::INFINITY] {
+            let e = rules.with_target_reserves(bad).unwrap_err();
+            assert_eq!(e.field, "target_reserves_usd");
+        }
+    }
+
+    /// `buyCollateral` reverts at or above the target, sells below it; without a target
+    /// the store front never closes.
+    #[test]
+    fn the_store_front_is_open_only_below_the_target() {
+        let rules = CometRules::new(0.95, 0.5).unwrap();
+        assert!(rules.store_front_open(1e12));
+        let rules = rules.with_target_reserves(5e6).unwrap();
+        assert!(rules.store_front_open(4_999_999.0));
+        assert!(rules.store_front_open(-1e6));
+        assert!(!rules.store_front_open(5e6));
+        assert!(!rules.store_front_open(6e6));
     }
 }

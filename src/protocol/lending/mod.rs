@@ -8,7 +8,8 @@
 //! * [`aave`]: Aave v3.3+ `LiquidationLogic`: close factor, small-position and dust rules,
 //!   bonus and protocol fee.
 //! * [`comet`]: Compound III `absorb` and `buyCollateral`: the absorb credit at the
-//!   liquidation factor and the store-front price.
+//!   liquidation factor, the store-front price and its target reserves.
+//! * [`held`]: collateral a fund holds after absorbing it, marked at the oracle.
 //! * [`auction`]: Maker/Sky Liquidations 2.0 `Clipper`: the stair-step Dutch auction, its
 //!   resets and the keeper's incentive.
 //! * [`borrowers`]: what defenders and loopers do besides waiting.
@@ -19,6 +20,7 @@ pub mod aave;
 pub mod auction;
 pub mod borrowers;
 pub mod comet;
+pub mod held;
 mod loan;
 mod market;
 pub mod morpho;
@@ -26,4 +28,4 @@ pub mod oracle;
 
 pub use auction::MakerAuctions;
 pub use loan::Loan;
-pub use market::{LendingMarket, LendingStyle, LendingTerms, OracleSource};
+pub use market::{LendingMarket, LendingStyle, LendingTerms, OracleSource, StoreFrontBuyers};

@@ -11,6 +11,7 @@
 //! ledger until it is sold: its sale is a transfer from the outside counterparty.
 
 mod clipper;
+mod store_front;
 
 use super::aave::{AaveLiquidation, AaveRules};
 use super::auction::{Auction, MakerAuctions};
@@ -18,6 +19,7 @@ use super::borrowers::{
     BorrowerBehavior, BorrowerPlan, DefendAction, DeriskOrders, LiquidationWindow,
 };
 use super::comet::CometRules;
+use super::held::HeldCollateral;
 use super::loan::Loan;
 use super::oracle::{OracleFeed, PushOracle};
 use crate::market::{ImpactLaw, MarkState, Side};
@@ -72,9 +74,10 @@ enum Action {
     Redo { incentive: f64 },
     /// Auction: buy `units` of the lot for `paid` USD (`take`).
     Take { units: f64, paid: f64 },
-    /// Comet: `absorb` the loan into the reserves and buy its `units` of collateral at the
-    /// store front for `paid` USD, in one transaction as Compound's `OnChainLiquidator` does.
-    Absorb { units: f64, paid: f64 },
+    /// Comet: `absorb` the loan's `units` of collateral into the reserves. Anyone may call
+    /// it for gas alone; buying what the reserves hold is a separate act (the store front,
+    /// `store_front.rs`).
+    Absorb { units: f64 },
 }
 
 impl Action {
@@ -82,8 +85,8 @@ impl Action {
     fn capital(&self) -> f64 {
         match *self {
             Action::Repay(l) => l.debt_repaid,
-            Action::Take { paid, .. } | Action::Absorb { paid, .. } => paid,
-            Action::Kick { .. } | Action::Redo { .. } => 0.0,
+            Action::Take { paid, .. } => paid,
+            Action::Kick { .. } | Action::Redo { .. } | Action::Absorb { .. } => 0.0,
         }
     }
 
@@ -91,8 +94,8 @@ impl Action {
     fn units_received(&self) -> f64 {
         match *self {
             Action::Repay(l) => l.to_keeper,
-            Action::Take { units, .. } | Action::Absorb { units, .. } => units,
-            Action::Kick { .. } | Action::Redo { .. } => 0.0,
+            Action::Take { units, .. } => units,
+            Action::Kick { .. } | Action::Redo { .. } | Action::Absorb { .. } => 0.0,
         }
     }
 
@@ -262,6 +265,33 @@ pub struct LendingMarket {
     loop_queue: TriggerQueue<Reversed<Falling>>,
     /// De-riskers: the market's recent liquidations and who has not yet sold.
     derisk: Option<DeriskWatch>,
+    /// Comet: the collateral the reserves absorbed and have not sold, in the fund at the
+    /// oracle (empty in the other styles).
+    held: HeldCollateral,
+    /// Comet: who buys at the store front.
+    buyers: StoreFrontBuyers,
+    /// Seconds per step (a holding's marks are dated by step).
+    dt_seconds: f64,
+}
+
+/// The keepers who buy absorbed collateral at Comet's store front: how many, the gas each
+/// purchase costs, and whose turn it is to be first. None until the run gives them.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StoreFrontBuyers {
+    count: u16,
+    gas_usd: f64,
+    next: u16,
+}
+
+impl StoreFrontBuyers {
+    /// `count` keepers, each purchase costing `gas_usd`.
+    pub fn new(count: u16, gas_usd: f64) -> Self {
+        Self {
+            count,
+            gas_usd,
+            next: 0,
+        }
+    }
 }
 
 /// What de-riskers watch, and which of them are still to act.
@@ -310,6 +340,9 @@ impl LendingMarket {
             defend_queue: TriggerQueue::default(),
             loop_queue: TriggerQueue::default(),
             derisk: None,
+            held: HeldCollateral::default(),
+            buyers: StoreFrontBuyers::default(),
+            dt_seconds,
         };
         let triggers: Vec<Trigger> = (0..loans.len()).filter_map(|k| market.trigger(k)).collect();
         market.queue = TriggerQueue::from_triggers(triggers);
@@ -439,6 +472,7 @@ impl LendingMarket {
         liquidated: f64,
     ) -> BorrowerFlows {
         let mut flows = BorrowerFlows::default();
+        self.sell_held(ledger, price, law, &mut flows);
         if !self.loans.plan.is_empty() {
             let mark = price.book();
             self.defend(ledger, mark, &mut flows);
@@ -587,6 +621,7 @@ impl LendingMarket {
         if gap.abs() > self.worst_log_gap.abs() {
             self.worst_log_gap = gap;
         }
+        self.mark_held(ledger, (now / self.dt_seconds).round() as u64);
         if self.growth_per_step > 1.0 {
             let before = self.borrow_index;
             self.borrow_index *= self.growth_per_step;
@@ -668,12 +703,9 @@ impl LendingMarket {
                 .liquidate(&self.loan(k), self.feed.price(), f64::INFINITY)
                 .map(Action::Repay),
             LendingStyle::Auction(a) => self.auction_action(a, k),
-            LendingStyle::Comet { rules, .. } => {
+            LendingStyle::Comet { .. } => {
                 let units = self.loans.collateral[k];
-                (units > 0.0).then(|| Action::Absorb {
-                    units,
-                    paid: units * rules.store_front_price(self.feed.price()),
-                })
+                (units > 0.0).then_some(Action::Absorb { units })
             }
         }
     }
@@ -707,7 +739,10 @@ impl LendingMarket {
                 r.most_profitable(&self.loan(self.at(i)), self.feed.price(), budget, profit)
                     .map(|(l, p)| (Action::Repay(l), p))
             }
-            LendingStyle::Auction(_) | LendingStyle::Comet { .. } => {
+            // Comet's absorb needs no capital and is run by whoever watches for it, for its
+            // gas alone (see `keeper_reward`): every keeper's rule accepts it.
+            LendingStyle::Comet { .. } => self.action(i).map(|a| (a, f64::MAX)),
+            LendingStyle::Auction(_) => {
                 let a = self.action(i).filter(|a| a.capital() <= budget)?;
                 let profit = proceeds(a.units_received()) - a.capital() + a.incentive() - cost;
                 Some((a, profit))
@@ -736,11 +771,21 @@ impl LendingMarket {
     /// What a keeper makes by acting on borrower `i`'s loan now, before the slippage of
     /// selling the collateral it receives and its gas: that collateral at the market, less
     /// what it pays (the capital it needs), plus any incentive.
+    ///
+    /// Comet's `absorb` is worth its gas to any caller: it needs no capital, and the
+    /// contract pays nothing for it (`absorb` only counts the caller's gas in
+    /// `LiquidatorPoints`); it is run whenever an account is liquidatable, by the buyers who
+    /// want what it puts up for sale and by the protocol's own keepers. Its reward is
+    /// the largest finite number, so that every keeper's rule accepts it.
     pub fn keeper_reward(&self, i: u32, price: &MarkState) -> KeeperReward {
         match self.action(i) {
             None => KeeperReward {
                 notional: 0.0,
                 reward: 0.0,
+            },
+            Some(Action::Absorb { .. }) => KeeperReward {
+                notional: 0.0,
+                reward: f64::MAX,
             },
             Some(a) => KeeperReward {
                 notional: a.capital(),
@@ -814,9 +859,9 @@ impl LendingMarket {
                 }
                 paid
             }
-            Action::Absorb { paid, .. } => {
-                self.absorb(ledger, k, paid, liquidator, &mut out);
-                paid
+            Action::Absorb { .. } => {
+                self.absorb(ledger, k, ctx.step, &mut out);
+                0.0
             }
         };
         let proceeds = self.sell(ledger, liquidator, action.units_received(), ctx, &mut out);
@@ -860,37 +905,39 @@ impl LendingMarket {
         l.debt_repaid
     }
 
-    /// Comet: the reserves (this market's fund) absorb loan `k`, crediting its collateral at
-    /// `c O LF` against the debt, and `liquidator` buys that collateral at the store front
-    /// for `paid`. The purchase pays the debt first; what the credit holds above the debt
-    /// goes to the borrower as a supply balance (`absorbInternal`); the rest of the purchase
-    /// is the reserves' income. A purchase short of the debt leaves a loan without
-    /// collateral: its deficit runs down the waterfall, the reserves first.
-    fn absorb(
-        &mut self,
-        ledger: &mut Ledger,
-        k: usize,
-        paid: f64,
-        liquidator: Account,
-        out: &mut ForcedClose,
-    ) {
+    /// Comet (`absorbInternal`): the reserves (this market's fund) take all of loan `k`'s
+    /// collateral into their holding at the oracle, and credit it at `c O LF` against the
+    /// debt: the credit pays the debt down, what it holds above the debt goes to the borrower
+    /// as a supply balance, and what the collateral is worth beyond the credit is the
+    /// reserves' gain (at the oracle; the store front gives part of it to the buyer later).
+    /// The credit is fixed here, at the absorb-time oracle, whatever the collateral later
+    /// fetches. A credit short of the debt leaves a loan without collateral: its deficit runs
+    /// down the waterfall, the reserves first. The reserves pay in cash they may not have:
+    /// Comet's `getReserves` goes negative, the held collateral standing behind it.
+    fn absorb(&mut self, ledger: &mut Ledger, k: usize, step: u64, out: &mut ForcedClose) {
         let LendingStyle::Comet { rules, .. } = self.terms.style else {
             return;
         };
-        let loan = self.loan(k);
-        let absorption = rules.absorb(&loan, self.feed.price());
-        let to_debt = paid.min(loan.debt);
-        self.pay_down(ledger, liquidator, k, to_debt);
+        let (loan, o, fund) = (self.loan(k), self.feed.price(), self.fund);
+        let absorption = rules.absorb(&loan, o);
+        self.mark_held(ledger, step);
+        let value = self.held.take(absorption.collateral_taken);
         self.loans.collateral[k] = 0.0;
-        // The credit is at most the store-front price, so the surplus fits in what is left.
-        let surplus = absorption.returned_to_borrower.min(paid - to_debt);
-        ledger.transfer(liquidator, Account::Suppliers, surplus);
-        let income = paid - to_debt - surplus;
-        ledger.pay_into_fund(liquidator, self.fund, income);
-        out.penalty_to_fund = income;
+        ledger.transfer(Account::Counterparty, Account::Fund(fund), value);
+        let to_debt = absorption.credit_usd.min(loan.debt);
+        self.pay_down(ledger, Account::Fund(fund), k, to_debt);
+        ledger.transfer(
+            Account::Fund(fund),
+            Account::Suppliers,
+            absorption.returned_to_borrower,
+        );
+        let gain = value - absorption.credit_usd;
+        ledger.record_inflow(fund, gain);
+        ledger.sweep_excess(fund);
+        out.penalty_to_fund = gain;
         out.notional = to_debt;
-        out.seized_value = absorption.collateral_taken * self.feed.price();
-        out.penalty = (out.seized_value - absorption.credit_usd.max(loan.debt)).max(0.0);
+        out.seized_value = value;
+        out.penalty = (value - absorption.credit_usd.max(loan.debt)).max(0.0);
     }
 
     /// The liquidator sells `units` of collateral into the book; returns the proceeds.
@@ -1088,14 +1135,16 @@ mod tests {
         assert_eq!(ledger.balance(Account::Fund(0)), 0.0);
     }
 
-    /// Comet, SFPF 0.5 and LF 0.95, a sound loan: the keeper buys at 97.5% of the oracle,
-    /// the debt is paid, the borrower gets its credit above the debt as a supply balance
-    /// (it lost 5%), and the reserves keep 2.5% of the collateral's value. Then an unsound
-    /// loan: the purchase falls short of the debt and the reserves pay the rest.
-    #[test]
-    fn comet_absorbs_and_the_store_front_splits_the_discount() {
+    /// A Comet market of two loans of 10 units at an oracle of 300 (LF 0.95, SFPF 0.5,
+    /// liquidate collateral factor 0.90), target reserves `target`, a fund of 10,000, and a
+    /// ledger with one keeper; the price then falls to 260, where both are liquidatable.
+    fn comet_at_260(target: f64, buyers: u16, fund: f64) -> (LendingMarket, Ledger, MarkState) {
+        let rules = CometRules::new(0.95, 0.5)
+            .unwrap()
+            .with_target_reserves(target)
+            .unwrap();
         let style = LendingStyle::Comet {
-            rules: CometRules::new(0.95, 0.5).unwrap(),
+            rules,
             liquidation_threshold: 0.90,
         };
         let t = LendingTerms::new(style, PushOracle::new(0.0, 3_600.0, 0.0).unwrap(), 0.0, 0.0)
@@ -1110,22 +1159,105 @@ mod tests {
                 debt: 3_000.0,
             },
         ];
-        let mut m = LendingMarket::open(&loans, t, 300.0, 0, 0, 60.0);
-        let mut ledger = Ledger::open(vec![InsuranceFund::new(1_000.0).unwrap()], 0.0)
+        let m = LendingMarket::open(&loans, t, 300.0, 0, 0, 60.0)
+            .with_store_front_buyers(StoreFrontBuyers::new(buyers, 0.0));
+        let ledger = Ledger::open(vec![InsuranceFund::new(fund).unwrap()], 0.0)
             .with_suppliers(5_400.0)
             .with_keepers(1, 1e6);
-        let mut price = MarkState::new(260.0, 10.0, 0.0, 60.0).unwrap();
-        m.advance(&mut ledger, &price, 60.0);
-        let mut due = Vec::new();
-        m.due(&mut due);
-        assert_eq!(due, vec![1, 0]);
-        let params = LiquidationParams::new(
+        let price = MarkState::new(260.0, 10.0, 0.0, 60.0).unwrap();
+        (m, ledger, price)
+    }
+
+    fn comet_params() -> LiquidationParams {
+        LiquidationParams::new(
             0.0,
             0.0,
             LiquidationMode::Engine,
             crate::protocol::CloseRule::Full,
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    /// Comet with nobody to buy (no buyers, and a target of 0 that the reserves' 4,530 of
+    /// cash stay above): a keeper absorbs both loans for gas alone. The
+    /// sound one's credit at the absorb-time oracle (10 x 260 x 0.95 = 2,470) pays its debt
+    /// and 70 goes to the borrower; the unsound one's credit falls 530 short, paid by the
+    /// reserves. The reserves hold the 20 units at the oracle: their balance moves with it
+    /// (down 1,200 at 200, up at 320) while the borrowers' credits stay where they were, and
+    /// the ledger balances throughout.
+    #[test]
+    fn comet_absorbs_without_a_buyer_and_holds_the_collateral_at_its_price() {
+        let (mut m, mut ledger, mut price) = comet_at_260(0.0, 0, 10_000.0);
+        m.advance(&mut ledger, &price, 60.0);
+        let mut due = Vec::new();
+        m.due(&mut due);
+        assert_eq!(due, vec![1, 0]);
+        let params = comet_params();
+        let law = ImpactLaw::Linear(LinearBook::new(1e9).unwrap());
+        let keeper = Liquidator::Keeper {
+            k: 0,
+            cost: 20.0,
+            budget: f64::INFINITY,
+        };
+        assert_eq!(m.keeper_reward(0, &price).notional, 0.0);
+        let mut ctx = CloseContext {
+            params: &params,
+            price: &mut price,
+            law: &law,
+            socialization: LossSocialization::None,
+            step: 1,
+        };
+        let sound = m.force_close(&mut ledger, 0, keeper, &mut ctx);
+        assert!(sound.flat && sound.deficit == 0.0 && sound.slippage_loss == 0.0);
+        assert!((sound.notional - 2_400.0).abs() < 1e-9);
+        assert!((sound.penalty_to_fund - 0.05 * 2_600.0).abs() < 1e-9);
+        assert!((sound.keeper_profit + 20.0).abs() < 1e-12, "gas only");
+        let unsound = m.force_close(&mut ledger, 1, keeper, &mut ctx);
+        assert!((unsound.deficit - 530.0).abs() < 1e-9);
+        assert!((unsound.fund_paid - 530.0).abs() < 1e-9);
+        assert!(unsound.flat && !m.is_open(1));
+        let suppliers = ledger.balance(Account::Suppliers);
+        assert!(
+            (suppliers - 5_470.0).abs() < 1e-9,
+            "credit above the debt: 70"
+        );
+        // 10,000 + 2 x 130 at the oracle, less the 530 short.
+        let fund = |l: &Ledger| l.balance(Account::Fund(0));
+        assert!((fund(&ledger) - 9_730.0).abs() < 1e-9);
+        assert_eq!(m.held_collateral(), (20.0, 5_200.0));
+        balanced(&m, &ledger);
+        let mut flows = BorrowerFlows::default();
+        m.sell_held(&mut ledger, &mut price, &law, &mut flows);
+        assert_eq!(flows, BorrowerFlows::default(), "no buyer");
+        for (t, p, want) in [(120.0, 200.0, 8_530.0), (180.0, 320.0, 10_930.0)] {
+            let price = MarkState::new(p, 10.0, 0.0, 60.0).unwrap();
+            m.advance(&mut ledger, &price, t);
+            assert!(
+                (fund(&ledger) - want).abs() < 1e-9,
+                "{p}: {}",
+                fund(&ledger)
+            );
+            assert_eq!(ledger.balance(Account::Suppliers), suppliers);
+            balanced(&m, &ledger);
+        }
+        let f = &ledger.funds()[0];
+        assert!((f.min_balance() - 8_530.0).abs() < 1e-9);
+        assert!(
+            (f.required_capital() - 1_470.0).abs() < 1e-9,
+            "{}",
+            f.required_capital()
+        );
+        assert_eq!(f.depleted_at(), None);
+    }
+
+    /// The held collateral's fall past what the fund has left depletes it, at that step:
+    /// a fund of 1,000 keeps 730 after the two absorbs (2 x 130 at the oracle, less 530);
+    /// 20 units falling to 230 leave it 130, to 220 take it under 0.
+    #[test]
+    fn a_fall_of_the_held_collateral_depletes_the_reserves() {
+        let (mut m, mut ledger, mut price) = comet_at_260(0.0, 0, 1_000.0);
+        m.advance(&mut ledger, &price, 60.0);
+        let params = comet_params();
         let law = ImpactLaw::Linear(LinearBook::new(1e9).unwrap());
         let mut ctx = CloseContext {
             params: &params,
@@ -1134,27 +1266,74 @@ mod tests {
             socialization: LossSocialization::None,
             step: 1,
         };
-        let keeper = Liquidator::Keeper {
-            k: 0,
-            cost: 0.0,
-            budget: f64::INFINITY,
-        };
-        let sound = m.force_close(&mut ledger, 0, keeper, &mut ctx);
-        // 10 units at 260: credit 2,470, store front 2,535.
-        assert!(sound.flat && sound.deficit == 0.0);
-        assert!((sound.notional - 2_400.0).abs() < 1e-9);
-        assert!((ledger.balance(Account::Suppliers) - (5_400.0 + 70.0)).abs() < 1e-9);
-        assert!((sound.penalty_to_fund - 0.025 * 2_600.0).abs() < 1e-9);
-        assert!((sound.penalty - 0.05 * 2_600.0).abs() < 1e-9);
-        assert!((ledger.balance(Account::Fund(0)) - 1_065.0).abs() < 1e-9);
+        for i in [0, 1] {
+            m.force_close(
+                &mut ledger,
+                i,
+                Liquidator::Keeper {
+                    k: 0,
+                    cost: 0.0,
+                    budget: f64::INFINITY,
+                },
+                &mut ctx,
+            );
+        }
+        assert!((ledger.balance(Account::Fund(0)) - 730.0).abs() < 1e-9);
+        let at = |p: f64| MarkState::new(p, 10.0, 0.0, 60.0).unwrap();
+        m.advance(&mut ledger, &at(230.0), 120.0);
+        assert!((ledger.balance(Account::Fund(0)) - 130.0).abs() < 1e-9);
+        assert_eq!(ledger.funds()[0].depleted_at(), None);
+        m.advance(&mut ledger, &at(220.0), 180.0);
+        assert_eq!(ledger.funds()[0].depleted_at(), Some(3));
+        assert!((ledger.funds()[0].required_capital() - 1_070.0).abs() < 1e-9);
         balanced(&m, &ledger);
-        let unsound = m.force_close(&mut ledger, 1, keeper, &mut ctx);
-        assert!((unsound.notional - 2_535.0).abs() < 1e-9);
-        assert!((unsound.deficit - 465.0).abs() < 1e-9);
-        assert!((unsound.fund_paid - 465.0).abs() < 1e-9);
-        assert!(unsound.flat && !m.is_open(1));
-        assert!((ledger.balance(Account::Fund(0)) - 600.0).abs() < 1e-9);
-        balanced(&m, &ledger);
+    }
+
+    /// The store front: at or above the target nobody buys; below it a keeper buys the
+    /// holding at 97.5% of the oracle and sells it into the book, the reserves giving up
+    /// the 2.5% discount, and the ledger balances.
+    #[test]
+    fn keepers_buy_at_the_store_front_only_below_the_target() {
+        let law = ImpactLaw::Linear(LinearBook::new(1e9).unwrap());
+        let params = comet_params();
+        for (target, sells) in [(4_530.0, false), (4_530.01, true)] {
+            let (mut m, mut ledger, mut price) = comet_at_260(target, 1, 10_000.0);
+            m.advance(&mut ledger, &price, 60.0);
+            let mut ctx = CloseContext {
+                params: &params,
+                price: &mut price,
+                law: &law,
+                socialization: LossSocialization::None,
+                step: 1,
+            };
+            for i in [0, 1] {
+                m.force_close(
+                    &mut ledger,
+                    i,
+                    Liquidator::Keeper {
+                        k: 0,
+                        cost: 0.0,
+                        budget: f64::INFINITY,
+                    },
+                    &mut ctx,
+                );
+            }
+            // Cash reserves: 9,730 - 5,200 held = 4,530.
+            let mut flows = BorrowerFlows::default();
+            m.sell_held(&mut ledger, &mut price, &law, &mut flows);
+            balanced(&m, &ledger);
+            if !sells {
+                assert_eq!(flows, BorrowerFlows::default(), "at the target");
+                assert_eq!(m.held_collateral().0, 20.0);
+                continue;
+            }
+            assert_eq!(m.held_collateral(), (0.0, 0.0));
+            assert!((flows.store_front_paid - 20.0 * 253.5).abs() < 1e-9);
+            assert!(flows.store_front_slippage > 0.0);
+            let fund = ledger.balance(Account::Fund(0));
+            assert!((fund - (9_730.0 - 20.0 * 6.5)).abs() < 1e-9, "{fund}");
+            assert!(flows.store_front_keeper_profit > 0.0);
+        }
     }
 
     /// A keeper that sizes for profit: on a loan of 6M USD of collateral at HF 0.97 (close
