@@ -388,10 +388,13 @@ fn defaults_are_reference_scenario_r1() {
         t.remove("grid");
         let liquidation = t["liquidation"].as_table_mut().unwrap();
         for rule in ["order_limit", "takeover", "unwind_step"] {
-            liquidation.remove(rule).expect("the resolved file names every rule");
+            liquidation
+                .remove(rule)
+                .expect("the resolved file names every rule");
         }
         let fund = t["fund"].as_table_mut().unwrap();
-        fund.remove("adl_price").expect("the resolved file names the ADL price");
+        fund.remove("adl_price")
+            .expect("the resolved file names the ADL price");
         toml::to_string(&t).unwrap()
     };
     let a = dir.join("a");
