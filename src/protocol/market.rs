@@ -16,6 +16,7 @@
 //! and ignores the mark where the seam passes one.
 
 use super::lending::LendingMarket;
+use super::liquidation_map::{ExposureSide, LiquidationMap};
 use super::perp::{PerpMarket, Unwound};
 use super::{
     BorrowerFlows, CloseContext, ForcedClose, KeeperOffer, KeeperReward, Ledger, Leftover,
@@ -259,6 +260,24 @@ impl Market {
                 };
                 waiting.clear();
                 left
+            }
+        }
+    }
+
+    /// The market's open positions by side and distance to liquidation (MODEL.md section 3):
+    /// a perp market's at `mark`, a lending market's on its oracle (O(positions): for a
+    /// report, never in a batch).
+    pub fn liquidation_map(&self, mark: f64) -> LiquidationMap {
+        match self {
+            Market::Perp(p) => {
+                let mut map = LiquidationMap::new(&[ExposureSide::Long, ExposureSide::Short]);
+                p.map_liquidations(mark, &mut map);
+                map
+            }
+            Market::Lending(l) => {
+                let mut map = LiquidationMap::new(&[ExposureSide::Collateral]);
+                l.map_liquidations(&mut map);
+                map
             }
         }
     }

@@ -21,6 +21,7 @@ mod fund;
 mod ledger;
 pub mod lending;
 mod liquidation;
+mod liquidation_map;
 mod loss;
 mod market;
 pub mod perp;
@@ -35,6 +36,7 @@ pub use ledger::{Account, Holder, LEDGER_TOLERANCE, Ledger};
 pub use liquidation::{
     CloseRule, KeeperParams, LiquidationMode, LiquidationParams, Liquidator, Settlement,
 };
+pub use liquidation_map::{DistanceBucket, ExposureSide, LiquidationMap, Tally};
 pub use loss::{LossSocialization, Socialized};
 pub use market::Market;
 pub use perp::socialization::{adl_rank, water_filling};

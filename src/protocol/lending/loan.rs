@@ -18,6 +18,12 @@ impl Loan {
         self.collateral * oracle * liquidation_threshold / self.debt
     }
 
+    /// How far the oracle must fall from `oracle`, as a share of it, before the health factor
+    /// goes under 1: `1 - 1 / HF` (1 without debt; negative when already under 1).
+    pub fn distance_to_liquidation(&self, oracle: f64, liquidation_threshold: f64) -> f64 {
+        1.0 - 1.0 / self.health_factor(oracle, liquidation_threshold)
+    }
+
     /// The collateral's value at `price`, in USD.
     pub fn collateral_usd(&self, price: f64) -> f64 {
         self.collateral * price

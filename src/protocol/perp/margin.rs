@@ -253,6 +253,21 @@ impl MarginParams {
         }
     }
 
+    /// How far the mark must move against a position with collateral `c`, size `q` and entry
+    /// `e`, as a share of `mark`, before it is liquidatable at [`Self::liquidation_price`]:
+    /// long `(M - M_liq) / M`, short `(M_liq - M) / M`; negative when it already is. A long
+    /// that no positive price liquidates is the whole way to 0 away (1). `None` when flat.
+    pub fn distance_to_liquidation(&self, c: f64, q: f64, e: f64, mark: f64) -> Option<f64> {
+        if q == 0.0 {
+            return None;
+        }
+        Some(match self.liquidation_price(c, q, e) {
+            Some(p) if q > 0.0 => (mark - p) / mark,
+            Some(p) => (p - mark) / mark,
+            None => 1.0,
+        })
+    }
+
     /// The rates `(mmr_j, a_j)` of the highest tier whose floor notional passes `below_root`
     /// (the root lies above that floor); the base tier's when none does.
     #[inline]

@@ -25,6 +25,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::ops::Range;
 
+use super::liquidation_map::{ExposureSide, LiquidationMap};
 use super::{Account, Holder, Ledger};
 use crate::params::{ParamResult, unit_interval};
 
@@ -235,6 +236,22 @@ impl PerpMarket {
     #[inline]
     pub fn equity(&self, i: u32, price: f64) -> f64 {
         self.book.equity(self.at(i), price)
+    }
+
+    /// Adds every open position to `map` by its distance to liquidation at `mark` (O(traders)).
+    pub fn map_liquidations(&self, mark: f64, map: &mut LiquidationMap) {
+        let b = &self.book;
+        for k in 0..b.len() {
+            let (c, q, e) = (b.collateral[k], b.size[k], b.entry[k]);
+            if let Some(d) = self.margin.distance_to_liquidation(c, q, e, mark) {
+                let side = if q > 0.0 {
+                    ExposureSide::Long
+                } else {
+                    ExposureSide::Short
+                };
+                map.add(side, d, b.notional(k, mark));
+            }
+        }
     }
 
     /// Whether trader `i` holds a position.

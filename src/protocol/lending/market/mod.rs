@@ -24,6 +24,7 @@ use super::loan::Loan;
 use super::oracle::{OracleFeed, PushOracle};
 use crate::market::{ImpactLaw, MarkState, Side};
 use crate::params::{ParamResult, non_negative};
+use crate::protocol::liquidation_map::{ExposureSide, LiquidationMap};
 use crate::protocol::trigger::{Falling, Reversed, Trigger, TriggerQueue};
 use crate::protocol::{
     Account, BorrowerFlows, CloseContext, DeficitTaker, ForcedClose, KeeperOffer, KeeperReward,
@@ -1017,6 +1018,23 @@ impl LendingMarket {
         out.fund_paid = absorbed.fund_paid;
         out.socialized = absorbed.socialized;
         out.uncovered = absorbed.uncovered;
+    }
+
+    /// Adds every loan that owes debt to `map` by how far the oracle must fall before it is
+    /// liquidatable, at its debt (O(borrowers)). Collateral in a running auction is already
+    /// being sold and is not on the map.
+    pub fn map_liquidations(&self, map: &mut LiquidationMap) {
+        let (o, lt) = (self.feed.price(), self.lt());
+        for k in 0..self.loans.collateral.len() {
+            if self.loans.scaled_debt[k] > 0.0 {
+                let loan = self.loan(k);
+                map.add(
+                    ExposureSide::Collateral,
+                    loan.distance_to_liquidation(o, lt),
+                    loan.debt,
+                );
+            }
+        }
     }
 
     /// The debt outstanding (O(borrowers): for the ledger's audit).
