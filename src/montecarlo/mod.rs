@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use crate::config::Experiment;
 use crate::protocol::LEDGER_TOLERANCE;
 use crate::simulation::{
-    MarketRow, RunOptions, RunRow, RunRows, StepView, ThinnedPath, simulate_observed,
+    MapWatch, MarketRow, RunOptions, RunRow, RunRows, StepView, ThinnedPath, simulate_observed,
 };
 use crate::stats::SortedSample;
 
@@ -147,12 +147,16 @@ pub fn run_unit(
     }
 }
 
-/// One run followed step by step, for the sample-path chart.
+/// One run followed step by step, for the sample-path chart, with its liquidation map at
+/// t = 0 and after its largest cascade: the report maps this one run, so memory does not grow
+/// with seeds.
 #[derive(Clone, Debug)]
 pub struct SamplePath {
     pub cell: usize,
     pub seed: u32,
     pub steps: Vec<StepView>,
+    /// Boxed: the aggregates that carry the path stay small.
+    pub map: Box<MapWatch>,
 }
 
 impl SamplePath {
@@ -162,6 +166,7 @@ impl SamplePath {
             cell,
             seed: 0,
             steps: Vec::new(),
+            map: Box::default(),
         }
     }
 }
@@ -306,7 +311,8 @@ pub fn run_experiment(
 
 /// Re-runs, step by step, the seed of `cell` whose bad debt is the 99th percentile of the
 /// cell's runs: a bad day, but one that happens (ties: the lowest seed). A cell without runs
-/// has no such day: its path has no steps.
+/// has no such day: its path has no steps. The same re-run draws the run's liquidation map
+/// ([`MapWatch`]).
 pub fn sample_path(exp: &Experiment, cell: usize, rows: &[RunRow], opts: RunOptions) -> SamplePath {
     let Some(debts) = SortedSample::new(rows.iter().map(|r| r.bad_debt).collect()) else {
         return SamplePath::empty(cell);
@@ -316,17 +322,22 @@ pub fn sample_path(exp: &Experiment, cell: usize, rows: &[RunRow], opts: RunOpti
     let Some(seed) = rows.iter().find(|r| r.bad_debt == target).map(|r| r.seed) else {
         return SamplePath::empty(cell);
     };
-    let mut path = ThinnedPath::new(exp.cells[cell].scenario.steps());
+    let mut watch = (
+        ThinnedPath::new(exp.cells[cell].scenario.steps()),
+        MapWatch::default(),
+    );
     simulate_observed(
         &exp.cells[cell].scenario,
         exp.master_seed,
         seed as u64,
         opts,
-        &mut path,
+        &mut watch,
     );
+    let (path, map) = watch;
     SamplePath {
         cell,
         seed,
         steps: path.points,
+        map: Box::new(map),
     }
 }

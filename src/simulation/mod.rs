@@ -3,6 +3,7 @@
 mod clock;
 mod floor;
 mod liquidators;
+mod map_watch;
 mod opening;
 mod prices;
 mod recorder;
@@ -15,6 +16,7 @@ mod warm_start;
 mod world;
 
 pub use floor::draw_random_inputs;
+pub use map_watch::{MapMoment, MapWatch, MomentMaps};
 pub(crate) use row::flat_row;
 pub use row::{ColumnSink, ColumnSource, ColumnType, MarketRow, RunRow};
 pub use run::{RunOptions, RunRows, simulate, simulate_observed};

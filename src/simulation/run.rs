@@ -1,7 +1,7 @@
 //! One run: open the world, drive it step by step, read its row.
 
 use super::row::{MarketRow, RunRow};
-use super::view::{PriceFault, RunObserver};
+use super::view::{PriceFault, RunObserver, StepView};
 use super::world::World;
 use crate::config::Scenario;
 
@@ -49,10 +49,10 @@ pub fn simulate_observed<O: RunObserver>(
     observer: &mut O,
 ) -> RunRows {
     let mut world = World::open(scenario, master_seed, seed_index);
-    observer.on_step(&world.initial_view());
+    observe(&world, &world.initial_view(), observer);
     for step in 1..=scenario.steps {
         match world.step(step, opts.audit_ledger) {
-            Ok(view) => observer.on_step(&view),
+            Ok(view) => observe(&world, &view, observer),
             Err(fault) => {
                 // Rows of the right shape, so that a caller's tables stay aligned; they are
                 // empty, and the fault keeps them out of every table.
@@ -80,6 +80,15 @@ pub fn simulate_observed<O: RunObserver>(
         run,
         markets,
         fault: None,
+    }
+}
+
+/// Hands `view` to the observer, and the world's liquidation map when it asks for it.
+#[inline]
+fn observe<O: RunObserver>(world: &World, view: &StepView, observer: &mut O) {
+    observer.on_step(view);
+    if observer.wants_map(view) {
+        observer.on_map(view, world.liquidation_maps());
     }
 }
 

@@ -4,7 +4,7 @@
 //! ([`PriceFault`]) and a voluntary trade that filled ([`VoluntaryTrade`]). They sit here, below
 //! every other file of the run, so that imports run one way.
 
-use crate::protocol::TradeFill;
+use crate::protocol::{LiquidationMap, TradeFill};
 
 /// The state of a run after one step, handed to a [`RunObserver`].
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -28,6 +28,42 @@ pub struct StepView {
 /// observer records. Observing never changes what the run computes.
 pub trait RunObserver {
     fn on_step(&mut self, view: &StepView);
+
+    /// Whether the observer wants the liquidation map of the state `view` describes (handed
+    /// over by [`RunObserver::on_map`]). Never, unless it says so: a batch pays nothing.
+    #[inline]
+    fn wants_map(&self, _view: &StepView) -> bool {
+        false
+    }
+
+    /// Each market's open positions by distance to liquidation after the step of `view`
+    /// (market order), when [`RunObserver::wants_map`] asked for them.
+    fn on_map(&mut self, _view: &StepView, _maps: Vec<LiquidationMap>) {}
+}
+
+/// Two observers of one run, each seeing what it asks for.
+impl<A: RunObserver, B: RunObserver> RunObserver for (A, B) {
+    fn on_step(&mut self, view: &StepView) {
+        self.0.on_step(view);
+        self.1.on_step(view);
+    }
+
+    #[inline]
+    fn wants_map(&self, view: &StepView) -> bool {
+        self.0.wants_map(view) || self.1.wants_map(view)
+    }
+
+    fn on_map(&mut self, view: &StepView, maps: Vec<LiquidationMap>) {
+        match (self.0.wants_map(view), self.1.wants_map(view)) {
+            (true, true) => {
+                self.0.on_map(view, maps.clone());
+                self.1.on_map(view, maps);
+            }
+            (true, false) => self.0.on_map(view, maps),
+            (false, true) => self.1.on_map(view, maps),
+            (false, false) => {}
+        }
+    }
 }
 
 /// No observer: compiles to nothing.

@@ -11,7 +11,7 @@ use super::signals::{Indicators, SignalFlow};
 use super::traders::{ActOn, Traders};
 use super::view::{PriceFault, StepView};
 use crate::config::Scenario;
-use crate::protocol::{CloseContext, ForcedClose, Liquidator, Venue};
+use crate::protocol::{CloseContext, ForcedClose, LiquidationMap, Liquidator, Venue};
 use crate::rng::{Stream, stream_rng};
 
 /// This step's forced flow in one market, read when the step's effects propagate.
@@ -145,6 +145,18 @@ impl<'s> World<'s> {
             oracle: self.venue.markets()[0].oracle().unwrap_or(0.0),
             ..StepView::default()
         }
+    }
+
+    /// Each market's open positions by distance to liquidation now (market order): a perp
+    /// market's at its mark, a lending market's on its oracle. O(positions): for the one run
+    /// a report follows, when its observer asks.
+    pub fn liquidation_maps(&self) -> Vec<LiquidationMap> {
+        self.venue
+            .markets()
+            .iter()
+            .enumerate()
+            .map(|(m, market)| market.liquidation_map(self.prices.get(m).mark.mark()))
+            .collect()
     }
 
     /// One step, as the fixed sequence of phases of a run (MODEL.md sections 1 to 5). A price
