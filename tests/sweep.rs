@@ -36,6 +36,8 @@ const OUTPUTS: &[&str] = &[
     "summary_by_market.csv",
     "fund_fan.parquet",
     "sample_path.parquet",
+    "liquidation_map.parquet",
+    "liquidation_map.csv",
     "experiment.toml",
     "report.md",
     "depletion_curve.png",

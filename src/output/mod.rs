@@ -22,14 +22,15 @@ mod write;
 pub use atomic::write_atomic;
 pub use error::OutputError;
 pub use paths::{
-    EXPERIMENT_FILE, FAN_FILE, RUNS_BY_MARKET_FILE, RUNS_FILE, SAMPLE_FILE, SUMMARY_BY_MARKET_CSV,
-    SUMMARY_BY_MARKET_PARQUET, SUMMARY_CSV, SUMMARY_PARQUET,
+    EXPERIMENT_FILE, FAN_FILE, LIQUIDATION_MAP_CSV, LIQUIDATION_MAP_PARQUET, RUNS_BY_MARKET_FILE,
+    RUNS_FILE, SAMPLE_FILE, SUMMARY_BY_MARKET_CSV, SUMMARY_BY_MARKET_PARQUET, SUMMARY_CSV,
+    SUMMARY_PARQUET,
 };
 pub use report::{REPORT_FILE, ReportOutcome, TARGET, build_report, headline};
 pub use tables::{
-    fan_frame, market_rows_frame, market_rows_from_frame, market_summary_frame, rows_frame,
-    rows_from_frame, sample_frame, summaries_from_frame, summary_frame, write_csv_bytes,
-    write_parquet_bytes,
+    fan_frame, liquidation_map_frame, market_rows_frame, market_rows_from_frame,
+    market_summary_frame, rows_frame, rows_from_frame, sample_frame, summaries_from_frame,
+    summary_frame, write_csv_bytes, write_parquet_bytes,
 };
 pub use text::{format_money, format_pct, summary_text};
 pub use write::{write_aggregates, write_all, write_runs_parquet};

@@ -11,6 +11,8 @@ pub const SUMMARY_BY_MARKET_CSV: &str = "summary_by_market.csv";
 pub const EXPERIMENT_FILE: &str = "experiment.toml";
 pub const FAN_FILE: &str = "fund_fan.parquet";
 pub const SAMPLE_FILE: &str = "sample_path.parquet";
+pub const LIQUIDATION_MAP_PARQUET: &str = "liquidation_map.parquet";
+pub const LIQUIDATION_MAP_CSV: &str = "liquidation_map.csv";
 
 /// The folder of saved units of work (see `store`), inside an output folder.
 pub const PARTS_DIR: &str = "parts";

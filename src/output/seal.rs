@@ -8,8 +8,9 @@ use std::path::Path;
 use super::atomic::write_atomic;
 use super::error::OutputError;
 use super::paths::{
-    EXPERIMENT_FILE, FAN_FILE, RUNS_BY_MARKET_FILE, RUNS_FILE, SAMPLE_FILE, SUMMARY_BY_MARKET_CSV,
-    SUMMARY_BY_MARKET_PARQUET, SUMMARY_CSV, SUMMARY_PARQUET,
+    EXPERIMENT_FILE, FAN_FILE, LIQUIDATION_MAP_CSV, LIQUIDATION_MAP_PARQUET, RUNS_BY_MARKET_FILE,
+    RUNS_FILE, SAMPLE_FILE, SUMMARY_BY_MARKET_CSV, SUMMARY_BY_MARKET_PARQUET, SUMMARY_CSV,
+    SUMMARY_PARQUET,
 };
 
 /// The seal's file name.
@@ -17,7 +18,7 @@ pub const TABLES_SEAL: &str = "tables.seal";
 
 /// The tables a finished run leaves, all of them sealed (and removed, with the report, the
 /// charts and the seal, when a new experiment starts in the folder).
-pub(crate) const RUN_TABLES: [&str; 9] = [
+pub(crate) const RUN_TABLES: [&str; 11] = [
     EXPERIMENT_FILE,
     RUNS_FILE,
     RUNS_BY_MARKET_FILE,
@@ -27,6 +28,8 @@ pub(crate) const RUN_TABLES: [&str; 9] = [
     SUMMARY_BY_MARKET_CSV,
     FAN_FILE,
     SAMPLE_FILE,
+    LIQUIDATION_MAP_PARQUET,
+    LIQUIDATION_MAP_CSV,
 ];
 
 /// The CRC-32 of a table, read in blocks (`runs.parquet` of a long sweep is large; memory

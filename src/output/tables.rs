@@ -344,3 +344,54 @@ pub fn sample_frame(exp: &Experiment, result: &Aggregates) -> PolarsResult<DataF
         ],
     )
 }
+
+/// The sample path's run by distance to liquidation (MODEL.md section 3): one row per moment
+/// (`start`, `worst_step`), market, side and bucket, every bucket written (zeros too), so
+/// the table has the same shape for every run. A bucket's open edge is empty (null).
+pub fn liquidation_map_frame(exp: &Experiment, result: &Aggregates) -> PolarsResult<DataFrame> {
+    use crate::protocol::DistanceBucket;
+    let s = &result.sample;
+    let names = market_names(exp);
+    let mut market: Vec<String> = Vec::new();
+    let mut moment: Vec<&str> = Vec::new();
+    let mut step: Vec<u32> = Vec::new();
+    let mut side: Vec<&str> = Vec::new();
+    let mut lo: Vec<Option<f64>> = Vec::new();
+    let mut hi: Vec<Option<f64>> = Vec::new();
+    let mut notional: Vec<f64> = Vec::new();
+    let mut positions: Vec<u32> = Vec::new();
+    for m in s.map.moments() {
+        for (name, map) in names.iter().zip(&m.maps) {
+            for &sd in map.sides() {
+                for b in DistanceBucket::ALL {
+                    let t = map.get(sd, b);
+                    let (l, h) = b.edges_pct();
+                    market.push(name.clone());
+                    moment.push(m.moment.label());
+                    step.push(m.step as u32);
+                    side.push(sd.label());
+                    lo.push(l);
+                    hi.push(h);
+                    notional.push(t.notional);
+                    positions.push(t.positions);
+                }
+            }
+        }
+    }
+    let n = market.len();
+    DataFrame::new(
+        n,
+        vec![
+            Column::new("cell".into(), vec![s.cell as u32; n]),
+            Column::new("seed".into(), vec![s.seed; n]),
+            Column::new("market".into(), market),
+            Column::new("moment".into(), moment),
+            Column::new("step".into(), step),
+            Column::new("side".into(), side),
+            Column::new("bucket_lo_pct".into(), lo),
+            Column::new("bucket_hi_pct".into(), hi),
+            Column::new("notional_usd".into(), notional),
+            Column::new("positions".into(), positions),
+        ],
+    )
+}

@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 use super::atomic::write_atomic;
 use super::error::OutputError;
 use super::paths::{
-    EXPERIMENT_FILE, FAN_FILE, RUNS_BY_MARKET_FILE, RUNS_FILE, SAMPLE_FILE, SUMMARY_BY_MARKET_CSV,
-    SUMMARY_BY_MARKET_PARQUET, SUMMARY_CSV, SUMMARY_PARQUET,
+    EXPERIMENT_FILE, FAN_FILE, LIQUIDATION_MAP_CSV, LIQUIDATION_MAP_PARQUET, RUNS_BY_MARKET_FILE,
+    RUNS_FILE, SAMPLE_FILE, SUMMARY_BY_MARKET_CSV, SUMMARY_BY_MARKET_PARQUET, SUMMARY_CSV,
+    SUMMARY_PARQUET,
 };
 use super::tables::{
-    fan_frame, market_rows_frame, market_summary_frame, rows_frame, sample_frame, summary_frame,
-    write_csv_bytes, write_parquet_bytes,
+    fan_frame, liquidation_map_frame, market_rows_frame, market_summary_frame, rows_frame,
+    sample_frame, summary_frame, write_csv_bytes, write_parquet_bytes,
 };
 use crate::config::Experiment;
 use crate::montecarlo::{Aggregates, ExperimentResult};
@@ -53,7 +54,8 @@ pub fn write_runs_parquet(
     result
 }
 
-/// Writes the summary tables, the fan and sample-path tables and the resolved experiment into
+/// Writes the summary tables, the fan, sample-path and liquidation-map tables and the resolved
+/// experiment into
 /// `dir`, each atomically: a killed process leaves the previous file or the new one.
 pub fn write_aggregates(
     dir: &Path,
@@ -67,6 +69,8 @@ pub fn write_aggregates(
     let mut fan = fan_frame(exp, agg).map_err(|e| OutputError::at(&dir.join(FAN_FILE), &e))?;
     let mut sample =
         sample_frame(exp, agg).map_err(|e| OutputError::at(&dir.join(SAMPLE_FILE), &e))?;
+    let mut map = liquidation_map_frame(exp, agg)
+        .map_err(|e| OutputError::at(&dir.join(LIQUIDATION_MAP_PARQUET), &e))?;
     let files: Vec<(&str, Vec<u8>)> = vec![
         (
             SUMMARY_PARQUET,
@@ -96,6 +100,16 @@ pub fn write_aggregates(
             SAMPLE_FILE,
             write_parquet_bytes(&mut sample)
                 .map_err(|e| OutputError::at(&dir.join(SAMPLE_FILE), &e))?,
+        ),
+        (
+            LIQUIDATION_MAP_PARQUET,
+            write_parquet_bytes(&mut map)
+                .map_err(|e| OutputError::at(&dir.join(LIQUIDATION_MAP_PARQUET), &e))?,
+        ),
+        (
+            LIQUIDATION_MAP_CSV,
+            write_csv_bytes(&mut map)
+                .map_err(|e| OutputError::at(&dir.join(LIQUIDATION_MAP_CSV), &e))?,
         ),
         (EXPERIMENT_FILE, exp.to_resolved_toml().into_bytes()),
     ];
