@@ -101,6 +101,11 @@ const CHARTS: &[(&str, &str, &[&str])] = &[
         "A 1-in-100 day",
         &["Price (USD)", "Fund (USD)", "Hours into the day"],
     ),
+    (
+        "liquidation_map",
+        "How far is open interest from liquidation?",
+        &["Move of the price to liquidation"],
+    ),
 ];
 
 fn check_chart_files(dir: &Path, stem: &str, title: &str, labels: &[&str]) {
@@ -248,6 +253,11 @@ fn no_charts_writes_tables_only_and_report_needs_tables() {
     assert!(out.join("summary.parquet").exists());
     assert!(!out.join("report.md").exists());
     assert!(!out.join("fund_fan.png").exists());
+    // The liquidation map is a table: it stays; its chart goes with the others.
+    assert!(
+        out.join("liquidation_map.parquet").exists() && out.join("liquidation_map.csv").exists()
+    );
+    assert!(!out.join("liquidation_map.png").exists());
     let empty = temp_dir("empty");
     let o = backstop(&["report", empty.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
@@ -316,5 +326,101 @@ fn a_summary_missing_a_column_is_refused_by_name() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("bad_debt_mean"), "{stderr}");
+    let _ = std::fs::remove_dir_all(out.parent().unwrap());
+}
+
+/// The liquidation map of the run the sample path follows: every open position once at
+/// t = 0, so its notional at the start is that run's open interest; every number finite; a
+/// section of the report that says which run it maps and when; the same rows in the CSV.
+#[test]
+fn the_liquidation_map_holds_the_sample_runs_open_interest() {
+    let toml = GRID.replace("seeds = 300", "seeds = 40").replace(
+        "[traders]\ncount = 200\n",
+        "[traders]\ncount = 200\nlong_share = 0.7\n",
+    );
+    let out = run("liqmap", &toml, &[]);
+    let map = common::read_parquet(&out.join("liquidation_map.parquet"));
+    let text = |name: &str| -> Vec<String> {
+        map.column(name)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap().to_string())
+            .collect()
+    };
+    let (moment, side, market) = (text("moment"), text("side"), text("market"));
+    let notional = common::f64_column(&map, "notional_usd");
+    let positions = common::f64_column(&map, "positions");
+    let steps = common::f64_column(&map, "step");
+    assert!(notional.iter().all(|x| x.is_finite() && *x >= 0.0));
+    assert!(market.iter().all(|m| m == "main"));
+    assert!(side.iter().all(|s| s == "long" || s == "short"));
+    // Twelve buckets a side and moment; every bucket's edges finite or empty, never NaN.
+    assert_eq!(moment.iter().filter(|m| *m == "start").count(), 24);
+    for edge in ["bucket_lo_pct", "bucket_hi_pct"] {
+        let c = map.column(edge).unwrap().f64().unwrap().clone();
+        let pairs = moment.len() / 12;
+        assert_eq!(
+            c.null_count(),
+            pairs,
+            "{edge}: one open edge a side and moment"
+        );
+        assert!(c.iter().flatten().all(f64::is_finite));
+    }
+
+    // The run is the sample path's: its seed and cell, and its open interest at t = 0.
+    let sample = common::read_parquet(&out.join("sample_path.parquet"));
+    let seed = common::f64_column(&sample, "seed")[0];
+    let cell = common::f64_column(&sample, "cell")[0];
+    assert_eq!(common::f64_column(&map, "seed")[0], seed);
+    assert_eq!(common::f64_column(&map, "cell")[0], cell);
+    let runs = common::read_parquet(&out.join("runs.parquet"));
+    let (run_seeds, run_cells) = (
+        common::f64_column(&runs, "seed"),
+        common::f64_column(&runs, "cell"),
+    );
+    let row = (0..run_seeds.len())
+        .find(|&r| run_seeds[r] == seed && run_cells[r] == cell)
+        .expect("the sample path's run is in runs.parquet");
+    let open_interest = common::f64_column(&runs, "open_interest")[row];
+    let at_start: f64 = (0..moment.len())
+        .filter(|&r| moment[r] == "start")
+        .map(|r| notional[r])
+        .sum();
+    assert!(
+        (at_start - open_interest).abs() <= 1e-9 * open_interest,
+        "{at_start} mapped at t = 0, open interest {open_interest}"
+    );
+    let longs: f64 = (0..moment.len())
+        .filter(|&r| moment[r] == "start" && side[r] == "long")
+        .map(|r| notional[r])
+        .sum();
+    assert!(longs > 0.5 * open_interest, "a long-heavy book: {longs}");
+    let counted: f64 = (0..moment.len())
+        .filter(|&r| moment[r] == "start")
+        .map(|r| positions[r])
+        .sum();
+    assert_eq!(counted, 200.0, "every trader holds one position at t = 0");
+    // The worst step, when the run had one, is a step of the run.
+    for r in 0..moment.len() {
+        match moment[r].as_str() {
+            "start" => assert_eq!(steps[r], 0.0),
+            "worst_step" => assert!(steps[r] >= 1.0 && steps[r] <= 720.0),
+            other => panic!("unknown moment {other}"),
+        }
+    }
+    let csv = std::fs::read_to_string(out.join("liquidation_map.csv")).unwrap();
+    assert!(csv.starts_with(
+        "cell,seed,market,moment,step,side,bucket_lo_pct,bucket_hi_pct,notional_usd,positions\n"
+    ));
+    assert_eq!(csv.lines().count(), moment.len() + 1);
+    assert!(!csv.contains("NaN") && !csv.contains("inf"));
+
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("## Liquidation map"), "{report}");
+    assert!(report.contains(&format!("seed {seed}")));
+    assert!(report.contains("| distance to liquidation | longs at t = 0 | shorts at t = 0 |"));
+    assert!(report.contains("![How far is open interest from liquidation?"));
     let _ = std::fs::remove_dir_all(out.parent().unwrap());
 }

@@ -23,7 +23,7 @@ pub const HEIGHT: u32 = 700;
 const FONT: &str = "sans-serif";
 
 /// Every chart's file stem (each is written as `.png` and `.svg`).
-pub const CHART_NAMES: [&str; 7] = [
+pub const CHART_NAMES: [&str; 8] = [
     "depletion_heatmap",
     "depletion_curve",
     "fund_fan",
@@ -31,6 +31,7 @@ pub const CHART_NAMES: [&str; 7] = [
     "slippage_histogram",
     "cascade_ccdf",
     "sample_path",
+    "liquidation_map",
 ];
 const TITLE: u32 = 34;
 const LABEL: u32 = 24;
@@ -886,6 +887,324 @@ impl SamplePathChart {
                 Rectangle::new([(x, y - 8), (x + 24, y + 8)], GREEN.mix(0.25).filled())
             });
         draw_legend(&mut bottom, SeriesLabelPosition::LowerLeft)
+    }
+}
+
+/// One side of a market on the liquidation map: its name and its notional per bucket (the
+/// closest to liquidation first) at t = 0 and at the worst step.
+pub struct MapSide {
+    pub name: String,
+    pub colour: MapColour,
+    pub start: Vec<f64>,
+    pub worst: Option<Vec<f64>>,
+}
+
+/// The colour a side is drawn in.
+#[derive(Clone, Copy, Debug)]
+pub enum MapColour {
+    Long,
+    Short,
+    Loan,
+}
+
+impl MapColour {
+    fn rgb(self) -> RGBColor {
+        match self {
+            MapColour::Long => BLUE,
+            MapColour::Short => ORANGE,
+            MapColour::Loan => GREEN,
+        }
+    }
+}
+
+/// One market's panel: a perp market's longs drawn to the left and shorts to the right, a
+/// lending market's loans to the right alone.
+pub struct MapPanel {
+    pub market: String,
+    pub left: Option<MapSide>,
+    pub right: MapSide,
+}
+
+/// Open notional by distance to liquidation, buckets down the y axis (the closest on top),
+/// each with a solid bar at t = 0 and a pale one at the worst step.
+pub struct LiquidationMapChart {
+    pub title: String,
+    /// Bucket labels, the closest to liquidation first.
+    pub buckets: Vec<String>,
+    /// How the worst step is named in the legend, e.g. `after step 812`.
+    pub worst_name: String,
+    pub panels: Vec<MapPanel>,
+}
+
+impl Chart for LiquidationMapChart {
+    fn name(&self) -> &'static str {
+        "liquidation_map"
+    }
+
+    fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let x_max = self
+            .panels
+            .iter()
+            .flat_map(|p| p.left.iter().chain(std::iter::once(&p.right)))
+            .flat_map(|s| s.start.iter().chain(s.worst.iter().flatten()))
+            .copied()
+            .fold(0.0, f64::max);
+        if self.panels.is_empty() || self.buckets.is_empty() || x_max <= 0.0 {
+            return draw_message(root, &self.title, "No open position to map.");
+        }
+        let root = root
+            .margin(12, 0, 0, 0)
+            .titled(&self.title, title_style())?;
+        if let [panel] = self.panels.as_slice() {
+            return self.draw_panel(panel, &root, x_max * 1.08, true);
+        }
+        // Several markets: a panel each, and one legend beneath them all.
+        let (_, h) = root.dim_in_pixel();
+        let (plots, strip) = root.split_vertically(h.saturating_sub(44));
+        let areas = plots.split_evenly((1, self.panels.len()));
+        for (k, (panel, area)) in self.panels.iter().zip(&areas).enumerate() {
+            self.draw_panel(panel, area, x_max * 1.08, k == 0)?;
+        }
+        self.draw_legend_strip(&strip)
+    }
+}
+
+impl LiquidationMapChart {
+    /// One market's panel; `first` carries the y axis's name (and, alone, the legend).
+    fn draw_panel<DB: DrawingBackend>(
+        &self,
+        panel: &MapPanel,
+        area: &DrawingArea<DB, Shift>,
+        x_max: f64,
+        first: bool,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let n = self.buckets.len();
+        let alone = self.panels.len() == 1;
+        let x_min = if panel.left.is_some() { -x_max } else { 0.0 };
+        let mut builder = ChartBuilder::on(area);
+        if !alone {
+            builder.caption(format!("Market {}", panel.market), (FONT, LABEL));
+        }
+        let mut chart = builder
+            .margin(15)
+            .margin_right(30)
+            .x_label_area_size(70)
+            .y_label_area_size(match (alone, first) {
+                (true, _) => 150,
+                (false, true) => 140,
+                (false, false) => 100,
+            })
+            .build_cartesian_2d(x_min..x_max, -0.5..(n as f64 - 0.5))?;
+        // Bucket i (0 the closest) sits at y = n - 1 - i, so the closest is on top.
+        let labels = self.buckets.clone();
+        let label_of = move |y: &f64| {
+            let r = y.round();
+            if (y - r).abs() > 1e-6 || r < 0.0 || r as usize >= n {
+                return String::new();
+            }
+            labels[n - 1 - r as usize].clone()
+        };
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .x_desc(x_desc(panel, alone))
+            .y_desc(if first {
+                "Move of the price to liquidation"
+            } else {
+                ""
+            })
+            .y_labels(n)
+            .x_labels(if alone { 9 } else { 4 })
+            .y_label_formatter(&label_of)
+            .x_label_formatter(&|v| tick_money(v.abs()))
+            .axis_desc_style((FONT, LABEL))
+            .label_style((FONT, TICK))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()?;
+        for (side, sign) in panel
+            .left
+            .iter()
+            .map(|s| (s, -1.0))
+            .chain(std::iter::once((&panel.right, 1.0)))
+        {
+            self.draw_side(&mut chart, side, sign)?;
+        }
+        if panel.left.is_some() {
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(0.0, -0.5), (0.0, n as f64 - 0.5)],
+                BLACK.stroke_width(1),
+            )))?;
+        }
+        if alone {
+            draw_legend(&mut chart, legend_corner(&panel.right))?;
+        }
+        Ok(())
+    }
+
+    /// One side's bars, to the left (`sign` -1) or the right: with a worst step, t = 0 in
+    /// the upper half of each bucket's band and the worst step in the lower half; without
+    /// one, t = 0 across the band.
+    fn draw_side<DB: DrawingBackend>(
+        &self,
+        chart: &mut LinearChart<'_, DB>,
+        side: &MapSide,
+        sign: f64,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let n = self.buckets.len();
+        let colour = side.colour.rgb();
+        let y_of = |i: usize| (n - 1 - i) as f64;
+        let (lo, hi) = if side.worst.is_some() {
+            (0.02, 0.4)
+        } else {
+            (-0.3, 0.3)
+        };
+        chart
+            .draw_series(
+                side.start
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| **v > 0.0)
+                    .map(|(i, &v)| {
+                        let y = y_of(i);
+                        Rectangle::new([(0.0, y + lo), (sign * v, y + hi)], colour.filled())
+                    }),
+            )?
+            .label(format!("{} at t = 0", side.name))
+            .legend(move |(x, y)| Rectangle::new([(x, y - 8), (x + 24, y + 8)], colour.filled()));
+        if let Some(worst) = &side.worst {
+            chart
+                .draw_series(
+                    worst
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, v)| **v > 0.0)
+                        .flat_map(|(i, &v)| {
+                            let y = y_of(i);
+                            let corners = [(0.0, y - 0.4), (sign * v, y - 0.02)];
+                            [
+                                Rectangle::new(corners, colour.mix(0.3).filled()),
+                                Rectangle::new(corners, colour.stroke_width(1)),
+                            ]
+                        }),
+                )?
+                .label(format!("{} {}", side.name, self.worst_name))
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 8), (x + 24, y + 8)], colour.mix(0.3).filled())
+                });
+        }
+        Ok(())
+    }
+
+    /// The legend of several panels, in one row beneath them: each kind of side once, at
+    /// t = 0 and at the worst step.
+    fn draw_legend_strip<DB: DrawingBackend>(&self, strip: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let mut entries: Vec<(RGBColor, bool, String)> = Vec::new();
+        for panel in &self.panels {
+            for side in panel.left.iter().chain(std::iter::once(&panel.right)) {
+                let colour = side.colour.rgb();
+                if entries.iter().any(|e| e.0 == colour) {
+                    continue;
+                }
+                entries.push((colour, true, format!("{}, t = 0", side.name)));
+                if side.worst.is_some() {
+                    let when = self.worst_name.trim_start_matches("after ");
+                    entries.push((colour, false, format!("{}, {when}", side.name)));
+                }
+            }
+        }
+        // Box, gap, text, space, laid out one after another and centred; a smaller font
+        // when the row would not fit.
+        let (w, _) = strip.dim_in_pixel();
+        let layout = |size: u32| {
+            let style =
+                TextStyle::from((FONT, size).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+            let widths: Vec<i32> = entries
+                .iter()
+                .map(|e| {
+                    let text = strip
+                        .estimate_text_size(&e.2, &style)
+                        .map_or(size * e.2.len() as u32 / 2, |(w, _)| w);
+                    24 + 6 + text as i32 + 20
+                })
+                .collect();
+            (style, widths)
+        };
+        let (style, widths) = [TICK, 16, 14]
+            .into_iter()
+            .map(layout)
+            .find(|(_, widths)| widths.iter().sum::<i32>() <= w as i32 - 8)
+            .unwrap_or_else(|| layout(13));
+        let mut x = ((w as i32 - widths.iter().sum::<i32>()) / 2).max(4);
+        for ((colour, solid, label), width) in entries.iter().zip(widths) {
+            let fill: RGBAColor = if *solid {
+                colour.to_rgba()
+            } else {
+                colour.mix(0.3)
+            };
+            strip.draw(&Rectangle::new([(x, 12), (x + 24, 28)], fill.filled()))?;
+            strip.draw(&Text::new(label.clone(), (x + 30, 20), style.clone()))?;
+            x += width;
+        }
+        Ok(())
+    }
+}
+
+/// A tick's amount without trailing zeros: `$40M`, `$2.50M`, `$750.0k`.
+fn tick_money(x: f64) -> String {
+    let s = format_money(x);
+    match s.strip_suffix(".00M") {
+        Some(whole) => format!("{whole}M"),
+        None => s,
+    }
+}
+
+/// The x axis's name of a panel: which side is drawn where (shorter beside other panels).
+fn x_desc(panel: &MapPanel, alone: bool) -> String {
+    let right = panel.right.name.to_lowercase();
+    match (&panel.left, alone) {
+        (Some(l), true) => format!(
+            "Notional (USD): {} to the left, {right} to the right",
+            l.name.to_lowercase()
+        ),
+        (Some(l), false) => format!("{} | {right} (USD)", l.name.to_lowercase()),
+        (None, _) => format!("Debt of {right} (USD)"),
+    }
+}
+
+/// Where a lone panel's legend hides the least: beside the closest buckets or the
+/// furthest, whichever carry the shorter bars on the right.
+fn legend_corner(right: &MapSide) -> SeriesLabelPosition {
+    let longest = |range: std::ops::Range<usize>| {
+        right
+            .start
+            .iter()
+            .chain(right.worst.iter().flatten())
+            .enumerate()
+            .filter(|(i, _)| range.contains(&(i % right.start.len().max(1))))
+            .map(|(_, &v)| v)
+            .fold(0.0, f64::max)
+    };
+    let n = right.start.len();
+    if longest(n.saturating_sub(4)..n) <= longest(0..4) {
+        SeriesLabelPosition::LowerRight
+    } else {
+        SeriesLabelPosition::UpperRight
     }
 }
 

@@ -56,7 +56,20 @@ impl Charts {
         self.depletion_curve(t)?;
         self.fund_fan(t)?;
         self.losses(t)?;
-        self.sample_path(t)
+        self.sample_path(t)?;
+        self.liquidation_map(t)
+    }
+
+    /// The sample path's run by distance to liquidation, at t = 0 and after its largest
+    /// cascade.
+    fn liquidation_map(&mut self, t: &Tables) -> Result<(), OutputError> {
+        let chart = super::map::chart(t);
+        let caption = format!(
+            "Open notional of the run above (seed {}, {}) by how far the price must move against it before it is liquidated, longs and shorts apart (a lending market's loans by the fall of its oracle): at t = 0, and after the step of the run's largest cascade. The table is `liquidation_map.csv`.",
+            t.sample.seed,
+            cell_text(&t.exp, t.h)
+        );
+        self.emit(&chart, &caption)
     }
 
     /// P(depletion) over the first axes of the first two grid factors; other axes are held at

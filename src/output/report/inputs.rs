@@ -7,7 +7,8 @@ use std::path::Path;
 
 use super::super::error::OutputError;
 use super::super::paths::{
-    EXPERIMENT_FILE, FAN_FILE, RUNS_FILE, SAMPLE_FILE, SUMMARY_BY_MARKET_PARQUET, SUMMARY_PARQUET,
+    EXPERIMENT_FILE, FAN_FILE, LIQUIDATION_MAP_PARQUET, RUNS_FILE, SAMPLE_FILE,
+    SUMMARY_BY_MARKET_PARQUET, SUMMARY_PARQUET,
 };
 use super::super::read::{read_parquet_file, read_run_figures, values, values_of_cell};
 use super::super::tables::{market_summaries_from_frame, summaries_from_frame};
@@ -15,6 +16,8 @@ use crate::config::{Experiment, Overrides};
 use crate::montecarlo::contrast::{self, CellContrast};
 use crate::montecarlo::record::{self, RecordCell};
 use crate::montecarlo::{CellSummary, FanBand, HeadlineRuns, MarketSummary};
+use crate::protocol::{DistanceBucket, ExposureSide};
+use crate::simulation::MapMoment;
 
 /// The headline cell's fan of fund balances: hours and the five percentile bands.
 pub(super) struct HeadlineFan {
@@ -32,6 +35,8 @@ pub(super) struct Tables {
     pub runs: HeadlineRuns,
     pub fan: HeadlineFan,
     pub sample: Sample,
+    /// The sample path's run by distance to liquidation.
+    pub map: Vec<MapRow>,
     /// Each cell against its baseline, when the experiment names a contrast axis.
     pub contrasts: Vec<CellContrast>,
     /// Every cell's figures beside the record (`None` for a cell without runs), when the
@@ -59,6 +64,7 @@ impl Tables {
         // before anything is rewritten.
         let fan = read_fan(dir, h)?;
         let sample = read_sample(dir)?;
+        let map = read_liquidation_map(dir)?;
         let contrasts = if exp.contrast_axis().is_some() {
             contrast::contrasts(&exp, &figures).map_err(|e| OutputError::at(&runs_path, e))?
         } else {
@@ -78,6 +84,7 @@ impl Tables {
             runs,
             fan,
             sample,
+            map,
             contrasts,
             record,
         })
@@ -192,4 +199,72 @@ fn read_sample(dir: &Path) -> Result<Sample, OutputError> {
         liquidated: col("liquidated_notional")?,
         bad_debt: col("bad_debt")?,
     })
+}
+
+/// One row of `liquidation_map.parquet`, read back typed.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct MapRow {
+    pub market: String,
+    pub moment: MapMoment,
+    pub step: u32,
+    pub side: ExposureSide,
+    pub bucket: DistanceBucket,
+    pub notional: f64,
+    pub positions: u32,
+}
+
+/// The liquidation map's rows; a label or a pair of edges the code does not know is an error
+/// naming the file.
+fn read_liquidation_map(dir: &Path) -> Result<Vec<MapRow>, OutputError> {
+    let path = dir.join(LIQUIDATION_MAP_PARQUET);
+    let df = read_parquet_file(&path, None)?;
+    let bad = |what: String| OutputError::at(&path, what);
+    let text = |name: &str| -> Result<Vec<String>, OutputError> {
+        let c = df
+            .column(name)
+            .map_err(|_| bad(format!("column `{name}` is missing")))?;
+        c.str()
+            .map_err(|e| bad(format!("column `{name}`: {e}")))?
+            .iter()
+            .map(|v| {
+                v.map(String::from)
+                    .ok_or_else(|| bad(format!("column `{name}` has an empty value")))
+            })
+            .collect()
+    };
+    let edge = |name: &str| -> Result<Vec<Option<f64>>, OutputError> {
+        let c = df
+            .column(name)
+            .map_err(|_| bad(format!("column `{name}` is missing")))?
+            .cast(&polars::prelude::DataType::Float64)
+            .map_err(|e| bad(format!("column `{name}`: {e}")))?;
+        Ok(c.f64()
+            .map_err(|e| bad(format!("column `{name}`: {e}")))?
+            .iter()
+            .collect())
+    };
+    let (market, moment, side) = (text("market")?, text("moment")?, text("side")?);
+    let (lo, hi) = (edge("bucket_lo_pct")?, edge("bucket_hi_pct")?);
+    let col = |name: &str| values(&df, name, &path);
+    let (step, notional, positions) = (col("step")?, col("notional_usd")?, col("positions")?);
+    (0..market.len())
+        .map(|r| {
+            Ok(MapRow {
+                market: market[r].clone(),
+                moment: MapMoment::from_label(&moment[r])
+                    .ok_or_else(|| bad(format!("row {r}: unknown moment `{}`", moment[r])))?,
+                step: step[r] as u32,
+                side: ExposureSide::from_label(&side[r])
+                    .ok_or_else(|| bad(format!("row {r}: unknown side `{}`", side[r])))?,
+                bucket: DistanceBucket::from_edges_pct(lo[r], hi[r]).ok_or_else(|| {
+                    bad(format!(
+                        "row {r}: no bucket has the edges {:?} to {:?}",
+                        lo[r], hi[r]
+                    ))
+                })?,
+                notional: notional[r],
+                positions: positions[r] as u32,
+            })
+        })
+        .collect()
 }

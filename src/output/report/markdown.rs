@@ -82,6 +82,7 @@ pub(super) fn report(t: &Tables, charts_md: &str, notes: &[String]) -> String {
     record_section(&mut s, t);
     markets_section(&mut s, &t.exp, &t.markets);
     lending_section(&mut s, t);
+    super::map::section(&mut s, t);
     let _ = writeln!(s, "## Charts\n\n{charts_md}");
     for note in notes {
         let _ = writeln!(s, "*Not drawn:* {note}.\n");

@@ -10,6 +10,7 @@
 
 mod figures;
 mod inputs;
+mod map;
 mod markdown;
 mod outcome;
 
