@@ -10,7 +10,7 @@ use std::path::Path;
 
 use backstop::config::{Experiment, Overrides};
 use backstop::market::PriceModel;
-use backstop::montecarlo::{FanAggregate, checkpoints, run_experiment, summarize};
+use backstop::montecarlo::{CellRuns, FanAggregate, checkpoints, run_experiment, summarize};
 use backstop::rng::market_rng;
 use backstop::simulation::{RunOptions, draw_random_inputs, simulate};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
@@ -166,8 +166,9 @@ fn aggregation(c: &mut Criterion) {
     let mut g = c.benchmark_group("aggregate");
     g.throughput(Throughput::Elements(10_000));
     g.sample_size(20);
+    let runs = CellRuns::new(&result.rows).expect("10,000 rows");
     g.bench_function("summarize_10000_rows", |b| {
-        b.iter(|| summarize(scenario, black_box(&result.rows)))
+        b.iter(|| summarize(scenario, black_box(runs)))
     });
     let points = checkpoints(scenario.steps(), 97);
     let mut half = FanAggregate::new(points.clone());

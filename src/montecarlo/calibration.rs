@@ -30,7 +30,8 @@ pub struct Calibration {
     pub depletion_at_fund: f64,
     /// Mean of what liquidated traders pay per run: penalties plus slippage.
     pub trader_losses: f64,
-    pub trader_losses_se: f64,
+    /// `None` for a single run (unknown, not 0).
+    pub trader_losses_se: Option<f64>,
     /// The target needs more than the fund cap allows: `fund` (and the bound) are the cap, and
     /// the target is not met (bisection calibration only).
     pub capped: bool,
@@ -72,7 +73,7 @@ pub fn calibrate(required: &[f64], trader_losses: &[f64], target: f64) -> Calibr
         fund_ub95,
         depletion_at_fund: share_above(&r, fund),
         trader_losses: losses.mean().unwrap_or(0.0),
-        trader_losses_se: losses.std_error().unwrap_or(0.0),
+        trader_losses_se: losses.std_error(),
         capped: false,
     }
 }
@@ -256,7 +257,7 @@ mod tests {
             fund_ub95: Some(fund),
             depletion_at_fund: 0.0,
             trader_losses: losses,
-            trader_losses_se: 0.0,
+            trader_losses_se: None,
             capped: false,
         };
         let cells = [

@@ -14,7 +14,7 @@ mod summary;
 
 pub use fan::{FanAggregate, FanBand, FanPoint, FundSampler, checkpoints};
 pub use runs::{HeadlineRuns, RunFigures, runs_of_cell};
-pub use summary::{CellSummary, MarketSummary, summarize, summarize_markets};
+pub use summary::{CellRuns, CellSummary, EmptyCell, MarketSummary, summarize, summarize_markets};
 
 use rayon::prelude::*;
 
@@ -232,7 +232,7 @@ pub struct CellRows {
 
 /// Reduces cells one at a time: `cell_rows(c)` gives the rows of cell `c` in seed order and
 /// `fans` the merged histograms. Only one cell's rows need be in memory at once.
-pub fn aggregate<E>(
+pub fn aggregate<E: From<EmptyCell>>(
     exp: &Experiment,
     fans: &[FanAggregate],
     opts: RunOptions,
@@ -251,8 +251,9 @@ pub fn aggregate<E>(
             .find_map(RunRow::non_finite_column)
             .or_else(|| rows.markets.iter().find_map(MarketRow::non_finite_column));
         non_finite = non_finite.or(bad.map(|column| (c, column)));
-        summaries.push(summarize(&cell.scenario, &rows.runs));
-        market_summaries.extend(summarize_markets(&cell.scenario, &rows.markets));
+        let runs = CellRuns::new(&rows.runs).ok_or(EmptyCell { market: None })?;
+        summaries.push(summarize(&cell.scenario, runs));
+        market_summaries.extend(summarize_markets(&cell.scenario, &rows.markets).map_err(E::from)?);
         if c == h {
             sample = Some(sample_path(exp, c, &rows.runs, opts));
         }
@@ -291,12 +292,13 @@ pub fn run_experiment(
     let per_run = exp.cells.first().map_or(1, |c| c.scenario.markets().len());
     let agg = aggregate(exp, &fans, opts, |c| {
         let m = seeds * per_run;
-        Ok::<_, std::convert::Infallible>(CellRows {
+        Ok::<_, EmptyCell>(CellRows {
             runs: rows[c * seeds..(c + 1) * seeds].to_vec(),
             markets: market_rows[c * m..(c + 1) * m].to_vec(),
         })
     })
-    .unwrap_or_else(|e| match e {});
+    // Every cell ran `exp.seeds` runs on every market, and validation asks for at least one.
+    .unwrap_or_else(|e| unreachable!("{e}: every cell runs at least one seed"));
     ExperimentResult {
         rows,
         market_rows,

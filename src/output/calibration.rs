@@ -148,10 +148,7 @@ fn calibration_frame(exp: &Experiment, cells: &[CellCalibration]) -> PolarsResul
             cal(&|c| Some(c.depletion_at_fund)),
         ),
         Column::new("trader_losses_mean".into(), cal(&|c| Some(c.trader_losses))),
-        Column::new(
-            "trader_losses_mean_se".into(),
-            cal(&|c| Some(c.trader_losses_se)),
-        ),
+        Column::new("trader_losses_mean_se".into(), cal(&|c| c.trader_losses_se)),
         Column::new(
             "on_frontier".into(),
             cells.iter().map(|c| c.on_frontier).collect::<Vec<bool>>(),
@@ -274,7 +271,7 @@ pub fn calibration_text(exp: &Experiment, cells: &[CellCalibration]) -> String {
             format!(
                 "{} +-{}",
                 format_money(k.trader_losses),
-                format_money(k.trader_losses_se)
+                k.trader_losses_se.map_or("n/a".into(), format_money)
             ),
             if c.on_frontier { "yes" } else { "" }
         );

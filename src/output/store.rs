@@ -27,8 +27,8 @@ use super::tables::{
 use super::write::{write_aggregates, write_runs_parquet};
 use crate::config::{Experiment, Overrides};
 use crate::montecarlo::{
-    Aggregates, CellRows, FanAggregate, Unit, UnitResult, aggregate, cell_checkpoints, run_unit,
-    units,
+    Aggregates, CellRows, EmptyCell, FanAggregate, Unit, UnitResult, aggregate, cell_checkpoints,
+    run_unit, units,
 };
 use crate::simulation::{MarketRow, RunOptions, RunRow};
 
@@ -380,6 +380,19 @@ fn read_market_rows(exp: &Experiment, path: &Path) -> Result<Vec<MarketRow>, Out
 }
 
 /// The rows of cell `c` from its units' parts, in seed order.
+/// Why a cell's rows could not be summarized: a part could not be read, or the parts hold no
+/// run of it.
+enum ReadCell {
+    Output(OutputError),
+    Empty(EmptyCell),
+}
+
+impl From<EmptyCell> for ReadCell {
+    fn from(e: EmptyCell) -> Self {
+        Self::Empty(e)
+    }
+}
+
 fn read_cell(exp: &Experiment, parts: &Path, c: usize) -> Result<CellRows, OutputError> {
     let mut rows = CellRows {
         runs: Vec::with_capacity(exp.seeds as usize),
@@ -421,7 +434,13 @@ fn assemble(
             .ok_or_else(|| OutputError::at(&fan_path, "is not a fan histogram"))?;
         fans[u.cell].merge(&fan);
     }
-    let agg = aggregate(exp, &fans, opts, |c| read_cell(exp, parts, c))?;
+    let agg = aggregate(exp, &fans, opts, |c| {
+        read_cell(exp, parts, c).map_err(ReadCell::Output)
+    })
+    .map_err(|e| match e {
+        ReadCell::Output(e) => e,
+        ReadCell::Empty(e) => OutputError::at(parts, e),
+    })?;
     write_aggregates(dir, exp, &agg)?;
     super::seal::seal_tables(dir)?;
     Ok(agg)

@@ -167,12 +167,12 @@ fn cells_table(s: &mut String, labels: &[String], summaries: &[CellSummary]) {
         let cvar = format!(
             "{} +-{}",
             format_money(sm.bad_debt_cvar99),
-            format_money(sm.bad_debt_cvar99_se)
+            bound(sm.bad_debt_cvar99_se)
         );
         let slippage = format!(
             "{} +-{}",
             format_money(sm.slippage_loss_mean),
-            format_money(sm.slippage_loss_mean_se)
+            bound(sm.slippage_loss_mean_se)
         );
         let required = format!(
             "{} [{}, {}]",
@@ -236,7 +236,7 @@ fn markets_lines(s: &mut String, exp: &Experiment, labels: &[String], agg: &Aggr
             label,
             per.join(";  "),
             format_money(sm.spillover_mean),
-            format_money(sm.spillover_mean_se),
+            sm.spillover_mean_se.map_or("n/a".into(), format_money),
             format_pct(sm.spillover_probability)
         );
     }

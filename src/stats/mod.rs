@@ -11,7 +11,7 @@ mod quantile;
 
 pub use binomial::{binomial_cdf, first_binomial_rank, wilson, wilson_of};
 pub use cholesky::{cholesky, inverse_from_cholesky};
-pub use moments::Moments;
+pub use moments::{Moments, SampleMoments};
 pub use normal::{Z95, normal_cdf};
 pub use quantile::{
     QuantileEstimate, SortedSample, TailEstimate, expected_shortfall, quantile_sorted,

@@ -51,6 +51,37 @@ impl Moments {
     }
 }
 
+/// The moments of a sample that holds at least one value by construction (its first value
+/// is given apart), so its mean always exists and no caller needs a fallback for an empty
+/// sample. The values are pushed in the order given, as [`Moments`] would push them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SampleMoments(Moments);
+
+impl SampleMoments {
+    pub fn new(first: f64, rest: impl IntoIterator<Item = f64>) -> Self {
+        let mut m = Moments::default();
+        m.push(first);
+        for x in rest {
+            m.push(x);
+        }
+        Self(m)
+    }
+
+    pub fn mean(&self) -> f64 {
+        self.0.mean
+    }
+
+    /// Standard error of the mean; `None` for a single value (not 0: it is unknown).
+    pub fn std_error(&self) -> Option<f64> {
+        self.0.std_error()
+    }
+
+    /// Sample variance; `None` for a single value.
+    pub fn variance(&self) -> Option<f64> {
+        self.0.variance()
+    }
+}
+
 impl FromIterator<f64> for Moments {
     fn from_iter<I: IntoIterator<Item = f64>>(it: I) -> Self {
         let mut m = Moments::default();

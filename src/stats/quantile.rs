@@ -2,7 +2,7 @@
 //! expected shortfall.
 
 use super::binomial::first_binomial_rank;
-use super::moments::Moments;
+use super::moments::SampleMoments;
 
 /// The `p`-quantile of sorted data as the order statistic `X_(ceil(n p))` (the empirical
 /// inverse distribution function, Hyndman-Fan type 1). With this definition, a fund equal to
@@ -30,6 +30,44 @@ impl SortedSample {
         }
         values.sort_by(f64::total_cmp);
         Some(Self(values))
+    }
+
+    /// Sorts `first` and `rest`: a sample of at least one value by construction.
+    pub fn from_first(first: f64, rest: impl IntoIterator<Item = f64>) -> Self {
+        let mut values = vec![first];
+        values.extend(rest);
+        values.sort_by(f64::total_cmp);
+        Self(values)
+    }
+
+    /// The largest value.
+    pub fn max(&self) -> f64 {
+        self.0[self.0.len() - 1]
+    }
+
+    /// The `p`-quantile with a `conf` two-sided order-statistic interval (see
+    /// [`quantile_with_bounds`]).
+    pub fn quantile_with_bounds(&self, p: f64, conf: f64) -> QuantileEstimate {
+        let n = self.0.len() as u64;
+        let tail = (1.0 - conf) / 2.0;
+        QuantileEstimate {
+            value: self.quantile(p),
+            lower: lower_bound_rank(n, p, tail).map(|l| self.0[l as usize - 1]),
+            upper: upper_bound_rank(n, p, 1.0 - tail).map(|u| self.0[u as usize - 1]),
+        }
+    }
+
+    /// Expected shortfall at `level` with its standard error (see [`expected_shortfall`]).
+    pub fn expected_shortfall(&self, level: f64) -> TailEstimate {
+        let var = self.quantile(level);
+        let a = 1.0 - level;
+        let n = self.0.len() as f64;
+        let excess = |x: &f64| (x - var).max(0.0);
+        let e = SampleMoments::new(excess(&self.0[0]), self.0[1..].iter().map(excess));
+        TailEstimate {
+            value: var + e.mean() / a,
+            std_error: e.variance().map(|v| v.sqrt() / (a * n.sqrt())),
+        }
     }
 
     /// The `p`-quantile as [`quantile_sorted`] defines it (type 1, `X_(ceil(n p))`).
@@ -69,17 +107,8 @@ pub struct QuantileEstimate {
 /// `P(X_(u) >= xi_p) = P(B <= u - 1)` with `B ~ Binomial(n, p)` (David and Nagaraja, Order
 /// Statistics, section 7.1). Each side misses with probability at most `(1 - conf) / 2`.
 pub fn quantile_with_bounds(sorted: &[f64], p: f64, conf: f64) -> Option<QuantileEstimate> {
-    let value = quantile_sorted(sorted, p)?;
-    let n = sorted.len() as u64;
-    let tail = (1.0 - conf) / 2.0;
-    // Largest l with P(B <= l - 1) <= tail.
-    let lower = lower_bound_rank(n, p, tail).map(|l| sorted[l as usize - 1]);
-    let upper = upper_bound_rank(n, p, 1.0 - tail).map(|u| sorted[u as usize - 1]);
-    Some(QuantileEstimate {
-        value,
-        lower,
-        upper,
-    })
+    let (&first, rest) = sorted.split_first()?;
+    Some(SortedSample::from_first(first, rest.iter().copied()).quantile_with_bounds(p, conf))
 }
 
 /// Smallest rank `u` (1-based) with `P(B <= u - 1) >= conf`: `X_(u)` is a one-sided `conf`
@@ -102,7 +131,8 @@ fn lower_bound_rank(n: u64, p: f64, tail: f64) -> Option<u64> {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TailEstimate {
     pub value: f64,
-    pub std_error: f64,
+    /// `None` for a single run (unknown, not 0).
+    pub std_error: Option<f64>,
 }
 
 /// Expected shortfall (CVaR) of losses at `level` (e.g. 0.99): the mean loss in the worst
@@ -111,16 +141,8 @@ pub struct TailEstimate {
 /// Its standard error follows from the influence function, `sd((X - VaR)+) / (a sqrt n)`
 /// (Chen 2008, "Nonparametric estimation of expected shortfall").
 pub fn expected_shortfall(sorted: &[f64], level: f64) -> Option<TailEstimate> {
-    let var = quantile_sorted(sorted, level)?;
-    let a = 1.0 - level;
-    let n = sorted.len() as f64;
-    let excess: Moments = sorted.iter().map(|&x| (x - var).max(0.0)).collect();
-    let mean_excess = excess.mean()?;
-    let sd = excess.variance().unwrap_or(0.0).sqrt();
-    Some(TailEstimate {
-        value: var + mean_excess / a,
-        std_error: sd / (a * n.sqrt()),
-    })
+    let (&first, rest) = sorted.split_first()?;
+    Some(SortedSample::from_first(first, rest.iter().copied()).expected_shortfall(level))
 }
 
 #[cfg(test)]
@@ -159,16 +181,20 @@ mod tests {
         let xs: Vec<f64> = (1..=100).map(|i| i as f64).collect();
         let es = expected_shortfall(&xs, 0.95).unwrap();
         assert!((es.value - 98.0).abs() < 1e-12);
-        assert!(es.std_error > 0.0);
+        assert!(es.std_error.is_some_and(|se| se > 0.0));
         // All zeros: ES 0 with zero SE (no NaN).
         let zeros = vec![0.0; 50];
         assert_eq!(
             expected_shortfall(&zeros, 0.99).unwrap(),
             TailEstimate {
                 value: 0.0,
-                std_error: 0.0
+                std_error: Some(0.0)
             }
         );
+        // One run: the tail's standard error is unknown, not 0.
+        let one = expected_shortfall(&[5.0], 0.99).unwrap();
+        assert_eq!(one.value, 5.0);
+        assert_eq!(one.std_error, None);
     }
 
     #[test]

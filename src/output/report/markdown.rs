@@ -167,7 +167,7 @@ fn takeover_sentence(s: &mut String, head: &CellSummary) {
     }
     let _ = writeln!(
         s,
-        "Liquidation orders here are limited, and what the book does not fill is taken over: on {} of days the fund inherits positions ({} a day on average). Its loss then comes from that inventory, marked to the mark, not from bad debt: at its worst it stood **{}** under water on average, and **{}** one day in 100 (95% CI {} to {}); selling it back realized {} a day on average. Depletion and required capital read the fund's cash plus this inventory.\n",
+        "Liquidation orders here are limited, and what the book does not fill is taken over: on {} of days the fund inherits positions ({} a day on average). Its loss then comes from that inventory, marked to the mark, not from bad debt: at its worst it stood **{}** under water on average, and **{}** one day in 100 (95% CI {} to {}); selling it back to the book {} **{}** a day on average. Depletion and required capital read the fund's cash plus this inventory.\n",
         format_pct(head.taken_over_probability),
         format_money(head.taken_over_notional_mean),
         format_money(head.inventory_peak_loss_mean),
@@ -176,7 +176,12 @@ fn takeover_sentence(s: &mut String, head: &CellSummary) {
             .map_or("n/a".into(), format_money),
         head.inventory_peak_loss_p99_hi95
             .map_or("n/a".into(), format_money),
-        format_money(head.inventory_pnl_mean),
+        if head.inventory_pnl_mean < 0.0 {
+            "lost"
+        } else {
+            "gained"
+        },
+        format_money(head.inventory_pnl_mean.abs()),
     );
     if head.early_adl_probability > 0.0 {
         let _ = writeln!(
