@@ -170,13 +170,19 @@ fn run_writes_every_chart_and_a_report_that_matches_the_tables() {
         summary_value(&summary, "liquidation.penalty_rate", h),
         Some(0.01)
     );
+    // Every fund of this grid runs dry on more than 1% of days, so no cell can read the
+    // fund a 1% target needs: the report says so rather than quote a cut-short quantile.
     let q99 = summary_value(&summary, "required_capital_q99", h).unwrap();
-    let ub = summary_value(&summary, "required_capital_q99_ub95", h);
-    let max = summary_value(&summary, "required_capital_max", h).unwrap();
-    let sentence = headline(q99, ub, 300, max);
     assert!(
-        report.contains(&sentence),
-        "report lacks the headline `{sentence}`"
+        q99 >= 4e5,
+        "the grid's largest fund holds the quantile ({q99}): pick another case"
+    );
+    assert!(
+        report.contains(&format!(
+            "It is more than the configured $200.0k, and their 99th percentile ({}) is not the answer.",
+            format_money(q99)
+        )),
+        "{report}"
     );
     let p = summary_value(&summary, "depletion_probability", h).unwrap();
     assert!(report.contains(&format!("the chance is **{}**", format_pct(p))));
@@ -423,4 +429,52 @@ fn the_liquidation_map_holds_the_sample_runs_open_interest() {
     assert!(report.contains("| distance to liquidation | longs at t = 0 | shorts at t = 0 |"));
     assert!(report.contains("![How far is open interest from liquidation?"));
     let _ = std::fs::remove_dir_all(out.parent().unwrap());
+}
+
+/// A run's required capital stops counting once its fund is gone, so a cell whose fund runs
+/// dry on more than 1% of days cannot read its own 99th percentile (issue 34, item 1): the
+/// headline comes from the cell with the same values and a fund that lasted, the table marks
+/// the cut-short quantile, and a file whose own values are off the grid is told so.
+#[test]
+fn the_headline_is_read_from_runs_whose_fund_lasted() {
+    let small = GRID
+        .replace("[fund]\ninitial = 2e5", "[fund]\ninitial = 2e4")
+        .replace(
+            r#""fund.initial" = [0.0, 2e5, 4e5]"#,
+            r#""fund.initial" = [2e4, 5e6]"#,
+        )
+        .replace(
+            r#""liquidation.penalty_rate" = [0.005, 0.01]"#,
+            r#""liquidation.penalty_rate" = [0.0]"#,
+        );
+    let out = run("headline-dry", &small, &[]);
+    let summary = common::read_parquet(&out.join("summary.parquet"));
+    let value = |col: &str, row: usize| summary_value(&summary, col, row).unwrap();
+    // The case itself: the small fund runs dry on more than 1% of days, the large one holds
+    // its quantile and bound.
+    assert!(value("depletion_probability", 0) > 0.01);
+    assert!(value("required_capital_q99", 0) >= 2e4);
+    let (q99, ub) = (
+        value("required_capital_q99", 1),
+        summary_value(&summary, "required_capital_q99_ub95", 1),
+    );
+    assert!(ub.unwrap_or(q99) < 5e6);
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let sentence = headline(q99, ub, 300, value("required_capital_max", 1));
+    assert!(report.contains(&sentence), "lacks `{sentence}`:\n{report}");
+    assert!(
+        report.contains("This is read from the cell whose fund is $5.00M"),
+        "{report}"
+    );
+    assert!(report.contains(" †") && report.contains("not the need of a fund that lasts"));
+
+    // The file's own fund is not on the grid: the report says which cell it reads.
+    let off = small.replace("[fund]\ninitial = 2e4", "[fund]\ninitial = 3e4");
+    let out = run("headline-off-grid", &off, &[]);
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("The file's own values are not a cell of the grid")
+            && report.contains("No row is the scenario as written"),
+        "{report}"
+    );
 }

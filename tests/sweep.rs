@@ -169,16 +169,24 @@ fn shards_merge_to_the_same_bytes_as_one_run() {
         assert!(stdout.contains("units of work saved"), "{stdout}");
         assert!(!s.join("summary.csv").exists());
     }
-    // Two shards are not enough: the merge says what is missing and writes no table.
+    // Two shards are not enough: the merge fails, names the missing units and the task to
+    // resubmit, writes no table, and keeps what it gathered.
     let merged = dir.join("merged");
-    let partial = run_ok(&[
+    let partial = backstop(&[
         "merge",
         shards[0].to_str().unwrap(),
         shards[1].to_str().unwrap(),
         "--out",
         merged.to_str().unwrap(),
     ]);
-    assert!(partial.contains("units of work saved"), "{partial}");
+    assert_eq!(partial.status.code(), Some(2));
+    let msg = String::from_utf8_lossy(&partial.stderr);
+    assert!(
+        msg.contains("missing: unit")
+            && msg.contains("resubmit --shard 2/3 (")
+            && !msg.contains("0/3"),
+        "{msg}"
+    );
     assert!(!merged.join("summary.csv").exists());
     run_ok(&[
         "merge",

@@ -269,7 +269,7 @@ fn finish(
     no_charts: bool,
 ) -> Result<(), String> {
     let agg = match progress {
-        Progress::Partial { done, total } => {
+        Progress::Partial { done, total, .. } => {
             if !quiet {
                 println!(
                     "{done} of {total} units of work saved in {}/{}; gather the other shards with `backstop merge`",

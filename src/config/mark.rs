@@ -60,6 +60,16 @@ impl Default for MarkSection {
 impl MarkSection {
     /// The rule at a step of `dt_seconds`; errors name the field within `[market.mark]`.
     pub fn check(&self, dt_seconds: f64) -> ParamResult<MarkRule> {
+        // Every field is checked, whether the rule reads it or not: a grid that zips rules with
+        // their parameters never carries a value no rule could take. The median rule reads
+        // all three, so its check is theirs.
+        MarkRule::new(
+            MarkKind::Median,
+            self.basis_cap,
+            self.basis_seconds,
+            self.funding_interval_hours,
+            dt_seconds,
+        )?;
         let kind = match self.rule {
             MarkRuleSpec::Book => MarkKind::Book,
             MarkRuleSpec::Index => MarkKind::Index,
@@ -99,13 +109,39 @@ mod tests {
     }
 
     #[test]
-    fn book_reads_no_other_field() {
+    fn every_field_is_checked_whatever_the_rule() {
         let s = MarkSection {
             rule: MarkRuleSpec::Book,
-            basis_cap: -1.0,
-            basis_seconds: -1.0,
-            funding_interval_hours: -1.0,
+            basis_cap: 0.00375,
+            basis_seconds: 60.0,
+            funding_interval_hours: 8.0,
         };
         assert_eq!(s.check(60.0).unwrap(), MarkRule::book());
+        for (field, bad) in [
+            (
+                "basis_cap",
+                MarkSection {
+                    basis_cap: f64::NAN,
+                    ..s.clone()
+                },
+            ),
+            (
+                "basis_seconds",
+                MarkSection {
+                    basis_seconds: -1.0,
+                    ..s.clone()
+                },
+            ),
+            (
+                "funding_interval_hours",
+                MarkSection {
+                    funding_interval_hours: f64::INFINITY,
+                    ..s.clone()
+                },
+            ),
+        ] {
+            let e = bad.check(60.0).unwrap_err();
+            assert!(e.to_string().contains(field), "{e}");
+        }
     }
 }

@@ -396,20 +396,23 @@ impl Experiment {
     }
 
     /// The cell that is the experiment as written outside its grid (every axis at the file's
-    /// own value), which reports lead with; cell 0 when the grid does not contain it.
+    /// own value), which reports lead with; cell 0 when the grid does not contain it (reports
+    /// say so: [`Self::headline_on_grid`]).
     pub fn headline_cell(&self) -> usize {
+        self.headline_on_grid().unwrap_or(0)
+    }
+
+    /// The cell that is the experiment as written, if the grid contains it.
+    pub fn headline_on_grid(&self) -> Option<usize> {
         let Ok(toml::Value::Table(base)) = toml::Value::try_from(&self.resolved) else {
-            return 0;
+            return None;
         };
-        self.cells
-            .iter()
-            .position(|c| {
-                self.axes
-                    .iter()
-                    .zip(&c.coords)
-                    .all(|(a, v)| grid::get_path(&base, &a.path).is_some_and(|b| v.matches(b)))
-            })
-            .unwrap_or(0)
+        self.cells.iter().position(|c| {
+            self.axes
+                .iter()
+                .zip(&c.coords)
+                .all(|(a, v)| grid::get_path(&base, &a.path).is_some_and(|b| v.matches(b)))
+        })
     }
 
     /// The experiment that calibrates this one's fund (MODEL.md section 10): the same grid

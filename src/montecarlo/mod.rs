@@ -311,17 +311,24 @@ pub fn run_experiment(
     }
 }
 
-/// Re-runs, step by step, the seed of `cell` whose bad debt is the 99th percentile of the
-/// cell's runs: a bad day, but one that happens (ties: the lowest seed). A cell without runs
-/// has no such day: its path has no steps. The same re-run draws the run's liquidation map
-/// ([`MapWatch`]).
+/// Re-runs, step by step, the seed of `cell` whose required capital (what the fund had to
+/// pay out at its worst) is the 99th percentile of the cell's runs: the day the headline's
+/// quantile is read from, a bad day but one that happens (ties: the lowest seed). Bad debt
+/// would not do: where liquidation orders are limited at the bankruptcy price (the baseline's
+/// Binance rules) it is zero on nearly every day, and its 99th percentile picked a calm one.
+/// A cell without runs has no such day: its path has no steps. The same re-run draws the
+/// run's liquidation map ([`MapWatch`]).
 pub fn sample_path(exp: &Experiment, cell: usize, rows: &[RunRow], opts: RunOptions) -> SamplePath {
-    let Some(debts) = SortedSample::new(rows.iter().map(|r| r.bad_debt).collect()) else {
+    let Some(needs) = SortedSample::new(rows.iter().map(|r| r.required_capital).collect()) else {
         return SamplePath::empty(cell);
     };
-    let target = debts.quantile(0.99);
-    // The target is one of the rows' bad debts, so a row holds it.
-    let Some(seed) = rows.iter().find(|r| r.bad_debt == target).map(|r| r.seed) else {
+    let target = needs.quantile(0.99);
+    // The target is one of the rows' values, so a row holds it.
+    let Some(seed) = rows
+        .iter()
+        .find(|r| r.required_capital == target)
+        .map(|r| r.seed)
+    else {
         return SamplePath::empty(cell);
     };
     let mut watch = (

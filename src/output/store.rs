@@ -150,7 +150,12 @@ fn part_state(paths: &PartPaths, experiment: &str) -> PartState {
 
 /// Prepares `dir/parts` for `exp`: a new manifest, or a check that the existing one belongs to
 /// the same experiment (or, with `restart`, a clean start).
-fn open_parts(dir: &Path, exp: &Experiment, restart: bool) -> Result<PathBuf, OutputError> {
+fn open_parts(
+    dir: &Path,
+    exp: &Experiment,
+    restart: bool,
+    shard: Option<Shard>,
+) -> Result<PathBuf, OutputError> {
     let parts = dir.join(PARTS_DIR);
     let manifest = parts.join(MANIFEST);
     let text = exp.to_resolved_toml();
@@ -178,8 +183,13 @@ fn open_parts(dir: &Path, exp: &Experiment, restart: bool) -> Result<PathBuf, Ou
     }
     clear_earlier_tables(dir)?;
     std::fs::create_dir_all(&parts).map_err(|e| OutputError::at(&parts, e))?;
+    // A shard's folder says which share it holds, so that a merge missing it can name the
+    // task to resubmit.
+    let share = shard.map_or(String::new(), |s| {
+        format!("shard = \"{}/{}\"\n", s.index, s.count)
+    });
     let body = format!(
-        "# Units of work of one backstop experiment; see src/output/store.rs.\nhash = \"{hash}\"\nunits = {}\n\n[experiment]\ntext = {}\n",
+        "# Units of work of one backstop experiment; see src/output/store.rs.\nhash = \"{hash}\"\nunits = {}\n{share}\n[experiment]\ntext = {}\n",
         units(exp).len(),
         toml::Value::String(text)
     );
@@ -241,8 +251,13 @@ fn manifest_experiment(parts: &Path) -> Result<(Experiment, String), OutputError
 pub enum Progress {
     /// Every unit is saved and the tables are written.
     Complete(Aggregates),
-    /// Some units are still missing (a shard's share is done, or others are).
-    Partial { done: usize, total: usize },
+    /// Some units are still missing (a shard's share is done, or others are): `missing`
+    /// holds their indices, in order.
+    Partial {
+        done: usize,
+        total: usize,
+        missing: Vec<usize>,
+    },
 }
 
 /// Runs the units of `exp` that `shard` owns (all without a shard) into `dir`, skipping those
@@ -256,7 +271,7 @@ pub fn run_to_dir(
     on_skip: &dyn Fn(u64),
     on_run_done: &(dyn Fn() + Sync),
 ) -> Result<Progress, OutputError> {
-    let parts = open_parts(dir, exp, restart)?;
+    let parts = open_parts(dir, exp, restart, shard)?;
     let experiment = fingerprint(&exp.to_resolved_toml());
     // A writer thread saves each finished unit while the cores run the next one, so the
     // cores never wait for Parquet and the disk. It is a plain thread, not a rayon worker:
@@ -345,11 +360,11 @@ fn finish_if_complete(
 ) -> Result<Progress, OutputError> {
     let all = units(exp);
     let experiment = fingerprint(&exp.to_resolved_toml());
-    let mut done = 0;
+    let mut missing = Vec::new();
     for u in &all {
         match part_state(&part_paths(parts, u), &experiment) {
-            PartState::Sound => done += 1,
-            PartState::Missing => {}
+            PartState::Sound => {}
+            PartState::Missing => missing.push(u.index),
             PartState::Damaged { file, why } => {
                 return Err(OutputError::at(
                     &file,
@@ -358,10 +373,11 @@ fn finish_if_complete(
             }
         }
     }
-    if done < all.len() {
+    if !missing.is_empty() {
         return Ok(Progress::Partial {
-            done,
+            done: all.len() - missing.len(),
             total: all.len(),
+            missing,
         });
     }
     assemble(exp, dir, parts, opts).map(Progress::Complete)
@@ -462,9 +478,11 @@ pub fn merge_dirs(
     let target = out.join(PARTS_DIR);
     // Every source is checked before anything is written: a refused merge writes nothing.
     let mut sound = Vec::new();
+    let mut shard_counts = Vec::new();
     for dir in from {
         let src = dir.join(PARTS_DIR);
         let (_, other) = manifest_experiment(&src)?;
+        shard_counts.extend(manifest_shard(&src).map(|s| s.count));
         if other != hash {
             return Err(OutputError::at(
                 &src.join(MANIFEST),
@@ -489,7 +507,7 @@ pub fn merge_dirs(
         }
     }
     let lock = FolderLock::acquire(out)?;
-    let parts = open_parts(out, &exp, false)?;
+    let parts = open_parts(out, &exp, false, None)?;
     let total = sound.len() as u64;
     for (done, (u, from)) in sound.into_iter().enumerate() {
         on_gathered(done as u64, total);
@@ -509,8 +527,56 @@ pub fn merge_dirs(
         }
     }
     on_gathered(total, total);
-    let progress = finish_if_complete(&exp, out, &parts, opts)?;
-    Ok((exp, progress, lock))
+    match finish_if_complete(&exp, out, &parts, opts)? {
+        Progress::Partial {
+            done,
+            total,
+            missing,
+        } => Err(OutputError::at(
+            &parts,
+            missing_units(done, total, &missing, &shard_counts),
+        )),
+        complete => Ok((exp, complete, lock)),
+    }
+}
+
+/// What a merge lacks, and which tasks to resubmit: the shards that own the missing units
+/// when the sources' manifests agree on how many shards there are.
+fn missing_units(done: usize, total: usize, missing: &[usize], shard_counts: &[usize]) -> String {
+    const LISTED: usize = 20;
+    let mut units: Vec<String> = missing.iter().take(LISTED).map(usize::to_string).collect();
+    if missing.len() > LISTED {
+        units.push(format!("and {} more", missing.len() - LISTED));
+    }
+    let head = format!(
+        "holds {done} of {total} units of work; missing: unit{} {}, so no table is written (the units gathered are kept)",
+        if missing.len() == 1 { "" } else { "s" },
+        units.join(", ")
+    );
+    let count = shard_counts.first().copied();
+    match count.filter(|&n| shard_counts.iter().all(|&c| c == n)) {
+        Some(n) => {
+            let mut owners: Vec<usize> = missing.iter().map(|u| u % n).collect();
+            owners.sort_unstable();
+            owners.dedup();
+            let tasks: Vec<String> = owners.iter().map(|i| format!("--shard {i}/{n}")).collect();
+            format!(
+                "{head}; resubmit {} (each into its own folder, where it skips what it saved), then merge again",
+                tasks.join(", ")
+            )
+        }
+        None => format!("{head}; rerun the shards that own them, then merge again"),
+    }
+}
+
+/// The share a shard's folder holds, from its manifest (`None` for a whole run, or a folder
+/// written before manifests said so).
+fn manifest_shard(parts: &Path) -> Option<Shard> {
+    let text = std::fs::read_to_string(parts.join(MANIFEST)).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("shard = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .and_then(|l| l.parse().ok())
 }
 
 #[cfg(test)]
@@ -545,6 +611,23 @@ mod tests {
         assert_eq!(own.message, "disk full");
         let stopped = saved_by(Err(Box::new("boom")), parts).unwrap_err();
         assert_eq!(stopped.path, parts);
+    }
+
+    #[test]
+    fn a_partial_merge_names_the_units_and_the_shards_to_resubmit() {
+        let msg = missing_units(10, 12, &[3, 7], &[4, 4]);
+        assert!(
+            msg.contains("10 of 12") && msg.contains("units 3, 7"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("--shard 3/4") && !msg.contains("--shard 0/4"),
+            "{msg}"
+        );
+        let msg = missing_units(11, 12, &[5], &[4, 3]);
+        assert!(msg.contains("unit 5") && !msg.contains("--shard"), "{msg}");
+        let many: Vec<usize> = (0..30).collect();
+        assert!(missing_units(0, 30, &many, &[]).contains("and 10 more"));
     }
 
     #[test]

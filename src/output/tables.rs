@@ -314,7 +314,7 @@ pub fn fan_frame(exp: &Experiment, result: &Aggregates) -> PolarsResult<DataFram
     )
 }
 
-/// One run step by step (the headline cell's 1-in-100 bad-debt day).
+/// One run step by step (the headline cell's 1-in-100 day for the fund).
 pub fn sample_frame(exp: &Experiment, result: &Aggregates) -> PolarsResult<DataFrame> {
     let s = &result.sample;
     let dt = exp.cells[s.cell].scenario.dt_seconds();

@@ -5,7 +5,7 @@ use crate::config::file::{
     AdlPriceSpec, CloseSpec, LiquidationModeSpec, LiquidationSection, OrderLimitSpec, SettleSpec,
     TakeoverSpec,
 };
-use crate::params::ParamError;
+use crate::params::{ParamError, unit_interval};
 use crate::protocol::{
     AdlPrice, CloseRule, EngineOrders, KeeperParams, LiquidationMode, LiquidationParams,
     LossSocialization, OrderLimit, SizeCap, Takeover,
@@ -41,11 +41,16 @@ pub(crate) fn check(
 /// The engine's liquidation orders (MODEL.md section 4): limit, size cap, takeover.
 fn orders(l: &LiquidationSection, adl_price: AdlPriceSpec) -> Result<EngineOrders, ParamError> {
     let within = |e: ParamError| e.within("liquidation");
+    // Every rule's parameter is checked, whether this cell's rule reads it or not: a grid that
+    // zips rules with their parameters never carries a value no rule could take.
+    let fillable = OrderLimit::fillable(l.fillable_spread).map_err(within)?;
+    let band = OrderLimit::band(l.band).map_err(within)?;
+    unit_interval("vault_below", l.vault_below).map_err(within)?;
     let limit = match l.order_limit {
         OrderLimitSpec::None => OrderLimit::None,
         OrderLimitSpec::Bankruptcy => OrderLimit::Bankruptcy,
-        OrderLimitSpec::Fillable => OrderLimit::fillable(l.fillable_spread).map_err(within)?,
-        OrderLimitSpec::Band => OrderLimit::band(l.band).map_err(within)?,
+        OrderLimitSpec::Fillable => fillable,
+        OrderLimitSpec::Band => band,
     };
     let cap = match (l.max_order_usd, l.slice) {
         (None, None) => SizeCap::None,

@@ -225,7 +225,7 @@ impl Charts {
         self.emit(&cascades, &caption)
     }
 
-    /// The headline cell's 1-in-100 bad-debt day, step by step.
+    /// The headline cell's 1-in-100 day for the fund, step by step.
     fn sample_path(&mut self, t: &Tables) -> Result<(), OutputError> {
         let s = &t.sample;
         let liquidations = s
@@ -237,11 +237,13 @@ impl Charts {
             .map(|((&h, &m), &n)| (h, m, n))
             .collect();
         let debt: f64 = s.bad_debt.iter().sum();
+        let low = s.fund.iter().copied().fold(f64::INFINITY, f64::min);
         let word = horizon_word(s.horizon);
         let chart = SamplePathChart {
             title: format!(
-                "A 1-in-100 {word} (seed {}): bad debt {}",
+                "A 1-in-100 {word} for the fund (seed {}): its low {}, bad debt {}",
                 s.seed,
+                format_money(low),
                 format_money(debt)
             ),
             hours: s.hours.clone(),
@@ -251,7 +253,7 @@ impl Charts {
             liquidations,
         };
         let caption = format!(
-            "The simulated {word} whose bad debt is the 99th percentile of {} ({}): index and mark, liquidations, and the fund beneath.",
+            "The simulated {word} whose required capital (what the fund had to pay out at its worst) is the 99th percentile of {} ({}), the quantile the headline reads: index and mark, liquidations, and the fund beneath.",
             t.n(),
             cell_text(&t.exp, t.h)
         );

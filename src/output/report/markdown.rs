@@ -7,6 +7,7 @@ use super::super::paths::{EXPERIMENT_FILE, SUMMARY_BY_MARKET_CSV, SUMMARY_CSV};
 use super::super::text::{axis_text, format_money, format_pct, over_a_year};
 use super::inputs::Tables;
 use super::outcome::TARGET;
+use super::reading::HeadlineReading;
 use crate::config::Experiment;
 use crate::config::file::RecordSection;
 use crate::montecarlo::contrast::CellContrast;
@@ -107,16 +108,19 @@ fn answer(s: &mut String, t: &Tables) {
     {
         "The fund's size shapes the run before it runs dry (a cap sweeps its excess to treasury, or Comet's store front opens only below its target reserves), so this report does not read a fund size off required capital; `backstop calibrate` finds it by bisection.".to_string()
     } else {
-        headline(
-            head.required_capital_q99,
-            head.required_capital_q99_ub95,
-            n,
-            head.required_capital_max,
+        read_headline(t)
+    };
+    let configured = if exp.axes.is_empty() || exp.headline_on_grid().is_some() {
+        "With the fund as configured".to_string()
+    } else {
+        format!(
+            "The file's own values are not a cell of the grid, so this report reads its first cell ({}): with its fund",
+            cell_text(exp, t.h)
         )
     };
     let _ = writeln!(
         s,
-        "**Answer.** {sentence} With the fund as configured ({}), the chance is **{}** (95% CI {} to {}).\n",
+        "**Answer.** {sentence} {configured} ({}), the chance is **{}** (95% CI {} to {}).\n",
         format_money(head.fund_initial),
         format_pct(head.depletion_probability),
         format_pct(head.depletion_probability_lo95),
@@ -157,6 +161,46 @@ fn answer(s: &mut String, t: &Tables) {
         exp.resolved.experiment.steps,
         exp.resolved.experiment.dt_seconds
     );
+}
+
+/// The headline sentence, read from runs whose fund lasted ([`HeadlineReading`]).
+fn read_headline(t: &Tables) -> String {
+    let (head, n) = (t.head(), t.n());
+    let ran_dry = "the configured fund runs dry on more than 1% of days, and a run whose fund is gone goes on without it (auto-deleveraging or socialized losses take the deficits)";
+    match HeadlineReading::of(&t.exp, &t.summaries, t.h) {
+        HeadlineReading::Own => headline(
+            head.required_capital_q99,
+            head.required_capital_q99_ub95,
+            n,
+            head.required_capital_max,
+        ),
+        HeadlineReading::LargerFund(c) => {
+            let other = &t.summaries[c];
+            format!(
+                "{} This is read from the cell whose fund is {} (otherwise the same): {ran_dry}, so the configured cell's own 99th percentile ({}) is not the need of a fund that lasts.",
+                headline(
+                    other.required_capital_q99,
+                    other.required_capital_q99_ub95,
+                    n,
+                    other.required_capital_max
+                ),
+                format_money(other.fund_initial),
+                format_money(head.required_capital_q99),
+            )
+        }
+        HeadlineReading::CutShort { point_holds: true } => format!(
+            "A fund of about **{}** keeps the chance of depletion on a day like this under {} (point estimate); its 95% upper bound lies beyond the cell's fund of {}, where runs stop counting their need, so these runs cannot bound it: add a larger fund to the grid or run `backstop calibrate`, whose fund no deficit exhausts.",
+            format_money(head.required_capital_q99),
+            pct_short(TARGET),
+            format_money(head.fund_initial),
+        ),
+        HeadlineReading::CutShort { point_holds: false } => format!(
+            "These runs cannot say what fund keeps the chance of depletion under {}: {ran_dry}, so a run's need is no longer that of a fund that lasts. It is more than the configured {}, and their 99th percentile ({}) is not the answer. No cell of the grid has a fund large enough to read it from; add one, or run `backstop calibrate`, whose fund no deficit exhausts.",
+            pct_short(TARGET),
+            format_money(head.fund_initial),
+            format_money(head.required_capital_q99),
+        ),
+    }
 }
 
 /// Where the fund (or a vault) took positions over (MODEL.md section 4), its loss comes
@@ -208,6 +252,15 @@ fn cells_table(s: &mut String, t: &Tables) {
     rule.push_str(" ---: | ---: | ---: | ---: | ---: |");
     let _ = writeln!(s, "{header}\n{rule}");
     let bound = |b: Option<f64>| b.map(format_money).unwrap_or_else(|| "n/a".into());
+    // A quantile at or above its cell's fund counts runs cut short when the fund ran dry.
+    let cut_short = |q: f64, fund: f64| {
+        if q >= fund && q > 0.0 {
+            format!("{} †", format_money(q))
+        } else {
+            format_money(q)
+        }
+    };
+    let mut any_cut = false;
     for (c, (cell, r)) in exp.cells.iter().zip(&t.summaries).enumerate() {
         let mut line = String::from("|");
         for (a, v) in exp.axes.iter().zip(&cell.coords) {
@@ -227,16 +280,25 @@ fn cells_table(s: &mut String, t: &Tables) {
             format_money(r.bad_debt_var95),
             format_money(r.bad_debt_cvar99),
             format_money(r.slippage_loss_mean),
-            format_money(r.required_capital_q99),
+            cut_short(r.required_capital_q99, r.fund_initial),
             bound(r.required_capital_q99_lo95),
             bound(r.required_capital_q99_hi95),
         );
+        any_cut |= r.required_capital_q99 >= r.fund_initial && r.required_capital_max > 0.0;
         s.push_str(&line);
     }
     if !exp.axes.is_empty() {
+        let bold = if exp.headline_on_grid().is_some() {
+            "The row in bold is the scenario as written; the headline refers to it."
+        } else {
+            "No row is the scenario as written (its values are not on the grid); the headline refers to the row in bold, the grid's first."
+        };
+        let _ = writeln!(s, "\n{bold}");
+    }
+    if any_cut {
         let _ = writeln!(
             s,
-            "\nThe row in bold is the scenario as written; the headline refers to it."
+            "\n† The fund of that row runs dry on more than 1% of days, and a run whose fund is gone goes on without it (auto-deleveraging takes the deficits), so its 99th percentile is not the need of a fund that lasts. A row with the same other values and a fund above its 95% bound reads it exactly."
         );
     }
     let _ = writeln!(

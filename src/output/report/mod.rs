@@ -13,6 +13,7 @@ mod inputs;
 mod map;
 mod markdown;
 mod outcome;
+mod reading;
 
 use std::path::Path;
 
