@@ -364,6 +364,13 @@ fn rejects_unknown_grid_axes_and_bad_grid_values() {
         "fund.initial",
         "lots",
     );
+    // Inside a tagged table, the key is named, not the table (issue 34, item 14).
+    rejects(
+        "tagged-type",
+        "[market.model]\nkind = \"merton\"\nvol = 0.6\njump_intensity = 5.0\njump_mean = -0.02\njump_sd = \"0.1\"\n",
+        "market.model.jump_sd",
+        "must be a number",
+    );
 }
 
 #[test]

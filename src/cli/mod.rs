@@ -3,6 +3,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
@@ -242,6 +243,8 @@ fn run(args: &RunArgs) -> Result<(), String> {
     let opts = RunOptions {
         audit_ledger: args.audit_ledger,
     };
+    say_how_to_resume_on_interrupt(&out)?;
+    let (reused, simulated) = (AtomicU64::new(0), AtomicU64::new(0));
     let progress = pool.install(|| {
         store::run_to_dir(
             &exp,
@@ -249,14 +252,63 @@ fn run(args: &RunArgs) -> Result<(), String> {
             opts,
             args.shard,
             args.restart,
-            &|n| bar.inc(n),
-            &|| bar.inc(1),
+            &|n| {
+                reused.fetch_add(n, Ordering::Relaxed);
+                bar.inc(n)
+            },
+            &|| {
+                simulated.fetch_add(1, Ordering::Relaxed);
+                bar.inc(1)
+            },
         )
     });
     bar.finish_and_clear();
     let progress = progress.map_err(|e| e.to_string())?;
+    if !args.quiet {
+        print!(
+            "{}",
+            what_was_run(reused.into_inner(), simulated.into_inner(), &out)
+        );
+    }
     let seconds = started.elapsed().as_secs_f64();
     finish(&exp, &out, progress, seconds, args.quiet, args.no_charts)
+}
+
+/// What a rerun did: nothing simulated when every unit was saved, or how many runs a resume
+/// took from the folder. Empty for a first run.
+fn what_was_run(reused: u64, simulated: u64, out: &Path) -> String {
+    let parts = out.join(store::PARTS_DIR);
+    match (reused, simulated) {
+        (0, _) => String::new(),
+        (r, 0) => format!(
+            "all {r} runs were already saved in {}: nothing simulated, the tables are written again from them\n",
+            parts.display()
+        ),
+        (r, s) => format!(
+            "resumed: {r} runs were already saved in {}, {s} simulated now\n",
+            parts.display()
+        ),
+    }
+}
+
+/// Ctrl-C (or a SIGTERM from a scheduler) stops the run where it is; every unit finished so
+/// far is already saved (parts are written whole or not at all), so the message says how to
+/// pick up from there. The folder's lock is a `flock`, released as the process exits.
+fn say_how_to_resume_on_interrupt(out: &Path) -> Result<(), String> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
+        .map_err(|e| format!("cannot listen for Ctrl-C: {e}"))?;
+    let parts = out.join(store::PARTS_DIR);
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            eprintln!(
+                "\ninterrupted: the units finished so far are saved in {}; run the same command again to resume (--restart starts over)",
+                parts.display()
+            );
+            std::process::exit(128 + signal);
+        }
+    });
+    Ok(())
 }
 
 /// After a run or a merge: check the ledger, draw the report, print the summary.
@@ -729,5 +781,18 @@ pub fn main() -> ExitCode {
             eprintln!("error: {message}");
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reruns_say_what_they_did() {
+        let out = Path::new("out");
+        assert_eq!(what_was_run(0, 40, out), "");
+        assert!(what_was_run(40, 0, out).starts_with("all 40 runs were already saved"));
+        assert!(what_was_run(30, 10, out).starts_with("resumed: 30 runs"));
     }
 }

@@ -12,7 +12,7 @@ pub(super) fn deserialize_toml(text: &str) -> Result<ExperimentFile, (Option<Str
     let de =
         toml::Deserializer::parse(text).map_err(|e| (None, e.to_string().trim_end().into()))?;
     serde_path_to_error::deserialize(de).map_err(|e| {
-        let field = dotted(e.path());
+        let field = dotted(e.path()).map(|f| inside_tagged_table(text, f, e.inner().message()));
         let inner = e.inner();
         let at = inner.span().map(|s| line_and_column(text, s.start));
         match (field, at) {
@@ -63,12 +63,69 @@ pub(crate) fn deserialize_value<T: serde::de::DeserializeOwned>(
     value: toml::Value,
     prefix: &str,
 ) -> Result<T, crate::params::ParamError> {
+    let doc = value.clone();
     serde_path_to_error::deserialize(value).map_err(|e| {
         let field = match dotted(e.path()) {
-            Some(f) => format!("{prefix}.{f}"),
+            Some(f) => {
+                let f = within_value(&doc, f.clone(), e.inner().message()).unwrap_or(f);
+                format!("{prefix}.{f}")
+            }
             None => prefix.to_string(),
         };
         crate::params::ParamError::new(field, plain(e.inner().message()))
+    })
+}
+
+/// serde reads a tagged table (`market.model`, `market.book`, `traders.strategy`, a
+/// distribution) whole before it knows its variant, so a value of the wrong type inside it is
+/// blamed on the table. The key is found again here: the one entry of that table whose value
+/// is what the message says it got (`string "0.1"`), or, when the message names only a type,
+/// the one entry of that type besides the tag. Otherwise the table's path stands.
+fn inside_tagged_table(text: &str, field: String, message: &str) -> String {
+    match text.parse::<toml::Table>() {
+        Ok(doc) => within_value(&toml::Value::Table(doc), field.clone(), message).unwrap_or(field),
+        Err(_) => field,
+    }
+}
+
+fn within_value(doc: &toml::Value, field: String, message: &str) -> Option<String> {
+    let got = message
+        .strip_prefix("invalid type: ")?
+        .split_once(", expected ")?
+        .0;
+    let table = value_at(doc, &field)?.as_table()?;
+    let described = |v: &toml::Value| match v {
+        toml::Value::String(s) => (format!("string {s:?}"), "string"),
+        toml::Value::Integer(i) => (format!("integer `{i}`"), "integer"),
+        toml::Value::Float(x) => (format!("floating point `{x}`"), "floating point"),
+        toml::Value::Boolean(b) => (format!("boolean `{b}`"), "boolean"),
+        toml::Value::Datetime(d) => (format!("datetime `{d}`"), "datetime"),
+        toml::Value::Array(_) => ("sequence".into(), "sequence"),
+        toml::Value::Table(_) => ("map".into(), "map"),
+    };
+    let unique = |keep: &dyn Fn(&str, &toml::Value) -> bool| {
+        let mut keys = table.iter().filter(|(k, v)| keep(k, v)).map(|(k, _)| k);
+        match (keys.next(), keys.next()) {
+            (Some(k), None) => Some(k.clone()),
+            _ => None,
+        }
+    };
+    let key = unique(&|_, v| described(v).0 == got)
+        .or_else(|| unique(&|k, v| k != "kind" && described(v).1 == got))?;
+    Some(format!("{field}.{key}"))
+}
+
+/// The value at a dotted path (`traders.mix[2].strategy`) of a TOML document.
+fn value_at<'a>(doc: &'a toml::Value, path: &str) -> Option<&'a toml::Value> {
+    path.split('.').try_fold(doc, |v, part| {
+        let (key, indices) = part
+            .split_once('[')
+            .map_or((part, ""), |(k, rest)| (k, rest));
+        let mut v = if key.is_empty() { v } else { v.get(key)? };
+        for index in indices.split('[').filter(|i| !i.is_empty()) {
+            v = v.get(index.trim_end_matches(']').parse::<usize>().ok()?)?;
+        }
+        Some(v)
     })
 }
 
@@ -159,5 +216,36 @@ fn absolutize_raw_data_paths(model: &mut toml::Value, base: &Path) {
         for r in regimes {
             absolutize_raw_data_paths(r, base);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrong_type_inside_a_tagged_table_names_the_key() {
+        let text = "[market.model]\nkind = \"merton\"\njump_sd = \"0.1\"\n";
+        let field = inside_tagged_table(
+            text,
+            "market.model".into(),
+            "invalid type: string \"0.1\", expected f64",
+        );
+        assert_eq!(field, "market.model.jump_sd");
+        let mix = "[[traders.mix]]\nshare = 1.0\n[traders.mix.strategy]\nkind = \"x\"\nd = true\n";
+        let field = inside_tagged_table(
+            mix,
+            "traders.mix[0].strategy".into(),
+            "invalid type: boolean `true`, expected f64",
+        );
+        assert_eq!(field, "traders.mix[0].strategy.d");
+        // Two candidates: the table's own path stands.
+        let two = "[market.model]\nkind = \"merton\"\na = \"x\"\nb = \"x\"\n";
+        let field = inside_tagged_table(
+            two,
+            "market.model".into(),
+            "invalid type: string \"x\", expected f64",
+        );
+        assert_eq!(field, "market.model");
     }
 }

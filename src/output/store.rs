@@ -24,6 +24,7 @@ use super::read::read_parquet_file;
 use super::tables::{
     market_rows_frame, market_rows_from_frame, rows_frame, rows_from_frame, write_parquet_bytes,
 };
+use super::text::toml_leaves;
 use super::write::{write_aggregates, write_runs_parquet};
 use crate::config::{Experiment, Overrides};
 use crate::montecarlo::{
@@ -174,8 +175,9 @@ fn open_parts(
             return Err(OutputError::at(
                 &manifest,
                 format!(
-                    "holds results of a different experiment (fingerprint {old_hash}, this one {hash}); \
-                     run with --restart to discard them, or choose another --out"
+                    "holds results of a different experiment (fingerprint {old_hash}, this one {hash}{}); \
+                     run with --restart to discard them, or choose another --out",
+                    what_differs(&old, &text)
                 ),
             ));
         }
@@ -195,6 +197,51 @@ fn open_parts(
     );
     write_atomic(&manifest, body.as_bytes()).map_err(|e| OutputError::at(&manifest, e))?;
     Ok(parts)
+}
+
+/// `: experiment.seeds 10000 -> 2000, ...`: the resolved fields that differ between the
+/// experiment a manifest holds and this one (at most five named), or nothing when the
+/// manifest's experiment cannot be read.
+fn what_differs(manifest: &str, text: &str) -> String {
+    const NAMED: usize = 5;
+    let resolved = |t: &str| t.parse::<toml::Table>().ok();
+    let Some(old) = toml::from_str::<toml::Table>(manifest).ok().and_then(|m| {
+        m.get("experiment")?
+            .get("text")?
+            .as_str()
+            .and_then(resolved)
+    }) else {
+        return String::new();
+    };
+    let Some(new) = resolved(text) else {
+        return String::new();
+    };
+    let (mut before, mut after) = (Vec::new(), Vec::new());
+    toml_leaves("", &toml::Value::Table(old), &mut before);
+    toml_leaves("", &toml::Value::Table(new), &mut after);
+    let find = |list: &[(String, String)], k: &str| {
+        list.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    let mut keys: Vec<&String> = before.iter().chain(&after).map(|(k, _)| k).collect();
+    keys.sort();
+    keys.dedup();
+    let changes: Vec<String> = keys
+        .into_iter()
+        .filter_map(|k| {
+            let (a, b) = (find(&before, k), find(&after, k));
+            (a != b).then(|| {
+                let show = |v: Option<String>| v.unwrap_or_else(|| "(absent)".into());
+                format!("{k} {} -> {}", show(a), show(b))
+            })
+        })
+        .collect();
+    match changes.len() {
+        0 => String::new(),
+        n if n > NAMED => format!(": {} and {} more", changes[..NAMED].join(", "), n - NAMED),
+        _ => format!(": {}", changes.join(", ")),
+    }
 }
 
 /// A folder starting a new experiment (a first run, or `--restart`) loses every table,
@@ -628,6 +675,23 @@ mod tests {
         assert!(msg.contains("unit 5") && !msg.contains("--shard"), "{msg}");
         let many: Vec<usize> = (0..30).collect();
         assert!(missing_units(0, 30, &many, &[]).contains("and 10 more"));
+    }
+
+    #[test]
+    fn a_changed_experiment_is_told_what_changed() {
+        let manifest = |text: &str| {
+            format!(
+                "hash = \"x\"\n[experiment]\ntext = {}\n",
+                toml::Value::String(text.into())
+            )
+        };
+        let old = "[experiment]\nseeds = 100\n[fund]\ninitial = 1.0\n";
+        let new = "[experiment]\nseeds = 200\n[fund]\ninitial = 1.0\ncap = 2.0\n";
+        assert_eq!(
+            what_differs(&manifest(old), new),
+            ": experiment.seeds 100 -> 200, fund.cap (absent) -> 2.0"
+        );
+        assert_eq!(what_differs("not toml [", new), "");
     }
 
     #[test]

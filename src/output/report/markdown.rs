@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::super::paths::{EXPERIMENT_FILE, SUMMARY_BY_MARKET_CSV, SUMMARY_CSV};
-use super::super::text::{axis_text, format_money, format_pct, over_a_year};
+use super::super::text::{axis_text, format_money, format_pct, over_a_year, toml_leaves};
 use super::inputs::Tables;
 use super::outcome::TARGET;
 use super::reading::HeadlineReading;
@@ -33,23 +33,6 @@ pub(super) fn cell_text(exp: &Experiment, c: usize) -> String {
 fn pct_short(p: f64) -> String {
     let s = format!("{:.4}", 100.0 * p);
     format!("{}%", s.trim_end_matches('0').trim_end_matches('.'))
-}
-
-/// Dotted key -> value rows of a TOML table, in file order.
-fn flatten(prefix: &str, v: &toml::Value, out: &mut Vec<(String, String)>) {
-    match v {
-        toml::Value::Table(t) => {
-            for (k, v) in t {
-                let key = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                flatten(&key, v, out);
-            }
-        }
-        other => out.push((prefix.to_string(), other.to_string())),
-    }
 }
 
 /// The headline sentence from the headline cell's summary row: required capital q99, its 95%
@@ -851,7 +834,7 @@ fn scenario(s: &mut String, exp: &Experiment) {
     let _ = writeln!(s, "## Scenario\n\n| parameter | value |\n| --- | --- |");
     let mut rows = Vec::new();
     if let Ok(v) = toml::Value::try_from(&exp.resolved) {
-        flatten("", &v, &mut rows);
+        toml_leaves("", &v, &mut rows);
     }
     for (k, v) in rows {
         if k == "experiment.question" {
