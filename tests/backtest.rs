@@ -292,7 +292,12 @@ fn presets_are_listed_refused_by_name_and_overridden_key_by_key() {
     let listed = String::from_utf8_lossy(&o.stdout).to_string();
     assert!(o.status.success());
     for name in ["bitmex-2020", "deribit-2020", "binance-2021"] {
-        assert!(listed.lines().any(|l| l == name), "{listed}");
+        assert!(
+            listed
+                .lines()
+                .any(|l| l.starts_with(name) && l.contains("-like, as of") && l.contains("Mark ")),
+            "{listed}"
+        );
     }
     let o = common::backstop(&["presets", "bitmex-2020"]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("settle = \"bankruptcy_price\""));
@@ -312,6 +317,26 @@ fn presets_are_listed_refused_by_name_and_overridden_key_by_key() {
     assert_eq!((r.margin.imr, r.margin.mmr), (0.01, 0.004));
     assert_eq!(r.margin.tiers.len(), 9);
     assert_eq!(r.liquidation.penalty_rate, 0.0);
+    // Base rates above the preset's first tier: the error says whose tiers they are and how
+    // to drop them; dropped, the file runs on flat margins.
+    let e = backstop::config::Experiment::parse(
+        "preset = \"bitmex-2020\"\n[margin]\nimr = 0.02\nmmr = 0.012\n",
+        std::path::Path::new("x.toml"),
+        backstop::config::Overrides::default(),
+    )
+    .unwrap_err();
+    assert!(
+        e.field
+            .as_deref()
+            .is_some_and(|f| f.starts_with("margin.tiers")),
+        "{e}"
+    );
+    assert!(
+        e.message.contains("preset `bitmex-2020`") && e.message.contains("tiers = []"),
+        "{e}"
+    );
+    let flat = parse("preset = \"bitmex-2020\"\n[margin]\nimr = 0.02\nmmr = 0.012\ntiers = []\n");
+    assert!(flat.resolved.margin.tiers.is_empty());
     // The resolved file stands alone: read back, it is the same experiment.
     let again = parse(&exp.to_resolved_toml());
     assert_eq!(again.resolved, exp.resolved);

@@ -193,7 +193,11 @@ fn load(args: &ExperimentArgs) -> Result<Experiment, String> {
         seeds: args.seeds,
         master_seed: args.master_seed,
     };
-    Experiment::load(&args.file, overrides).map_err(|e| e.to_string())
+    let exp = Experiment::load(&args.file, overrides).map_err(|e| e.to_string())?;
+    for w in exp.warnings() {
+        eprintln!("warning: {}: {w}", args.file.display());
+    }
+    Ok(exp)
 }
 
 fn default_out(file: &Path) -> PathBuf {
@@ -732,9 +736,15 @@ fn presets(name: Option<&str>) -> Result<(), String> {
     use crate::config::presets;
     match name {
         None => {
+            let width = presets::names().iter().map(|n| n.len()).max().unwrap_or(0);
             for n in presets::names() {
-                println!("{n}");
+                println!("{n:width$}  {}", presets::summary(n).unwrap_or_default());
             }
+            println!(
+                "\n`backstop presets NAME` prints one with its sources. An experiment names one with \
+                 `preset = \"NAME\"`; each key it sets replaces the preset's, table by table; \
+                 an array (margin tiers) is replaced whole."
+            );
             Ok(())
         }
         Some(n) => match presets::text(n) {

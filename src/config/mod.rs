@@ -22,6 +22,7 @@ mod read;
 mod rule;
 mod scenario;
 pub mod schema;
+mod warnings;
 
 pub use file::ExperimentFile;
 pub use grid::{AxisValue, GridAxis, cell_label};
@@ -29,7 +30,9 @@ pub use lending::LendingScenario;
 pub use limits::{
     BYTES_PER_TRADER, CALIBRATION_FUND, MAX_CELLS, MAX_RUN_BYTES, MAX_STEP_RUNS, MAX_TRADER_STEPS,
 };
+pub use read::toml_leaves;
 pub use scenario::{MarketKind, Scenario};
+pub use warnings::Warning;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -306,7 +309,12 @@ impl Experiment {
         check_seeds(&file.experiment)?;
         // The base scenario must be valid on its own, whatever the grid does.
         let data = DataFiles::default();
-        Scenario::from_file_reading(&file, &data).map_err(|e| (Some(e.field), e.rule))?;
+        Scenario::from_file_reading(&file, &data).map_err(|e| {
+            (
+                Some(e.field.clone()),
+                preset_tier_hint(&file, text, &e.field, e.rule),
+            )
+        })?;
         let axes = grid::parse_axes(&grid)?;
         check_contrast(&file.experiment.contrast, &axes)?;
         check_size(&file.experiment, grid::cell_count(&axes))?;
@@ -470,5 +478,23 @@ impl Experiment {
     /// Total number of runs: cells x seeds.
     pub fn total_runs(&self) -> u64 {
         self.cells.len() as u64 * self.seeds as u64
+    }
+}
+
+/// A margin tier the file never wrote comes from its venue preset, built on the preset's base
+/// rates: when an override of those rates makes one invalid, the error says where the tier
+/// comes from and how to drop or replace the preset's tiers.
+fn preset_tier_hint(file: &ExperimentFile, text: &str, field: &str, rule: String) -> String {
+    if field.starts_with("margin.tiers")
+        && !file.experiment.venue.is_empty()
+        && !text.contains("tiers")
+    {
+        format!(
+            "{rule} (these tiers come from the preset `{}`, built on its own imr and mmr: write \
+             `tiers = []` under [margin] for flat margins, or tiers of your own)",
+            file.experiment.venue
+        )
+    } else {
+        rule
     }
 }

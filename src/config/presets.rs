@@ -26,6 +26,39 @@ pub fn names() -> Vec<&'static str> {
     PRESETS.iter().map(|(n, _)| *n).collect()
 }
 
+/// One line on preset `name`: the venue and date its header names (the text before its
+/// sources), then the rules that set it apart (mark, liquidation order, takeover, ADL price;
+/// a rule the preset leaves out is the default's).
+pub fn summary(name: &str) -> Option<String> {
+    let text = text(name)?;
+    let header: Vec<&str> = text
+        .lines()
+        .map_while(|l| l.strip_prefix('#'))
+        .map(str::trim)
+        .collect();
+    let header = header.join(" ");
+    let venue = header
+        .split_once(" Sources")
+        .map_or(header.as_str(), |(v, _)| v)
+        .trim_end_matches('.');
+    let table: toml::Table = toml::from_str(text).ok()?;
+    // A rule the preset leaves out is the file format's default, named as such.
+    let rule = |section: &[&str], key: &str, default: &str| {
+        section
+            .iter()
+            .try_fold(&table, |t, s| t.get(*s)?.as_table())
+            .and_then(|t| t.get(key)?.as_str())
+            .map_or_else(|| format!("{default} (the default)"), str::to_string)
+    };
+    Some(format!(
+        "{venue}. Mark {}, orders limited: {}, takeover: {}, ADL price: {}",
+        rule(&["market", "mark"], "rule", "median"),
+        rule(&["liquidation"], "order_limit", "none"),
+        rule(&["liquidation"], "takeover", "none"),
+        rule(&["fund"], "adl_price", "mark"),
+    ))
+}
+
 /// `over` laid on `under`: tables merge key by key, anything else in `over` replaces.
 pub fn merge(under: &mut toml::Table, over: toml::Table) {
     for (key, value) in over {
@@ -51,6 +84,32 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn every_preset_says_what_it_is() {
+        for name in names() {
+            let line = summary(name).unwrap();
+            assert!(
+                line.contains("-like, as of") && !line.contains("Sources"),
+                "{line}"
+            );
+            assert!(
+                !line.contains("default, "),
+                "{name} names its rules: {line}"
+            );
+        }
+        let bitmex = summary("bitmex-2020").unwrap();
+        assert!(
+            bitmex.starts_with("BitMEX-like, as of March 2020"),
+            "{bitmex}"
+        );
+        assert!(
+            bitmex.ends_with(
+                "Mark fair, orders limited: bankruptcy, takeover: fund, ADL price: bankruptcy"
+            ),
+            "{bitmex}"
+        );
     }
 
     #[test]

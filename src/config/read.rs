@@ -160,6 +160,23 @@ fn plain(message: &str) -> String {
     }
 }
 
+/// Dotted key and value of every leaf of a TOML value, in file order (arrays as written).
+pub fn toml_leaves(prefix: &str, v: &toml::Value, out: &mut Vec<(String, String)>) {
+    match v {
+        toml::Value::Table(t) => {
+            for (k, v) in t {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                toml_leaves(&key, v, out);
+            }
+        }
+        other => out.push((prefix.to_string(), other.to_string())),
+    }
+}
+
 /// 1-based line and column of byte `offset` in `text`.
 fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];

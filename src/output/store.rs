@@ -24,8 +24,8 @@ use super::read::read_parquet_file;
 use super::tables::{
     market_rows_frame, market_rows_from_frame, rows_frame, rows_from_frame, write_parquet_bytes,
 };
-use super::text::toml_leaves;
 use super::write::{write_aggregates, write_runs_parquet};
+use crate::config::toml_leaves;
 use crate::config::{Experiment, Overrides};
 use crate::montecarlo::{
     Aggregates, CellRows, EmptyCell, FanAggregate, Unit, UnitResult, aggregate, cell_checkpoints,

@@ -268,23 +268,6 @@ fn depletion_table(s: &mut String, exp: &Experiment, summaries: &[CellSummary]) 
     }
 }
 
-/// Dotted key and value of every leaf of a TOML value, in file order (arrays as written).
-pub fn toml_leaves(prefix: &str, v: &toml::Value, out: &mut Vec<(String, String)>) {
-    match v {
-        toml::Value::Table(t) => {
-            for (k, v) in t {
-                let key = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                toml_leaves(&key, v, out);
-            }
-        }
-        other => out.push((prefix.to_string(), other.to_string())),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

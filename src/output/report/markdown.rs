@@ -4,12 +4,13 @@
 use std::fmt::Write as _;
 
 use super::super::paths::{EXPERIMENT_FILE, SUMMARY_BY_MARKET_CSV, SUMMARY_CSV};
-use super::super::text::{axis_text, format_money, format_pct, over_a_year, toml_leaves};
+use super::super::text::{axis_text, format_money, format_pct, over_a_year};
 use super::inputs::Tables;
 use super::outcome::TARGET;
 use super::reading::HeadlineReading;
 use crate::config::Experiment;
 use crate::config::file::RecordSection;
+use crate::config::toml_leaves;
 use crate::montecarlo::contrast::CellContrast;
 use crate::montecarlo::record::{FundChange, RecordCell};
 use crate::montecarlo::{CellSummary, MarketSummary};

@@ -1,0 +1,158 @@
+//! Values that are legal but unlikely (issue 34, item 4): a percent typed where a fraction
+//! is meant, a leverage the margin caps. They are warned about by name and value, never
+//! refused: a 50% penalty or a 600% volatility may be what the user means.
+
+use super::Experiment;
+use super::grid::AxisValue;
+
+/// A value worth a second look: the field's dotted path, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Warning {
+    pub field: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}` {}", self.field, self.message)
+    }
+}
+
+/// A share written where a percent may have been meant: the field's last key, the range of
+/// unlikely values (above the first, below the second), and how a fraction reads. An oracle
+/// deviation of 1 or more is the idiom for a feed that writes on its heartbeat alone (Maker's
+/// OSM in `lending-auction.toml`), not a slip.
+const VOL: &str = "an annualized volatility as a fraction: 0.8 is 80%";
+const SHARES: [(&str, f64, f64, &str); 6] = [
+    (
+        "penalty_rate",
+        0.2,
+        f64::INFINITY,
+        "a share of notional: 0.01 is 1%",
+    ),
+    ("deviation", 0.1, 1.0, "a share of the price: 0.005 is 0.5%"),
+    ("vol", 5.0, f64::INFINITY, VOL),
+    ("long_run_vol", 5.0, f64::INFINITY, VOL),
+    ("reference_vol", 5.0, f64::INFINITY, VOL),
+    (
+        "fee_rate",
+        0.05,
+        f64::INFINITY,
+        "a share of notional: 0.0005 is 0.05%",
+    ),
+];
+
+impl Experiment {
+    /// Every legal but unlikely value of the file and its grid, in file order.
+    pub fn warnings(&self) -> Vec<Warning> {
+        let mut out = Vec::new();
+        if let Ok(file) = toml::Value::try_from(&self.resolved) {
+            let mut leaves = Vec::new();
+            super::toml_leaves("", &file, &mut leaves);
+            for (field, value) in leaves {
+                if let Ok(v) = value.parse::<f64>() {
+                    share(&field, v, &mut out);
+                }
+            }
+        }
+        for axis in &self.axes {
+            for v in &axis.values {
+                let v = match v {
+                    AxisValue::Float(x) => *x,
+                    AxisValue::Integer(i) => *i as f64,
+                    _ => continue,
+                };
+                share(&format!("grid.\"{}\"", axis.path), v, &mut out);
+            }
+        }
+        out.extend(capped_leverage(self));
+        out.dedup();
+        out
+    }
+}
+
+fn share(field: &str, v: f64, out: &mut Vec<Warning>) {
+    let key = field
+        .trim_end_matches('"')
+        .rsplit(['.', '"'])
+        .next()
+        .unwrap_or(field);
+    if let Some((_, most, idiom, reads)) = SHARES.iter().find(|(k, ..)| *k == key)
+        && v > *most
+        && v < *idiom
+    {
+        out.push(Warning {
+            field: field.to_string(),
+            message: format!("is {v}: {reads}; was a percent typed?"),
+        });
+    }
+}
+
+/// A leverage above `1 / margin.imr` opens at `1 / imr`: a fixed leverage, or the upper end
+/// of a uniform one, past it is capped without a word unless said here.
+fn capped_leverage(exp: &Experiment) -> Option<Warning> {
+    let file = toml::Value::try_from(&exp.resolved).ok()?;
+    let imr = file.get("margin")?.get("imr")?.as_float()?;
+    let leverage = file.get("traders")?.get("leverage")?;
+    let own = match leverage {
+        toml::Value::Float(x) => *x,
+        toml::Value::Integer(i) => *i as f64,
+        toml::Value::Table(t) => t.get("max")?.as_float()?,
+        _ => return None,
+    };
+    // A grid on the leverage's top reaches its largest value.
+    let top = exp
+        .axes
+        .iter()
+        .filter(|a| a.path == "traders.leverage.max" || a.path == "traders.leverage")
+        .flat_map(|a| &a.values)
+        .filter_map(|v| match v {
+            AxisValue::Float(x) => Some(*x),
+            AxisValue::Integer(i) => Some(*i as f64),
+            _ => None,
+        })
+        .fold(own, f64::max);
+    (top * imr > 1.0 + 1e-12).then(|| Warning {
+        field: "traders.leverage".into(),
+        message: format!(
+            "reaches {top}x, above 1 / margin.imr = {}x: positions open at most at {}x",
+            1.0 / imr,
+            1.0 / imr
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Overrides;
+    use std::path::Path;
+
+    fn warnings(text: &str) -> Vec<String> {
+        Experiment::parse(text, Path::new("w.toml"), Overrides::default())
+            .unwrap()
+            .warnings()
+            .iter()
+            .map(Warning::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn percents_typed_for_fractions_are_named_with_their_value() {
+        assert!(warnings("[experiment]\nseeds = 1\n").is_empty());
+        let w = warnings(
+            "[experiment]\nseeds = 1\n[grid]\n\"liquidation.penalty_rate\" = [0.5, 0.3, 0.01]\n",
+        );
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(
+            w[0].starts_with("`grid.\"liquidation.penalty_rate\"` is 0.5: a share of notional")
+        );
+        let w = warnings("[experiment]\nseeds = 1\n[market.model]\nkind = \"gbm\"\nvol = 80.0\n");
+        assert_eq!(
+            w,
+            vec![
+                "`market.model.vol` is 80: an annualized volatility as a fraction: 0.8 is 80%; was a percent typed?"
+            ]
+        );
+    }
+}
