@@ -3,6 +3,8 @@
 
 mod common;
 
+use backstop::output::format_money;
+
 use common::{backstop, temp_dir};
 
 use std::path::Path;
@@ -53,6 +55,26 @@ fn calibration_agrees_with_a_brute_force_fund_sweep() {
     // The fund axis is gone: one calibration per penalty.
     let table = common::read_parquet(&cal.join("calibration.parquet"));
     assert_eq!(table.height(), 2);
+    // The line under the table posts the smallest bound of the table (in whole dollars),
+    // and names each cell that needs it with that cell's own point estimate.
+    let bounds = common::f64_column(&table, "fund_required_ub95");
+    let points = common::f64_column(&table, "fund_required");
+    let best = bounds
+        .iter()
+        .map(|b| b.round())
+        .fold(f64::INFINITY, f64::min);
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("Smallest fund meeting the target"))
+        .unwrap();
+    assert!(
+        line.contains(&format!("with 95% confidence: {}, in ", format_money(best))),
+        "{line}"
+    );
+    for (b, p) in bounds.iter().zip(&points) {
+        let named = line.contains(&format!("(point estimate {})", format_money(*p)));
+        assert!(b.round() != best || named, "{line}");
+    }
     let penalties = common::f64_column(&table, "liquidation.penalty_rate");
     let funds = common::f64_column(&table, "fund_required");
     let at_fund = common::f64_column(&table, "depletion_at_fund");

@@ -203,15 +203,19 @@ pub fn depletion_curve(required: &[f64], funds: &[f64]) -> Vec<CurvePoint> {
 /// Indices of the cells on the frontier of (fund, trader losses): no other cell needs a fund
 /// at most as large and costs traders at most as much, with one of the two strictly smaller.
 /// The fund compared is the 95% upper bound where there is one, the point estimate otherwise.
+/// Both are compared in whole dollars: cells that differ by cents (penalties of 1% and 2%
+/// taking the same equity, summed in another order) are a tie, and a tie is on the frontier
+/// together.
 pub fn frontier(cells: &[Calibration]) -> Vec<usize> {
-    let fund = |c: &Calibration| c.fund_ub95.unwrap_or(c.fund);
+    let fund = |c: &Calibration| c.fund_ub95.unwrap_or(c.fund).round();
+    let losses = |c: &Calibration| c.trader_losses.round();
     (0..cells.len())
         .filter(|&i| {
             !cells.iter().enumerate().any(|(j, o)| {
                 j != i
                     && fund(o) <= fund(&cells[i])
-                    && o.trader_losses <= cells[i].trader_losses
-                    && (fund(o) < fund(&cells[i]) || o.trader_losses < cells[i].trader_losses)
+                    && losses(o) <= losses(&cells[i])
+                    && (fund(o) < fund(&cells[i]) || losses(o) < losses(&cells[i]))
             })
         })
         .collect()
@@ -267,5 +271,8 @@ mod tests {
             cell(8.0, 7.0),
         ];
         assert_eq!(frontier(&cells), vec![0, 1]);
+        // Cents apart is a tie: both are on the frontier.
+        let tied = [cell(10.0, 5.0), cell(10.0, 5.007), cell(10.0, 6.0)];
+        assert_eq!(frontier(&tied), vec![0, 1]);
     }
 }

@@ -276,24 +276,7 @@ pub fn calibration_text(exp: &Experiment, cells: &[CellCalibration]) -> String {
             if c.on_frontier { "yes" } else { "" }
         );
     }
-    let bound = |c: &CellCalibration| c.calibration.fund_ub95.unwrap_or(c.calibration.fund);
-    if let Some(best) = cells.iter().min_by(|a, b| bound(a).total_cmp(&bound(b))) {
-        let ties: Vec<String> = cells
-            .iter()
-            .filter(|c| bound(c) == bound(best))
-            .map(|c| cell_text(exp, c.cell))
-            .collect();
-        let _ = writeln!(
-            s,
-            "\nSmallest fund meeting the target: {} ({}, 95% bound {}).",
-            ties.join("; "),
-            format_money(best.calibration.fund),
-            best.calibration
-                .fund_ub95
-                .map(format_money)
-                .unwrap_or_else(|| "n/a".into())
-        );
-    }
+    let _ = writeln!(s, "{}", smallest_fund_line(exp, cells));
     if cells.len() > 1 {
         let _ = writeln!(
             s,
@@ -301,4 +284,40 @@ pub fn calibration_text(exp: &Experiment, cells: &[CellCalibration]) -> String {
         );
     }
     s
+}
+
+/// The line under calibrate's table: the smallest fund to post, read the way the table reads
+/// it (the 95% bound where the runs give one, else the point estimate, in whole dollars),
+/// naming every cell that needs it and each one's own point estimate.
+fn smallest_fund_line(exp: &Experiment, cells: &[CellCalibration]) -> String {
+    let bound = |c: &CellCalibration| {
+        c.calibration
+            .fund_ub95
+            .unwrap_or(c.calibration.fund)
+            .round()
+    };
+    let Some(best) = cells.iter().map(bound).min_by(f64::total_cmp) else {
+        return String::new();
+    };
+    let tied: Vec<&CellCalibration> = cells.iter().filter(|c| bound(c) == best).collect();
+    let named: Vec<String> = tied
+        .iter()
+        .map(|c| {
+            format!(
+                "{} (point estimate {})",
+                cell_text(exp, c.cell),
+                format_money(c.calibration.fund)
+            )
+        })
+        .collect();
+    let with = if tied.iter().all(|c| c.calibration.fund_ub95.is_some()) {
+        "with 95% confidence"
+    } else {
+        "by the point estimate (too few runs for a bound)"
+    };
+    format!(
+        "\nSmallest fund meeting the target {with}: {}, in {}.",
+        format_money(best),
+        named.join(" and ")
+    )
 }
