@@ -154,9 +154,13 @@ pub enum PriceModelSpec {
     Garch {
         #[schemars(transform = rule::positive, extend("x-unit" = "1/sqrt(year)"))]
         long_run_vol: f64,
-        #[schemars(transform = rule::non_negative)]
+        /// Weight of the last step's squared return, per step of `dt_seconds`: the same
+        /// alpha at another step is another model (R1's 0.08 and 0.90 at 60 s give shocks a
+        /// half-life of ln 0.5 / ln 0.98, 34 steps: about half an hour).
+        #[schemars(transform = rule::non_negative, extend("x-unit" = "per step"))]
         alpha: f64,
-        #[schemars(transform = rule::non_negative)]
+        /// Weight of the last step's variance, per step of `dt_seconds` (`alpha + beta < 1`).
+        #[schemars(transform = rule::non_negative, extend("x-unit" = "per step"))]
         beta: f64,
         #[serde(default)]
         shocks: ShockSpec,
