@@ -51,6 +51,32 @@ impl DeficitTaker for Bankrupt<'_> {
 }
 
 impl PerpMarket {
+    /// Whether the position at `k` is due only because of the venue's own prices: at the
+    /// index it would not be liquidatable (MODEL.md section 3, the induced share).
+    fn induced(&self, k: usize, index: f64) -> bool {
+        let (c, q, e) = (
+            self.book.collateral[k],
+            self.book.size[k],
+            self.book.entry[k],
+        );
+        !self
+            .margin
+            .is_liquidatable(c + q * (index - e), q.abs() * index)
+    }
+
+    /// Takes `closed` (same sign as the position) off the position at `k`; a position closed
+    /// whole keeps no entry price.
+    pub(super) fn shrink(&mut self, k: usize, closed: f64) {
+        let q = self.book.size[k];
+        if closed == q {
+            self.book.size[k] = 0.0;
+            self.book.entry[k] = 0.0;
+        } else {
+            self.book.size[k] = q - closed;
+        }
+        self.reindex(k);
+    }
+
     /// Closes trader `i` by `by` according to the rules in `ctx`, moving the mark for whatever
     /// follows, charging the penalty, and covering any deficit from the fund and then by loss
     /// socialization. A keeper takes the closed part over at the mark (the trader realizes
@@ -117,15 +143,8 @@ impl PerpMarket {
         by: Liquidator,
         ctx: &mut CloseContext,
     ) -> (ForcedClose, bool) {
-        let (c, q, e) = (
-            self.book.collateral[k],
-            self.book.size[k],
-            self.book.entry[k],
-        );
-        let index = ctx.price.index();
-        let induced = !self
-            .margin
-            .is_liquidatable(c + q * (index - e), q.abs() * index);
+        let (q, e) = (self.book.size[k], self.book.entry[k]);
+        let induced = self.induced(k, ctx.price.index());
         // Margin and the penalty read the venue's mark; the order goes into the book.
         let (mark, book) = (ctx.price.mark(), ctx.price.book());
         let side = if q > 0.0 { Side::Sell } else { Side::Buy };
@@ -174,13 +193,7 @@ impl PerpMarket {
             Holder::Trader(k),
             realized,
         );
-        if closed == q {
-            self.book.size[k] = 0.0;
-            self.book.entry[k] = 0.0;
-        } else {
-            self.book.size[k] = q - closed;
-        }
-        self.reindex(k);
+        self.shrink(k, closed);
         let close = ForcedClose {
             trader: self.first + k as u32,
             long: q > 0.0,
@@ -272,15 +285,8 @@ impl PerpMarket {
         vault: Account,
         ctx: &mut CloseContext,
     ) -> ForcedClose {
-        let (c, q, e) = (
-            self.book.collateral[k],
-            self.book.size[k],
-            self.book.entry[k],
-        );
-        let index = ctx.price.index();
-        let induced = !self
-            .margin
-            .is_liquidatable(c + q * (index - e), q.abs() * index);
+        let q = self.book.size[k];
+        let induced = self.induced(k, ctx.price.index());
         let taken = self.take_over(ledger, k, vault, ctx.price, ctx.step);
         ForcedClose {
             trader: self.first + k as u32,

@@ -172,28 +172,16 @@ pub(super) fn deleverage_at(
         let closed_j = if c == qj.abs() { qj } else { c.copysign(qj) };
         let realized_j = closed_j * (price - market.book.entry[k]);
         market.transfer(ledger, counterparty, Holder::Trader(k), realized_j);
-        shrink(market, k, closed_j);
+        market.shrink(k, closed_j);
         // So does the bankrupt position.
         let closed = if c == q.abs() { q } else { c.copysign(q) };
         let realized = closed * (price - market.book.entry[bankrupt]);
         market.transfer(ledger, counterparty, Holder::Trader(bankrupt), realized);
-        shrink(market, bankrupt, closed);
+        market.shrink(bankrupt, closed);
         out.positions += 1;
         out.notional += c * mark;
     }
     out
-}
-
-/// Takes `closed` (same sign as the position) off the position at `k`.
-fn shrink(market: &mut PerpMarket, k: usize, closed: f64) {
-    let q = market.book.size[k];
-    if closed == q {
-        market.book.size[k] = 0.0;
-        market.book.entry[k] = 0.0;
-    } else {
-        market.book.size[k] = q - closed;
-    }
-    market.reindex(k);
 }
 
 /// A trader of the market in profit at the mark, with what socialization reads of it.
