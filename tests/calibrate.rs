@@ -53,7 +53,7 @@ fn calibration_agrees_with_a_brute_force_fund_sweep() {
     );
 
     // The fund axis is gone: one calibration per penalty.
-    let table = common::read_parquet(&cal.join("calibration.parquet"));
+    let table = common::read_parquet(&cal.join("calibration_p0.05.parquet"));
     assert_eq!(table.height(), 2);
     // The line under the table posts the smallest bound of the table (in whole dollars),
     // and names each cell that needs it with that cell's own point estimate.
@@ -78,7 +78,7 @@ fn calibration_agrees_with_a_brute_force_fund_sweep() {
     let penalties = common::f64_column(&table, "liquidation.penalty_rate");
     let funds = common::f64_column(&table, "fund_required");
     let at_fund = common::f64_column(&table, "depletion_at_fund");
-    let points = curve(&cal.join("calibration_curve.csv"));
+    let points = curve(&cal.join("calibration_curve_p0.05.csv"));
 
     for (c, &penalty) in penalties.iter().enumerate() {
         assert!(at_fund[c] <= 0.05);
@@ -121,7 +121,16 @@ fn calibration_agrees_with_a_brute_force_fund_sweep() {
 fn calibrate_rejects_bad_targets_and_zipped_funds() {
     let o = backstop(&["calibrate", "experiments/baseline.toml", "--target", "1.5"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--target must be in (0, 1)"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--target") && err.contains("(0, 1)"), "{err}");
+    let o = backstop(&[
+        "calibrate",
+        "experiments/baseline.toml",
+        "--target",
+        "1 in 1000 weeks",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("\"1 in 1000 days\""));
     let dir = temp_dir("zip");
     let file = dir.join("zip.toml");
     std::fs::write(
@@ -170,7 +179,7 @@ fn a_fund_cap_makes_calibration_fall_back_to_bisection() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("Falling back to bisection"), "{stdout}");
 
-    let points: Vec<(f64, f64)> = curve(&cal.join("calibration_curve.csv"))
+    let points: Vec<(f64, f64)> = curve(&cal.join("calibration_curve_p0.1.csv"))
         .into_iter()
         .filter(|p| p.1 <= 2e7)
         .map(|p| (p.1, p.2))
@@ -208,6 +217,81 @@ fn a_fund_cap_makes_calibration_fall_back_to_bisection() {
     assert!(
         brute.iter().zip(&free).any(|(c, f)| c > f),
         "{points:?} {brute:?} vs {free:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The target is the user's (issue 34, item 2): the file's `experiment.target` is
+/// calibrate's default, each `--target` writes its own files (a second no longer overwrites
+/// the first), a yearly target is read as the daily one that compounds to it, and where the
+/// runs are too few for a bound calibrate says how many it takes.
+#[test]
+fn each_target_gets_its_own_files_and_the_files_target_is_the_default() {
+    let dir = temp_dir("targets");
+    let file = dir.join("stressed.toml");
+    let text = common::stressed(400, 1e5, "").replacen(
+        "[experiment]\n",
+        "[experiment]\ntarget = \"1 in 20 days\"\n",
+        1,
+    );
+    std::fs::write(&file, text).unwrap();
+    let cal = dir.join("cal");
+    let calibrate = |extra: &[&str]| {
+        let mut args = vec![
+            "calibrate",
+            file.to_str().unwrap(),
+            "--out",
+            cal.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let o = backstop(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let first = calibrate(&[]);
+    assert!(first.contains("P(depletion) <= 5% a day"), "{first}");
+    let fund_at = |tag: &str| {
+        let t = common::read_parquet(&cal.join(format!("calibration_{tag}.parquet")));
+        common::f64_column(&t, "fund_required")[0]
+    };
+    let at_5pct = fund_at("p0.05");
+    let second = calibrate(&["--target", "0.01", "--target", "10% a year"]);
+    assert_eq!(
+        fund_at("p0.05"),
+        at_5pct,
+        "the first target's file is untouched"
+    );
+    let yearly = (1.0 - 0.9f64.powf(1.0 / 365.0)) * 1.0;
+    let tag = format!("p{yearly:.2e}");
+    for t in ["p0.05", "p0.01", tag.as_str()] {
+        for f in [
+            format!("calibration_{t}.csv"),
+            format!("calibration_curve_{t}.csv"),
+            format!("calibration_{t}.md"),
+            format!("calibration_{t}.png"),
+        ] {
+            assert!(cal.join(&f).is_file(), "{f} missing");
+        }
+    }
+    // A rarer target needs a larger fund.
+    assert!(fund_at("p0.01") >= at_5pct);
+    assert!(fund_at(&tag) >= fund_at("p0.01"));
+    // 400 runs bound a 5% and a 1% quantile, not a 1-in-3,500-day one: say what it takes.
+    let needed = (0.05f64.ln() / (-yearly).ln_1p()).ceil() as u64;
+    assert!(
+        second.contains(&format!(
+            "too few runs for a bound, which takes at least {needed}"
+        )),
+        "{second}"
+    );
+    let report = std::fs::read_to_string(cal.join(format!("calibration_{tag}.md"))).unwrap();
+    assert!(
+        report.contains("10% over a year of independent days"),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!("it takes at least {needed}")),
+        "{report}"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -7,6 +7,7 @@ use common::{backstop, temp_dir};
 
 use std::path::{Path, PathBuf};
 
+use backstop::config::Target;
 use backstop::output::{format_money, format_pct, headline};
 use polars::prelude::*;
 
@@ -460,7 +461,13 @@ fn the_headline_is_read_from_runs_whose_fund_lasted() {
     );
     assert!(ub.unwrap_or(q99) < 5e6);
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
-    let sentence = headline(q99, ub, 300, value("required_capital_max", 1));
+    let sentence = headline(
+        q99,
+        ub,
+        300,
+        value("required_capital_max", 1),
+        &Target::default(),
+    );
     assert!(report.contains(&sentence), "lacks `{sentence}`:\n{report}");
     assert!(
         report.contains("This is read from the cell whose fund is $5.00M"),
@@ -477,4 +484,110 @@ fn the_headline_is_read_from_runs_whose_fund_lasted() {
             && report.contains("No row is the scenario as written"),
         "{report}"
     );
+}
+
+/// The target is the user's (issue 34, item 2): `experiment.target` in words drives the
+/// headline, the table's quantile, the curve's target line and the console, each daily
+/// figure is read over a year beside it, and a target the seeds cannot bound says how many
+/// it takes. A target out of range is refused naming the field.
+#[test]
+fn the_files_target_drives_the_headline_the_table_and_the_console() {
+    // A fund no day exhausts, so the headline reads the cell's own quantile.
+    let one_in_50 = GRID
+        .replace(
+            "[experiment]\n",
+            "[experiment]\ntarget = \"1 in 50 days\"\n",
+        )
+        .replace("initial = 2e5", "initial = 1e9")
+        .replace(
+            r#""fund.initial" = [0.0, 2e5, 4e5]"#,
+            r#""fund.initial" = [1e9]"#,
+        );
+    let out = run("target-50", &one_in_50, &[]);
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("**Target.** The fund may run dry on at most 2% a day (1 in 50 days; 99.9% over a year of independent days)"),
+        "{report}"
+    );
+    assert!(
+        report.contains("required capital at 2% a day [95% CI]"),
+        "{report}"
+    );
+    // The headline cell (penalty 1%, the file's own) reads the 98th percentile of its runs'
+    // need and its one-sided 95% bound: recomputed here from runs.parquet.
+    let summary = common::read_parquet(&out.join("summary.parquet"));
+    let runs = common::read_parquet(&out.join("runs.parquet"));
+    let cells = common::f64_column(&runs, "cell");
+    let need = common::f64_column(&runs, "required_capital");
+    let penalties = common::f64_column(&summary, "liquidation.penalty_rate");
+    let headline_cell = penalties.iter().position(|&p| p == 0.01).unwrap() as f64;
+    let mut mine: Vec<f64> = (0..need.len())
+        .filter(|&i| cells[i] == headline_cell)
+        .map(|i| need[i])
+        .collect();
+    mine.sort_by(f64::total_cmp);
+    let q98 = mine[(0.98 * mine.len() as f64).ceil() as usize - 1];
+    let u = backstop::stats::upper_bound_rank(300, 0.98, 0.95).unwrap();
+    let sentence = headline(
+        q98,
+        Some(mine[u as usize - 1]),
+        300,
+        mine[299],
+        &Target::daily(0.02).unwrap(),
+    );
+    assert!(
+        sentence.contains("under 2%, with 95% confidence"),
+        "{sentence}"
+    );
+    assert!(report.contains(&sentence), "lacks `{sentence}`:\n{report}");
+
+    // The console says the target and the same answer.
+    let dir = out.parent().unwrap();
+    let o = backstop(&[
+        "run",
+        dir.join("target-50.toml").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--no-charts",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains(
+            "Target: at most 2% a day (1 in 50 days; 99.9% over a year of independent days)."
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains(&sentence.replace("**", "")), "{stdout}");
+
+    // 300 runs bound a 1-in-50-day quantile but not a 1-in-1,000-day one.
+    let rare = GRID
+        .replace("[experiment]\n", "[experiment]\ntarget = 0.001\n")
+        .replace("initial = 2e5", "initial = 1e9")
+        .replace(
+            r#""fund.initial" = [0.0, 2e5, 4e5]"#,
+            r#""fund.initial" = [1e9]"#,
+        );
+    let out = run("target-rare", &rare, &[]);
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains(
+            "300 runs are too few for a 95% upper bound at this target, which takes at least 2995"
+        ),
+        "{report}"
+    );
+
+    let bad = GRID.replace("[experiment]\n", "[experiment]\ntarget = \"5% a week\"\n");
+    let dir = temp_dir("target-bad");
+    let file = dir.join("bad.toml");
+    std::fs::write(&file, bad).unwrap();
+    let o = backstop(&["validate", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("experiment.target") && err.contains("\"1 in 1000 days\""),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(out.parent().unwrap());
 }

@@ -1,5 +1,7 @@
 //! The command line: `backstop run FILE` and `backstop validate FILE`.
 
+mod drivers;
+
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,7 +11,8 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::config::{CALIBRATION_FUND, CalibrationMethod, Experiment, Overrides};
+use crate::config::target::TargetSpec;
+use crate::config::{CALIBRATION_FUND, CalibrationMethod, Experiment, Overrides, Target};
 use crate::fit;
 use crate::market::data::{format_time, load_price_csv, parse_time};
 use crate::montecarlo::calibration;
@@ -37,6 +40,10 @@ enum Command {
     /// Find, for every cell of the non-fund axes, the fund that keeps P(depletion) at or under
     /// a target, with its 95% upper confidence bound and the whole depletion curve.
     Calibrate(CalibrateArgs),
+    /// Move each driving assumption of a finished run alone (the book's depth, the mark rule,
+    /// how impact is priced, a lending market's oracle, the price model) on the run's own
+    /// seeds, and add what each does to the fund to the run's report.
+    Drivers(drivers::DriversArgs),
     /// Gather the units saved by shard runs into one folder and write its tables.
     Merge(MergeArgs),
     /// Fit a price model to a CSV of prices and write a `[market.model]` snippet for
@@ -103,9 +110,11 @@ struct RunArgs {
 struct CalibrateArgs {
     #[command(flatten)]
     experiment: ExperimentArgs,
-    /// Target depletion probability, in (0, 1).
-    #[arg(long, default_value_t = 0.01)]
-    target: f64,
+    /// Target depletion probability a day, as a number (0.001) or in words ("1 in 1000
+    /// days", "0.5% a year"); repeat it for several targets from the same runs, each written
+    /// to its own files. Default: the file's `experiment.target` (1% a day unless set).
+    #[arg(long, value_parser = parse_target)]
+    target: Vec<Target>,
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
@@ -363,6 +372,11 @@ fn finish(
     if !quiet {
         print!("{}", output::summary_text(exp, &agg, seconds));
         println!();
+        print!(
+            "{}",
+            output::target_answer(exp, out).map_err(|e| e.to_string())?
+        );
+        println!();
         match &report {
             Some(r) => {
                 for note in &r.notes {
@@ -381,10 +395,16 @@ fn finish(
     Ok(())
 }
 
+/// `--target`: a daily probability or words, checked as `experiment.target` is.
+fn parse_target(s: &str) -> Result<Target, String> {
+    let spec = match s.trim().parse::<f64>() {
+        Ok(p) => TargetSpec::Daily(p),
+        Err(_) => TargetSpec::Words(s.to_string()),
+    };
+    Target::from_spec(&spec)
+}
+
 fn calibrate(args: &CalibrateArgs) -> Result<(), String> {
-    if !(args.target > 0.0 && args.target < 1.0) {
-        return Err(format!("--target must be in (0, 1), got {}", args.target));
-    }
     let (exp, method) = load(&args.experiment)?
         .for_calibration(&args.experiment.file)
         .map_err(|e| e.to_string())?;
@@ -399,16 +419,27 @@ fn calibrate(args: &CalibrateArgs) -> Result<(), String> {
         CalibrationMethod::RequiredCapital => by_required_capital(&exp, &out, args, &pool)?,
         CalibrationMethod::Bisection => by_bisection(&exp, &out, args, &pool)?,
     };
-    let cells = output::calibration::calibrate_cells(&exp, &per_cell, args.target);
-    output::calibration::write_calibration(&out, &exp, &cells).map_err(|e| e.to_string())?;
-    if !args.quiet {
-        print!("{}", output::calibration::calibration_text(&exp, &cells));
-        println!(
-            "\nTables written to {}/ ({}, {})",
-            out.display(),
-            output::calibration::CALIBRATION_CSV,
-            output::calibration::CURVE_CSV
-        );
+    let targets = if args.target.is_empty() {
+        vec![exp.target.clone()]
+    } else {
+        args.target.clone()
+    };
+    for target in &targets {
+        let cells = output::calibration::calibrate_cells(&exp, &per_cell, target.per_day());
+        output::calibration::write_calibration(&out, &exp, &cells, target)
+            .map_err(|e| e.to_string())?;
+        if !args.quiet {
+            print!("{}", output::calibration::calibration_text(&exp, &cells));
+            let names = output::calibration::CalibrationFiles::of(target);
+            println!(
+                "\nWritten to {}/: {} ({}, {}, {})\n",
+                out.display(),
+                names.report,
+                names.table_csv,
+                names.curve_csv,
+                names.chart
+            );
+        }
     }
     Ok(())
 }
@@ -768,6 +799,7 @@ pub fn main() -> ExitCode {
         Command::Report { dir } => report(dir),
         Command::Merge(args) => merge(args),
         Command::Calibrate(args) => calibrate(args),
+        Command::Drivers(args) => drivers::drivers(args),
         Command::Fit(args) => fit(args),
         Command::Schema => {
             print!("{}", crate::config::schema::experiment_schema());

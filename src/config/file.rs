@@ -76,6 +76,11 @@ pub struct ExperimentSection {
     /// Length of one step in seconds.
     #[schemars(range(min = super::limits::MIN_DT_SECONDS, max = super::limits::MAX_DT_SECONDS), extend("x-unit" = "s"))]
     pub dt_seconds: f64,
+    /// The chance of the fund running dry the study answers for: a daily probability
+    /// (`0.001`) or words (`"1 in 1000 days"`, `"0.5% a year"`).
+    #[serde(skip_serializing_if = "super::target::TargetSpec::is_default")]
+    #[schemars(schema_with = "super::target::schema")]
+    pub target: super::target::TargetSpec,
     /// A grid axis whose first value is the baseline (a static population, say): the report
     /// sets every cell with another value against the baseline cell with the same other
     /// coordinates, on common seeds (bad debt and required capital over open interest, with
@@ -121,6 +126,7 @@ impl Default for ExperimentSection {
             master_seed: 1,
             steps: 1_440,
             dt_seconds: 60.0,
+            target: Default::default(),
             contrast: String::new(),
             venue: String::new(),
             record: None,

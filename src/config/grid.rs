@@ -77,6 +77,8 @@ const NOT_SWEEPABLE: &[&str] = &[
     "experiment.name",
     "experiment.contrast",
     "experiment.record",
+    // One target per study; `calibrate --target` takes several.
+    "experiment.target",
 ];
 
 type AxisError = (Option<String>, String);

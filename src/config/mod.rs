@@ -12,6 +12,7 @@
 //!   and the rule, before anything is run or written.
 
 mod check;
+pub mod drivers;
 pub mod file;
 mod grid;
 mod lending;
@@ -22,6 +23,7 @@ mod read;
 mod rule;
 mod scenario;
 pub mod schema;
+pub mod target;
 mod warnings;
 
 pub use file::ExperimentFile;
@@ -32,6 +34,7 @@ pub use limits::{
 };
 pub use read::toml_leaves;
 pub use scenario::{MarketKind, Scenario};
+pub use target::Target;
 pub use warnings::Warning;
 
 use std::fmt;
@@ -274,6 +277,8 @@ pub struct Experiment {
     pub name: String,
     pub seeds: u32,
     pub master_seed: u64,
+    /// The depletion probability the study answers for (`experiment.target`).
+    pub target: Target,
     /// The file with every default filled in and the overrides applied, without the grid.
     pub resolved: ExperimentFile,
     pub axes: Vec<GridAxis>,
@@ -307,6 +312,8 @@ impl Experiment {
         let mut file = read_file(text, path, overrides)?;
         let grid = std::mem::take(&mut file.grid);
         check_seeds(&file.experiment)?;
+        let target = Target::from_spec(&file.experiment.target)
+            .map_err(|e| (Some("experiment.target".into()), e))?;
         // The base scenario must be valid on its own, whatever the grid does.
         let data = DataFiles::default();
         Scenario::from_file_reading(&file, &data).map_err(|e| {
@@ -323,6 +330,7 @@ impl Experiment {
             name: file.experiment.name.clone(),
             seeds: file.experiment.seeds as u32,
             master_seed: file.experiment.master_seed,
+            target,
             resolved: file,
             axes,
             cells,

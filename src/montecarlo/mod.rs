@@ -312,7 +312,8 @@ pub fn run_experiment(
 }
 
 /// Re-runs, step by step, the seed of `cell` whose required capital (what the fund had to
-/// pay out at its worst) is the 99th percentile of the cell's runs: the day the headline's
+/// pay out at its worst) is the `1 - target` quantile of the cell's runs (the 99th
+/// percentile at the default 1% a day): the day the headline's
 /// quantile is read from, a bad day but one that happens (ties: the lowest seed). Bad debt
 /// would not do: where liquidation orders are limited at the bankruptcy price (the baseline's
 /// Binance rules) it is zero on nearly every day, and its 99th percentile picked a calm one.
@@ -322,7 +323,7 @@ pub fn sample_path(exp: &Experiment, cell: usize, rows: &[RunRow], opts: RunOpti
     let Some(needs) = SortedSample::new(rows.iter().map(|r| r.required_capital).collect()) else {
         return SamplePath::empty(cell);
     };
-    let target = needs.quantile(0.99);
+    let target = needs.quantile(exp.target.level());
     // The target is one of the rows' values, so a row holds it.
     let Some(seed) = rows
         .iter()

@@ -6,19 +6,40 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use super::atomic::write_atomic;
+use super::charts::{DepletionCurve, render};
 use super::error::OutputError;
 use super::paths::RUNS_FILE;
 use super::read::{read_parquet_file, values};
 use super::tables::{write_csv_bytes, write_parquet_bytes};
 use super::text::format_money;
-use crate::config::{AxisValue, Experiment};
+use crate::config::target::{over_a_year, pct_short};
+use crate::config::{AxisValue, Experiment, Target};
 use crate::montecarlo::calibration::{
     Calibration, CellSamples, CurvePoint, calibrate, calibrate_capped, depletion_curve, frontier,
 };
 
-pub const CALIBRATION_CSV: &str = "calibration.csv";
-pub const CALIBRATION_PARQUET: &str = "calibration.parquet";
-pub const CURVE_CSV: &str = "calibration_curve.csv";
+/// The files of one target, named by its daily probability (`calibration_p0.001.csv`), so
+/// that a second target sits beside the first instead of overwriting it.
+pub struct CalibrationFiles {
+    pub table_csv: String,
+    pub table_parquet: String,
+    pub curve_csv: String,
+    pub report: String,
+    pub chart: String,
+}
+
+impl CalibrationFiles {
+    pub fn of(target: &Target) -> Self {
+        let tag = target.file_tag();
+        Self {
+            table_csv: format!("calibration_{tag}.csv"),
+            table_parquet: format!("calibration_{tag}.parquet"),
+            curve_csv: format!("calibration_curve_{tag}.csv"),
+            report: format!("calibration_{tag}.md"),
+            chart: format!("calibration_{tag}.png"),
+        }
+    }
+}
 
 /// Points of each cell's depletion curve.
 const CURVE_POINTS: usize = 101;
@@ -184,30 +205,41 @@ fn curve_frame(exp: &Experiment, cells: &[CellCalibration]) -> PolarsResult<Data
     DataFrame::new(curve_cells.len(), curve_cols)
 }
 
-/// Writes `calibration.csv` / `.parquet` (one row per cell) and `calibration_curve.csv`.
+/// Writes the target's table (one row per cell, CSV and Parquet), its curves, and its
+/// report with the chart ([`CalibrationFiles`]).
 pub fn write_calibration(
     dir: &Path,
     exp: &Experiment,
     cells: &[CellCalibration],
+    target: &Target,
 ) -> Result<Vec<PathBuf>, OutputError> {
+    let names = CalibrationFiles::of(target);
     let at = |name: &str| dir.join(name);
     let mut table =
-        calibration_frame(exp, cells).map_err(|e| OutputError::at(&at(CALIBRATION_CSV), e))?;
-    let mut curve = curve_frame(exp, cells).map_err(|e| OutputError::at(&at(CURVE_CSV), e))?;
+        calibration_frame(exp, cells).map_err(|e| OutputError::at(&at(&names.table_csv), e))?;
+    let mut curve =
+        curve_frame(exp, cells).map_err(|e| OutputError::at(&at(&names.curve_csv), e))?;
+    let chart = calibration_chart(exp, cells, target);
+    let png = render(&chart)
+        .map_err(|e| OutputError::at(&at(&names.chart), e))?
+        .png;
+    let report = calibration_report(exp, cells, target, &names);
     let files = [
         (
-            CALIBRATION_CSV,
-            write_csv_bytes(&mut table).map_err(|e| OutputError::at(&at(CALIBRATION_CSV), e))?,
+            &names.table_csv,
+            write_csv_bytes(&mut table).map_err(|e| OutputError::at(&at(&names.table_csv), e))?,
         ),
         (
-            CALIBRATION_PARQUET,
+            &names.table_parquet,
             write_parquet_bytes(&mut table)
-                .map_err(|e| OutputError::at(&at(CALIBRATION_PARQUET), e))?,
+                .map_err(|e| OutputError::at(&at(&names.table_parquet), e))?,
         ),
         (
-            CURVE_CSV,
-            write_csv_bytes(&mut curve).map_err(|e| OutputError::at(&at(CURVE_CSV), e))?,
+            &names.curve_csv,
+            write_csv_bytes(&mut curve).map_err(|e| OutputError::at(&at(&names.curve_csv), e))?,
         ),
+        (&names.chart, png),
+        (&names.report, report.into_bytes()),
     ];
     let mut written = Vec::new();
     for (name, bytes) in files {
@@ -216,6 +248,82 @@ pub fn write_calibration(
         written.push(path);
     }
     Ok(written)
+}
+
+/// The cell the summary line recommends: the smallest fund by its 95% bound (else its point
+/// estimate), in whole dollars; the first of a tie.
+fn recommended_cell(cells: &[CellCalibration]) -> Option<&CellCalibration> {
+    cells.iter().min_by(|a, b| bound(a).total_cmp(&bound(b)))
+}
+
+/// What calibrate posts for a cell: its 95% bound where the runs give one, else its point
+/// estimate, in whole dollars.
+fn bound(c: &CellCalibration) -> f64 {
+    c.calibration
+        .fund_ub95
+        .unwrap_or(c.calibration.fund)
+        .round()
+}
+
+/// The recommended cell's depletion curve with the target and its fund.
+fn calibration_chart(
+    exp: &Experiment,
+    cells: &[CellCalibration],
+    target: &Target,
+) -> DepletionCurve {
+    let best = recommended_cell(cells);
+    let title = match best {
+        Some(c) if !exp.axes.is_empty() => {
+            format!("How big must the fund be? ({})", cell_text(exp, c.cell))
+        }
+        _ => "How big must the fund be?".into(),
+    };
+    let curve = best.map_or(&[][..], |c| &c.curve[..]);
+    DepletionCurve {
+        title,
+        funds: curve.iter().map(|p| p.fund).collect(),
+        p: curve.iter().map(|p| p.p).collect(),
+        lo: curve.iter().map(|p| p.lo).collect(),
+        hi: curve.iter().map(|p| p.hi).collect(),
+        runs: best.map_or(0, |c| c.calibration.runs),
+        target: target.per_day(),
+        recommended: best.map_or(0.0, |c| c.calibration.fund),
+        recommended_ub: best.and_then(|c| c.calibration.fund_ub95),
+        cells: Vec::new(),
+    }
+}
+
+/// `calibration_<tag>.md`: the target, the table, the recommendation and the chart.
+fn calibration_report(
+    exp: &Experiment,
+    cells: &[CellCalibration],
+    target: &Target,
+    names: &CalibrationFiles,
+) -> String {
+    let mut s = format!("# Fund calibration: {}\n\n", exp.name);
+    let question = &exp.resolved.experiment.question;
+    if !question.is_empty() {
+        let _ = writeln!(s, "**Question.** {question}\n");
+    }
+    let _ = writeln!(
+        s,
+        "**Target.** The fund may run dry on at most {target}.\n\n```\n{}```\n",
+        calibration_text(exp, cells)
+    );
+    let runs = cells.first().map_or(0, |c| c.calibration.runs);
+    if runs < target.runs_for_bound() {
+        let _ = writeln!(
+            s,
+            "{runs} runs per cell are too few for a 95% upper bound at this target; it takes at least {} (`experiment.seeds`).\n",
+            target.runs_for_bound()
+        );
+    }
+    let _ = writeln!(
+        s,
+        "![P(depletion) against the fund]({})\n\nP(depletion) against the fund for the recommended cell, read off {runs} runs' critical funds (the smallest fund each day leaves standing), with its Wilson 95% band. Every cell's curve is in [`{}`]({}); the table in [`{}`]({}).\n",
+        names.chart, names.curve_csv, names.curve_csv, names.table_csv, names.table_csv
+    );
+    s
 }
 
 fn cell_text(exp: &Experiment, c: usize) -> String {
@@ -239,8 +347,9 @@ pub fn calibration_text(exp: &Experiment, cells: &[CellCalibration]) -> String {
     let target = first.calibration.target;
     let _ = writeln!(
         s,
-        "Fund that keeps P(depletion) <= {}% ({} runs per cell; bound: one-sided 95% from binomial order statistics)\n",
-        100.0 * target,
+        "Fund that keeps P(depletion) <= {} a day ({} over a year of independent days; {} runs per cell; bound: one-sided 95% from binomial order statistics)\n",
+        pct_short(target),
+        pct_short(over_a_year(target)),
         first.calibration.runs
     );
     let w = cells
@@ -290,13 +399,7 @@ pub fn calibration_text(exp: &Experiment, cells: &[CellCalibration]) -> String {
 /// it (the 95% bound where the runs give one, else the point estimate, in whole dollars),
 /// naming every cell that needs it and each one's own point estimate.
 fn smallest_fund_line(exp: &Experiment, cells: &[CellCalibration]) -> String {
-    let bound = |c: &CellCalibration| {
-        c.calibration
-            .fund_ub95
-            .unwrap_or(c.calibration.fund)
-            .round()
-    };
-    let Some(best) = cells.iter().map(bound).min_by(f64::total_cmp) else {
+    let Some(best) = recommended_cell(cells).map(bound) else {
         return String::new();
     };
     let tied: Vec<&CellCalibration> = cells.iter().filter(|c| bound(c) == best).collect();
@@ -311,9 +414,10 @@ fn smallest_fund_line(exp: &Experiment, cells: &[CellCalibration]) -> String {
         })
         .collect();
     let with = if tied.iter().all(|c| c.calibration.fund_ub95.is_some()) {
-        "with 95% confidence"
+        "with 95% confidence".to_string()
     } else {
-        "by the point estimate (too few runs for a bound)"
+        let needed = Target::daily(tied[0].calibration.target).map_or(0, |t| t.runs_for_bound());
+        format!("by the point estimate (too few runs for a bound, which takes at least {needed})")
     };
     format!(
         "\nSmallest fund meeting the target {with}: {}, in {}.",

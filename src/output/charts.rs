@@ -13,8 +13,12 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::text::{format_money, format_pct};
+use super::text::{format_money, format_pct, percentile, signed_money};
+use crate::config::target::pct_short;
 use crate::montecarlo::FanBand;
+
+mod tornado;
+pub use tornado::{Tornado, TornadoBar};
 
 /// Pixel size of every chart: wide enough for a forum post, fonts sized for it.
 pub const WIDTH: u32 = 1200;
@@ -282,7 +286,9 @@ impl Chart for DepletionCurve {
             Some(&x) if self.funds.len() >= 2 && self.runs > 0 => x,
             _ => return draw_message(root, &self.title, "Not enough data for a curve."),
         };
-        let floor = 0.5 / self.runs as f64;
+        // Half a run's share, or under the target where the runs cannot reach it, so that
+        // the target line is always on the chart.
+        let floor = (0.5 / self.runs as f64).min(self.target / 2.0);
         let mut chart = ChartBuilder::on(root)
             .caption(&self.title, title_style())
             .margin(20)
@@ -362,12 +368,7 @@ impl DepletionCurve {
                 6,
                 DARK_RED.stroke_width(2),
             ))?
-            .label(format!(
-                "Target {}%",
-                format!("{:.4}", 100.0 * self.target)
-                    .trim_end_matches('0')
-                    .trim_end_matches('.')
-            ))
+            .label(format!("Target {} a day", pct_short(self.target)))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], DARK_RED.stroke_width(2)));
         let fund_line = |x: f64, colour: RGBColor| {
             DashedLineSeries::new([(x, floor), (x, 1.0)], 8, 6, colour.stroke_width(2))
@@ -375,8 +376,8 @@ impl DepletionCurve {
         chart
             .draw_series(fund_line(self.recommended, GREEN))?
             .label(format!(
-                "q{:.0} of required capital: {}",
-                100.0 * (1.0 - self.target),
+                "q{} of required capital: {}",
+                percentile(1.0 - self.target),
                 format_money(self.recommended)
             ))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], GREEN.stroke_width(2)));

@@ -8,6 +8,7 @@
 mod atomic;
 pub mod calibration;
 pub mod charts;
+pub mod drivers;
 mod error;
 pub mod lock;
 mod paths;
@@ -26,11 +27,11 @@ pub use paths::{
     RUNS_FILE, SAMPLE_FILE, SUMMARY_BY_MARKET_CSV, SUMMARY_BY_MARKET_PARQUET, SUMMARY_CSV,
     SUMMARY_PARQUET,
 };
-pub use report::{REPORT_FILE, ReportOutcome, TARGET, build_report, headline};
+pub use report::{REPORT_FILE, ReportOutcome, build_report, headline, target_answer};
 pub use tables::{
     fan_frame, liquidation_map_frame, market_rows_frame, market_rows_from_frame,
     market_summary_frame, rows_frame, rows_from_frame, sample_frame, summaries_from_frame,
     summary_frame, write_csv_bytes, write_parquet_bytes,
 };
-pub use text::{format_money, format_pct, summary_text};
+pub use text::{format_money, format_pct, signed_money, summary_text};
 pub use write::{write_aggregates, write_all, write_runs_parquet};

@@ -247,7 +247,9 @@ fn what_differs(manifest: &str, text: &str) -> String {
 /// A folder starting a new experiment (a first run, or `--restart`) loses every table,
 /// chart and report an earlier experiment left there before anything new is written, so that
 /// a run killed midway never leaves new parts beside old tables. Only backstop's own file
-/// names are touched.
+/// names are touched. `drivers.*` stay: they are a function of `experiment.toml` alone, whose
+/// CRC-32 they carry, so the report uses them when the new experiment is the same one (a
+/// rerun gives the same bits) and calls them stale otherwise.
 fn clear_earlier_tables(dir: &Path) -> Result<(), OutputError> {
     let tables = super::seal::RUN_TABLES
         .into_iter()

@@ -314,7 +314,7 @@ pub fn fan_frame(exp: &Experiment, result: &Aggregates) -> PolarsResult<DataFram
     )
 }
 
-/// One run step by step (the headline cell's 1-in-100 day for the fund).
+/// One run step by step (the headline cell's 1-in-N day for the fund at the study's target).
 pub fn sample_frame(exp: &Experiment, result: &Aggregates) -> PolarsResult<DataFrame> {
     let s = &result.sample;
     let dt = exp.cells[s.cell].scenario.dt_seconds();

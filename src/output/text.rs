@@ -21,6 +21,18 @@ pub fn format_money(x: f64) -> String {
     }
 }
 
+/// A change in money, signed, in whole dollars: `+$1.20M`, `-$300.0k`, `$0`.
+pub fn signed_money(x: f64) -> String {
+    let x = x.round();
+    if x > 0.0 {
+        format!("+{}", format_money(x))
+    } else if x < 0.0 {
+        format_money(x)
+    } else {
+        format_money(0.0)
+    }
+}
+
 /// A probability as a percentage with sensible precision: `0%`, `0.035%`, `1.76%`, `33.4%`.
 pub fn format_pct(p: f64) -> String {
     if p == 0.0 {
@@ -34,12 +46,15 @@ pub fn format_pct(p: f64) -> String {
     }
 }
 
-/// What a daily probability `p` means over a 365-day year if days were independent,
-/// `1 - (1 - p)^365` (worked out as `-expm1(365 ln(1 - p))`, exact for the small `p` of a
-/// stake): a stand-in until horizons model the year itself (MODEL.md section 17). Days are
-/// not independent (volatility clusters), so it is an order of magnitude, not a forecast.
-pub fn over_a_year(p: f64) -> f64 {
-    -(365.0 * (-p).ln_1p()).exp_m1()
+/// What a daily probability means over a year of independent days: a stand-in until
+/// horizons model the year itself (MODEL.md section 17).
+pub use crate::config::target::over_a_year;
+
+/// A quantile level as a percentile without trailing zeros, to four decimals: `0.99` ->
+/// `99`, `0.999` -> `99.9`, `0.99998627` -> `99.9986`.
+pub fn percentile(level: f64) -> String {
+    let s = format!("{:.4}", 100.0 * level);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// Whether any market of the experiment is a lending market.

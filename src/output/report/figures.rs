@@ -7,13 +7,15 @@ use std::path::{Path, PathBuf};
 use super::super::atomic::write_atomic;
 use super::super::charts::{
     CascadeCcdf, CellEstimate, Chart, DepletionCurve, Exceedance, FundFan, Heatmap, Histogram,
-    SamplePathChart, horizon_word, render,
+    SamplePathChart, Tornado, TornadoBar, horizon_word, render,
 };
+use super::super::drivers::DriversFound;
 use super::super::error::OutputError;
-use super::super::text::{axis_text, format_money};
+use super::super::text::{axis_text, format_money, percentile};
 use super::inputs::Tables;
 use super::markdown::cell_text;
-use super::outcome::{ReportOutcome, TARGET};
+use super::outcome::ReportOutcome;
+use crate::config::target::pct_short;
 use crate::montecarlo::calibration::depletion_curve;
 
 /// The charts drawn so far: their files, their part of `report.md`, and what was not drawn.
@@ -34,6 +36,18 @@ impl Charts {
 
     /// Renders `chart`, writes its PNG and SVG, and adds it with `caption` to the report.
     fn emit<C: Chart>(&mut self, chart: &C, caption: &str) -> Result<(), OutputError> {
+        self.write_files(chart)?;
+        let name = chart.name();
+        let title = chart.title();
+        let _ = writeln!(
+            self.markdown,
+            "### {title}\n\n![{title}]({name}.png)\n\n{caption} ([SVG]({name}.svg))\n"
+        );
+        Ok(())
+    }
+
+    /// Renders `chart` and writes its PNG and SVG, for a section that places it itself.
+    fn write_files<C: Chart>(&mut self, chart: &C) -> Result<(), OutputError> {
         let name = chart.name();
         let rendered =
             render(chart).map_err(|e| OutputError::at(&self.dir.join(format!("{name}.png")), e))?;
@@ -42,12 +56,36 @@ impl Charts {
             write_atomic(&path, &bytes).map_err(|e| OutputError::at(&path, e))?;
             self.outcome.files.push(path);
         }
-        let title = chart.title();
-        let _ = writeln!(
-            self.markdown,
-            "### {title}\n\n![{title}]({name}.png)\n\n{caption} ([SVG]({name}.svg))\n"
-        );
         Ok(())
+    }
+
+    /// The tornado of what drives the fund, when `backstop drivers` left its table; the
+    /// drivers section of `report.md` shows it.
+    fn drivers(&mut self, t: &Tables) -> Result<(), OutputError> {
+        let DriversFound::Table(table) = &t.drivers else {
+            return Ok(());
+        };
+        let Some(base) = table.base() else {
+            return Ok(());
+        };
+        let chart = Tornado {
+            title: "What drives the fund?".into(),
+            base: base.fund_needed,
+            bars: table
+                .rows
+                .iter()
+                .filter(|r| !r.is_base())
+                .map(|r| TornadoBar {
+                    label: format!("{}: {}", r.driver, r.variant),
+                    value: r.fund_needed,
+                })
+                .collect(),
+            x_desc: format!(
+                "Fund that keeps P(depletion) under {} a day (USD)",
+                pct_short(t.exp.target.per_day())
+            ),
+        };
+        self.write_files(&chart)
     }
 
     /// Every chart of the report, in its order.
@@ -57,6 +95,7 @@ impl Charts {
         self.fund_fan(t)?;
         self.losses(t)?;
         self.sample_path(t)?;
+        self.drivers(t)?;
         self.liquidation_map(t)
     }
 
@@ -137,12 +176,13 @@ impl Charts {
         }
         let required = &t.runs.required;
         let n = t.n();
-        let recommended_ub = t.head().required_capital_q99_ub95;
+        let target = &t.exp.target;
+        let recommended_ub = t.needs[t.h].and_then(|n| n.ub95);
         let cells = fund_cells(t);
         // The axis reaches past the largest of these; a missing upper bound adds nothing (the
         // axis is at least 1 anyway).
         let top = [
-            Some(required.quantile(0.999) * 1.2),
+            Some(required.quantile(0.999_f64.max(target.level())) * 1.2),
             recommended_ub.map(|ub| ub * 1.1),
             Some(
                 cells
@@ -164,8 +204,8 @@ impl Charts {
             lo: points.iter().map(|c| c.lo).collect(),
             hi: points.iter().map(|c| c.hi).collect(),
             runs: n,
-            target: TARGET,
-            recommended: required.quantile(1.0 - TARGET),
+            target: target.per_day(),
+            recommended: required.quantile(target.level()),
             recommended_ub,
             cells,
         };
@@ -225,7 +265,7 @@ impl Charts {
         self.emit(&cascades, &caption)
     }
 
-    /// The headline cell's 1-in-100 day for the fund, step by step.
+    /// The headline cell's 1-in-N day for the fund at the study's target, step by step.
     fn sample_path(&mut self, t: &Tables) -> Result<(), OutputError> {
         let s = &t.sample;
         let liquidations = s
@@ -239,9 +279,10 @@ impl Charts {
         let debt: f64 = s.bad_debt.iter().sum();
         let low = s.fund.iter().copied().fold(f64::INFINITY, f64::min);
         let word = horizon_word(s.horizon);
+        let one_in = t.exp.target.one_in();
         let chart = SamplePathChart {
             title: format!(
-                "A 1-in-100 {word} for the fund (seed {}): its low {}, bad debt {}",
+                "A 1-in-{one_in} {word} for the fund (seed {}): its low {}, bad debt {}",
                 s.seed,
                 format_money(low),
                 format_money(debt)
@@ -253,7 +294,8 @@ impl Charts {
             liquidations,
         };
         let caption = format!(
-            "The simulated {word} whose required capital (what the fund had to pay out at its worst) is the 99th percentile of {} ({}), the quantile the headline reads: index and mark, liquidations, and the fund beneath.",
+            "The simulated {word} whose required capital (what the fund had to pay out at its worst) is the {}th percentile of {} ({}), the quantile the headline reads: index and mark, liquidations, and the fund beneath.",
+            percentile(t.exp.target.level()),
             t.n(),
             cell_text(&t.exp, t.h)
         );

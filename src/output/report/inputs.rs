@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use super::super::drivers::{DriversFound, read_drivers};
 use super::super::error::OutputError;
 use super::super::paths::{
     EXPERIMENT_FILE, FAN_FILE, LIQUIDATION_MAP_PARQUET, RUNS_FILE, SAMPLE_FILE,
@@ -12,6 +13,7 @@ use super::super::paths::{
 };
 use super::super::read::{read_parquet_file, read_run_figures, values, values_of_cell};
 use super::super::tables::{market_summaries_from_frame, summaries_from_frame};
+use super::reading::CellNeed;
 use crate::config::{Experiment, Overrides};
 use crate::montecarlo::contrast::{self, CellContrast};
 use crate::montecarlo::record::{self, RecordCell};
@@ -29,6 +31,8 @@ pub(super) struct HeadlineFan {
 pub(super) struct Tables {
     pub exp: Experiment,
     pub summaries: Vec<CellSummary>,
+    /// Each cell's required capital at the study's target (`None`: a cell without runs).
+    pub needs: Vec<Option<CellNeed>>,
     pub markets: Vec<MarketSummary>,
     /// The headline cell: the scenario as written.
     pub h: usize,
@@ -39,6 +43,8 @@ pub(super) struct Tables {
     pub map: Vec<MapRow>,
     /// Each cell against its baseline, when the experiment names a contrast axis.
     pub contrasts: Vec<CellContrast>,
+    /// What `backstop drivers` left in the folder, if anything.
+    pub drivers: DriversFound,
     /// Every cell's figures beside the record (`None` for a cell without runs), when the
     /// experiment has one.
     pub record: Vec<Option<RecordCell>>,
@@ -54,6 +60,8 @@ impl Tables {
         let h = exp.headline_cell();
         let runs_path = dir.join(RUNS_FILE);
         let figures = read_run_figures(&runs_path)?;
+        let funds: Vec<f64> = summaries.iter().map(|s| s.fund_initial).collect();
+        let needs = CellNeed::of_cells(&figures, &funds, &exp.target);
         let runs = HeadlineRuns::of(&figures, h).ok_or_else(|| {
             OutputError::at(
                 &runs_path,
@@ -71,14 +79,16 @@ impl Tables {
             Vec::new()
         };
         let record = if exp.resolved.experiment.record.is_some() {
-            let funds: Vec<f64> = summaries.iter().map(|s| s.fund_initial).collect();
             record::record_cells(&figures, &funds).map_err(|e| OutputError::at(&runs_path, e))?
         } else {
             Vec::new()
         };
+        let drivers = read_drivers(dir)?;
         Ok(Self {
+            drivers,
             exp,
             summaries,
+            needs,
             markets,
             h,
             runs,

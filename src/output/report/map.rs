@@ -144,12 +144,13 @@ pub(super) fn section(s: &mut String, t: &Tables) {
          (a fall for longs, a rise for shorts); for a loan, the fall of the oracle that takes its \
          health factor under 1, its notional being its debt. Both are read off the engine's own \
          rules. The map follows one run, the one the sample path follows (seed {} of the \
-         headline cell, {}: its 1-in-100 day for the fund), so it costs the same whatever the number of seeds; it is taken \
+         headline cell, {}: its 1-in-{} day for the fund), so it costs the same whatever the number of seeds; it is taken \
          {when}. Shares are of that moment's open interest in the market; `past` is notional \
          already liquidatable, waiting for the next step or a keeper. Every bucket is in \
          `liquidation_map.csv`.\n",
         t.sample.seed,
         cell_text(&t.exp, t.h),
+        t.exp.target.one_in(),
     );
     let markets = markets(t);
     for m in &markets {

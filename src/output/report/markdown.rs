@@ -4,13 +4,13 @@
 use std::fmt::Write as _;
 
 use super::super::paths::{EXPERIMENT_FILE, SUMMARY_BY_MARKET_CSV, SUMMARY_CSV};
-use super::super::text::{axis_text, format_money, format_pct, over_a_year};
+use super::super::text::{axis_text, format_money, format_pct, over_a_year, percentile};
 use super::inputs::Tables;
-use super::outcome::TARGET;
-use super::reading::HeadlineReading;
-use crate::config::Experiment;
+use super::reading::{CellNeed, HeadlineReading};
 use crate::config::file::RecordSection;
+use crate::config::target::pct_short;
 use crate::config::toml_leaves;
+use crate::config::{Experiment, Target};
 use crate::montecarlo::contrast::CellContrast;
 use crate::montecarlo::record::{FundChange, RecordCell};
 use crate::montecarlo::{CellSummary, MarketSummary};
@@ -30,30 +30,30 @@ pub(super) fn cell_text(exp: &Experiment, c: usize) -> String {
         .join(", ")
 }
 
-/// A probability without trailing zeros: `1%`, `0.5%`.
-fn pct_short(p: f64) -> String {
-    let s = format!("{:.4}", 100.0 * p);
-    format!("{}%", s.trim_end_matches('0').trim_end_matches('.'))
-}
-
-/// The headline sentence from the headline cell's summary row: required capital q99, its 95%
-/// upper bound (if the runs resolve it), the number of runs and the largest required capital.
-pub fn headline(row_q99: f64, row_ub: Option<f64>, runs: u64, max_required: f64) -> String {
-    match row_ub {
+/// The headline sentence from a cell's need at the target (its `1 - p` quantile of required
+/// capital and that quantile's 95% upper bound, if the runs resolve it), the number of runs
+/// and the largest required capital.
+pub fn headline(
+    point: f64,
+    ub: Option<f64>,
+    runs: u64,
+    max_required: f64,
+    target: &Target,
+) -> String {
+    let p = pct_short(target.per_day());
+    match ub {
         _ if max_required <= 0.0 => format!(
-            "In {runs} simulated days no deficit ever reached the fund: any fund keeps the chance of depletion on a day like this under {}.",
-            pct_short(TARGET)
+            "In {runs} simulated days no deficit ever reached the fund: any fund keeps the chance of depletion on a day like this under {p}."
         ),
         Some(ub) => format!(
-            "A fund of **{}** keeps the chance of depletion on a day like this under {}, with 95% confidence (point estimate {}).",
+            "A fund of **{}** keeps the chance of depletion on a day like this under {p}, with 95% confidence (point estimate {}).",
             format_money(ub),
-            pct_short(TARGET),
-            format_money(row_q99)
+            format_money(point)
         ),
         None => format!(
-            "A fund of about **{}** keeps the chance of depletion on a day like this under {} (point estimate: {runs} runs are too few for a 95% upper bound).",
-            format_money(row_q99),
-            pct_short(TARGET)
+            "A fund of about **{}** keeps the chance of depletion on a day like this under {p} (point estimate: {runs} runs are too few for a 95% upper bound at this target, which takes at least {}).",
+            format_money(point),
+            target.runs_for_bound()
         ),
     }
 }
@@ -62,6 +62,8 @@ pub fn headline(row_q99: f64, row_ub: Option<f64>, runs: u64, max_required: f64)
 pub(super) fn report(t: &Tables, charts_md: &str, notes: &[String]) -> String {
     let mut s = String::new();
     answer(&mut s, t);
+    super::realism::section(&mut s, t);
+    super::drivers::section(&mut s, t);
     cells_table(&mut s, t);
     contrast_section(&mut s, t);
     record_section(&mut s, t);
@@ -82,18 +84,18 @@ pub(super) fn report(t: &Tables, charts_md: &str, notes: &[String]) -> String {
 fn answer(s: &mut String, t: &Tables) {
     let (exp, head, n) = (&t.exp, t.head(), t.n());
     let _ = writeln!(s, "# Insurance fund study: {}\n", exp.name);
+
     let question = &exp.resolved.experiment.question;
     if !question.is_empty() {
         let _ = writeln!(s, "**Question.** {question}\n");
     }
-    let sentence = if exp.cells[t.h]
-        .scenario
-        .fund_shapes_the_run_before_depletion()
-    {
-        "The fund's size shapes the run before it runs dry (a cap sweeps its excess to treasury, or Comet's store front opens only below its target reserves), so this report does not read a fund size off required capital; `backstop calibrate` finds it by bisection.".to_string()
-    } else {
-        read_headline(t)
-    };
+    let _ = writeln!(
+        s,
+        "**Target.** The fund may run dry on at most {}; `experiment.target = {}` sets it.\n",
+        exp.target,
+        exp.target.as_toml()
+    );
+    let sentence = headline_sentence(exp, &t.needs, t.h, n);
     let configured = if exp.axes.is_empty() || exp.headline_on_grid().is_some() {
         "With the fund as configured".to_string()
     } else {
@@ -110,19 +112,17 @@ fn answer(s: &mut String, t: &Tables) {
         format_pct(head.depletion_probability_lo95),
         format_pct(head.depletion_probability_hi95),
     );
+    let _ = writeln!(
+        s,
+        "That is a chance a day. Over a year of 365 such days, were days independent, it \
+         would be **{}** (95% CI {} to {}), `1 - (1 - p)^365`; days are not independent \
+         (volatility clusters, and a crash day is not an ordinary one), so read it as an \
+         order of magnitude until the model has horizons.\n",
+        format_pct(over_a_year(head.depletion_probability)),
+        format_pct(over_a_year(head.depletion_probability_lo95)),
+        format_pct(over_a_year(head.depletion_probability_hi95)),
+    );
     let markets = exp.cells[t.h].scenario.markets();
-    if markets.iter().any(|m| m.lending().is_some()) {
-        let _ = writeln!(
-            s,
-            "That is a chance a day. Over a year of 365 such days, were days independent, it \
-             would be **{}** (95% CI {} to {}), `1 - (1 - p)^365`; days are not independent \
-             (volatility clusters, and a crash day is not an ordinary one), so read it as an \
-             order of magnitude until the model has horizons.\n",
-            format_pct(over_a_year(head.depletion_probability)),
-            format_pct(over_a_year(head.depletion_probability_lo95)),
-            format_pct(over_a_year(head.depletion_probability_hi95)),
-        );
-    }
     let lending_only = markets.iter().all(|m| m.lending().is_some());
     let who = if lending_only {
         "keepers lose"
@@ -147,42 +147,50 @@ fn answer(s: &mut String, t: &Tables) {
     );
 }
 
+/// The headline sentence: a fund size read off required capital where the fund's size does
+/// not shape the run before depletion, else where to find it.
+pub(super) fn headline_sentence(
+    exp: &Experiment,
+    needs: &[Option<CellNeed>],
+    h: usize,
+    n: u64,
+) -> String {
+    if exp.cells[h].scenario.fund_shapes_the_run_before_depletion() {
+        "The fund's size shapes the run before it runs dry (a cap sweeps its excess to treasury, or Comet's store front opens only below its target reserves), so this report does not read a fund size off required capital; `backstop calibrate` finds it by bisection.".to_string()
+    } else {
+        read_headline(exp, needs, h, n)
+    }
+}
+
 /// The headline sentence, read from runs whose fund lasted ([`HeadlineReading`]).
-fn read_headline(t: &Tables) -> String {
-    let (head, n) = (t.head(), t.n());
-    let ran_dry = "the configured fund runs dry on more than 1% of days, and a run whose fund is gone goes on without it (auto-deleveraging or socialized losses take the deficits)";
-    match HeadlineReading::of(&t.exp, &t.summaries, t.h) {
-        HeadlineReading::Own => headline(
-            head.required_capital_q99,
-            head.required_capital_q99_ub95,
-            n,
-            head.required_capital_max,
+fn read_headline(exp: &Experiment, needs: &[Option<CellNeed>], h: usize, n: u64) -> String {
+    let target = &exp.target;
+    let p = pct_short(target.per_day());
+    let nth = format!("{}th", percentile(target.level()));
+    let ran_dry = format!(
+        "the configured fund runs dry on more than {p} of days, and a run whose fund is gone goes on without it (auto-deleveraging or socialized losses take the deficits)"
+    );
+    let said = |need: &CellNeed| headline(need.point, need.ub95, n, need.max, target);
+    let Some(own) = needs[h] else {
+        return "The headline cell has no runs to read a fund size from.".into();
+    };
+    match HeadlineReading::of(exp, needs, h) {
+        HeadlineReading::Own => said(&own),
+        HeadlineReading::LargerFund(other) => format!(
+            "{} This is read from the cell whose fund is {} (otherwise the same): {ran_dry}, so the configured cell's own {nth} percentile ({}) is not the need of a fund that lasts.",
+            said(&other),
+            format_money(other.fund),
+            format_money(own.point),
         ),
-        HeadlineReading::LargerFund(c) => {
-            let other = &t.summaries[c];
-            format!(
-                "{} This is read from the cell whose fund is {} (otherwise the same): {ran_dry}, so the configured cell's own 99th percentile ({}) is not the need of a fund that lasts.",
-                headline(
-                    other.required_capital_q99,
-                    other.required_capital_q99_ub95,
-                    n,
-                    other.required_capital_max
-                ),
-                format_money(other.fund_initial),
-                format_money(head.required_capital_q99),
-            )
-        }
         HeadlineReading::CutShort { point_holds: true } => format!(
-            "A fund of about **{}** keeps the chance of depletion on a day like this under {} (point estimate); its 95% upper bound lies beyond the cell's fund of {}, where runs stop counting their need, so these runs cannot bound it: add a larger fund to the grid or run `backstop calibrate`, whose fund no deficit exhausts.",
-            format_money(head.required_capital_q99),
-            pct_short(TARGET),
-            format_money(head.fund_initial),
+            "A fund of about **{}** keeps the chance of depletion on a day like this under {p} (point estimate); its 95% upper bound lies beyond the cell's fund of {}, where runs stop counting their need, so these runs cannot bound it: add a larger fund to the grid or run `backstop calibrate`, whose fund no deficit exhausts.",
+            format_money(own.point),
+            format_money(own.fund),
         ),
         HeadlineReading::CutShort { point_holds: false } => format!(
-            "These runs cannot say what fund keeps the chance of depletion under {}: {ran_dry}, so a run's need is no longer that of a fund that lasts. It is more than the configured {}, and their 99th percentile ({}) is not the answer. No cell of the grid has a fund large enough to read it from; add one, or run `backstop calibrate`, whose fund no deficit exhausts.",
-            pct_short(TARGET),
-            format_money(head.fund_initial),
-            format_money(head.required_capital_q99),
+            "These runs cannot say what fund keeps the chance of depletion under {p}: {ran_dry}, so a run's need is no longer that of a fund that lasts. It is more than the configured {}, and their {nth} percentile ({}) is not the answer. No cell of the grid has a fund large enough to read it from; add one, or run `backstop calibrate`, whose fund no deficit exhausts.",
+            format_money(own.fund),
+            format_money(own.point),
         ),
     }
 }
@@ -232,7 +240,12 @@ fn cells_table(s: &mut String, t: &Tables) {
         let _ = write!(header, " {} |", a.path);
         rule.push_str(" ---: |");
     }
-    header.push_str(" P(depletion) [95% CI] | VaR95 bad debt | CVaR99 bad debt | mean slippage | required capital q99 [95% CI] |");
+    let target = &exp.target;
+    let _ = write!(
+        header,
+        " P(depletion) [95% CI] | VaR95 bad debt | CVaR99 bad debt | mean slippage | required capital at {} a day [95% CI] |",
+        pct_short(target.per_day())
+    );
     rule.push_str(" ---: | ---: | ---: | ---: | ---: |");
     let _ = writeln!(s, "{header}\n{rule}");
     let bound = |b: Option<f64>| b.map(format_money).unwrap_or_else(|| "n/a".into());
@@ -245,7 +258,7 @@ fn cells_table(s: &mut String, t: &Tables) {
         }
     };
     let mut any_cut = false;
-    for (c, (cell, r)) in exp.cells.iter().zip(&t.summaries).enumerate() {
+    for (c, ((cell, r), need)) in exp.cells.iter().zip(&t.summaries).zip(&t.needs).enumerate() {
         let mut line = String::from("|");
         for (a, v) in exp.axes.iter().zip(&cell.coords) {
             let text = axis_text(&a.path, v);
@@ -264,11 +277,11 @@ fn cells_table(s: &mut String, t: &Tables) {
             format_money(r.bad_debt_var95),
             format_money(r.bad_debt_cvar99),
             format_money(r.slippage_loss_mean),
-            cut_short(r.required_capital_q99, r.fund_initial),
-            bound(r.required_capital_q99_lo95),
-            bound(r.required_capital_q99_hi95),
+            need.map_or("n/a".into(), |n| cut_short(n.point, n.fund)),
+            bound(need.and_then(|n| n.lo95)),
+            bound(need.and_then(|n| n.hi95)),
         );
-        any_cut |= r.required_capital_q99 >= r.fund_initial && r.required_capital_max > 0.0;
+        any_cut |= need.is_some_and(|n| n.point >= n.fund && n.max > 0.0);
         s.push_str(&line);
     }
     if !exp.axes.is_empty() {
@@ -282,7 +295,9 @@ fn cells_table(s: &mut String, t: &Tables) {
     if any_cut {
         let _ = writeln!(
             s,
-            "\n† The fund of that row runs dry on more than 1% of days, and a run whose fund is gone goes on without it (auto-deleveraging takes the deficits), so its 99th percentile is not the need of a fund that lasts. A row with the same other values and a fund above its 95% bound reads it exactly."
+            "\n† The fund of that row runs dry on more than {} of days, and a run whose fund is gone goes on without it (auto-deleveraging takes the deficits), so its {}th percentile is not the need of a fund that lasts. A row with the same other values and a fund above its 95% bound reads it exactly.",
+            pct_short(target.per_day()),
+            percentile(target.level())
         );
     }
     let _ = writeln!(

@@ -8,21 +8,28 @@
 //! (`RunFigures`); every statistic over runs is computed in montecarlo/, and this folder only
 //! draws and writes.
 
+mod drivers;
 mod figures;
 mod inputs;
 mod map;
 mod markdown;
 mod outcome;
 mod reading;
+mod realism;
 
 use std::path::Path;
 
 use super::atomic::write_atomic;
 use super::error::OutputError;
+use super::paths::RUNS_FILE;
+use super::read::read_run_figures;
+use crate::config::Experiment;
+use crate::montecarlo::runs_of_cell;
 use inputs::Tables;
+use reading::CellNeed;
 
 pub use markdown::headline;
-pub use outcome::{REPORT_FILE, ReportOutcome, TARGET};
+pub use outcome::{REPORT_FILE, ReportOutcome};
 
 /// Builds every chart and `report.md` from the tables in `dir`.
 pub fn build_report(dir: &Path) -> Result<ReportOutcome, OutputError> {
@@ -37,4 +44,20 @@ pub fn build_report(dir: &Path) -> Result<ReportOutcome, OutputError> {
     let mut out = charts.outcome;
     out.files.push(path);
     Ok(out)
+}
+
+/// The console's answer at the study's target: the target in words and the report's headline
+/// sentence, read from `dir/runs.parquet` the same way (runs whose fund lasted).
+pub fn target_answer(exp: &Experiment, dir: &Path) -> Result<String, OutputError> {
+    let figures = read_run_figures(&dir.join(RUNS_FILE))?;
+    let funds: Vec<f64> = exp
+        .cells
+        .iter()
+        .map(|c| c.scenario.fund_initial())
+        .collect();
+    let needs = CellNeed::of_cells(&figures, &funds, &exp.target);
+    let h = exp.headline_cell();
+    let n = runs_of_cell(&figures, h).count() as u64;
+    let sentence = markdown::headline_sentence(exp, &needs, h, n).replace("**", "");
+    Ok(format!("Target: at most {}.\n{sentence}\n", exp.target))
 }

@@ -12,10 +12,61 @@
 //! the headline cell, bit for bit the figure `backstop calibrate` (a fund no deficit
 //! exhausts) gives.
 
-use crate::config::Experiment;
-use crate::montecarlo::CellSummary;
+use crate::config::{Experiment, Target};
+use crate::montecarlo::{RunFigures, runs_of_cell};
+use crate::stats::{SortedSample, upper_bound_rank};
 
 const FUND_AXIS: &str = "fund.initial";
+
+/// A cell's need at the study's target: the `1 - p` quantile of its runs' required capital,
+/// its one-sided 95% upper bound (binomial order statistics, as `calibrate` reads it), the
+/// largest need, and the cell's fund. With the default 1% target these are the summary's
+/// `required_capital_q99`, `_q99_ub95` and `_max`, bit for bit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CellNeed {
+    pub point: f64,
+    /// Two-sided 95% interval of the quantile (the cells table's).
+    pub lo95: Option<f64>,
+    pub hi95: Option<f64>,
+    pub ub95: Option<f64>,
+    pub max: f64,
+    pub fund: f64,
+}
+
+impl CellNeed {
+    /// Every cell's need; `None` for a cell without runs.
+    pub fn of_cells(runs: &[RunFigures], funds: &[f64], target: &Target) -> Vec<Option<Self>> {
+        funds
+            .iter()
+            .enumerate()
+            .map(|(c, &fund)| {
+                let needs =
+                    SortedSample::new(runs_of_cell(runs, c).map(|r| r.required_capital).collect())?;
+                let ub95 = upper_bound_rank(needs.len() as u64, target.level(), 0.95)
+                    .map(|u| needs.values()[u as usize - 1]);
+                let q = needs.quantile_with_bounds(target.level(), 0.95);
+                Some(Self {
+                    point: q.value,
+                    lo95: q.lower,
+                    hi95: q.upper,
+                    ub95,
+                    max: needs.max(),
+                    fund,
+                })
+            })
+            .collect()
+    }
+
+    /// The quantile's 95% upper bound, or the quantile itself when the runs resolve no bound.
+    pub fn reach(&self) -> f64 {
+        self.ub95.unwrap_or(self.point)
+    }
+
+    /// Whether every run the quantile and its bound count ran its whole day with a fund left.
+    pub fn holds(&self) -> bool {
+        self.max <= 0.0 || self.reach() < self.fund
+    }
+}
 
 /// Where the headline's quantile comes from.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -24,28 +75,19 @@ pub enum HeadlineReading {
     Own,
     /// The headline cell's fund runs dry too often for its quantile; this cell differs from
     /// it only in a larger fund, which holds the quantile and its bound.
-    LargerFund(usize),
+    LargerFund(CellNeed),
     /// No cell of the grid holds the quantile and its bound. The headline cell's point
     /// estimate is exact when `point_holds` (only its bound is cut short); otherwise the
     /// runs say only that the need exceeds the cell's fund.
     CutShort { point_holds: bool },
 }
 
-/// The quantile's 95% upper bound, or the quantile itself when the runs resolve no bound.
-fn reach(s: &CellSummary) -> f64 {
-    s.required_capital_q99_ub95
-        .unwrap_or(s.required_capital_q99)
-}
-
-/// Whether every run `s`'s quantile and bound count ran its whole day with a fund left.
-fn holds(s: &CellSummary) -> bool {
-    s.required_capital_max <= 0.0 || reach(s) < s.fund_initial
-}
-
 impl HeadlineReading {
-    pub fn of(exp: &Experiment, summaries: &[CellSummary], h: usize) -> Self {
-        let head = &summaries[h];
-        if holds(head) {
+    pub fn of(exp: &Experiment, needs: &[Option<CellNeed>], h: usize) -> Self {
+        let Some(head) = needs[h] else {
+            return Self::CutShort { point_holds: false };
+        };
+        if head.holds() {
             return Self::Own;
         }
         let larger = exp
@@ -61,20 +103,17 @@ impl HeadlineReading {
                         .enumerate()
                         .all(|(i, (a, b))| i == f || a == b)
                 };
-                (0..summaries.len())
+                let larger_holding =
+                    |c: usize| needs[c].filter(|n| n.fund > head.fund && n.holds());
+                (0..needs.len())
                     .filter(|&c| same_but_fund(c))
-                    .filter(|&c| summaries[c].fund_initial > head.fund_initial)
-                    .filter(|&c| holds(&summaries[c]))
-                    .min_by(|&a, &b| {
-                        summaries[a]
-                            .fund_initial
-                            .total_cmp(&summaries[b].fund_initial)
-                    })
+                    .filter_map(larger_holding)
+                    .min_by(|a, b| a.fund.total_cmp(&b.fund))
             });
         match larger {
-            Some(c) => Self::LargerFund(c),
+            Some(need) => Self::LargerFund(need),
             None => Self::CutShort {
-                point_holds: head.required_capital_q99 < head.fund_initial,
+                point_holds: head.point < head.fund,
             },
         }
     }
