@@ -199,3 +199,36 @@ fn one_market_row_is_the_run() {
     }
     assert!(result.rows.iter().any(|r| r.bad_debt > 0.0));
 }
+
+/// A grid axis may name any field of a further market, written or not (issue 34, item 7):
+/// `markets.ETH.impact_half_life_minutes` is left to its default in the file, yet the axis
+/// sets it, the cell at the default is the file as written, and a mistyped path lists the
+/// fields it could have named.
+#[test]
+fn grid_axes_reach_a_further_markets_defaults() {
+    let text = two_markets(
+        4,
+        4e5,
+        "[grid]\n\"markets.ETH.impact_half_life_minutes\" = [10.0, 3.0]\n\"markets.ETH.mark.basis_cap\" = [0.00375, 0.01]\n",
+    );
+    let exp = parse(&text);
+    assert_eq!(exp.cells.len(), 4);
+    assert_eq!(
+        exp.headline_on_grid(),
+        Some(0),
+        "the defaults are the file's own values"
+    );
+    let typo = text.replace("impact_half_life_minutes\"", "impact_half_life_minute\"");
+    let e = backstop::config::Experiment::parse(
+        &typo,
+        std::path::Path::new("typo.toml"),
+        Default::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("`markets.ETH.impact_half_life_minute` does not exist")
+            && e.contains("impact_half_life_minutes"),
+        "{e}"
+    );
+}

@@ -320,24 +320,116 @@ pub(super) fn cartesian(axes: &[GridAxis]) -> Vec<Vec<AxisValue>> {
         .collect()
 }
 
+/// Writes the defaults of a `[markets.NAME]` table along `path` where the file leaves them
+/// out (issue 34, item 7). The resolved file fills in every default but those: a further
+/// market's table holds only what the file wrote, and is checked field by field when the
+/// scenario is built, so without this a grid path into one of its defaults would not exist.
+/// A table whose `kind` differs from the default's (a square-root book) gets nothing of the
+/// default kind's fields.
+pub(super) fn fill_market_defaults(table: &mut toml::Table, path: &str) {
+    let parts: Vec<&str> = path.split('.').collect();
+    let ["markets", name, rest @ ..] = parts.as_slice() else {
+        return;
+    };
+    let Some(toml::Value::Table(market)) = table
+        .get_mut("markets")
+        .and_then(|m| m.as_table_mut())
+        .and_then(|m| m.get_mut(*name))
+    else {
+        return;
+    };
+    let Ok(defaults) = toml::Table::try_from(super::file::MarketSection::default()) else {
+        return;
+    };
+    let (mut here, mut default) = (market, &defaults);
+    for part in rest {
+        let Some(d) = default.get(*part) else {
+            return;
+        };
+        if !here.contains_key(*part) {
+            here.insert((*part).to_string(), d.clone());
+            return;
+        }
+        match (here.get_mut(*part), d) {
+            (Some(toml::Value::Table(h)), toml::Value::Table(dt)) => {
+                if h.get("kind").is_some_and(|k| Some(k) != dt.get("kind")) {
+                    return;
+                }
+                here = h;
+                default = dt;
+            }
+            _ => return,
+        }
+    }
+}
+
+/// The keys of a table, for an error that lists what a path could have named.
+fn keys_of(t: &toml::Table) -> String {
+    let keys: Vec<&str> = t.keys().map(String::as_str).collect();
+    keys.join(", ")
+}
+
+/// The fields a path could have named inside `inner`, the table at `parts[..=depth]`: its
+/// keys, and within a `[markets.NAME]` table the defaults it does not write as well.
+fn valid_keys(inner: &toml::Table, parts: &[&str], depth: usize) -> String {
+    let mut keys: Vec<String> = inner.keys().cloned().collect();
+    if parts.first() == Some(&"markets")
+        && depth >= 1
+        && let Ok(defaults) = toml::Table::try_from(super::file::MarketSection::default())
+    {
+        let mut at = Some(&defaults);
+        for part in &parts[2..=depth] {
+            at = at
+                .and_then(|t| t.get(*part))
+                .and_then(toml::Value::as_table);
+        }
+        // A table of another kind than the default's (a square-root book) has none of the
+        // default kind's fields.
+        let same_kind =
+            |t: &&toml::Table| inner.get("kind").is_none_or(|k| t.get("kind") == Some(k));
+        for k in at.filter(same_kind).into_iter().flat_map(|t| t.keys()) {
+            if !keys.contains(k) {
+                keys.push(k.clone());
+            }
+        }
+    }
+    keys.join(", ")
+}
+
 /// Writes `value` at the dotted `path` of `table`. The field must exist in the resolved file
-/// (every default is filled in there), so a typo in a path is an error, not a new key.
+/// (every default is filled in there, and a further market's defaults are filled in along
+/// the path), so a typo in a path is an error listing the fields it could have named, not a
+/// new key.
 pub(super) fn set_path(
     table: &mut toml::Table,
     path: &str,
     value: toml::Value,
 ) -> Result<(), String> {
+    fill_market_defaults(table, path);
     // A number after a dot indexes an array of tables: `traders.mix.1.share`.
     let parts: Vec<&str> = path.split('.').collect();
     let Some((first, rest)) = parts.split_first() else {
         return Err("is empty".into());
     };
+    if !table.contains_key(*first) {
+        return Err(format!(
+            "is not a field of the experiment: `{first}` does not exist; the sections are {}",
+            keys_of(table)
+        ));
+    }
     let mut slot = table
         .get_mut(*first)
         .ok_or_else(|| format!("is not a field of the experiment: `{first}` does not exist"))?;
     for (depth, part) in rest.iter().enumerate() {
         let here = parts[..=depth + 1].join(".");
         let next = match slot {
+            toml::Value::Table(inner) if !inner.contains_key(*part) => {
+                return Err(format!(
+                    "is not a field of the experiment: `{here}` does not exist; `{}` has {}",
+                    parts[..=depth].join("."),
+                    valid_keys(inner, &parts, depth)
+                ));
+            }
             toml::Value::Table(inner) => inner.get_mut(*part),
             toml::Value::Array(items) => part.parse::<usize>().ok().and_then(|i| items.get_mut(i)),
             _ => {
@@ -572,6 +664,47 @@ mod tests {
                 .unwrap_err()
                 .contains("not a section")
         );
+    }
+
+    #[test]
+    fn a_further_markets_defaults_are_grid_fields_and_a_typo_lists_the_valid_ones() {
+        let mut t: toml::Table = toml::from_str(
+            "[fund]\ninitial = 1.0\n[markets.ETH]\ns0 = 3000.0\n[markets.SOL.book]\nkind = 'sqrt'\ny = 1.0\nvol = 0.8\ndaily_volume_usd = 1e9\n",
+        )
+        .unwrap();
+        // ETH writes no book: its default (a linear book) is filled in and then set.
+        set_path(
+            &mut t,
+            "markets.ETH.book.depth_usd",
+            toml::Value::Float(5e6),
+        )
+        .unwrap();
+        assert_eq!(
+            t["markets"]["ETH"]["book"]["depth_usd"].as_float(),
+            Some(5e6)
+        );
+        assert_eq!(t["markets"]["ETH"]["book"]["kind"].as_str(), Some("linear"));
+        set_path(
+            &mut t,
+            "markets.ETH.permanent_impact",
+            toml::Value::Float(0.1),
+        )
+        .unwrap();
+        // SOL's book is of another kind: the linear default's field is not made up for it.
+        let e = set_path(
+            &mut t,
+            "markets.SOL.book.depth_usd",
+            toml::Value::Float(5e6),
+        )
+        .unwrap_err();
+        assert!(
+            e.ends_with("`markets.SOL.book` has kind, y, vol, daily_volume_usd"),
+            "{e}"
+        );
+        let e = set_path(&mut t, "fund.inital", toml::Value::Float(2.0)).unwrap_err();
+        assert!(e.contains("`fund` has initial"), "{e}");
+        let e = set_path(&mut t, "markets.BTC.s0", toml::Value::Float(2.0)).unwrap_err();
+        assert!(e.contains("`markets` has ETH, SOL"), "{e}");
     }
 
     #[test]

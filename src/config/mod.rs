@@ -420,9 +420,12 @@ impl Experiment {
 
     /// The cell that is the experiment as written, if the grid contains it.
     pub fn headline_on_grid(&self) -> Option<usize> {
-        let Ok(toml::Value::Table(base)) = toml::Value::try_from(&self.resolved) else {
+        let Ok(toml::Value::Table(mut base)) = toml::Value::try_from(&self.resolved) else {
             return None;
         };
+        for a in &self.axes {
+            grid::fill_market_defaults(&mut base, &a.path);
+        }
         self.cells.iter().position(|c| {
             self.axes
                 .iter()
