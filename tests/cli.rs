@@ -135,7 +135,19 @@ fn run_writes_tables_that_read_back_and_agree() {
 fn validate_checks_without_writing() {
     let o = backstop(&["validate", "experiments/baseline.toml"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("valid"));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("valid; 16 cells x 10000 seeds = 160000 runs"));
+    // Size before time (issue 34, item 16): the run's shape, then an estimate timed here.
+    assert!(
+        stdout
+            .contains("size: up to 1440 steps and 1000 accounts a run; a run holds about 110.0 kB"),
+        "{stdout}"
+    );
+    let time = stdout
+        .lines()
+        .find(|l| l.starts_with("time: about "))
+        .unwrap();
+    assert!(time.contains("runs of the headline cell"), "{time}");
 }
 
 /// Runs an invalid experiment and checks that it fails naming `field`, writing nothing.

@@ -1,6 +1,7 @@
 //! The command line: `backstop run FILE` and `backstop validate FILE`.
 
 mod drivers;
+mod validate;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -35,7 +36,8 @@ struct Cli {
 enum Command {
     /// Run an experiment and write its tables into the output folder.
     Run(RunArgs),
-    /// Check an experiment file without running it.
+    /// Check an experiment file without running it, and say how big its run is and about
+    /// how long it will take here (timed from a few runs of the headline cell).
     Validate(ExperimentArgs),
     /// Find, for every cell of the non-fund axes, the fund that keeps P(depletion) at or under
     /// a target, with its 95% upper confidence bound and the whole depletion curve.
@@ -806,16 +808,7 @@ pub fn main() -> ExitCode {
             Ok(())
         }
         Command::Presets { name } => presets(name.as_deref()),
-        Command::Validate(args) => load(args).map(|exp| {
-            println!(
-                "{}: valid; {} cell{} x {} seeds = {} runs",
-                args.file.display(),
-                exp.cells.len(),
-                if exp.cells.len() == 1 { "" } else { "s" },
-                exp.seeds,
-                exp.total_runs()
-            );
-        }),
+        Command::Validate(args) => validate::validate(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
