@@ -591,3 +591,68 @@ fn the_files_target_drives_the_headline_the_table_and_the_console() {
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(out.parent().unwrap());
 }
+
+/// Each report speaks of what its run has (issue 34, item 6): a lending report's method
+/// names no auto-deleveraging and its caveats no traders; a run that is not 24 hours long is
+/// not called a day in the caveats; a replay is called history, not a fitted model.
+#[test]
+fn each_report_speaks_of_what_its_run_has() {
+    let dir = temp_dir("wording");
+    let section = |report: &str, title: &str| -> String {
+        let start = report.find(title).unwrap_or_else(|| panic!("no {title}"));
+        let rest = &report[start + title.len()..];
+        rest[..rest.find("\n## ").unwrap_or(rest.len())].to_string()
+    };
+    let lending = dir.join("r3");
+    let o = backstop(&[
+        "run",
+        "experiments/r3-lending.toml",
+        "--seeds",
+        "40",
+        "--out",
+        lending.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = std::fs::read_to_string(lending.join("report.md")).unwrap();
+    let method = section(&report, "## Method");
+    assert!(!method.contains("auto-deleveraging"), "{method}");
+    assert!(method.contains("health factor"), "{method}");
+    let caveats = section(&report, "## Caveats");
+    assert!(!caveats.contains("Traders"), "{caveats}");
+    assert!(caveats.contains("Borrowers hold their loans"), "{caveats}");
+    assert!(caveats.contains("A simulated day"), "{caveats}");
+
+    // GRID runs 720 steps of 60 s: 12 hours, not a day.
+    let out = run("wording-12h", GRID, &[]);
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let caveats = section(&report, "## Caveats");
+    assert!(caveats.contains("A simulated run of 12 hours"), "{caveats}");
+    assert!(
+        caveats.contains("sized for one run of 12 hours"),
+        "{caveats}"
+    );
+    assert!(
+        caveats.contains("Volatility is a fitted model"),
+        "{caveats}"
+    );
+    assert!(section(&report, "## Method").contains("auto-deleveraging"));
+
+    let replay = dir.join("replay");
+    let o = backstop(&[
+        "run",
+        "experiments/replay-2020-03.toml",
+        "--seeds",
+        "4",
+        "--out",
+        replay.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = std::fs::read_to_string(replay.join("report.md")).unwrap();
+    let caveats = section(&report, "## Caveats");
+    assert!(caveats.contains("The price path is history"), "{caveats}");
+    assert!(!caveats.contains("fitted model"), "{caveats}");
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(out.parent().unwrap());
+}

@@ -75,7 +75,7 @@ pub(super) fn report(t: &Tables, charts_md: &str, notes: &[String]) -> String {
         let _ = writeln!(s, "*Not drawn:* {note}.\n");
     }
     scenario(&mut s, &t.exp);
-    method(&mut s);
+    method(&mut s, &t.exp);
     caveats(&mut s, t);
     s
 }
@@ -865,20 +865,39 @@ fn scenario(s: &mut String, exp: &Experiment) {
 }
 
 /// How the numbers were made.
-fn method(s: &mut String) {
+fn method(s: &mut String, exp: &Experiment) {
+    let (perps, lending) = kinds(exp);
     let _ = writeln!(
         s,
-        "\n## Method\n\n\
-         backstop simulates the venue one step at a time. The index follows the configured \
-         volatility model. Forced closes of liquidated positions move the venue's mark through the \
-         order book, and the impact decays with the configured half-life. Every position \
-         liquidatable at a step is closed, worst margin first. Penalties feed the insurance fund. \
-         Deficits of bankrupt positions are paid by the fund, and once it is empty by \
-         auto-deleveraging (or left uncovered). Every grid cell sees the same market shocks for \
-         the same seed (common random numbers), so differences between cells are differences of \
-         parameters, not of luck.\n\n\
-         The fund a day needs is its *required capital*, the largest cumulative excess of payouts \
-         over inflows. Without a fund cap, a fund of size F runs dry exactly on the days whose \
+        "\n## Method\n\nbackstop simulates the venue one step at a time. The index follows the configured price model."
+    );
+    if perps {
+        let _ = writeln!(
+            s,
+            "On a perp market, forced closes of liquidated positions move the venue's book, and the \
+             impact decays with the configured half-life; the mark follows the venue's rule. Every \
+             position liquidatable at a step is closed, worst margin first, as the venue's \
+             liquidation orders allow. Penalties feed the insurance fund. Deficits of bankrupt \
+             positions are paid by the fund, and once it is empty by auto-deleveraging (or left \
+             uncovered)."
+        );
+    }
+    if lending {
+        let _ = writeln!(
+            s,
+            "On a lending market, a loan whose health factor falls under 1 on the protocol's oracle \
+             is liquidated as its contracts run it (keepers repaying within the close factor, an \
+             auction, or an absorb), the seized collateral sold into the market's book. A loan \
+             whose collateral is gone leaves bad debt, which the backstop (the fund) pays, and \
+             what it cannot pay is left to the lenders."
+        );
+    }
+    let _ = writeln!(
+        s,
+        "Every grid cell sees the same market shocks for the same seed (common random numbers), \
+         so differences between cells are differences of parameters, not of luck.\n\n\
+         The fund a run needs is its *required capital*, the largest cumulative excess of payouts \
+         over inflows. Without a fund cap, a fund of size F runs dry exactly on the runs whose \
          required capital exceeds F, so one batch of runs gives the whole depletion curve. Depletion \
          probabilities carry Wilson 95% intervals. Quantiles are order statistics, with \
          distribution-free binomial confidence bounds. Expected shortfall carries an \
@@ -888,23 +907,79 @@ fn method(s: &mut String) {
     );
 }
 
-/// What the numbers do not say.
+/// Whether the headline cell has perp markets, and lending markets.
+fn kinds(exp: &Experiment) -> (bool, bool) {
+    let markets = exp.cells.first().map_or(&[][..], |c| c.scenario.markets());
+    (
+        markets.iter().any(|m| m.lending().is_none()),
+        markets.iter().any(|m| m.lending().is_some()),
+    )
+}
+
+/// What one run covers: `day` for 24 hours, else `run of 48 hours` or `run of 24 minutes`.
+fn horizon(exp: &Experiment) -> String {
+    let x = &exp.resolved.experiment;
+    let seconds = x.steps as f64 * x.dt_seconds;
+    let hours = seconds / 3_600.0;
+    if (hours - 24.0).abs() < 1e-9 {
+        "day".into()
+    } else if hours >= 1.0 {
+        format!("run of {} hours", trim(hours))
+    } else {
+        format!("run of {} minutes", trim(seconds / 60.0))
+    }
+}
+
+fn trim(x: f64) -> String {
+    let s = format!("{x:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// What the price model is, for the caveats: a fitted law, or history.
+fn model_caveat(exp: &Experiment) -> &'static str {
+    use crate::config::file::PriceModelSpec;
+    match &exp.resolved.market.model {
+        PriceModelSpec::Replay { .. } => {
+            "The price path is history, replayed: one path, so the figures say what that \
+             stretch would have cost these accounts, not how likely such a stretch is."
+        }
+        PriceModelSpec::Bootstrap { .. } => {
+            "Price moves are resampled from history in blocks: no stretch worse than the \
+             data's worst blocks can occur. Check the result against a fitted model's tails."
+        }
+        _ => {
+            "Volatility is a fitted model, not history. Check the result against a replay of a \
+             real crash before relying on it."
+        }
+    }
+}
+
+/// What the numbers do not say, in the words of what the run has.
 fn caveats(s: &mut String, t: &Tables) {
     let (exp, n) = (&t.exp, t.n());
-    let behaviour = exp
-        .cells
-        .first()
-        .map(|c| c.scenario.behaviour_caveat())
-        .unwrap_or_default();
+    let (perps, _) = kinds(exp);
+    let behaviour = if perps {
+        exp.cells
+            .first()
+            .map(|c| c.scenario.behaviour_caveat())
+            .unwrap_or_default()
+    } else {
+        "Borrowers hold their loans unless they are configured to defend or loop, and keepers \
+         act only when a liquidation pays them; real borrowers and keepers adapt in ways these \
+         rules do not. Real cascades can be worse."
+            .to_string()
+    };
+    let p = pct_short(exp.target.per_day());
+    let horizon = horizon(exp);
     let _ = writeln!(
         s,
         "\n## Caveats\n\n\
-         - A simulated day is only as good as its model. {behaviour}\n\
-         - Volatility is a fitted model, not history. Check the result against a replay of a \
-         real crash before relying on it.\n\
-         - Estimates at the 1% level rest on the worst 1% of {n} runs. The intervals say how far \
+         - A simulated {horizon} is only as good as its model. {behaviour}\n\
+         - {}\n\
+         - Estimates at the {p} level rest on the worst {p} of {n} runs. The intervals say how far \
          they could move with more seeds, not how far the model is from reality.\n\
-         - The fund is sized for one day and does not count the revenue that refills it between \
-         bad days."
+         - The fund is sized for one {horizon} and does not count the revenue that refills it \
+         between bad ones.",
+        model_caveat(exp)
     );
 }
