@@ -121,6 +121,34 @@ fn title_style() -> TextStyle<'static> {
 }
 
 /// The legend box every chart uses.
+/// The corner whose box (two fifths of the width, a third of the height) holds the fewest of
+/// `points`, so that a legend there hides as little of the data as it can: a crash in the
+/// lower left moves it elsewhere. Ties go to the first of lower left, upper left, upper
+/// right, lower right.
+fn emptiest_corner<I>(points: I, x: (f64, f64), y: (f64, f64)) -> SeriesLabelPosition
+where
+    I: Iterator<Item = (f64, f64)> + Clone,
+{
+    use SeriesLabelPosition::{LowerLeft, LowerRight, UpperLeft, UpperRight};
+    let (w, h) = (x.1 - x.0, y.1 - y.0);
+    let (left, right) = (x.0 + 0.4 * w, x.1 - 0.4 * w);
+    let (low, high) = (y.0 + h / 3.0, y.1 - h / 3.0);
+    let inside = |corner: &SeriesLabelPosition, (px, py): (f64, f64)| match corner {
+        LowerLeft => px <= left && py <= low,
+        UpperLeft => px <= left && py >= high,
+        UpperRight => px >= right && py >= high,
+        _ => px >= right && py <= low,
+    };
+    let mut best = (LowerLeft, usize::MAX);
+    for corner in [LowerLeft, UpperLeft, UpperRight, LowerRight] {
+        let n = points.clone().filter(|&p| inside(&corner, p)).count();
+        if n < best.1 {
+            best = (corner, n);
+        }
+    }
+    best.0
+}
+
 fn draw_legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,
     position: SeriesLabelPosition,
@@ -219,15 +247,26 @@ impl Chart for Heatmap {
         for y in 0..ny {
             for x in 0..nx {
                 let p = self.values[y as usize][x as usize];
-                // Square-root scale so that small probabilities still show colour.
+                // Square-root scale so that small probabilities still show colour; a cell
+                // that never ran dry is light grey, not white on the white page.
                 let t = if max > 0.0 { (p / max).sqrt() } else { 0.0 };
-                let colour = RGBColor(255, (255.0 - 200.0 * t) as u8, (255.0 - 220.0 * t) as u8);
+                let colour = if p > 0.0 {
+                    RGBColor(255, (245.0 - 190.0 * t) as u8, (245.0 - 210.0 * t) as u8)
+                } else {
+                    RGBColor(236, 236, 236)
+                };
+                let corners = [
+                    (SegmentValue::Exact(x), SegmentValue::Exact(y)),
+                    (SegmentValue::Exact(x + 1), SegmentValue::Exact(y + 1)),
+                ];
                 chart.draw_series(std::iter::once(Rectangle::new(
-                    [
-                        (SegmentValue::Exact(x), SegmentValue::Exact(y)),
-                        (SegmentValue::Exact(x + 1), SegmentValue::Exact(y + 1)),
-                    ],
+                    corners.clone(),
                     colour.filled(),
+                )))?;
+                // A white rule between cells, so that equal neighbours still read as two.
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    corners,
+                    WHITE.stroke_width(2),
                 )))?;
                 chart.draw_series(std::iter::once(Text::new(
                     format_pct(p),
@@ -845,7 +884,14 @@ impl SamplePathChart {
         }))?
         .label("Liquidations (area ~ notional)")
         .legend(|(x, y)| Circle::new((x + 12, y), 6, DARK_RED.mix(0.6).filled()));
-        draw_legend(&mut top, SeriesLabelPosition::LowerLeft)
+        let path = self
+            .hours
+            .iter()
+            .copied()
+            .zip(self.mark.iter().copied())
+            .chain(self.hours.iter().copied().zip(self.index.iter().copied()));
+        let corner = emptiest_corner(path, (0.0, x_max), (p_lo - pad, p_hi + pad));
+        draw_legend(&mut top, corner)
     }
 
     /// The lower panel: the fund's balance.
@@ -887,7 +933,9 @@ impl SamplePathChart {
             .legend(|(x, y)| {
                 Rectangle::new([(x, y - 8), (x + 24, y + 8)], GREEN.mix(0.25).filled())
             });
-        draw_legend(&mut bottom, SeriesLabelPosition::LowerLeft)
+        let line = self.hours.iter().copied().zip(self.fund.iter().copied());
+        let corner = emptiest_corner(line, (0.0, x_max), (0.0, f_max));
+        draw_legend(&mut bottom, corner)
     }
 }
 
@@ -1227,6 +1275,34 @@ pub fn horizon_word(x_max: f64) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_legend_goes_to_the_corner_the_lines_leave_empty() {
+        // A path that starts in the lower left (30 points there), climbs (11 in the upper
+        // left) and stays high (40 in the upper right): the lower right is empty.
+        let crash: Vec<(f64, f64)> = (0..100)
+            .map(|i| (i as f64, if i < 30 { 5.0 } else { 95.0 }))
+            .collect();
+        let corner = emptiest_corner(crash.iter().copied(), (0.0, 100.0), (0.0, 100.0));
+        assert!(
+            matches!(corner, SeriesLabelPosition::LowerRight),
+            "{corner:?}"
+        );
+        // The same path upside down: it starts high and stays low, so the upper right is.
+        let fall: Vec<(f64, f64)> = crash.iter().map(|&(x, y)| (x, 100.0 - y)).collect();
+        let corner = emptiest_corner(fall.iter().copied(), (0.0, 100.0), (0.0, 100.0));
+        assert!(
+            matches!(corner, SeriesLabelPosition::UpperRight),
+            "{corner:?}"
+        );
+        // Nothing in any corner: the first choice, lower left.
+        let flat = [(50.0, 50.0)];
+        let corner = emptiest_corner(flat.iter().copied(), (0.0, 100.0), (0.0, 100.0));
+        assert!(
+            matches!(corner, SeriesLabelPosition::LowerLeft),
+            "{corner:?}"
+        );
+    }
 
     #[test]
     fn thinning_keeps_the_tail_and_bounds_the_count() {

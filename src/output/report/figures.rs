@@ -150,15 +150,35 @@ impl Charts {
             }
         }
         let chart = Heatmap {
-            title: "Chance the fund runs dry in a day".into(),
-            x_name: xa.path.clone(),
+            title: format!(
+                "Chance the fund runs dry in a {}",
+                horizon_word(
+                    t.exp.cells[t.h].scenario.steps() as f64 * t.exp.resolved.experiment.dt_seconds
+                        / 3_600.0
+                )
+            ),
+            x_name: axis_name(&xa.path),
             x_labels: xa.values.iter().map(|v| axis_text(&xa.path, v)).collect(),
-            y_name: ya.path.clone(),
+            y_name: axis_name(&ya.path),
             y_labels: ya.values.iter().map(|v| axis_text(&ya.path, v)).collect(),
             values,
         };
+        let fund_on_axis = [ya, xa].iter().any(|a| a.path == "fund.initial");
+        let fund = if fund_on_axis {
+            String::new()
+        } else {
+            format!(", with a fund of {}", format_money(t.head().fund_initial))
+        };
+        let others = if exp.axes.iter().any(|a| a.group > 1) {
+            format!(
+                "; the other axes at the headline cell's values ({})",
+                cell_text(exp, t.h)
+            )
+        } else {
+            String::new()
+        };
         let caption = format!(
-            "P(depletion) for every {} and {} ({} runs per cell).",
+            "P(depletion) for every `{}` and `{}` ({} runs per cell{fund}{others}); grey cells never ran dry.",
             ya.path, xa.path, exp.seeds
         );
         self.emit(&chart, &caption)
@@ -329,4 +349,21 @@ fn fund_cells(t: &Tables) -> Vec<CellEstimate> {
             }
         })
         .collect()
+}
+
+/// A grid axis as people read it, its path kept for reference: `Initial fund
+/// (fund.initial)`; a path without a name of its own is shown as it is.
+fn axis_name(path: &str) -> String {
+    let name = match path {
+        "fund.initial" => "Initial fund",
+        "liquidation.penalty_rate" => "Liquidation penalty",
+        "margin.mmr" => "Maintenance margin",
+        "margin.imr" => "Initial margin",
+        "market.book.depth_usd" => "Book depth per 1% move",
+        "market.mark.rule" => "Mark rule",
+        "traders.count" => "Traders",
+        "traders.open_interest_usd" => "Open interest",
+        _ => return path.to_string(),
+    };
+    format!("{name} ({path})")
 }
