@@ -6,13 +6,12 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::{pool, progress_bar};
+use super::{pool, progress_bar, refuse_broken_figures};
 use crate::config::drivers::Drivers;
 use crate::config::{Experiment, Overrides};
 use crate::montecarlo::run_experiment;
 use crate::output::drivers::{AS_WRITTEN, DRIVERS_CSV, DriverRow, DriversTable, write_drivers};
 use crate::output::{self, EXPERIMENT_FILE, format_money, format_pct, signed_money};
-use crate::protocol::LEDGER_TOLERANCE;
 use crate::simulation::RunOptions;
 
 #[derive(Args, Debug)]
@@ -60,21 +59,8 @@ pub(super) fn drivers(args: &DriversArgs) -> Result<(), String> {
         if let Some((_, failure)) = &result.failure {
             return Err(format!("{name}: seed {}: {}", failure.seed, failure.what));
         }
-        if let Some(s) = result
-            .summaries
-            .iter()
-            .find(|s| s.ledger_imbalance_max > LEDGER_TOLERANCE)
-        {
-            return Err(format!(
-                "{name}: relative ledger imbalance {:e}: money was not conserved (a bug; please report it)",
-                s.ledger_imbalance_max
-            ));
-        }
-        if let Some((_, column)) = result.non_finite {
-            return Err(format!(
-                "{name}: a run produced a non-finite `{column}` (a bug; please report it)"
-            ));
-        }
+        refuse_broken_figures(&result.summaries, result.non_finite)
+            .map_err(|e| format!("{name}: {e}"))?;
         let (driver, variant) = if v.driver.is_empty() {
             (AS_WRITTEN, "")
         } else {

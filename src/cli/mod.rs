@@ -470,8 +470,17 @@ fn by_required_capital(
     let Progress::Complete(agg) = progress.map_err(|e| e.to_string())? else {
         return Err("the calibration runs did not complete".into());
     };
-    if let Some(s) = agg
-        .summaries
+    refuse_broken_figures(&agg.summaries, agg.non_finite)?;
+    output::calibration::samples_from_runs(exp, out).map_err(|e| e.to_string())
+}
+
+/// Money not conserved, or a figure that is not finite, in runs a command is about to read:
+/// a bug, which it refuses to show.
+fn refuse_broken_figures(
+    summaries: &[crate::montecarlo::CellSummary],
+    non_finite: Option<(usize, &'static str)>,
+) -> Result<(), String> {
+    if let Some(s) = summaries
         .iter()
         .find(|s| s.ledger_imbalance_max > LEDGER_TOLERANCE)
     {
@@ -480,12 +489,12 @@ fn by_required_capital(
             s.ledger_imbalance_max
         ));
     }
-    if let Some((_, column)) = agg.non_finite {
+    if let Some((_, column)) = non_finite {
         return Err(format!(
             "a run produced a non-finite `{column}` (a bug; please report it)"
         ));
     }
-    output::calibration::samples_from_runs(exp, out).map_err(|e| e.to_string())
+    Ok(())
 }
 
 /// Calibration by bisection over the fund, seed by seed: for a capped fund, or Comet's target
