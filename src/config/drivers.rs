@@ -158,9 +158,17 @@ fn each_market(base: &Table, edit: impl Fn(&mut Table) -> Result<(), String>) ->
     if let Some(toml::Value::Table(m)) = table.get_mut("market") {
         apply(m);
     }
+    // A `[markets.NAME]` table holds only what the file wrote; its defaults are written in
+    // first, so that a market that leaves its book to the default has it halved too.
+    let defaults = toml::Table::try_from(super::file::MarketSection::default()).unwrap_or_default();
     if let Some(toml::Value::Table(markets)) = table.get_mut("markets") {
         for (_, m) in markets.iter_mut() {
             if let toml::Value::Table(m) = m {
+                for (key, value) in &defaults {
+                    if key != "name" && !m.contains_key(key) {
+                        m.insert(key.clone(), value.clone());
+                    }
+                }
                 apply(m);
             }
         }
@@ -358,6 +366,23 @@ nu = 4.0
         assert_eq!(gbm["market"]["model"]["vol"].as_float(), Some(0.8));
         // No lending market: the oracle has no variant.
         assert!(variant(&all, "oracle reads", "index").is_err());
+    }
+
+    #[test]
+    fn a_further_market_that_leaves_its_book_to_the_default_moves_with_the_first() {
+        let base = table(&format!("{PERP}\n[markets.ETH]\ns0 = 2000.0\n"));
+        let all = edits(&base);
+        let halved = variant(&all, "book depth", "halved").as_ref().unwrap();
+        assert_eq!(halved["market"]["book"]["depth_usd"].as_float(), Some(1e7));
+        let default = match super::super::file::BookSpec::default() {
+            super::super::file::BookSpec::Linear { depth_usd } => depth_usd,
+            _ => unreachable!("the default book is linear"),
+        };
+        assert_eq!(
+            halved["markets"]["ETH"]["book"]["depth_usd"].as_float(),
+            Some(default * 0.5)
+        );
+        assert_eq!(halved["markets"]["ETH"]["s0"].as_float(), Some(2000.0));
     }
 
     #[test]

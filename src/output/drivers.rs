@@ -16,7 +16,7 @@ use super::tables::{write_csv_bytes, write_parquet_bytes};
 use crate::config::Target;
 use crate::montecarlo::calibration::share_above;
 use crate::simulation::RunRow;
-use crate::stats::{Moments, SortedSample, upper_bound_rank};
+use crate::stats::{Moments, SortedSample};
 
 pub const DRIVERS_CSV: &str = "drivers.csv";
 pub const DRIVERS_PARQUET: &str = "drivers.parquet";
@@ -73,8 +73,7 @@ impl DriverRow {
             fund_needed: q.value,
             fund_needed_lo95: q.lower,
             fund_needed_hi95: q.upper,
-            fund_needed_ub95: upper_bound_rank(n, target.level(), 0.95)
-                .map(|u| needs.values()[u as usize - 1]),
+            fund_needed_ub95: needs.upper_bound(target.level(), 0.95),
             depletion_at_fund: share_above(needs.values(), fund),
             open_interest_mean: mean(|r| r.open_interest),
             liquidation_notional_mean: mean(|r| r.liquidation_notional),

@@ -57,6 +57,12 @@ impl SortedSample {
         }
     }
 
+    /// A one-sided `conf` upper confidence bound for the `p`-quantile, `X_(u)` with `u` from
+    /// [`upper_bound_rank`]; `None` when the sample is too small for it.
+    pub fn upper_bound(&self, p: f64, conf: f64) -> Option<f64> {
+        upper_bound_rank(self.0.len() as u64, p, conf).map(|u| self.0[u as usize - 1])
+    }
+
     /// Expected shortfall at `level` with its standard error (see [`expected_shortfall`]).
     pub fn expected_shortfall(&self, level: f64) -> TailEstimate {
         let var = self.quantile(level);

@@ -13,8 +13,8 @@
 //! exhausts) gives.
 
 use crate::config::{Experiment, Target};
-use crate::montecarlo::{RunFigures, runs_of_cell};
-use crate::stats::{SortedSample, upper_bound_rank};
+use crate::montecarlo::RunFigures;
+use crate::stats::SortedSample;
 
 const FUND_AXIS: &str = "fund.initial";
 
@@ -34,16 +34,21 @@ pub struct CellNeed {
 }
 
 impl CellNeed {
-    /// Every cell's need; `None` for a cell without runs.
+    /// Every cell's need; `None` for a cell without runs. The runs are split by cell in one
+    /// pass (a sweep's table holds a million of them).
     pub fn of_cells(runs: &[RunFigures], funds: &[f64], target: &Target) -> Vec<Option<Self>> {
+        let mut by_cell: Vec<Vec<f64>> = vec![Vec::new(); funds.len()];
+        for r in runs {
+            if let Some(cell) = by_cell.get_mut(r.cell) {
+                cell.push(r.required_capital);
+            }
+        }
         funds
             .iter()
-            .enumerate()
-            .map(|(c, &fund)| {
-                let needs =
-                    SortedSample::new(runs_of_cell(runs, c).map(|r| r.required_capital).collect())?;
-                let ub95 = upper_bound_rank(needs.len() as u64, target.level(), 0.95)
-                    .map(|u| needs.values()[u as usize - 1]);
+            .zip(by_cell)
+            .map(|(&fund, needs)| {
+                let needs = SortedSample::new(needs)?;
+                let ub95 = needs.upper_bound(target.level(), 0.95);
                 let q = needs.quantile_with_bounds(target.level(), 0.95);
                 Some(Self {
                     point: q.value,

@@ -13,9 +13,10 @@ use crate::montecarlo::MarketSummary;
 /// share: real venues' marks are anchored to an index of other venues (VENUES.md), so their
 /// own forced flow cannot trigger most of their liquidations.
 const INDUCED_SHARE_FLAG: f64 = 0.5;
-/// A mark or oracle further than this from the index: index-anchored marks cap their basis at
-/// a fraction of a percent (BitMEX's fair price at 0.375%, VENUES.md), and aggregated oracles
-/// read many venues.
+/// A mark or oracle further than this from the index: index-anchored marks keep within a
+/// capped basis of it (BitMEX's fair price: index times a funding basis capped at 0.375% per
+/// 8 h, VENUES.md), and aggregated oracles read many venues. The 5% itself is the issue's
+/// threshold, not a published figure.
 const PRICE_GAP_FLAG: f64 = 0.05;
 /// A day in 20 liquidating more than this share of open interest: a day that liquidates a
 /// fifth of a venue's book is one of the record's crashes (MODEL.md section 16), not one
