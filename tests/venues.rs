@@ -283,6 +283,35 @@ fn a_bankruptcy_limit_leaves_no_bad_debt_and_the_fund_holds_the_rest() {
     }
 }
 
+/// Deribit's rules on a crash: orders within a band of the mark, and what does not fill stays
+/// with its trader (no takeover), so a deficit is covered while a rest is still open. Every
+/// seed leaves bad debt that way, and the recovery rate stays a share: the rest's loss is
+/// counted when its deficit is covered, once (issue 34, item 15: -2.34 before, on the
+/// Deribit-like replay). The range of every figure of every run is checked by the engine
+/// itself (a run outside it fails as a bug), so `run` would fail before these asserts.
+#[test]
+fn a_rest_that_stays_keeps_the_recovery_rate_a_share() {
+    let path = path_file(
+        "band-crash",
+        &[(0, 100.0), (5, 100.0), (35, 80.0), (90, 78.0)],
+    );
+    let rules = "order_limit = \"band\"\nband = 0.015\ntakeover = \"none\"";
+    let out = run(&parse(&crash_venue(&path, 85, rules)), 2);
+    for r in &out.rows {
+        assert!(
+            r.bad_debt > 0.0,
+            "seed {}: the band leaves deficits",
+            r.seed
+        );
+        let recovery = r.recovery_rate.expect("liquidations happened");
+        assert!(
+            (0.0..=1.0).contains(&recovery),
+            "seed {}: recovery rate {recovery}",
+            r.seed
+        );
+    }
+}
+
 /// Takeover and unwinding against market sales at once, on common seeds: on a V-shaped day
 /// the inventory recovers and the fund loses less; on a day that keeps falling the fund,
 /// holding what it inherited, loses more (4 standard errors each way).

@@ -93,6 +93,17 @@ impl RunFailure {
             .or_else(|| rows.markets.iter().find_map(MarketRow::non_finite_column))
         {
             format!("its `{column}` is not finite (a bug; please report it)")
+        } else if let Some(bad) = rows
+            .run
+            .out_of_range()
+            .or_else(|| rows.markets.iter().find_map(MarketRow::out_of_range))
+        {
+            format!(
+                "its `{}` is {}, but it is {} (a bug; please report it)",
+                bad.column,
+                bad.value,
+                bad.range.words()
+            )
         } else if rows.run.ledger_imbalance > LEDGER_TOLERANCE {
             format!(
                 "its relative ledger imbalance is {:e}: money was not conserved (a bug; please \

@@ -18,6 +18,6 @@ mod world;
 pub use floor::draw_random_inputs;
 pub use map_watch::{MapMoment, MapWatch, MomentMaps};
 pub(crate) use row::flat_row;
-pub use row::{ColumnSink, ColumnSource, ColumnType, MarketRow, RunRow};
+pub use row::{ColumnSink, ColumnSource, ColumnType, FigureRange, MarketRow, OutOfRange, RunRow};
 pub use run::{RunOptions, RunRows, simulate, simulate_observed};
 pub use view::{PriceFault, RunObserver, SAMPLE_POINTS, StepView, ThinnedPath};

@@ -49,8 +49,10 @@ impl StepTotals {
 pub(super) struct Recorder {
     row: RunRow,
     markets: Vec<MarketTotals>,
-    /// Realized losses of liquidated positions, for the recovery rate.
+    /// Losses of liquidated positions and the deficits they left, for the recovery rate (a
+    /// holder's loss on inventory it took over is bad debt but not a liquidated position's).
     losses_of_liquidated: f64,
+    deficits_of_liquidated: f64,
     /// Liquidated notional that the index alone would not have liquidated.
     induced_notional: f64,
     cascade: Cascade,
@@ -96,6 +98,7 @@ impl Recorder {
             },
             markets,
             losses_of_liquidated: 0.0,
+            deficits_of_liquidated: 0.0,
             induced_notional: 0.0,
             cascade: Cascade::default(),
             worst_log_ratio: 0.0,
@@ -178,7 +181,10 @@ impl Recorder {
         market.fund_inflow += c.penalty_to_fund;
         market.taken_over_notional += c.taken_over;
         self.row.taken_over_notional += c.taken_over;
-        self.losses_of_liquidated += c.position_loss;
+        // A deficit is a loss the position made that its collateral did not meet, even where
+        // the collateral went earlier (fees, losses realized before): never count less.
+        self.losses_of_liquidated += c.position_loss.max(c.deficit);
+        self.deficits_of_liquidated += c.deficit;
     }
 
     /// A holder sold part of its inventory back to market `m`'s book; a loss its cash could
@@ -334,7 +340,7 @@ impl Recorder {
         row.insolvent_debt = row.bad_debt + row.underwater_debt;
         row.worst_mark_index_ratio = self.worst_log_ratio.exp();
         row.recovery_rate = (self.losses_of_liquidated > 0.0)
-            .then(|| 1.0 - row.bad_debt / self.losses_of_liquidated);
+            .then(|| 1.0 - self.deficits_of_liquidated / self.losses_of_liquidated);
         row.induced_share = (row.liquidation_notional > 0.0)
             .then(|| self.induced_notional / row.liquidation_notional);
         row.ledger_imbalance = self.ledger_max;

@@ -181,7 +181,12 @@ flat_row! {
         index_max_drawdown: f64,
         /// The mark/index ratio furthest from 1 (in log terms) during the run.
         worst_mark_index_ratio: f64,
-        /// `1 - bad_debt / sum of liquidated positions' realized losses`.
+        /// Share of liquidated positions' losses their own collateral met: `1 - deficits /
+        /// losses`, over forced closes. A loss counts once: a rest whose deficit was covered
+        /// while it stayed open counts its loss at that mark, a position taken over or
+        /// deleveraged at its bankruptcy price loses its collateral. A holder's later loss on
+        /// inventory it took over is bad debt, not a liquidated position's. In [0, 1] while
+        /// collateral is not negative.
         recovery_rate: Option<f64>,
         /// Cascades: maximal runs of consecutive steps with liquidations.
         cascade_count: u32,
@@ -332,6 +337,169 @@ flat_row! {
     }
 }
 
+/// The range a figure's definition gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FigureRange {
+    /// A share: in [0, 1].
+    Share,
+    /// A sum of amounts that are never negative (USD; a micro-dollar of rounding allowed).
+    NotNegative,
+    /// A ratio of prices: above 0.
+    Positive,
+}
+
+impl FigureRange {
+    fn holds(self, v: f64) -> bool {
+        match self {
+            Self::Share => (-1e-12..=1.0 + 1e-12).contains(&v),
+            Self::NotNegative => v >= -1e-6,
+            Self::Positive => v > 0.0,
+        }
+    }
+
+    /// The range in words, for a message.
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::Share => "a share, in [0, 1]",
+            Self::NotNegative => "never negative",
+            Self::Positive => "above 0",
+        }
+    }
+}
+
+/// A figure outside the range its definition gives it: a bug, reported like a non-finite
+/// figure (issue 34, item 15).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OutOfRange {
+    pub column: &'static str,
+    pub value: f64,
+    pub range: FigureRange,
+}
+
+fn first_out_of_range(figures: &[(&'static str, Option<f64>, FigureRange)]) -> Option<OutOfRange> {
+    figures.iter().find_map(|&(column, value, range)| {
+        let value = value?;
+        (!range.holds(value)).then_some(OutOfRange {
+            column,
+            value,
+            range,
+        })
+    })
+}
+
+impl RunRow {
+    /// The first figure outside its range, if any.
+    pub fn out_of_range(&self) -> Option<OutOfRange> {
+        use FigureRange::{NotNegative, Positive, Share};
+        first_out_of_range(&[
+            ("recovery_rate", self.recovery_rate, Share),
+            ("induced_share", self.induced_share, Share),
+            ("index_max_drawdown", Some(self.index_max_drawdown), Share),
+            (
+                "worst_mark_index_ratio",
+                Some(self.worst_mark_index_ratio),
+                Positive,
+            ),
+            ("required_capital", Some(self.required_capital), NotNegative),
+            ("bad_debt", Some(self.bad_debt), NotNegative),
+            (
+                "bad_debt_uncovered",
+                Some(self.bad_debt_uncovered),
+                NotNegative,
+            ),
+            ("socialized_loss", Some(self.socialized_loss), NotNegative),
+            ("adl_notional", Some(self.adl_notional), NotNegative),
+            (
+                "liquidation_notional",
+                Some(self.liquidation_notional),
+                NotNegative,
+            ),
+            ("slippage_loss", Some(self.slippage_loss), NotNegative),
+            ("penalty_paid", Some(self.penalty_paid), NotNegative),
+            ("open_interest", Some(self.open_interest), NotNegative),
+            (
+                "cascade_largest_notional",
+                Some(self.cascade_largest_notional),
+                NotNegative,
+            ),
+            ("underwater_debt", Some(self.underwater_debt), NotNegative),
+            ("insolvent_debt", Some(self.insolvent_debt), NotNegative),
+            (
+                "voluntary_close_notional",
+                Some(self.voluntary_close_notional),
+                NotNegative,
+            ),
+            (
+                "voluntary_close_slippage",
+                Some(self.voluntary_close_slippage),
+                NotNegative,
+            ),
+            (
+                "taken_over_notional",
+                Some(self.taken_over_notional),
+                NotNegative,
+            ),
+            (
+                "inventory_sold_notional",
+                Some(self.inventory_sold_notional),
+                NotNegative,
+            ),
+            (
+                "inventory_peak_loss",
+                Some(self.inventory_peak_loss),
+                NotNegative,
+            ),
+        ])
+    }
+}
+
+impl MarketRow {
+    /// The first figure outside its range, if any.
+    pub fn out_of_range(&self) -> Option<OutOfRange> {
+        use FigureRange::{NotNegative, Positive, Share};
+        first_out_of_range(&[
+            ("induced_share", self.induced_share, Share),
+            ("index_max_drawdown", Some(self.index_max_drawdown), Share),
+            (
+                "worst_mark_index_ratio",
+                Some(self.worst_mark_index_ratio),
+                Positive,
+            ),
+            ("worst_oracle_gap", self.worst_oracle_gap, Positive),
+            ("bad_debt", Some(self.bad_debt), NotNegative),
+            ("fund_paid", Some(self.fund_paid), NotNegative),
+            (
+                "bad_debt_uncovered",
+                Some(self.bad_debt_uncovered),
+                NotNegative,
+            ),
+            ("socialized_loss", Some(self.socialized_loss), NotNegative),
+            ("adl_notional", Some(self.adl_notional), NotNegative),
+            (
+                "liquidation_notional",
+                Some(self.liquidation_notional),
+                NotNegative,
+            ),
+            ("slippage_loss", Some(self.slippage_loss), NotNegative),
+            ("penalty_paid", Some(self.penalty_paid), NotNegative),
+            ("open_interest", Some(self.open_interest), NotNegative),
+            ("seized_value", Some(self.seized_value), NotNegative),
+            ("underwater_debt", Some(self.underwater_debt), NotNegative),
+            ("insolvent_debt", Some(self.insolvent_debt), NotNegative),
+            (
+                "taken_over_notional",
+                Some(self.taken_over_notional),
+                NotNegative,
+            ),
+            (
+                "inventory_sold_notional",
+                Some(self.inventory_sold_notional),
+                NotNegative,
+            ),
+        ])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,5 +513,31 @@ mod tests {
         r.recovery_rate = None;
         r.bad_debt = f64::INFINITY;
         assert_eq!(r.non_finite_column(), Some("bad_debt"));
+    }
+
+    #[test]
+    fn figures_outside_their_range_are_found_by_column() {
+        let mut r = RunRow {
+            worst_mark_index_ratio: 1.0,
+            recovery_rate: Some(1.0),
+            ..RunRow::default()
+        };
+        assert_eq!(r.out_of_range(), None);
+        r.recovery_rate = Some(-2.34);
+        let found = r.out_of_range().unwrap();
+        assert_eq!(
+            (found.column, found.range),
+            ("recovery_rate", FigureRange::Share)
+        );
+        r.recovery_rate = None;
+        r.slippage_loss = -1.0;
+        assert_eq!(r.out_of_range().unwrap().column, "slippage_loss");
+        let mut m = MarketRow {
+            worst_mark_index_ratio: 1.0,
+            ..MarketRow::default()
+        };
+        assert_eq!(m.out_of_range(), None);
+        m.worst_oracle_gap = Some(0.0);
+        assert_eq!(m.out_of_range().unwrap().column, "worst_oracle_gap");
     }
 }

@@ -122,6 +122,12 @@ impl PerpMarket {
             self.take_penalty(ledger, k, equity, to_liquidator, ctx.params, &mut out);
         } else if equity < 0.0 && matches!(handover, Handover::Stays | Handover::Market) {
             self.cover_deficit(ledger, k, -equity, before, ctx, &mut out);
+            // The deficit covered the rest's loss at the mark too: count it now.
+            let rest = self.book.size[k];
+            if rest != 0.0 {
+                let pnl = rest * (ctx.price.mark() - self.book.entry[k]);
+                out.position_loss += self.desk.recognised.recognise(k, pnl);
+            }
         }
         self.hand_over(ledger, k, handover, ctx, &mut out);
         out.flat = self.book.size[k] == 0.0;
@@ -193,13 +199,14 @@ impl PerpMarket {
             Holder::Trader(k),
             realized,
         );
+        let position_loss = self.desk.recognised.loss_on_close(k, closed, q, realized);
         self.shrink(k, closed);
         let close = ForcedClose {
             trader: self.first + k as u32,
             long: q > 0.0,
             notional,
             slippage_loss: closed.abs() * (reference - fill).abs(),
-            position_loss: (-realized).max(0.0),
+            position_loss,
             induced,
             ..ForcedClose::default()
         };
@@ -285,18 +292,15 @@ impl PerpMarket {
         vault: Account,
         ctx: &mut CloseContext,
     ) -> ForcedClose {
-        let q = self.book.size[k];
-        let induced = self.induced(k, ctx.price.index());
-        let taken = self.take_over(ledger, k, vault, ctx.price, ctx.step);
-        ForcedClose {
+        let mut out = ForcedClose {
             trader: self.first + k as u32,
-            long: q > 0.0,
+            long: self.book.size[k] > 0.0,
             flat: true,
-            notional: taken,
-            taken_over: taken,
-            induced,
+            induced: self.induced(k, ctx.price.index()),
             ..ForcedClose::default()
-        }
+        };
+        self.take_over(ledger, k, vault, ctx.price, ctx.step, &mut out);
+        out
     }
 
     /// The rest of trader `k`'s position as a market order now.
@@ -314,12 +318,12 @@ impl PerpMarket {
         let realized = q * (fill - e);
         let counterparty = Holder::Ledger(Account::Counterparty);
         self.transfer(ledger, counterparty, Holder::Trader(k), realized);
+        out.position_loss += self.desk.recognised.loss_on_close(k, q, q, realized);
         self.book.size[k] = 0.0;
         self.book.entry[k] = 0.0;
         self.reindex(k);
         out.notional += q.abs() * mark;
         out.slippage_loss += q.abs() * (book - fill).abs();
-        out.position_loss += (-realized).max(0.0);
     }
 
     /// Carries out a handover decided by [`Self::handover`], after the penalty on what filled.
@@ -334,9 +338,7 @@ impl PerpMarket {
         match handover {
             Handover::Stays | Handover::Market => {}
             Handover::TakenOver(holder) => {
-                let taken = self.take_over(ledger, k, holder, ctx.price, ctx.step);
-                out.taken_over += taken;
-                out.notional += taken;
+                self.take_over(ledger, k, holder, ctx.price, ctx.step, out);
             }
             Handover::Deleveraged => {
                 let mark = ctx.price.mark();
@@ -346,7 +348,14 @@ impl PerpMarket {
                     self.book.entry[k],
                 );
                 let price = bankruptcy_price(q, c, e);
-                let done = super::socialization::deleverage_at(self, ledger, k, price, mark);
+                let done = super::socialization::deleverage_at(
+                    self,
+                    ledger,
+                    k,
+                    price,
+                    mark,
+                    &mut out.position_loss,
+                );
                 out.notional += done.notional;
                 out.socialized.positions += done.positions;
                 out.socialized.notional += done.notional;

@@ -7,7 +7,7 @@
 
 use super::{PerpMarket, new_entry};
 use crate::market::{ImpactLaw, MarkState, Side};
-use crate::protocol::{Account, Ledger};
+use crate::protocol::{Account, ForcedClose, Ledger};
 
 /// One holder's inventory in one market: a net position, like a trader's, without collateral
 /// (the holder's cash backs it).
@@ -82,7 +82,8 @@ impl PerpMarket {
     /// The holder takes over trader `k`'s whole remaining position at its bankruptcy price:
     /// the trader realizes there (its collateral, whatever is left, goes to the counterparty),
     /// and the holder's inventory grows by the position, its remaining margin carried in the
-    /// entry price (MODEL.md section 4). Returns the notional taken over at the mark.
+    /// entry price (MODEL.md section 4). Adds the notional taken over (at the mark) and the
+    /// trader's loss to `out`.
     pub(super) fn take_over(
         &mut self,
         ledger: &mut Ledger,
@@ -90,7 +91,8 @@ impl PerpMarket {
         holder: Account,
         price: &MarkState,
         step: u64,
-    ) -> f64 {
+        out: &mut ForcedClose,
+    ) {
         let (c, q, e) = (
             self.book.collateral[k],
             self.book.size[k],
@@ -99,6 +101,8 @@ impl PerpMarket {
         let bankruptcy = super::order::bankruptcy_price(q, c, e);
         let counterparty = crate::protocol::Holder::Ledger(Account::Counterparty);
         self.transfer(ledger, crate::protocol::Holder::Trader(k), counterparty, c);
+        // At its bankruptcy price the position loses its collateral, and no more.
+        out.position_loss += self.desk.recognised.loss_on_close(k, q, q, -c);
         self.book.size[k] = 0.0;
         self.book.entry[k] = 0.0;
         self.reindex(k);
@@ -108,7 +112,9 @@ impl PerpMarket {
         if realized != 0.0 {
             ledger.transfer(Account::Counterparty, holder, realized);
         }
-        q.abs() * price.mark()
+        let taken = q.abs() * price.mark();
+        out.taken_over += taken;
+        out.notional += taken;
     }
 
     /// Reports the inventory's value at `mark` to its holder, with `realized` profit taken

@@ -13,6 +13,7 @@ mod inventory;
 mod margin;
 mod order;
 mod queue;
+mod recognised;
 pub(super) mod socialization;
 
 pub use book::PositionBook;
@@ -20,6 +21,7 @@ pub use inventory::{Inventory, Unwound};
 pub use margin::{MarginParams, MarginTier};
 pub use order::{AdlPrice, EngineOrders, OrderLimit, SizeCap, Takeover, bankruptcy_price};
 pub use queue::LiquidationQueue;
+use recognised::RecognisedLosses;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -100,6 +102,9 @@ struct Desk {
     unwind_per_step: f64,
     /// Positions resting between slices of their liquidation.
     cooldown: Cooldown,
+    /// Losses of liquidated positions counted before they closed (a deficit covered on a
+    /// rest that stays).
+    recognised: RecognisedLosses,
 }
 
 /// Positions that were sent a slice of their liquidation and wait out the cool-down before
@@ -406,6 +411,7 @@ impl PerpMarket {
         self.transfer(ledger, me, Holder::Ledger(Account::Treasury), fee - to_fund);
         self.book.size[k] = new_q;
         self.book.entry[k] = new_entry;
+        self.desk.recognised.resized(k, q, new_q);
         self.reindex(k);
         Ok(TradeFill {
             notional,

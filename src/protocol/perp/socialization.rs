@@ -126,11 +126,9 @@ fn adl(
             Holder::Trader(bankrupt),
             handed_over,
         );
-        market.book.size[k] = if fraction >= 1.0 {
-            0.0
-        } else {
-            market.book.size[k] - closed
-        };
+        let size = market.book.size[k];
+        market.book.size[k] = if fraction >= 1.0 { 0.0 } else { size - closed };
+        market.desk.recognised.resized(k, size, market.book.size[k]);
         market.reindex(k);
         out.covered += handed_over;
         out.positions += 1;
@@ -146,14 +144,16 @@ fn adl(
 /// Binance's ADL, which match the bankrupt position at its bankruptcy price. Both sides
 /// realize against the outside counterparty, so every transfer is paired. What no opposite
 /// position covers stays with the bankrupt trader. Returns the positions hit and the
-/// notional deleveraged (at the mark); nothing of a deficit is "covered": at its bankruptcy
-/// price the position leaves none.
+/// notional deleveraged (at the mark), and adds the bankrupt position's loss to
+/// `position_loss`; nothing of a deficit is "covered": at its bankruptcy price the position
+/// leaves none.
 pub(super) fn deleverage_at(
     market: &mut PerpMarket,
     ledger: &mut Ledger,
     bankrupt: usize,
     price: f64,
     mark: f64,
+    position_loss: &mut f64,
 ) -> Socialized {
     let long = market.book.size[bankrupt] > 0.0;
     let mut taken: Vec<u32> = Vec::new();
@@ -172,11 +172,16 @@ pub(super) fn deleverage_at(
         let closed_j = if c == qj.abs() { qj } else { c.copysign(qj) };
         let realized_j = closed_j * (price - market.book.entry[k]);
         market.transfer(ledger, counterparty, Holder::Trader(k), realized_j);
+        market.desk.recognised.resized(k, qj, qj - closed_j);
         market.shrink(k, closed_j);
         // So does the bankrupt position.
         let closed = if c == q.abs() { q } else { c.copysign(q) };
         let realized = closed * (price - market.book.entry[bankrupt]);
         market.transfer(ledger, counterparty, Holder::Trader(bankrupt), realized);
+        *position_loss += market
+            .desk
+            .recognised
+            .loss_on_close(bankrupt, closed, q, realized);
         market.shrink(bankrupt, closed);
         out.positions += 1;
         out.notional += c * mark;
