@@ -154,6 +154,50 @@ fn a_changed_experiment_is_refused_unless_restarted() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A folder kept as the committed examples are, its report without its tables or saved
+/// units (issue 34, item 9): another experiment into it is refused, naming what differs,
+/// and changes nothing; `report` says how to make the tables; the same experiment gives
+/// the report back byte for byte.
+#[test]
+fn a_committed_example_is_neither_replaced_nor_a_dead_end() {
+    let dir = temp_dir("example");
+    let file = dir.join("sweep.toml");
+    std::fs::write(&file, SWEEP.replace("seeds = 3000", "seeds = 100")).unwrap();
+    let out = dir.join("out");
+    let (f, o) = (file.to_str().unwrap(), out.to_str().unwrap());
+    run_ok(&["run", f, "--out", o, "--quiet"]);
+    let report = std::fs::read(out.join("report.md")).unwrap();
+    // Kept as committed: no Parquet table, no saved units, no seal.
+    std::fs::remove_dir_all(out.join("parts")).unwrap();
+    for entry in std::fs::read_dir(&out).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.ends_with(".parquet") || name == "tables.seal" {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    let other = backstop(&["run", f, "--out", o, "--quiet", "--seeds", "50"]);
+    assert_eq!(other.status.code(), Some(2));
+    let msg = String::from_utf8_lossy(&other.stderr);
+    assert!(
+        msg.contains("experiment.toml: this folder holds the report of a different experiment")
+            && msg.contains("experiment.seeds 100 -> 50")
+            && msg.contains("--restart"),
+        "{msg}"
+    );
+    assert_eq!(std::fs::read(out.join("report.md")).unwrap(), report);
+    let dead_end = backstop(&["report", o]);
+    assert_eq!(dead_end.status.code(), Some(2));
+    let msg = String::from_utf8_lossy(&dead_end.stderr);
+    let how = format!("backstop run {o}/experiment.toml --out {o}");
+    assert!(msg.contains(&how), "{msg}");
+    let resolved = out.join("experiment.toml");
+    run_ok(&["run", resolved.to_str().unwrap(), "--out", o, "--quiet"]);
+    assert_eq!(std::fs::read(out.join("report.md")).unwrap(), report);
+    run_ok(&["report", o]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn shards_merge_to_the_same_bytes_as_one_run() {
     let dir = temp_dir("shards");

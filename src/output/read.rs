@@ -8,6 +8,26 @@ use polars::prelude::{DataFrame, DataType};
 use super::error::OutputError;
 use crate::montecarlo::RunFigures;
 
+/// What to do about a table that is not there: a folder with its `experiment.toml` but not
+/// its tables is a report kept without them (the committed examples, whose Parquet tables
+/// are not committed), which the same experiment, run again into it, gives back byte for
+/// byte; any other folder is probably not a run's.
+fn missing_hint(path: &Path) -> String {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let experiment = dir.join(super::paths::EXPERIMENT_FILE);
+    if experiment.exists() {
+        format!(
+            "this folder keeps a report without its tables, as the committed examples do; \
+             make them with `backstop run {} --out {}`, the same experiment, which rewrites \
+             the report with the same bytes",
+            experiment.display(),
+            dir.display()
+        )
+    } else {
+        "is this the output folder of `backstop run`?".into()
+    }
+}
+
 /// Reads a Parquet table (only `columns`, when given). A damaged file is an error naming it:
 /// the reader's own error, or, should the reader panic on bytes it does not expect, that
 /// panic caught here, so that `report` and `merge` refuse a damaged folder instead of
@@ -17,12 +37,8 @@ pub(crate) fn read_parquet_file(
     columns: Option<&[&str]>,
 ) -> Result<polars::prelude::DataFrame, OutputError> {
     use polars::prelude::{ParquetReader, SerReader};
-    let f = std::fs::File::open(path).map_err(|e| {
-        OutputError::at(
-            path,
-            format!("cannot read: {e} (is this the output folder of `backstop run`?)"),
-        )
-    })?;
+    let f = std::fs::File::open(path)
+        .map_err(|e| OutputError::at(path, format!("cannot read: {e} ({})", missing_hint(path))))?;
     let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let reader = ParquetReader::new(f);
         match columns {

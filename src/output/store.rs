@@ -183,6 +183,7 @@ fn open_parts(
         }
         return Ok(parts);
     }
+    refuse_another_report(dir, &text, restart)?;
     clear_earlier_tables(dir)?;
     std::fs::create_dir_all(&parts).map_err(|e| OutputError::at(&parts, e))?;
     // A shard's folder says which share it holds, so that a merge missing it can name the
@@ -199,21 +200,49 @@ fn open_parts(
     Ok(parts)
 }
 
+/// A folder without saved units may still hold another experiment's report: the committed
+/// example (`notebooks-output/baseline`, whose tables are not committed), or a folder whose
+/// parts were removed. A run with another experiment would silently replace it, so it is
+/// refused unless restarted; the same experiment writes the same bytes again.
+fn refuse_another_report(dir: &Path, text: &str, restart: bool) -> Result<(), OutputError> {
+    let path = dir.join(super::paths::EXPERIMENT_FILE);
+    let Ok(old) = std::fs::read_to_string(&path) else {
+        return Ok(());
+    };
+    if restart || old == text {
+        return Ok(());
+    }
+    Err(OutputError::at(
+        &path,
+        format!(
+            "this folder holds the report of a different experiment{}; choose another --out, \
+             or run with --restart to replace it",
+            differences(&old, text)
+        ),
+    ))
+}
+
 /// `: experiment.seeds 10000 -> 2000, ...`: the resolved fields that differ between the
 /// experiment a manifest holds and this one (at most five named), or nothing when the
 /// manifest's experiment cannot be read.
 fn what_differs(manifest: &str, text: &str) -> String {
+    toml::from_str::<toml::Table>(manifest)
+        .ok()
+        .and_then(|m| {
+            Some(differences(
+                m.get("experiment")?.get("text")?.as_str()?,
+                text,
+            ))
+        })
+        .unwrap_or_default()
+}
+
+/// The resolved fields that differ between two experiments' texts (at most five named), or
+/// nothing when either cannot be read.
+fn differences(old: &str, text: &str) -> String {
     const NAMED: usize = 5;
     let resolved = |t: &str| t.parse::<toml::Table>().ok();
-    let Some(old) = toml::from_str::<toml::Table>(manifest).ok().and_then(|m| {
-        m.get("experiment")?
-            .get("text")?
-            .as_str()
-            .and_then(resolved)
-    }) else {
-        return String::new();
-    };
-    let Some(new) = resolved(text) else {
+    let (Some(old), Some(new)) = (resolved(old), resolved(text)) else {
         return String::new();
     };
     let (mut before, mut after) = (Vec::new(), Vec::new());
