@@ -474,6 +474,15 @@ fn the_headline_is_read_from_runs_whose_fund_lasted() {
         "{report}"
     );
     assert!(report.contains(" †") && report.contains("not the need of a fund that lasts"));
+    // The curve is the headline cell's: it says where its runs' fund ran out, and its
+    // quantile line is the one the headline reads, from the larger fund's cell.
+    assert!(
+        report.contains("Their fund ($20.0k) ran dry too often for the target"),
+        "{report}"
+    );
+    let svg = std::fs::read_to_string(out.join("depletion_curve.svg")).unwrap();
+    assert!(svg.contains("past it, a lower bound"), "{svg}");
+    assert!(svg.contains("(cell with $5.00M)"), "{svg}");
 
     // The file's own fund is not on the grid: the report says which cell it reads.
     let off = small.replace("[fund]\ninitial = 2e4", "[fund]\ninitial = 3e4");

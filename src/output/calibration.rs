@@ -287,8 +287,10 @@ fn calibration_chart(
         hi: curve.iter().map(|p| p.hi).collect(),
         runs: best.map_or(0, |c| c.calibration.runs),
         target: target.per_day(),
-        recommended: best.map_or(0.0, |c| c.calibration.fund),
+        recommended: best.map(|c| c.calibration.fund),
         recommended_ub: best.and_then(|c| c.calibration.fund_ub95),
+        recommended_from: None,
+        exact_up_to: None,
         cells: Vec::new(),
     }
 }

@@ -301,10 +301,15 @@ pub struct DepletionCurve {
     pub hi: Vec<f64>,
     pub runs: u64,
     pub target: f64,
-    /// The `(1 - target)` quantile of required capital.
-    pub recommended: f64,
+    /// The `(1 - target)` quantile of required capital, when runs whose fund lasted give it.
+    pub recommended: Option<f64>,
     /// Its one-sided 95% upper confidence bound, when the runs can resolve it.
     pub recommended_ub: Option<f64>,
+    /// Where the quantile comes from when not from the curve's own runs: a cell's fund.
+    pub recommended_from: Option<f64>,
+    /// The fund the curve's runs had, when it ran dry too often for the target: past it a
+    /// run's need stops growing (its fund is gone), so the curve there is a lower bound.
+    pub exact_up_to: Option<f64>,
     pub cells: Vec<CellEstimate>,
 }
 
@@ -412,12 +417,27 @@ impl DepletionCurve {
         let fund_line = |x: f64, colour: RGBColor| {
             DashedLineSeries::new([(x, floor), (x, 1.0)], 8, 6, colour.stroke_width(2))
         };
+        if let Some(dry) = self.exact_up_to.filter(|&f| f <= x_max) {
+            chart
+                .draw_series(fund_line(dry, GREY))?
+                .label(format!(
+                    "These runs' fund {}: past it, a lower bound",
+                    format_money(dry)
+                ))
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], GREY.stroke_width(2)));
+        }
+        let Some(recommended) = self.recommended else {
+            return Ok(());
+        };
+        let from = self.recommended_from.map_or(String::new(), |f| {
+            format!(" (cell with {})", format_money(f))
+        });
         chart
-            .draw_series(fund_line(self.recommended, GREEN))?
+            .draw_series(fund_line(recommended, GREEN))?
             .label(format!(
-                "q{} of required capital: {}",
+                "q{} of required capital{from}: {}",
                 percentile(1.0 - self.target),
-                format_money(self.recommended)
+                format_money(recommended)
             ))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], GREEN.stroke_width(2)));
         if let Some(ub) = self.recommended_ub.filter(|&u| u <= x_max) {

@@ -15,6 +15,7 @@ use super::super::text::{axis_text, format_money, percentile};
 use super::inputs::Tables;
 use super::markdown::cell_text;
 use super::outcome::ReportOutcome;
+use super::reading::HeadlineReading;
 use crate::config::target::pct_short;
 use crate::montecarlo::calibration::depletion_curve;
 
@@ -197,7 +198,19 @@ impl Charts {
         let required = &t.runs.required;
         let n = t.n();
         let target = &t.exp.target;
-        let recommended_ub = t.needs[t.h].and_then(|n| n.ub95);
+        // The quantile and its bound as the headline reads them: from runs whose fund lasted.
+        let own = t.needs[t.h];
+        let (recommended, recommended_ub, recommended_from) =
+            match HeadlineReading::of(&t.exp, &t.needs, t.h) {
+                HeadlineReading::Own => (own.map(|n| n.point), own.and_then(|n| n.ub95), None),
+                HeadlineReading::LargerFund(other) => {
+                    (Some(other.point), other.ub95, Some(other.fund))
+                }
+                HeadlineReading::CutShort { point_holds } => {
+                    (own.filter(|_| point_holds).map(|n| n.point), None, None)
+                }
+            };
+        let exact_up_to = own.filter(|n| !n.holds()).map(|n| n.fund);
         let cells = fund_cells(t);
         // The axis reaches past the largest of these; a missing upper bound adds nothing (the
         // axis is at least 1 anyway).
@@ -225,12 +238,20 @@ impl Charts {
             hi: points.iter().map(|c| c.hi).collect(),
             runs: n,
             target: target.per_day(),
-            recommended: required.quantile(target.level()),
+            recommended,
             recommended_ub,
+            recommended_from,
+            exact_up_to,
             cells,
         };
+        let dry = exact_up_to.map_or(String::new(), |fund| {
+            format!(
+                " Their fund ({}) ran dry too often for the target: past it a run's need stops growing (the fund is gone), so the curve there is a lower bound.",
+                format_money(fund)
+            )
+        });
         let caption = format!(
-            "P(depletion) against fund size for {}, read off the required capital of {n} runs; dots are grid cells run with that fund (95% Wilson intervals).",
+            "P(depletion) against fund size for {}, read off the required capital of {n} runs; dots are grid cells run with that fund (95% Wilson intervals).{dry}",
             cell_text(&t.exp, t.h)
         );
         self.emit(&curve, &caption)
