@@ -49,9 +49,14 @@ impl Experiment {
         if let Ok(file) = toml::Value::try_from(&self.resolved) {
             let mut leaves = Vec::new();
             super::toml_leaves("", &file, &mut leaves);
+            let dt = file
+                .get("experiment")
+                .and_then(|e| e.get("dt_seconds"))
+                .and_then(toml::Value::as_float);
             for (field, value) in leaves {
                 if let Ok(v) = value.parse::<f64>() {
                     share(&field, v, &mut out);
+                    out.extend(dt.and_then(|dt| fitted_elsewhere(&field, v, dt)));
                 }
             }
         }
@@ -86,6 +91,20 @@ fn share(field: &str, v: f64, out: &mut Vec<Warning>) {
             message: format!("is {v}: {reads}; was a percent typed?"),
         });
     }
+}
+
+/// GARCH's `alpha` and `beta` are per step: fitted for one step and run at another they are
+/// another model (an hourly fit's half-life of a shock, run at 60 s, lasts a sixtieth as
+/// long). `fit_dt_seconds`, which `backstop fit` writes, says which step they are for.
+fn fitted_elsewhere(field: &str, fitted: f64, dt: f64) -> Option<Warning> {
+    let model = field.strip_suffix(".fit_dt_seconds")?;
+    (fitted != dt).then(|| Warning {
+        field: field.to_string(),
+        message: format!(
+            "is {fitted} but experiment.dt_seconds is {dt}: `{model}.alpha` and `beta` are per \
+             step, so at this step they are another model; refit with `backstop fit --dt {dt}`"
+        ),
+    })
 }
 
 /// A leverage above `1 / margin.imr` opens at `1 / imr`: a fixed leverage, or the upper end
@@ -154,5 +173,26 @@ mod tests {
                 "`market.model.vol` is 80: an annualized volatility as a fraction: 0.8 is 80%; was a percent typed?"
             ]
         );
+    }
+
+    #[test]
+    fn a_garch_fitted_for_another_step_is_named() {
+        let garch = |fit: f64| {
+            format!(
+                "[experiment]\nseeds = 1\ndt_seconds = 60.0\n[market.model]\nkind = \"garch\"\n\
+                 long_run_vol = 0.8\nalpha = 0.05\nbeta = 0.9\nfit_dt_seconds = {fit:?}\n"
+            )
+        };
+        assert!(warnings(&garch(60.0)).is_empty());
+        assert_eq!(
+            warnings(&garch(3600.0)),
+            vec![
+                "`market.model.fit_dt_seconds` is 3600 but experiment.dt_seconds is 60: `market.model.alpha` and `beta` are per step, so at this step they are another model; refit with `backstop fit --dt 60`"
+            ]
+        );
+        let refused = Experiment::parse(&garch(0.0), Path::new("w.toml"), Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("market.model.fit_dt_seconds"), "{refused}");
     }
 }

@@ -257,11 +257,12 @@ pub fn garch_snippet(fit: &GarchTFit, at: &GarchAtStep, data: &DataDescription) 
     let _ = writeln!(
         out,
         "[market.model]\nkind = \"garch\"\nlong_run_vol = {}\nalpha = {}\nbeta = {}\n\
-         shocks = {{ kind = \"student_t\", nu = {} }}",
+         shocks = {{ kind = \"student_t\", nu = {} }}\nfit_dt_seconds = {:?}",
         round_sig(at.long_run_vol),
         round_sig(at.alpha),
         round_sig(at.beta),
-        round_sig(at.nu)
+        round_sig(at.nu),
+        at.dt_seconds
     );
     out
 }

@@ -126,7 +126,15 @@ fn parametric(spec: &PriceModelSpec, horizon: &Horizon) -> Result<PriceModelPara
             shocks,
             initial_vol,
             drift,
+            fit_dt_seconds,
         } => {
+            if let Some(step) = fit_dt_seconds.filter(|s| !(s.is_finite() && *s > 0.0)) {
+                return Err(ParamError::new(
+                    "fit_dt_seconds",
+                    format!("must be a step in seconds above 0, got {step}"),
+                )
+                .within(path));
+            }
             GarchParams::check_horizon(*initial_vol, *long_run_vol, *drift, horizon)?;
             let shocks = garch_shocks(shocks, path)?;
             PriceModelParams::Garch(

@@ -171,6 +171,11 @@ pub enum PriceModelSpec {
         #[serde(default)]
         #[schemars(extend("x-unit" = "1/year"))]
         drift: f64,
+        /// The step (s) `alpha` and `beta` were fitted or converted for, as `backstop fit`
+        /// writes it: a warning when it is not `experiment.dt_seconds`. Absent: not said.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(extend("x-unit" = "s"))]
+        fit_dt_seconds: Option<f64>,
     },
 }
 
@@ -183,6 +188,7 @@ impl Default for PriceModelSpec {
             shocks: ShockSpec::StudentT { nu: 4.0 },
             initial_vol: 0.0,
             drift: 0.0,
+            fit_dt_seconds: None,
         }
     }
 }
