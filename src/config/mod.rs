@@ -179,7 +179,20 @@ fn grid_cells(
     file: &ExperimentFile,
     axes: &[GridAxis],
     data: &DataFiles,
+    scenario: Scenario,
 ) -> Result<Vec<Cell>, Blame> {
+    if axes.is_empty() {
+        // One cell, the file itself: its scenario is the one just checked (a file with
+        // thousands of markets and their correlation is not read, encoded and factored twice).
+        let traders = run_size(&scenario, &|_| None, &grid::cell_label(axes, &[]))?;
+        let seeds = file.experiment.seeds;
+        check_trader_steps(seeds, traders * seeds as f64 * scenario.steps() as f64, 1)?;
+        return Ok(vec![Cell {
+            index: 0,
+            coords: Vec::new(),
+            scenario,
+        }]);
+    }
     let base = toml::Table::try_from(file)
         .map_err(|e| (None, format!("cannot re-encode the experiment: {e}")))?;
     let seeds = file.experiment.seeds;
@@ -194,20 +207,25 @@ fn grid_cells(
             scenario,
         });
     }
+    check_trader_steps(seeds, trader_steps, cells.len())?;
+    Ok(cells)
+}
+
+/// The whole experiment's trader-steps against [`MAX_TRADER_STEPS`].
+fn check_trader_steps(seeds: u64, trader_steps: f64, cells: usize) -> Result<(), Blame> {
     if trader_steps > MAX_TRADER_STEPS {
         return Err((
             Some("experiment.seeds".into()),
             format!(
-                "= {seeds} asks for {trader_steps:.2e} trader-steps over {} cell(s) (steps x \
-                 traders x seeds), more than {MAX_TRADER_STEPS:e}: about {:.0} days on 2 \
+                "= {seeds} asks for {trader_steps:.2e} trader-steps over {cells} cell(s) (steps \
+                 x traders x seeds), more than {MAX_TRADER_STEPS:e}: about {:.0} days on 2 \
                  cores at R1's pace of 1.4e10 a second; fewer seeds, steps, traders or cells, \
                  or shards on a cluster",
-                cells.len(),
                 trader_steps / 1.44e10 / 86_400.0
             ),
         ));
     }
-    Ok(cells)
+    Ok(())
 }
 
 /// The scenario of the cell at `coords` (the base file with each axis's value set) and its
@@ -247,6 +265,17 @@ fn cell_scenario(
         let field = in_grid(&e.field).unwrap_or(e.field);
         (Some(field), format!("{} (in grid cell {label})", e.rule))
     })?;
+    let traders = run_size(&scenario, &in_grid, &label)?;
+    Ok((scenario, traders))
+}
+
+/// The traders of a cell's run over all markets, refused when a run would need more than
+/// [`MAX_RUN_BYTES`]; `in_grid` names the grid's value that set a field, `label` the cell.
+fn run_size(
+    scenario: &Scenario,
+    in_grid: &dyn Fn(&str) -> Option<String>,
+    label: &str,
+) -> Result<f64, Blame> {
     let traders: f64 = scenario.markets().iter().map(|m| m.accounts() as f64).sum();
     let run_bytes = traders * BYTES_PER_TRADER;
     if run_bytes > MAX_RUN_BYTES {
@@ -260,7 +289,7 @@ fn cell_scenario(
             ),
         ));
     }
-    Ok((scenario, traders))
+    Ok(traders)
 }
 
 /// One cell of the grid: its coordinates (one value per axis) and its scenario.
@@ -316,7 +345,7 @@ impl Experiment {
             .map_err(|e| (Some("experiment.target".into()), e))?;
         // The base scenario must be valid on its own, whatever the grid does.
         let data = DataFiles::default();
-        Scenario::from_file_reading(&file, &data).map_err(|e| {
+        let base = Scenario::from_file_reading(&file, &data).map_err(|e| {
             (
                 Some(e.field.clone()),
                 preset_tier_hint(&file, text, &e.field, e.rule),
@@ -325,7 +354,7 @@ impl Experiment {
         let axes = grid::parse_axes(&grid)?;
         check_contrast(&file.experiment.contrast, &axes)?;
         check_size(&file.experiment, grid::cell_count(&axes))?;
-        let cells = grid_cells(&file, &axes, &data)?;
+        let cells = grid_cells(&file, &axes, &data, base)?;
         Ok(Self {
             name: file.experiment.name.clone(),
             seeds: file.experiment.seeds as u32,
@@ -420,6 +449,11 @@ impl Experiment {
 
     /// The cell that is the experiment as written, if the grid contains it.
     pub fn headline_on_grid(&self) -> Option<usize> {
+        if self.axes.is_empty() {
+            // Without a grid the one cell is the file (and the file is not encoded again:
+            // with thousands of markets and their correlation that took a second).
+            return (!self.cells.is_empty()).then_some(0);
+        }
         let Ok(toml::Value::Table(mut base)) = toml::Value::try_from(&self.resolved) else {
             return None;
         };

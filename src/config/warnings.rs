@@ -46,19 +46,21 @@ impl Experiment {
     /// Every legal but unlikely value of the file and its grid, in file order.
     pub fn warnings(&self) -> Vec<Warning> {
         let mut out = Vec::new();
-        if let Ok(file) = toml::Value::try_from(&self.resolved) {
-            let mut leaves = Vec::new();
-            super::toml_leaves("", &file, &mut leaves);
+        // No warning reads the correlation matrix, which for thousands of markets is
+        // millions of numbers: leave it out of the walk (and out of its encoding).
+        let mut walked = self.resolved.clone();
+        if let Some(c) = walked.correlation.as_mut() {
+            c.matrix = Vec::new();
+        }
+        if let Ok(file) = toml::Value::try_from(&walked) {
             let dt = file
                 .get("experiment")
                 .and_then(|e| e.get("dt_seconds"))
                 .and_then(toml::Value::as_float);
-            for (field, value) in leaves {
-                if let Ok(v) = value.parse::<f64>() {
-                    share(&field, v, &mut out);
-                    out.extend(dt.and_then(|dt| fitted_elsewhere(&field, v, dt)));
-                }
-            }
+            number_leaves("", &file, &mut |field, v| {
+                share(field, v, &mut out);
+                out.extend(dt.and_then(|dt| fitted_elsewhere(field, v, dt)));
+            });
         }
         for axis in &self.axes {
             for v in &axis.values {
@@ -73,6 +75,27 @@ impl Experiment {
         out.extend(capped_leverage(self));
         out.dedup();
         out
+    }
+}
+
+/// Every number of `v` outside arrays, with its dotted path, in file order. Arrays (a
+/// correlation matrix of thousands of markets, margin tiers) are not walked, nor written
+/// out as text to be read back.
+fn number_leaves(prefix: &str, v: &toml::Value, f: &mut dyn FnMut(&str, f64)) {
+    match v {
+        toml::Value::Table(t) => {
+            for (k, v) in t {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                number_leaves(&key, v, f);
+            }
+        }
+        toml::Value::Float(x) => f(prefix, *x),
+        toml::Value::Integer(i) => f(prefix, *i as f64),
+        _ => {}
     }
 }
 

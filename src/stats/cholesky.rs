@@ -18,22 +18,72 @@ pub fn cholesky(a: ArrayView2<f64>) -> Option<Array2<f64>> {
         return None;
     }
     let scale = a.diag().iter().fold(0.0_f64, |m, v| m.max(v.abs()));
-    let mut l = Array2::<f64>::zeros((n, n));
-    for i in 0..n {
-        for j in 0..=i {
-            let s: f64 = (0..j).map(|k| l[[i, k]] * l[[j, k]]).sum();
-            if i == j {
-                let d = a[[i, i]] - s;
-                if d.is_nan() || d <= 1e-12 * scale.max(f64::MIN_POSITIVE) {
-                    return None;
+    // Row-major and sliced, so that each inner product runs over contiguous memory without
+    // bounds checks, and rows taken a block at a time, column by column, so that a row `j`
+    // read for one row of the block is in cache for the others (the whole factor no longer
+    // streams through memory once per row: a correlation of 2,000 markets factors in a
+    // fraction of a second, not one). Every entry's products are summed in the textbook
+    // loop's order, so the factor's bits are unchanged.
+    const BLOCK: usize = 16;
+    let mut l = vec![0.0; n * n];
+    for i0 in (0..n).step_by(BLOCK) {
+        let i1 = (i0 + BLOCK).min(n);
+        for j in 0..i1 {
+            // Rows wholly below row j, four at a time: four sums, each in its own order, run
+            // side by side (one sum's additions wait on each other; four fill the pipeline).
+            let mut i = i0.max(j + 1);
+            if j < i0 {
+                while i + 4 <= i1 {
+                    let s = dot4(&l, n, i, j);
+                    for (r, s) in s.into_iter().enumerate() {
+                        l[(i + r) * n + j] = (a[[i + r, j]] - s) / l[j * n + j];
+                    }
+                    i += 4;
                 }
-                l[[i, i]] = d.sqrt();
             } else {
-                l[[i, j]] = (a[[i, j]] - s) / l[[j, j]];
+                i = j;
+            }
+            // Ascending from the diagonal: row j's pivot is set before the rows under it.
+            for i in i..i1 {
+                let s: f64 = l[i * n..i * n + j]
+                    .iter()
+                    .zip(&l[j * n..j * n + j])
+                    .map(|(x, y)| x * y)
+                    .sum();
+                if i == j {
+                    let d = a[[i, i]] - s;
+                    if d.is_nan() || d <= 1e-12 * scale.max(f64::MIN_POSITIVE) {
+                        return None;
+                    }
+                    l[i * n + i] = d.sqrt();
+                } else {
+                    l[i * n + j] = (a[[i, j]] - s) / l[j * n + j];
+                }
             }
         }
     }
-    Some(l)
+    Array2::from_shape_vec((n, n), l).ok()
+}
+
+/// The sums `sum_k l[i + r][k] l[j][k]` over `k < j` for the four rows `i..i + 4` of the
+/// row-major `l` (width `n`), each added in `k` order from -0.0 as `Iterator::sum` adds.
+fn dot4(l: &[f64], n: usize, i: usize, j: usize) -> [f64; 4] {
+    let row = &l[j * n..j * n + j];
+    let (a, b, c, d) = (
+        &l[i * n..i * n + j],
+        &l[(i + 1) * n..(i + 1) * n + j],
+        &l[(i + 2) * n..(i + 2) * n + j],
+        &l[(i + 3) * n..(i + 3) * n + j],
+    );
+    let mut s = [-0.0; 4];
+    for k in 0..j {
+        let y = row[k];
+        s[0] += a[k] * y;
+        s[1] += b[k] * y;
+        s[2] += c[k] * y;
+        s[3] += d[k] * y;
+    }
+    s
 }
 
 /// `(L L')^{-1}` from the Cholesky factor `L`: `L^{-1}` by forward substitution, then
@@ -67,6 +117,37 @@ mod tests {
             (eye - Array2::<f64>::eye(3))
                 .iter()
                 .all(|d| d.abs() < 1e-13)
+        );
+    }
+
+    /// The blocked factor is the textbook row-by-row loop's, bit for bit, across block
+    /// edges (the correlated golden runs hold its bits).
+    #[test]
+    fn the_blocked_factor_is_the_textbook_one_bit_for_bit() {
+        let n = 53;
+        let a = Array2::from_shape_fn((n, n), |(i, j)| {
+            if i == j {
+                1.0
+            } else {
+                0.3 / (1.0 + (i as f64 - j as f64).abs()) + 0.01 * ((i * j) % 7) as f64 / 7.0
+            }
+        });
+        let mut want = Array2::<f64>::zeros((n, n));
+        for i in 0..n {
+            for j in 0..=i {
+                let s: f64 = (0..j).map(|k| want[[i, k]] * want[[j, k]]).sum();
+                want[[i, j]] = if i == j {
+                    (a[[i, i]] - s).sqrt()
+                } else {
+                    (a[[i, j]] - s) / want[[j, j]]
+                };
+            }
+        }
+        let got = cholesky(a.view()).unwrap();
+        assert!(
+            got.iter()
+                .zip(&want)
+                .all(|(g, w)| g.to_bits() == w.to_bits())
         );
     }
 
