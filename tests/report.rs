@@ -631,6 +631,27 @@ fn each_report_speaks_of_what_its_run_has() {
     assert!(!caveats.contains("Traders"), "{caveats}");
     assert!(caveats.contains("Borrowers hold their loans"), "{caveats}");
     assert!(caveats.contains("A simulated day"), "{caveats}");
+    // Its sample path draws the oracle the loans are valued at, from the table's column.
+    let svg = std::fs::read_to_string(lending.join("sample_path.svg")).unwrap();
+    assert!(svg.contains("Oracle (what loans are valued at)"), "{svg}");
+    let sample = common::read_parquet(&lending.join("sample_path.parquet"));
+    let oracle = common::f64_column(&sample, "oracle");
+    assert!(!oracle.is_empty() && oracle.iter().all(|&p| p > 0.0));
+    // The scenario table shows what a lending run reads: its keepers, not perp margins.
+    let table = section(&report, "## Scenario");
+    assert!(table.contains("`liquidation.keepers.count`"), "{table}");
+    assert!(table.contains("`market.lending.bonus`"), "{table}");
+    for perp in [
+        "`margin.imr`",
+        "`traders.count`",
+        "`liquidation.penalty_rate`",
+    ] {
+        assert!(!table.contains(perp), "{perp} in\n{table}");
+    }
+    assert!(
+        table.contains("Left out, as this run has no perp market"),
+        "{table}"
+    );
 
     // GRID runs 720 steps of 60 s: 12 hours, not a day.
     let out = run("wording-12h", GRID, &[]);
@@ -646,6 +667,33 @@ fn each_report_speaks_of_what_its_run_has() {
         "{caveats}"
     );
     assert!(section(&report, "## Method").contains("auto-deleveraging"));
+    let svg = std::fs::read_to_string(out.join("sample_path.svg")).unwrap();
+    assert!(
+        svg.contains("Mark (this venue)") && !svg.contains("Oracle"),
+        "{svg}"
+    );
+
+    // Several markets: the sample path says whose prices it draws.
+    let multi = dir.join("multi");
+    let o = backstop(&[
+        "run",
+        "experiments/multi-market.toml",
+        "--seeds",
+        "20",
+        "--out",
+        multi.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let svg = std::fs::read_to_string(multi.join("sample_path.svg")).unwrap();
+    assert!(svg.contains("Mark of BTC (this venue)"), "{svg}");
+    let report = std::fs::read_to_string(multi.join("report.md")).unwrap();
+    assert!(report.contains("index and mark of `BTC` (the first of its 3 markets"));
+    let table = section(&report, "## Scenario");
+    assert!(
+        table.contains("`margin.imr`") && !table.contains("Left out"),
+        "{table}"
+    );
 
     let replay = dir.join("replay");
     let o = backstop(&[

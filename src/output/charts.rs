@@ -823,6 +823,10 @@ pub struct SamplePathChart {
     pub hours: Vec<f64>,
     pub index: Vec<f64>,
     pub mark: Vec<f64>,
+    /// A lending market's oracle, the price its health factors read (empty for a perp).
+    pub oracle: Vec<f64>,
+    /// The market the prices are of, named when the run has several.
+    pub market: Option<String>,
     pub fund: Vec<f64>,
     /// (hour, mark, notional) of steps with liquidations.
     pub liquidations: Vec<(f64, f64, f64)>,
@@ -868,9 +872,14 @@ impl SamplePathChart {
             .index
             .iter()
             .chain(&self.mark)
+            .chain(&self.oracle)
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
                 (a.min(x), b.max(x))
             });
+        let of = self
+            .market
+            .as_ref()
+            .map_or(String::new(), |m| format!(" of {m}"));
         let pad = (p_hi - p_lo).max(p_hi * 1e-3) * 0.05;
         let mut top = ChartBuilder::on(upper)
             .margin(15)
@@ -889,14 +898,26 @@ impl SamplePathChart {
             self.hours.iter().copied().zip(self.mark.iter().copied()),
             BLUE.stroke_width(3),
         ))?
-        .label("Mark (this venue)")
+        .label(if self.oracle.is_empty() {
+            format!("Mark{of} (this venue)")
+        } else {
+            format!("Book{of} (where seized collateral sells)")
+        })
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLUE.stroke_width(3)));
         top.draw_series(LineSeries::new(
             self.hours.iter().copied().zip(self.index.iter().copied()),
             BLACK.stroke_width(1),
         ))?
-        .label("Index (outside world)")
+        .label(format!("Index{of} (outside world)"))
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLACK.stroke_width(1)));
+        if !self.oracle.is_empty() {
+            top.draw_series(LineSeries::new(
+                self.hours.iter().copied().zip(self.oracle.iter().copied()),
+                ORANGE.stroke_width(2),
+            ))?
+            .label(format!("Oracle{of} (what loans are valued at)"))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], ORANGE.stroke_width(2)));
+        }
         let biggest = self.liquidations.iter().map(|l| l.2).fold(0.0, f64::max);
         top.draw_series(self.liquidations.iter().map(|&(h, p, notional)| {
             let r = 3.0 + 9.0 * (notional / biggest.max(1.0)).sqrt();
@@ -909,7 +930,8 @@ impl SamplePathChart {
             .iter()
             .copied()
             .zip(self.mark.iter().copied())
-            .chain(self.hours.iter().copied().zip(self.index.iter().copied()));
+            .chain(self.hours.iter().copied().zip(self.index.iter().copied()))
+            .chain(self.hours.iter().copied().zip(self.oracle.iter().copied()));
         let corner = emptiest_corner(path, (0.0, x_max), (p_lo - pad, p_hi + pad));
         draw_legend(&mut top, corner)
     }

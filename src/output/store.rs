@@ -524,8 +524,13 @@ fn assemble(
     for u in &all {
         let fan_path = part_paths(parts, u).fan;
         let bytes = std::fs::read(&fan_path).map_err(|e| OutputError::at(&fan_path, e))?;
-        let fan = FanAggregate::from_bytes(&bytes)
-            .ok_or_else(|| OutputError::at(&fan_path, "is not a fan histogram"))?;
+        let fan = FanAggregate::from_bytes(&bytes).ok_or_else(|| {
+            OutputError::at(
+                &fan_path,
+                "is not a fan histogram this build reads (one saved before the fan kept \
+                     each bin's least and most balance?); run again with --restart",
+            )
+        })?;
         fans[u.cell].merge(&fan);
     }
     let agg = aggregate(exp, &fans, opts, |c| {

@@ -83,7 +83,7 @@ pub fn rows_frame(exp: &Experiment, cell: usize, rows: &[RunRow]) -> PolarsResul
 }
 
 /// The experiment's market names, in market order.
-fn market_names(exp: &Experiment) -> Vec<String> {
+pub(crate) fn market_names(exp: &Experiment) -> Vec<String> {
     exp.cells
         .first()
         .map(|c| {
@@ -318,6 +318,7 @@ pub fn fan_frame(exp: &Experiment, result: &Aggregates) -> PolarsResult<DataFram
 pub fn sample_frame(exp: &Experiment, result: &Aggregates) -> PolarsResult<DataFrame> {
     let s = &result.sample;
     let dt = exp.cells[s.cell].scenario.dt_seconds();
+    let lending = exp.cells[s.cell].scenario.markets()[0].lending().is_some();
     let n = s.steps.len();
     let col = |name: &str, f: &dyn Fn(&crate::simulation::StepView) -> f64| {
         Column::new(name.into(), s.steps.iter().map(f).collect::<Vec<f64>>())
@@ -341,6 +342,14 @@ pub fn sample_frame(exp: &Experiment, result: &Aggregates) -> PolarsResult<DataF
             ),
             col("liquidated_notional", &|v| v.liquidated_notional),
             col("bad_debt", &|v| v.bad_debt),
+            // The first market's oracle when it is a lending market (null for a perp).
+            Column::new(
+                "oracle".into(),
+                s.steps
+                    .iter()
+                    .map(|v| lending.then_some(v.oracle))
+                    .collect::<Vec<Option<f64>>>(),
+            ),
         ],
     )
 }

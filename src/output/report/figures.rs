@@ -11,6 +11,7 @@ use super::super::charts::{
 };
 use super::super::drivers::DriversFound;
 use super::super::error::OutputError;
+use super::super::tables::market_names;
 use super::super::text::{axis_text, format_money, percentile};
 use super::inputs::Tables;
 use super::markdown::cell_text;
@@ -321,6 +322,7 @@ impl Charts {
         let low = s.fund.iter().copied().fold(f64::INFINITY, f64::min);
         let word = horizon_word(s.horizon);
         let one_in = t.exp.target.one_in();
+        let names = market_names(&t.exp);
         let chart = SamplePathChart {
             title: format!(
                 "A 1-in-{one_in} {word} for the fund (seed {}): its low {}, bad debt {}",
@@ -331,11 +333,25 @@ impl Charts {
             hours: s.hours.clone(),
             index: s.index.clone(),
             mark: s.mark.clone(),
+            oracle: s.oracle.clone(),
+            market: (names.len() > 1).then(|| names[0].clone()),
             fund: s.fund.clone(),
             liquidations,
         };
+        let prices = match (names.len(), s.oracle.is_empty()) {
+            (1, true) => "index and mark".to_string(),
+            (1, false) => {
+                "index, the book where seized collateral sells and the oracle the loans are valued at"
+                    .into()
+            }
+            (n, _) => format!(
+                "index and mark{} of `{}` (the first of its {n} markets; the liquidations are all of theirs)",
+                if s.oracle.is_empty() { "" } else { " and oracle" },
+                names[0],
+            ),
+        };
         let caption = format!(
-            "The simulated {word} whose required capital (what the fund had to pay out at its worst) is the {}th percentile of {} ({}), the quantile the headline reads: index and mark, liquidations, and the fund beneath.",
+            "The simulated {word} whose required capital (what the fund had to pay out at its worst) is the {}th percentile of {} ({}), the quantile the headline reads: {prices}, liquidations, and the fund beneath.",
             percentile(t.exp.target.level()),
             t.n(),
             cell_text(&t.exp, t.h)

@@ -186,6 +186,8 @@ pub(super) struct Sample {
     pub hours: Vec<f64>,
     pub index: Vec<f64>,
     pub mark: Vec<f64>,
+    /// The first market's oracle, when it is a lending market (empty otherwise).
+    pub oracle: Vec<f64>,
     pub fund: Vec<f64>,
     pub liquidated: Vec<f64>,
     pub bad_debt: Vec<f64>,
@@ -205,10 +207,21 @@ fn read_sample(dir: &Path) -> Result<Sample, OutputError> {
         hours,
         index: col("index")?,
         mark: col("mark")?,
+        oracle: oracle_column(&df),
         fund: col("fund_balance")?,
         liquidated: col("liquidated_notional")?,
         bad_debt: col("bad_debt")?,
     })
+}
+
+/// The sample path's oracle: every step's value when the first market is a lending market;
+/// empty for a perp's nulls, and for tables written before the column existed.
+fn oracle_column(df: &polars::prelude::DataFrame) -> Vec<f64> {
+    df.column("oracle")
+        .ok()
+        .and_then(|c| c.f64().ok())
+        .and_then(|c| c.iter().collect::<Option<Vec<f64>>>())
+        .unwrap_or_default()
 }
 
 /// One row of `liquidation_map.parquet`, read back typed.

@@ -845,15 +845,21 @@ fn borrowers_acting(s: &mut String, acting: &BorrowersActing, row: &MarketSummar
     }
 }
 
-/// Every parameter of the scenario as resolved, and the grid.
+/// Every parameter of the scenario as resolved that the run reads, and the grid.
 fn scenario(s: &mut String, exp: &Experiment) {
     let _ = writeln!(s, "## Scenario\n\n| parameter | value |\n| --- | --- |");
     let mut rows = Vec::new();
     if let Ok(v) = toml::Value::try_from(&exp.resolved) {
         toml_leaves("", &v, &mut rows);
     }
+    let (perps, _) = kinds(exp);
+    let mut left_out = 0;
     for (k, v) in rows {
         if k == "experiment.question" {
+            continue;
+        }
+        if !perps && perp_only(&k) {
+            left_out += 1;
             continue;
         }
         let _ = writeln!(s, "| `{k}` | {} |", v.replace('|', "\\|"));
@@ -862,6 +868,29 @@ fn scenario(s: &mut String, exp: &Experiment) {
         let values: Vec<String> = a.values.iter().map(|v| v.to_string()).collect();
         let _ = writeln!(s, "| grid `{}` | {} |", a.path, values.join(", "));
     }
+    if left_out > 0 {
+        let _ = writeln!(
+            s,
+            "\nLeft out, as this run has no perp market to read them: {left_out} parameters of \
+             perp traders (`traders`), their margins (`margin`), the engine's liquidation rules \
+             (`liquidation`, but for `mode` and `keepers`) and auto-deleveraging \
+             (`fund.adl_*`). [`{EXPERIMENT_FILE}`]({EXPERIMENT_FILE}) holds them at their \
+             defaults."
+        );
+    }
+}
+
+/// A parameter only a perp market reads: its traders and margins, the engine's liquidation
+/// rules (a lending market's keepers have their own table) and ADL (lenders hold no position
+/// to deleverage). Checked on the lending example: each, moved alone on a grid, leaves every
+/// figure unchanged or is refused with keepers.
+fn perp_only(key: &str) -> bool {
+    key.starts_with("traders.")
+        || key.starts_with("margin.")
+        || key.starts_with("fund.adl_")
+        || key
+            .strip_prefix("liquidation.")
+            .is_some_and(|rest| rest != "mode" && !rest.starts_with("keepers."))
 }
 
 /// How the numbers were made.
