@@ -152,6 +152,13 @@ fn plain(message: &str) -> String {
             "f64" => "a number",
             "u64" | "usize" => "a whole number from 0 up",
             "u32" | "u16" | "u8" => "a small whole number from 0 up",
+            "internally tagged enum DistributionSpec" => {
+                "a distribution table: { kind = \"fixed\", value = 10.0 }, or \"uniform\" and \
+                 \"log_uniform\" (min, max), or \"lognormal\" (median, log_sd)"
+            }
+            other if other.starts_with("internally tagged enum") => {
+                "a table with a `kind` (`backstop schema` lists each kind's fields)"
+            }
             other => other,
         };
         format!("must be {expected}, got {got}")
@@ -239,6 +246,21 @@ fn absolutize_raw_data_paths(model: &mut toml::Value, base: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_number_for_a_table_says_what_the_table_is() {
+        let got = plain(
+            "invalid type: floating point `100.0`, expected internally tagged enum DistributionSpec",
+        );
+        assert_eq!(
+            got,
+            "must be a distribution table: { kind = \"fixed\", value = 10.0 }, or \"uniform\" and \
+             \"log_uniform\" (min, max), or \"lognormal\" (median, log_sd), got floating point \
+             `100.0`"
+        );
+        let got = plain("invalid type: integer `3`, expected internally tagged enum ShockSpec");
+        assert!(got.starts_with("must be a table with a `kind`"), "{got}");
+    }
 
     #[test]
     fn a_wrong_type_inside_a_tagged_table_names_the_key() {
