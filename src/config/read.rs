@@ -169,6 +169,14 @@ fn plain(message: &str) -> String {
 
 /// Dotted key and value of every leaf of a TOML value, in file order (arrays as written).
 pub fn toml_leaves(prefix: &str, v: &toml::Value, out: &mut Vec<(String, String)>) {
+    for_each_leaf(prefix, v, &mut |key, leaf| {
+        out.push((key.to_string(), leaf.to_string()))
+    });
+}
+
+/// Every leaf of `v` (a value that is not a table; an array is one leaf) with its dotted
+/// path, in file order.
+pub fn for_each_leaf(prefix: &str, v: &toml::Value, f: &mut dyn FnMut(&str, &toml::Value)) {
     match v {
         toml::Value::Table(t) => {
             for (k, v) in t {
@@ -177,10 +185,10 @@ pub fn toml_leaves(prefix: &str, v: &toml::Value, out: &mut Vec<(String, String)
                 } else {
                     format!("{prefix}.{k}")
                 };
-                toml_leaves(&key, v, out);
+                for_each_leaf(&key, v, f);
             }
         }
-        other => out.push((prefix.to_string(), other.to_string())),
+        leaf => f(prefix, leaf),
     }
 }
 

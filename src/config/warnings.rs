@@ -57,7 +57,13 @@ impl Experiment {
                 .get("experiment")
                 .and_then(|e| e.get("dt_seconds"))
                 .and_then(toml::Value::as_float);
-            number_leaves("", &file, &mut |field, v| {
+            // Numbers only: an array (margin tiers) is one leaf, not walked.
+            super::read::for_each_leaf("", &file, &mut |field, leaf| {
+                let v = match leaf {
+                    toml::Value::Float(x) => *x,
+                    toml::Value::Integer(i) => *i as f64,
+                    _ => return,
+                };
                 share(field, v, &mut out);
                 out.extend(dt.and_then(|dt| fitted_elsewhere(field, v, dt)));
             });
@@ -75,27 +81,6 @@ impl Experiment {
         out.extend(capped_leverage(self));
         out.dedup();
         out
-    }
-}
-
-/// Every number of `v` outside arrays, with its dotted path, in file order. Arrays (a
-/// correlation matrix of thousands of markets, margin tiers) are not walked, nor written
-/// out as text to be read back.
-fn number_leaves(prefix: &str, v: &toml::Value, f: &mut dyn FnMut(&str, f64)) {
-    match v {
-        toml::Value::Table(t) => {
-            for (k, v) in t {
-                let key = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                number_leaves(&key, v, f);
-            }
-        }
-        toml::Value::Float(x) => f(prefix, *x),
-        toml::Value::Integer(i) => f(prefix, *i as f64),
-        _ => {}
     }
 }
 
