@@ -427,7 +427,7 @@ fn calibrate(args: &CalibrateArgs) -> Result<(), String> {
         args.target.clone()
     };
     for target in &targets {
-        let cells = output::calibration::calibrate_cells(&exp, &per_cell, target.per_day());
+        let cells = output::calibration::calibrate_cells(&exp, &per_cell, target.per_day())?;
         output::calibration::write_calibration(&out, &exp, &cells, target)
             .map_err(|e| e.to_string())?;
         if !args.quiet {

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use crate::config::Scenario;
 use crate::params::ParamError;
 use crate::simulation::{RunOptions, simulate};
-use crate::stats::{Moments, Z95, quantile_sorted, upper_bound_rank, wilson_of};
+use crate::stats::{Moments, SortedSample, Z95, wilson_of};
 
 /// The calibrated fund of one cell of the non-fund axes.
 #[derive(Clone, Debug, PartialEq)]
@@ -54,28 +54,22 @@ pub struct CurvePoint {
     pub hi: f64,
 }
 
-/// Calibrates one cell from its runs' required capital and trader losses (same order).
-pub fn calibrate(required: &[f64], trader_losses: &[f64], target: f64) -> Calibration {
-    let mut r = required.to_vec();
-    r.sort_by(f64::total_cmp);
-    let n = r.len() as u64;
-    let fund = quantile_sorted(&r, 1.0 - target).unwrap_or(0.0);
-    let fund_ub95 = if n == 0 {
-        None
-    } else {
-        upper_bound_rank(n, 1.0 - target, 0.95).map(|u| r[u as usize - 1])
-    };
+/// Calibrates one cell from its runs' required capital and trader losses (same order);
+/// `None` for a cell without runs, which says nothing about any fund.
+pub fn calibrate(required: &[f64], trader_losses: &[f64], target: f64) -> Option<Calibration> {
+    let r = SortedSample::new(required.to_vec())?;
+    let fund = r.quantile(1.0 - target);
     let losses: Moments = trader_losses.iter().copied().collect();
-    Calibration {
-        runs: n,
+    Some(Calibration {
+        runs: r.len() as u64,
         target,
         fund,
-        fund_ub95,
-        depletion_at_fund: share_above(&r, fund),
-        trader_losses: losses.mean().unwrap_or(0.0),
+        fund_ub95: r.upper_bound(1.0 - target, 0.95),
+        depletion_at_fund: share_above(r.values(), fund),
+        trader_losses: losses.mean()?,
         trader_losses_se: losses.std_error(),
         capped: false,
-    }
+    })
 }
 
 /// Bisection steps of the fallback: the critical fund is found to within `cap / 2^30`.
@@ -156,8 +150,8 @@ pub fn calibrate_capped(
     trader_losses: &[f64],
     target: f64,
     cap: f64,
-) -> Calibration {
-    let mut c = calibrate(critical, trader_losses, target);
+) -> Option<Calibration> {
+    let mut c = calibrate(critical, trader_losses, target)?;
     if !c.fund.is_finite() {
         c.fund = cap;
         c.capped = true;
@@ -165,7 +159,7 @@ pub fn calibrate_capped(
     if c.fund_ub95.is_some_and(|u| !u.is_finite()) {
         c.fund_ub95 = None;
     }
-    c
+    Some(c)
 }
 
 /// Share of sorted values strictly above `x`: the depletion probability of a fund `x`.
@@ -224,12 +218,13 @@ pub fn frontier(cells: &[Calibration]) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::upper_bound_rank;
 
     #[test]
     fn the_fund_depletes_in_at_most_the_target_share() {
         // R = 1..=1000: the 99% quantile is X_(990) = 990, and exactly 10 runs exceed it.
         let r: Vec<f64> = (1..=1000).map(f64::from).collect();
-        let c = calibrate(&r, &vec![1.0; 1000], 0.01);
+        let c = calibrate(&r, &vec![1.0; 1000], 0.01).unwrap();
         assert_eq!(c.fund, 990.0);
         assert_eq!(c.depletion_at_fund, 0.01);
         // The bound is the order statistic of the binomial rank (values here equal their rank).
@@ -238,7 +233,12 @@ mod tests {
         assert!(u > 990 && u <= 1000);
         assert_eq!(share_above(&r, 989.0), 0.011);
         // Too few runs for a bound at 0.1%.
-        assert_eq!(calibrate(&r[..100], &[1.0; 100], 0.001).fund_ub95, None);
+        assert_eq!(
+            calibrate(&r[..100], &[1.0; 100], 0.001).unwrap().fund_ub95,
+            None
+        );
+        // No runs: nothing to calibrate from, not a fund of 0.
+        assert_eq!(calibrate(&[], &[], 0.01), None);
     }
 
     #[test]

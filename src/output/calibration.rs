@@ -65,10 +65,21 @@ pub fn samples_from_runs(exp: &Experiment, dir: &Path) -> Result<Vec<CellSamples
     let slippage = values(&df, "slippage_loss", &path)?;
     let mut per_cell = vec![CellSamples::default(); exp.cells.len()];
     for i in 0..cells.len() {
-        if let Some(s) = per_cell.get_mut(cells[i] as usize) {
-            s.critical.push(required[i]);
-            s.trader_losses.push(penalty[i] + slippage[i]);
-        }
+        let Some(s) = per_cell.get_mut(cells[i] as usize) else {
+            return Err(OutputError::at(
+                &path,
+                format!(
+                    "row {i}: cell {} is not a cell of this experiment (it has {})",
+                    cells[i],
+                    exp.cells.len()
+                ),
+            ));
+        };
+        s.critical.push(required[i]);
+        s.trader_losses.push(penalty[i] + slippage[i]);
+    }
+    if let Some(c) = per_cell.iter().position(|s| s.critical.is_empty()) {
+        return Err(OutputError::at(&path, format!("no run of cell {c}")));
     }
     Ok(per_cell)
 }
@@ -79,15 +90,18 @@ pub fn calibrate_cells(
     exp: &Experiment,
     per_cell: &[CellSamples],
     target: f64,
-) -> Vec<CellCalibration> {
-    let calibrations: Vec<Calibration> = per_cell
+) -> Result<Vec<CellCalibration>, String> {
+    let calibrations = per_cell
         .iter()
         .enumerate()
-        .map(|(c, s)| match exp.cells[c].scenario.fund_cap() {
-            Some(cap) => calibrate_capped(&s.critical, &s.trader_losses, target, cap),
-            None => calibrate(&s.critical, &s.trader_losses, target),
+        .map(|(c, s)| {
+            match exp.cells[c].scenario.fund_cap() {
+                Some(cap) => calibrate_capped(&s.critical, &s.trader_losses, target, cap),
+                None => calibrate(&s.critical, &s.trader_losses, target),
+            }
+            .ok_or_else(|| format!("cell {c} has no runs to calibrate from"))
         })
-        .collect();
+        .collect::<Result<Vec<Calibration>, String>>()?;
     // One fund axis for every curve, reaching past the largest bound.
     let top = calibrations
         .iter()
@@ -98,7 +112,7 @@ pub fn calibrate_cells(
         .map(|i| top * i as f64 / (CURVE_POINTS - 1) as f64)
         .collect();
     let front = frontier(&calibrations);
-    calibrations
+    Ok(calibrations
         .into_iter()
         .enumerate()
         .map(|(cell, calibration)| CellCalibration {
@@ -107,7 +121,7 @@ pub fn calibrate_cells(
             calibration,
             on_frontier: front.contains(&cell),
         })
-        .collect()
+        .collect())
 }
 
 fn axis_columns(exp: &Experiment, cells: &[usize]) -> Vec<Column> {

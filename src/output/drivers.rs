@@ -16,7 +16,7 @@ use super::tables::{write_csv_bytes, write_parquet_bytes};
 use crate::config::Target;
 use crate::montecarlo::calibration::share_above;
 use crate::simulation::RunRow;
-use crate::stats::{Moments, SortedSample};
+use crate::stats::{SampleMoments, SortedSample};
 
 pub const DRIVERS_CSV: &str = "drivers.csv";
 pub const DRIVERS_PARQUET: &str = "drivers.parquet";
@@ -59,13 +59,14 @@ impl DriverRow {
         target: &Target,
         fund: f64,
     ) -> Option<Self> {
-        let needs = SortedSample::new(rows.iter().map(|r| r.required_capital).collect())?;
+        let (first, rest) = rows.split_first()?;
+        let needs = SortedSample::from_first(
+            first.required_capital,
+            rest.iter().map(|r| r.required_capital),
+        );
         let n = needs.len() as u64;
         let q = needs.quantile_with_bounds(target.level(), 0.95);
-        let mean = |f: fn(&RunRow) -> f64| -> f64 {
-            let m: Moments = rows.iter().map(f).collect();
-            m.mean().unwrap_or_default()
-        };
+        let mean = |f: fn(&RunRow) -> f64| SampleMoments::new(f(first), rest.iter().map(f)).mean();
         Some(Self {
             driver: driver.into(),
             variant: variant.into(),
@@ -197,15 +198,18 @@ pub fn read_drivers(dir: &Path) -> Result<DriversFound, OutputError> {
     }
     let df = read_parquet_file(&path, None)?;
     let bad = |e: PolarsError| OutputError::at(&path, e);
+    // Every row names its driver, its variant and why it was left out ("" when it ran).
     let strings = |name: &str| -> Result<Vec<String>, OutputError> {
-        Ok(df
-            .column(name)
+        df.column(name)
             .map_err(bad)?
             .str()
             .map_err(bad)?
             .iter()
-            .map(|s| s.unwrap_or_default().to_string())
-            .collect())
+            .map(|s| {
+                s.map(str::to_string)
+                    .ok_or_else(|| OutputError::at(&path, format!("`{name}` is empty on a row")))
+            })
+            .collect()
     };
     let numbers = |name: &str| -> Result<Vec<Option<f64>>, OutputError> {
         Ok(df

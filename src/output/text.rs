@@ -106,6 +106,19 @@ pub fn summary_text(exp: &Experiment, agg: &Aggregates, seconds: f64) -> String 
     s
 }
 
+/// `fund.initial $1.00M, liquidation.penalty_rate 1.00%`, or `the scenario as written`.
+pub fn cell_text(exp: &Experiment, c: usize) -> String {
+    if exp.axes.is_empty() {
+        return "the scenario as written".into();
+    }
+    exp.axes
+        .iter()
+        .zip(&exp.cells[c].coords)
+        .map(|(a, v)| format!("{} {}", a.path, axis_text(&a.path, v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Each cell's grid values, short: the last part of each axis path, unless another axis ends
 /// the same way (`traders.mix.0.share`, `traders.mix.1.share`).
 fn cell_labels(exp: &Experiment) -> Vec<String> {

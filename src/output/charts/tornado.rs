@@ -11,6 +11,9 @@ use super::{
     signed_money, title_style,
 };
 
+/// A point of the chart: a fund on the x axis, a variant's row on the y axis.
+type RowPoint = (f64, SegmentValue<i32>);
+
 /// One variant: its label (`book depth: halved`) and the fund it needs.
 #[derive(Clone, Debug)]
 pub struct TornadoBar {
@@ -38,6 +41,38 @@ impl Tornado {
                 .total_cmp(&(a.value - self.base).abs())
         });
         bars
+    }
+
+    /// One variant's bar, from the fund as written to the variant's (red for a rise, green
+    /// for a fall), and its label beside the bar's right end: after the bar for a rise, after
+    /// the line of the scenario as written for a fall, so no text runs into the axis.
+    fn bar_elements(
+        &self,
+        row: i32,
+        bar: &TornadoBar,
+        pad: f64,
+    ) -> (Rectangle<RowPoint>, Text<'static, RowPoint, String>) {
+        let colour = if bar.value > self.base {
+            DARK_RED
+        } else {
+            GREEN
+        };
+        let mut rect = Rectangle::new(
+            [
+                (self.base, SegmentValue::Exact(row)),
+                (bar.value, SegmentValue::Exact(row + 1)),
+            ],
+            colour.mix(0.75).filled(),
+        );
+        rect.set_margin(8, 8, 0, 0);
+        let change = bar.value - self.base;
+        let x = bar.value.max(self.base) + pad * 0.04;
+        let label = Text::new(
+            format!("{} ({})", format_money(bar.value), signed_money(change)),
+            (x, SegmentValue::CenterOf(row)),
+            TextStyle::from((FONT, TICK).into_font()).pos(Pos::new(HPos::Left, VPos::Center)),
+        );
+        (rect, label)
     }
 }
 
@@ -87,30 +122,9 @@ impl Chart for Tornado {
             .draw()?;
         // Row 0 is at the bottom: the largest move goes to the top row.
         for (row, bar) in bars.iter().rev().enumerate() {
-            let row = row as i32;
-            let colour = if bar.value > self.base {
-                DARK_RED
-            } else {
-                GREEN
-            };
-            let mut rect = Rectangle::new(
-                [
-                    (self.base, SegmentValue::Exact(row)),
-                    (bar.value, SegmentValue::Exact(row + 1)),
-                ],
-                colour.mix(0.75).filled(),
-            );
-            rect.set_margin(8, 8, 0, 0);
+            let (rect, label) = self.bar_elements(row as i32, bar, pad);
             chart.draw_series(std::iter::once(rect))?;
-            let change = bar.value - self.base;
-            // Beside the bar's right end: after the bar for a rise, after the line of the
-            // scenario as written for a fall, so no text runs into the axis.
-            let x = bar.value.max(self.base) + pad * 0.04;
-            chart.draw_series(std::iter::once(Text::new(
-                format!("{} ({})", format_money(bar.value), signed_money(change)),
-                (x, SegmentValue::CenterOf(row)),
-                TextStyle::from((FONT, TICK).into_font()).pos(Pos::new(HPos::Left, VPos::Center)),
-            )))?;
+            chart.draw_series(std::iter::once(label))?;
         }
         chart
             .draw_series(std::iter::once(PathElement::new(

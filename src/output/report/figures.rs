@@ -12,9 +12,9 @@ use super::super::charts::{
 use super::super::drivers::DriversFound;
 use super::super::error::OutputError;
 use super::super::tables::market_names;
+use super::super::text::cell_text;
 use super::super::text::{axis_text, format_money, percentile};
 use super::inputs::Tables;
-use super::markdown::cell_text;
 use super::outcome::ReportOutcome;
 use super::reading::HeadlineReading;
 use crate::config::target::pct_short;

@@ -207,7 +207,7 @@ fn read_sample(dir: &Path) -> Result<Sample, OutputError> {
         hours,
         index: col("index")?,
         mark: col("mark")?,
-        oracle: oracle_column(&df),
+        oracle: oracle_column(&df, &path)?,
         fund: col("fund_balance")?,
         liquidated: col("liquidated_notional")?,
         bad_debt: col("bad_debt")?,
@@ -215,13 +215,20 @@ fn read_sample(dir: &Path) -> Result<Sample, OutputError> {
 }
 
 /// The sample path's oracle: every step's value when the first market is a lending market;
-/// empty for a perp's nulls, and for tables written before the column existed.
-fn oracle_column(df: &polars::prelude::DataFrame) -> Vec<f64> {
-    df.column("oracle")
-        .ok()
-        .and_then(|c| c.f64().ok())
-        .and_then(|c| c.iter().collect::<Option<Vec<f64>>>())
-        .unwrap_or_default()
+/// empty for a perp's nulls, and for tables written before the column existed. A column of
+/// another type, or with some steps null, is an error naming the file.
+fn oracle_column(df: &polars::prelude::DataFrame, path: &Path) -> Result<Vec<f64>, OutputError> {
+    let Ok(column) = df.column("oracle") else {
+        return Ok(Vec::new());
+    };
+    let values = column.f64().map_err(|e| OutputError::at(path, e))?;
+    if values.null_count() == values.len() {
+        return Ok(Vec::new());
+    }
+    values
+        .iter()
+        .collect::<Option<Vec<f64>>>()
+        .ok_or_else(|| OutputError::at(path, "`oracle` is empty on some steps but not all"))
 }
 
 /// One row of `liquidation_map.parquet`, read back typed.

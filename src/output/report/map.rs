@@ -4,9 +4,9 @@
 use std::fmt::Write as _;
 
 use super::super::charts::{LiquidationMapChart, MapColour, MapPanel, MapSide};
+use super::super::text::cell_text;
 use super::super::text::{format_money, format_pct};
 use super::inputs::{MapRow, Tables};
-use super::markdown::cell_text;
 use crate::protocol::{DistanceBucket, ExposureSide};
 use crate::simulation::MapMoment;
 

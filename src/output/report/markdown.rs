@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::super::paths::{EXPERIMENT_FILE, SUMMARY_BY_MARKET_CSV, SUMMARY_CSV};
-use super::super::text::{axis_text, format_money, format_pct, over_a_year, percentile};
+use super::super::text::{axis_text, cell_text, format_money, format_pct, over_a_year, percentile};
 use super::inputs::Tables;
 use super::reading::{CellNeed, HeadlineReading};
 use crate::config::file::RecordSection;
@@ -16,19 +16,6 @@ use crate::montecarlo::record::{FundChange, RecordCell};
 use crate::montecarlo::{CellSummary, MarketSummary};
 use crate::protocol::LiquidationMode;
 use crate::protocol::lending::{LendingStyle, OracleSource};
-
-/// `fund.initial $1.00M, liquidation.penalty_rate 1.00%`, or `the scenario as written`.
-pub(super) fn cell_text(exp: &Experiment, c: usize) -> String {
-    if exp.axes.is_empty() {
-        return "the scenario as written".into();
-    }
-    exp.axes
-        .iter()
-        .zip(&exp.cells[c].coords)
-        .map(|(a, v)| format!("{} {}", a.path, axis_text(&a.path, v)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// The headline sentence from a cell's need at the target (its `1 - p` quantile of required
 /// capital and that quantile's 95% upper bound, if the runs resolve it), the number of runs
