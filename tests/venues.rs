@@ -377,3 +377,82 @@ fn order_rules_are_refused_where_they_mean_nothing() {
     .unwrap_err();
     assert!(e.to_string().contains("fund.adl_price"), "{e}");
 }
+
+/// A fund held in the market's coin (`fund.denomination = "base"`, BitMEX's XBT) on a day that
+/// keeps falling, against the same fund in USD on the same seeds: nothing before depletion
+/// reads the fund, so every liquidation figure is the same bit for bit; the coin fund's cash
+/// falls with the price, and its change in coins is its marked balance at the end, in coins,
+/// less F0 / S0. The calibration identity holds in coins: a fund of the median required
+/// capital runs dry on exactly the runs whose required capital is above it.
+#[test]
+fn a_fund_held_in_coin_moves_with_the_price_and_keeps_the_calibration_identity() {
+    let fall = path_file(
+        "coin-fall",
+        &[(0, 100.0), (5, 100.0), (15, 88.0), (130, 60.0)],
+    );
+    // A fund of 10B USD, which neither runs dry, until it is sized below.
+    let usd_text = crash_venue(&fall, 125, TAKEOVER).replace("initial = 1e8", "initial = 1e10");
+    let coin_text = usd_text.replace("initial = 1e10", "initial = 1e10\ndenomination = \"base\"");
+    let usd = run(&parse(&usd_text), 2);
+    let coin = run(&parse(&coin_text), 2);
+    // The index at the last step, read off the path: 88 to 60 over minutes 15 to 130.
+    let last = 88.0 - 28.0 * 110.0 / 115.0;
+    for (u, c) in usd.rows.iter().zip(&coin.rows) {
+        assert_eq!(u.liquidation_notional, c.liquidation_notional);
+        assert_eq!(u.bad_debt, c.bad_debt);
+        assert_eq!(u.taken_over_notional, c.taken_over_notional);
+        assert_eq!(u.fund_coin_change, None);
+        let change = c
+            .fund_coin_change
+            .expect("a fund in coin reports its change");
+        let in_coins = c.fund_final / last - 1e10 / 100.0;
+        assert!(
+            (change - in_coins).abs() < 1e-9 * 1e8,
+            "seed {}: {change} coins against {in_coins}",
+            c.seed
+        );
+        assert!(c.fund_final < u.fund_final, "seed {}", c.seed);
+    }
+    let mut needs: Vec<f64> = coin.rows.iter().map(|r| r.required_capital).collect();
+    needs.sort_by(f64::total_cmp);
+    let median = needs[needs.len() / 2];
+    assert!(median > 0.0);
+    let sized = coin_text.replace("initial = 1e10", &format!("initial = {median:?}"));
+    let sized = run(&parse(&sized), 2);
+    let mut depleted = 0;
+    for (r, s) in coin.rows.iter().zip(&sized.rows) {
+        assert_eq!(s.depleted, r.required_capital > median, "seed {}", r.seed);
+        if !s.depleted {
+            // Until depletion nothing reads the fund (after it, ADL replaces the takeover).
+            assert_eq!(s.required_capital, r.required_capital, "seed {}", r.seed);
+        }
+        depleted += usize::from(s.depleted);
+    }
+    assert!(depleted > 0 && depleted < sized.rows.len());
+}
+
+/// A fund in coin is refused where it means nothing, naming the field: several markets (several
+/// coins), and a record's change in coins beside a fund held in USD.
+#[test]
+fn a_fund_in_coin_is_refused_where_it_means_nothing() {
+    let path = dip_file("coin-refusals", 0.006);
+    let base = crash_venue(&path, 50, "");
+    let two = base.replace("initial = 1e8", "initial = 1e8\ndenomination = \"base\"")
+        + "\n[markets.ETH]\ns0 = 2000.0\ntraders = 100\n[markets.ETH.model]\nkind = \"gbm\"\nvol = 0.8\n";
+    let record = base.replace(
+        "dt_seconds = 60.0",
+        "dt_seconds = 60.0\n\n[experiment.record]\nsource = \"a test\"\nfund_change_coin = -2606.0",
+    );
+    for (text, field) in [
+        (two, "fund.denomination"),
+        (record, "experiment.record.fund_change_coin"),
+    ] {
+        let e = backstop::config::Experiment::parse(
+            &text,
+            std::path::Path::new("coin.toml"),
+            backstop::config::Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains(field), "{field}: {e}");
+    }
+}

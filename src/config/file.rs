@@ -106,6 +106,10 @@ pub struct RecordSection {
     /// The venue's insurance fund change over the event (USD; negative: it paid out).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fund_change_usd: Option<f64>,
+    /// The fund's change over the event in its coin, for a fund held in coin
+    /// (`fund.denomination = "base"`; BitMEX's fund: -2,606 XBT on 13 March 2020).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fund_change_coin: Option<f64>,
     /// Whether auto-deleveraging (or socialized losses) happened.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub adl: Option<bool>,
@@ -115,6 +119,13 @@ pub struct RecordSection {
     /// The inputs the simulation had to assume (open interest, leverage distribution...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assumed: Vec<String>,
+}
+
+impl RecordSection {
+    /// Whether the record gives a figure the model can be set against.
+    pub fn reports_anything(&self) -> bool {
+        self.fund_change_usd.is_some() || self.fund_change_coin.is_some() || self.adl.is_some()
+    }
 }
 
 impl Default for ExperimentSection {
@@ -569,6 +580,29 @@ pub struct FundSection {
     /// The window of `adl_drawdown` (hours).
     #[schemars(transform = rule::positive, extend("x-unit" = "h"))]
     pub adl_window_hours: f64,
+    /// What the fund is held in: `usd`, or `base`, the market's coin (BitMEX held its fund in
+    /// XBT, whose dollar value halved with the price on 12-13 March 2020). `initial` is still
+    /// given in USD, converted at the index at t = 0; figures stay in USD, and runs add the
+    /// fund's change in coins. One perp market only.
+    #[serde(skip_serializing_if = "FundDenomination::is_usd")]
+    pub denomination: FundDenomination,
+}
+
+/// What a fund is held in (`[fund] denomination`).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FundDenomination {
+    /// US dollars (or a dollar stablecoin): every figure as it is.
+    #[default]
+    Usd,
+    /// The market's coin: its cash moves with the index.
+    Base,
+}
+
+impl FundDenomination {
+    fn is_usd(&self) -> bool {
+        *self == FundDenomination::Usd
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
@@ -590,6 +624,7 @@ impl Default for FundSection {
             adl_price: AdlPriceSpec::Mark,
             adl_drawdown: None,
             adl_window_hours: 8.0,
+            denomination: FundDenomination::Usd,
         }
     }
 }

@@ -168,6 +168,12 @@ impl Scenario {
         let fees = margin::fees(&f.margin)?;
         let liquidation = liquidation::check(&f.liquidation, f.fund.adl_price)?;
         let (fund, fund_revenue_per_step) = fund::check(&f.fund, steps, dt)?;
+        let starts: Vec<Option<f64>> = markets
+            .iter()
+            .map(|m| m.lending().is_none().then(|| m.mark.index()))
+            .collect();
+        let fund = fund::denominated(fund, f.fund.denomination, &starts)?;
+        fund::record_unit(f.experiment.record.as_ref(), f.fund.denomination)?;
         let socialization = fund::socialization(f.fund.on_depletion);
         let first_lending = sections
             .iter()

@@ -7,7 +7,8 @@ use std::num::NonZeroU64;
 use super::runs::RunFigures;
 use crate::stats::{SortedSample, Z95, wilson_of};
 
-/// The fund's change over the run (USD): percentiles over runs.
+/// The fund's change over the run (USD, or coins for a fund held in coin): percentiles over
+/// runs.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FundChange {
     pub p5: f64,
@@ -20,11 +21,25 @@ pub struct FundChange {
 pub struct RecordCell {
     pub runs: NonZeroU64,
     pub fund_change: FundChange,
+    /// A fund held in coin: its change in coins (`None` for a fund held in USD).
+    pub fund_change_coin: Option<FundChange>,
     /// Runs that auto-deleveraged or socialized losses.
     pub socialized: u64,
     /// Its 95% Wilson interval, as a probability: (low, high).
     pub socialized_ci: (f64, f64),
     pub bad_debt_mean: f64,
+}
+
+impl FundChange {
+    /// The 5%, 50% and 95% points of `finals` less `start`.
+    fn of(finals: &SortedSample, start: f64) -> Self {
+        let q = |p| finals.quantile(p) - start;
+        Self {
+            p5: q(0.05),
+            p50: q(0.5),
+            p95: q(0.95),
+        }
+    }
 }
 
 impl RecordCell {
@@ -59,6 +74,7 @@ pub fn record_cells(
 ) -> Result<Vec<Option<RecordCell>>, UnknownCell> {
     let n = fund_initial.len();
     let mut finals: Vec<Vec<f64>> = vec![Vec::new(); n];
+    let mut coins: Vec<Vec<Option<f64>>> = vec![Vec::new(); n];
     let mut hits = vec![0u64; n];
     let mut debt = vec![0.0; n];
     for r in runs {
@@ -67,24 +83,26 @@ pub fn record_cells(
             return Err(UnknownCell { cell: c, cells: n });
         }
         finals[c].push(r.fund_final);
+        coins[c].push(r.fund_coin_change);
         hits[c] += u64::from(r.adl_count > 0 || r.socialized_loss > 0.0);
         debt[c] += r.bad_debt;
     }
     Ok(finals
         .into_iter()
+        .zip(coins)
         .zip(fund_initial)
         .enumerate()
-        .map(|(c, (f, &initial))| {
+        .map(|(c, ((f, coin), &initial))| {
             let runs = NonZeroU64::new(f.len() as u64)?;
             let f = SortedSample::new(f)?;
-            let q = |p| f.quantile(p) - initial;
+            let coin = coin
+                .into_iter()
+                .collect::<Option<Vec<f64>>>()
+                .and_then(SortedSample::new);
             Some(RecordCell {
                 runs,
-                fund_change: FundChange {
-                    p5: q(0.05),
-                    p50: q(0.5),
-                    p95: q(0.95),
-                },
+                fund_change: FundChange::of(&f, initial),
+                fund_change_coin: coin.map(|c| FundChange::of(&c, 0.0)),
                 socialized: hits[c],
                 socialized_ci: wilson_of(hits[c], runs, Z95),
                 bad_debt_mean: debt[c] / runs.get() as f64,

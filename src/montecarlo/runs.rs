@@ -19,6 +19,9 @@ pub struct RunFigures {
     pub fund_final: f64,
     pub adl_count: u32,
     pub socialized_loss: f64,
+    /// A fund held in coin: its change over the run in coins (`None` for a USD fund, and in
+    /// tables written before the column existed).
+    pub fund_coin_change: Option<f64>,
 }
 
 impl RunFigures {
@@ -37,6 +40,10 @@ impl RunFigures {
         "adl_count",
         "socialized_loss",
     ];
+
+    /// A column of `runs.parquet` read when the table has it (added with funds held in
+    /// coin; tables written before hold none).
+    pub const OPTIONAL_COLUMNS: [&'static str; 1] = ["fund_coin_change"];
 }
 
 /// The runs of `cell`, in the order given (the table's order).
@@ -91,6 +98,7 @@ pub(crate) mod tests {
             fund_final: 100.0,
             adl_count: 0,
             socialized_loss: 0.0,
+            fund_coin_change: None,
         }
     }
 

@@ -95,8 +95,16 @@ pub(crate) fn values_of_cell(
 /// The figures of every run in `runs.parquet` at `path`, in table order: the one place the
 /// runs table is read back for statistics over runs.
 pub(crate) fn read_run_figures(path: &Path) -> Result<Vec<RunFigures>, OutputError> {
-    let df = read_parquet_file(path, Some(&RunFigures::COLUMNS))?;
+    let mut wanted = RunFigures::COLUMNS.to_vec();
+    let present = column_names(path)?;
+    wanted.extend(
+        RunFigures::OPTIONAL_COLUMNS
+            .iter()
+            .filter(|c| present.iter().any(|p| p == *c)),
+    );
+    let df = read_parquet_file(path, Some(&wanted))?;
     let col = |name: &str| values(&df, name, path);
+    let coin = optional_values(&df, "fund_coin_change", path)?;
     let cell = col("cell")?;
     let seed = col("seed")?;
     let required = col("required_capital")?;
@@ -123,8 +131,40 @@ pub(crate) fn read_run_figures(path: &Path) -> Result<Vec<RunFigures>, OutputErr
             fund_final: fund_final[i],
             adl_count: adl[i] as u32,
             socialized_loss: socialized[i],
+            fund_coin_change: coin.as_ref().and_then(|c| c[i]),
         })
         .collect())
+}
+
+/// The names of a Parquet table's columns, read from its footer.
+fn column_names(path: &Path) -> Result<Vec<String>, OutputError> {
+    use polars::prelude::{ParquetReader, SerReader};
+    let f = std::fs::File::open(path)
+        .map_err(|e| OutputError::at(path, format!("cannot read: {e} ({})", missing_hint(path))))?;
+    let schema = ParquetReader::new(f).schema().map_err(|e| {
+        OutputError::at(path, format!("is damaged ({e}); run again with --restart"))
+    })?;
+    Ok(schema.iter_names().map(|n| n.to_string()).collect())
+}
+
+/// A numeric column whose values may be empty (`None` for a table without the column).
+fn optional_values(
+    df: &DataFrame,
+    name: &str,
+    path: &Path,
+) -> Result<Option<Vec<Option<f64>>>, OutputError> {
+    let Ok(column) = df.column(name) else {
+        return Ok(None);
+    };
+    let c = column
+        .cast(&DataType::Float64)
+        .map_err(|e| OutputError::at(path, format!("column `{name}`: {e}")))?;
+    Ok(Some(
+        c.f64()
+            .map_err(|e| OutputError::at(path, e))?
+            .iter()
+            .collect(),
+    ))
 }
 
 #[cfg(test)]

@@ -33,6 +33,37 @@ pub struct InsuranceFund {
     inventory_pnl: f64,
     /// OKX's early auto-deleveraging, when the venue has it.
     early_adl: Option<EarlyAdl>,
+    /// A fund held in its market's coin (BitMEX's XBT fund); `None`: held in USD.
+    coin: Option<CoinHolding>,
+}
+
+/// A fund held in its market's coin, as BitMEX held its fund in XBT (MODEL.md section 5,
+/// issue 32: its dollar value halved with the price on 12-13 March 2020). Its cash is coins:
+/// every inflow, deficit and inventory gain is converted at the index of its moment, and the
+/// cash's dollar value moves with the index every step (the ledger moves that revaluation
+/// from the outside counterparty). Its inventory stays a position marked in USD.
+///
+/// The calibration identity holds in coins: until depletion, and without a cap or an early
+/// trigger, what the fund has given out, `N_t = sum_k flow_k / S_k - inventory_t / S_t`, does
+/// not depend on F0, and the fund runs dry exactly when `N_t > F0 / S_0`. Its required capital
+/// is `S_0 max_t N_t`: the dollars at t = 0 that would have bought enough coin.
+#[derive(Clone, Debug, PartialEq)]
+struct CoinHolding {
+    /// The index at t = 0 (USD a coin).
+    start_price: f64,
+    /// The index the cash was last valued at.
+    price: f64,
+    /// `sum_k (outflow_k - inflow_k - realized_k) / S_k` (coins).
+    cash_outflow: f64,
+    /// `max_t N_t`, floored at 0 (coins).
+    required: f64,
+}
+
+impl CoinHolding {
+    /// `N_t` with the inventory worth `unrealized` USD above its takeover price.
+    fn given_out(&self, unrealized: f64) -> f64 {
+        self.cash_outflow - unrealized / self.price
+    }
 }
 
 /// OKX's early auto-deleveraging ("early liquidation mechanism"): once the fund's marked
@@ -136,6 +167,77 @@ impl InsuranceFund {
             peak_inventory_loss: 0.0,
             inventory_pnl: 0.0,
             early_adl: None,
+            coin: None,
+        }
+    }
+
+    /// The same fund held in its market's coin, whose index is `start_price` at t = 0.
+    pub fn held_in_coin(mut self, start_price: f64) -> Self {
+        self.coin = Some(CoinHolding {
+            start_price,
+            price: start_price,
+            cash_outflow: 0.0,
+            required: 0.0,
+        });
+        self
+    }
+
+    /// Whether it is held in its market's coin.
+    pub fn is_in_coin(&self) -> bool {
+        self.coin.is_some()
+    }
+
+    /// A fund in coin: its marked balance now less its balance at t = 0, in coins (the
+    /// record's unit: BitMEX's fund fell 2,606 XBT on 13 March 2020). `None` in USD.
+    pub fn coin_change(&self) -> Option<f64> {
+        self.coin
+            .as_ref()
+            .map(|c| self.marked_balance() / c.price - self.initial / c.start_price)
+    }
+
+    /// A fund in coin: the index moved to `index` at `step`. Returns the change of its cash's
+    /// dollar value, which the caller moves from the outside counterparty (0 in USD).
+    pub(crate) fn revalue_coin(&mut self, index: f64, step: u64) -> f64 {
+        let Some(c) = self.coin.as_mut() else {
+            return 0.0;
+        };
+        let change = self.balance * (index / c.price - 1.0);
+        c.price = index;
+        self.account_coin(step);
+        change
+    }
+
+    /// A fund in coin: `usd` more given out now (negative: taken in), converted at the index
+    /// of the moment.
+    fn give_out_coin(&mut self, usd: f64) {
+        if let Some(c) = self.coin.as_mut() {
+            c.cash_outflow += usd / c.price;
+        }
+    }
+
+    /// A fund in coin: `N_t` read after a change, its running maximum kept, and depletion
+    /// recorded when it passes `F0 / S_0` (the exact test while nothing depends on F0).
+    fn account_coin(&mut self, step: u64) {
+        let Some(c) = self.coin.as_mut() else {
+            return;
+        };
+        let given = c.given_out(self.unrealized);
+        c.required = c.required.max(given);
+        if self.cap.is_none()
+            && self.early_adl.is_none()
+            && self.depleted_at.is_none()
+            && given > self.initial / c.start_price
+        {
+            self.depleted_at = Some(step);
+        }
+    }
+
+    /// Whether what the fund has given out passes its balance at t = 0: `net outflow > F0`,
+    /// or in coins `N_t > F0 / S_0` for a fund held in coin (exact without a cap).
+    fn past_initial(&self) -> bool {
+        match &self.coin {
+            None => self.net_outflow > self.initial,
+            Some(c) => c.given_out(self.unrealized) > self.initial / c.start_price,
         }
     }
 
@@ -175,7 +277,10 @@ impl InsuranceFund {
                 },
             );
         }
-        f
+        match &self.coin {
+            Some(c) => f.held_in_coin(c.start_price),
+            None => f,
+        }
     }
 
     pub fn initial(&self) -> f64 {
@@ -213,8 +318,12 @@ impl InsuranceFund {
     }
 
     /// `R = max_t (cumulative outflow - cumulative inflow)`, floored at 0.
+    /// A fund in coin: `S_0 max_t N_t`, the dollars at t = 0 that buy the coin it needed.
     pub fn required_capital(&self) -> f64 {
-        self.required_capital
+        match &self.coin {
+            None => self.required_capital,
+            Some(c) => c.required * c.start_price,
+        }
     }
 
     /// Step of the first deficit the fund could not cover.
@@ -252,6 +361,7 @@ impl InsuranceFund {
     pub(crate) fn record_inflow(&mut self, amount: f64) {
         self.inflow += amount;
         self.net_outflow -= amount;
+        self.give_out_coin(-amount);
     }
 
     /// Records a deficit `d` at `step` and returns how much the fund pays (all of `d` unless it
@@ -264,13 +374,17 @@ impl InsuranceFund {
         self.deficits += d;
         self.net_outflow += d;
         self.required_capital = self.required_capital.max(self.net_outflow);
+        self.give_out_coin(d);
+        if let Some(c) = self.coin.as_mut() {
+            c.required = c.required.max(c.given_out(self.unrealized));
+        }
         // Without a cap the balance is exactly `initial - net outflow` until the first
         // depletion, so the test below is the same as `d > balance` but exact. With a cap,
         // sweeps to treasury lower the balance too, and only the balance itself will do.
         // An early-deleveraging fund pays nothing while its trigger is on: its balance no
         // longer follows the net outflow, so only the balance itself will do.
         let runs_dry = match (self.cap, &self.early_adl) {
-            (None, None) => self.net_outflow > self.initial,
+            (None, None) => self.past_initial(),
             _ => d > self.marked_balance(),
         };
         let paid = if self.early_adl_active() {
@@ -297,8 +411,12 @@ impl InsuranceFund {
     pub(crate) fn record_mark(&mut self, change: f64, step: u64) {
         self.net_outflow -= change;
         self.required_capital = self.required_capital.max(self.net_outflow);
+        self.give_out_coin(-change);
+        if let Some(c) = self.coin.as_mut() {
+            c.required = c.required.max(c.given_out(self.unrealized));
+        }
         let runs_dry = match self.cap {
-            None => self.net_outflow > self.initial,
+            None => self.past_initial(),
             Some(_) => self.balance + change < 0.0,
         };
         if self.depleted_at.is_none() && runs_dry {
@@ -325,11 +443,15 @@ impl InsuranceFund {
         self.inventory_pnl += realized;
         self.net_outflow -= change + realized;
         self.required_capital = self.required_capital.max(self.net_outflow);
+        self.give_out_coin(-realized);
+        if let Some(c) = self.coin.as_mut() {
+            c.required = c.required.max(c.given_out(self.unrealized));
+        }
         self.peak_inventory_loss = self.peak_inventory_loss.max(-self.unrealized);
         // The cash follows (the caller moves it next).
         let marked = self.balance + realized + self.unrealized;
         let runs_dry = match (self.cap, &self.early_adl) {
-            (None, None) => self.net_outflow > self.initial,
+            (None, None) => self.past_initial(),
             _ => marked < 0.0,
         };
         if runs_dry && self.depleted_at.is_none() {
@@ -371,6 +493,45 @@ mod tests {
         assert_eq!(f.depleted_at(), Some(5));
         assert_eq!(f.required_capital(), 110.0);
         assert!(f.required_capital() > f.initial());
+    }
+
+    /// A fund of 100 USD held in a coin at 10 USD (10 coins). The price halves: its cash is
+    /// worth 50 USD, no coin given out. A deficit of 30 USD at 5 is 6 coins; the price doubles
+    /// back to 10: 4 coins, 40 USD. Required capital is the coins it gave out at most (6),
+    /// bought at t = 0's price (60 USD); a second deficit of 50 USD at 10 takes 5 coins, 11 in
+    /// all, past its 10: it runs dry exactly there.
+    #[test]
+    fn a_fund_in_coin_gives_out_coins_and_runs_dry_past_its_start() {
+        let mut f = InsuranceFund::new(100.0).unwrap().held_in_coin(10.0);
+        let revalue = |f: &mut InsuranceFund, price: f64, step: u64| {
+            let change = f.revalue_coin(price, step);
+            f.balance += change;
+            f.observe_balance();
+        };
+        revalue(&mut f, 5.0, 1);
+        assert_eq!(f.balance(), 50.0);
+        assert_eq!(f.coin_change(), Some(0.0));
+        assert_eq!(f.required_capital(), 0.0);
+        let paid = f.record_deficit(30.0, 2);
+        f.balance -= paid;
+        f.observe_balance();
+        assert_eq!(paid, 30.0);
+        assert_eq!(f.coin_change(), Some(-6.0));
+        revalue(&mut f, 10.0, 3);
+        assert_eq!(f.balance(), 40.0);
+        assert_eq!(f.required_capital(), 60.0);
+        assert_eq!(f.min_balance(), 20.0);
+        assert_eq!(f.depleted_at(), None);
+        let paid = f.record_deficit(50.0, 4);
+        assert_eq!(paid, 40.0);
+        assert_eq!(f.depleted_at(), Some(4));
+        assert_eq!(f.required_capital(), 110.0);
+        // In USD the same flows need 80 and leave the fund standing.
+        let mut usd = InsuranceFund::new(100.0).unwrap();
+        usd.balance -= usd.record_deficit(30.0, 2);
+        usd.balance -= usd.record_deficit(50.0, 4);
+        assert_eq!((usd.required_capital(), usd.depleted_at()), (80.0, None));
+        assert_eq!(usd.coin_change(), None);
     }
 
     /// OKX: 30% within a window of 4 steps (the peak of steps `t - 4 ..= t`). The balance goes 100, 90, 80, 75 (25% off the

@@ -86,13 +86,17 @@ pub struct Ledger {
     uncovered: f64,
     /// Sum of all accounts at the start, traders' collateral included.
     initial_total: f64,
+    /// Some fund is held in a coin (read every step, so kept apart).
+    holds_coin: bool,
 }
 
 impl Ledger {
     /// A ledger holding `funds`, beside traders' collateral worth `collateral` in all.
     pub fn open(funds: Vec<InsuranceFund>, collateral: f64) -> Self {
         let initial_total = collateral + funds.iter().map(InsuranceFund::balance).sum::<f64>();
+        let holds_coin = funds.iter().any(InsuranceFund::is_in_coin);
         Self {
+            holds_coin,
             funds,
             vault: None,
             reserve: Vec::new(),
@@ -263,6 +267,23 @@ impl Ledger {
         }
         self.funds[fund as usize].record_mark(change, step);
         self.transfer(Account::Counterparty, Account::Fund(fund), change);
+    }
+
+    /// Whether some fund is held in a coin (the step skips valuing funds otherwise).
+    #[inline]
+    pub(crate) fn holds_coin(&self) -> bool {
+        self.holds_coin
+    }
+
+    /// Funds held in a coin: the index of the coin moved to `index` at `step`, and each such
+    /// fund's cash moves with it (the outside counterparty takes the other side: the coin's
+    /// price is outside the USD ledger). Funds held in USD do not move.
+    pub(crate) fn revalue_coin(&mut self, fund: u16, index: f64, step: u64) {
+        let f = &mut self.funds[fund as usize];
+        let change = f.revalue_coin(index, step);
+        if change != 0.0 {
+            self.transfer(Account::Counterparty, Account::Fund(fund), change);
+        }
     }
 
     /// Records deficit `d` at `step` against fund `fund` and returns what the fund pays (the

@@ -43,6 +43,14 @@ impl Market {
         }
     }
 
+    /// The fund that backs this market.
+    pub fn fund(&self) -> u16 {
+        match self {
+            Market::Perp(m) => m.fund(),
+            Market::Lending(m) => m.fund(),
+        }
+    }
+
     /// Whether trader `i` still holds a position.
     #[inline]
     pub fn is_open(&self, i: u32) -> bool {

@@ -142,6 +142,16 @@ impl Venue {
         self.markets[m].advance(&mut self.ledger, price, now);
     }
 
+    /// Phase 1, after market `m`'s index moved to `index`: its fund, if held in the market's
+    /// coin, is valued at it (MODEL.md section 5).
+    #[inline]
+    pub fn value_fund_in_coin(&mut self, m: usize, index: f64, step: u64) {
+        if self.ledger.holds_coin() {
+            let fund = self.markets[m].fund();
+            self.ledger.revalue_coin(fund, index, step);
+        }
+    }
+
     /// Phase 5 for market `m`'s holders with plans (see [`Market::holders_act`]).
     #[inline]
     pub fn holders_act(

@@ -380,6 +380,10 @@ impl Recorder {
             .filter_map(|f| f.early_adl_at())
             .min()
             .map(|s| s as u32);
+        row.fund_coin_change = funds
+            .iter()
+            .filter_map(|f| f.coin_change())
+            .reduce(|a, b| a + b);
         if let Some(vault) = venue.ledger().vault() {
             row.inventory_pnl += vault.inventory_pnl();
             row.vault_pnl = Some(vault.marked_balance() - vault.initial());

@@ -256,6 +256,10 @@ flat_row! {
         /// OKX's early auto-deleveraging: the first step a fund's drawdown within its window
         /// passed `adl_drawdown` (empty without it, or if it never did).
         early_adl_step: Option<u32>,
+        /// A fund held in its market's coin (`fund.denomination = "base"`, BitMEX's XBT): its
+        /// marked balance at the end less its balance at t = 0, in coins (empty for a fund
+        /// held in USD). `fund_final` and `required_capital` stay in USD.
+        fund_coin_change: Option<f64>,
     }
 }
 

@@ -190,12 +190,14 @@ impl<'s> World<'s> {
 
     /// Phase 1: every index moves, impact decays, depth and order caps follow; then each
     /// market advances (a lending market's oracle reads its market and its debts accrue
-    /// interest).
+    /// interest), and a fund held in a market's coin is valued at its new index.
     fn advance_markets(&mut self, step: u64) {
         self.prices.advance();
         let now = step as f64 * self.sc.dt_seconds;
         for m in 0..self.prices.len() {
-            self.venue.advance_market(m, &self.prices.get(m).mark, now);
+            let mark = &self.prices.get(m).mark;
+            self.venue.advance_market(m, mark, now);
+            self.venue.value_fund_in_coin(m, mark.index(), step);
         }
         self.recorder.after_advance(&self.prices);
     }

@@ -1,7 +1,7 @@
 //! `[fund]`: the insurance fund (initial balance, cap, revenue) and what happens after it is
 //! depleted.
 
-use crate::config::file::{FundSection, SocializationSpec};
+use crate::config::file::{FundDenomination, FundSection, RecordSection, SocializationSpec};
 use crate::config::limits::CALIBRATION_FUND;
 use crate::params::{ParamError, non_negative};
 use crate::protocol::{EarlyAdl, InsuranceFund, LossSocialization};
@@ -41,6 +41,52 @@ pub(crate) fn check(
         }
     }
     Ok((fund, revenue_per_step))
+}
+
+/// `denomination`: a fund held in the coin of the one perp market it backs, valued at that
+/// market's index (its start is the index at t = 0). `markets` holds each market's index at
+/// t = 0, or `None` for a lending market. Several markets would hold several coins, and a
+/// lending market's reserves are kept in its debt asset (Aave's treasury, Comet's base token),
+/// so both are refused.
+pub(crate) fn denominated(
+    fund: InsuranceFund,
+    denomination: FundDenomination,
+    markets: &[Option<f64>],
+) -> Result<InsuranceFund, ParamError> {
+    if denomination == FundDenomination::Usd {
+        return Ok(fund);
+    }
+    match markets {
+        [Some(start)] => Ok(fund.held_in_coin(*start)),
+        [None] => Err(ParamError::new(
+            "fund.denomination",
+            "`base` is for a perp venue's fund held in its coin; a lending market's reserves \
+             are held in its debt asset: use `usd`",
+        )),
+        _ => Err(ParamError::new(
+            "fund.denomination",
+            format!(
+                "`base` needs one market (a fund held in one coin); this file has {}",
+                markets.len()
+            ),
+        )),
+    }
+}
+
+/// A record's fund change in coin is set beside a fund held in coin only.
+pub(crate) fn record_unit(
+    record: Option<&RecordSection>,
+    denomination: FundDenomination,
+) -> Result<(), ParamError> {
+    if record.is_some_and(|r| r.fund_change_coin.is_some()) && denomination == FundDenomination::Usd
+    {
+        return Err(ParamError::new(
+            "experiment.record.fund_change_coin",
+            "is a change in coins, and this fund is held in USD: give `fund.denomination = \
+             \"base\"`, or the record's change in USD as `fund_change_usd`",
+        ));
+    }
+    Ok(())
 }
 
 /// The rule after depletion.

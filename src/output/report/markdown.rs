@@ -352,6 +352,19 @@ fn record_table(s: &mut String, t: &Tables, record: &RecordSection, cell: &Recor
         format_money(p5),
         format_money(p95)
     );
+    if let Some(coin) = cell.fund_change_coin {
+        let coins = |x: f64| format!("{x:+.0}");
+        let _ = writeln!(
+            s,
+            "| fund change in its coin | {} | median {} (90% of runs from {} to {}) |",
+            record
+                .fund_change_coin
+                .map_or_else(|| "not reported".into(), coins),
+            coins(coin.p50),
+            coins(coin.p5),
+            coins(coin.p95)
+        );
+    }
     let yes_no = |b: Option<bool>| match b {
         Some(true) => "yes",
         Some(false) => "no",
@@ -382,7 +395,7 @@ fn record_table(s: &mut String, t: &Tables, record: &RecordSection, cell: &Recor
 /// Whether the model and the record agree, in a sentence.
 fn record_verdict(s: &mut String, record: &RecordSection, cell: &RecordCell) {
     let disagree = disagreements(record, cell);
-    let reported = record.fund_change_usd.is_some() || record.adl.is_some();
+    let reported = record.reports_anything();
     if !reported {
         let _ = writeln!(
             s,
@@ -412,6 +425,13 @@ fn disagreements(record: &RecordSection, cell: &RecordCell) -> Vec<String> {
             format_money(f)
         ));
     }
+    if let (Some(f), Some(coin)) = (record.fund_change_coin, cell.fund_change_coin)
+        && !(coin.p5..=coin.p95).contains(&f)
+    {
+        disagree.push(format!(
+            "the reported fund change in its coin ({f:+.0}) lies outside the simulated 90% band"
+        ));
+    }
     // The record is one day: the model disagrees when it makes what happened a less than
     // 5% event, its whole 95% interval saying so (the fund's band is the same 5% a side).
     match record.adl {
@@ -437,7 +457,7 @@ fn sensitivity_table(s: &mut String, t: &Tables, record: &RecordSection) {
     }
     let _ = writeln!(
         s,
-        "### Sensitivity to the assumed inputs\n\nEvery cell of the grid beside the record (the headline cell in bold). \"agrees\": the reported fund change lies inside the cell's 90% band and ADL's 95% interval holds what was reported.\n"
+        "### Sensitivity to the assumed inputs\n\nEvery cell of the grid beside the record (the headline cell in bold). \"agrees\": each reported fund change lies inside the cell's 90% band and ADL's 95% interval holds what was reported.\n"
     );
     let mut header = String::from("|");
     let mut rule = String::from("|");
@@ -445,10 +465,19 @@ fn sensitivity_table(s: &mut String, t: &Tables, record: &RecordSection) {
         let _ = write!(header, " {} |", a.path);
         rule.push_str(" ---: |");
     }
-    header.push_str(
-        " fund change: median [5%, 95%] | P(ADL or socialized) [95% CI] | mean bad debt | agrees |",
-    );
-    rule.push_str(" ---: | ---: | ---: | :--- |");
+    header.push_str(" fund change: median [5%, 95%] |");
+    rule.push_str(" ---: |");
+    let in_coin = t
+        .record
+        .iter()
+        .flatten()
+        .any(|r| r.fund_change_coin.is_some());
+    if in_coin {
+        header.push_str(" in its coin |");
+        rule.push_str(" ---: |");
+    }
+    header.push_str(" P(ADL or socialized) [95% CI] | mean bad debt | agrees |");
+    rule.push_str(" ---: | ---: | :--- |");
     let _ = writeln!(s, "{header}\n{rule}");
     let mut agreeing = 0;
     for (c, (cell, figures)) in exp.cells.iter().zip(&t.record).enumerate() {
@@ -459,14 +488,15 @@ fn sensitivity_table(s: &mut String, t: &Tables, record: &RecordSection) {
         }
         // A cell without runs has no figures to set beside the record.
         let Some(figures) = figures else {
-            let _ = writeln!(s, "{row} n/a | n/a | n/a | n/a |");
+            let coin = if in_coin { " n/a |" } else { "" };
+            let _ = writeln!(s, "{row} n/a |{coin} n/a | n/a | n/a |");
             continue;
         };
         let agrees = disagreements(record, figures).is_empty();
         agreeing += usize::from(agrees);
         sensitivity_figures(s, &row, record, figures, agrees);
     }
-    if record.fund_change_usd.is_some() || record.adl.is_some() {
+    if record.reports_anything() {
         let _ = writeln!(
             s,
             "\nThe record agrees with {agreeing} of {} cells.\n",
@@ -487,10 +517,13 @@ fn sensitivity_figures(
 ) {
     let FundChange { p5, p50, p95 } = figures.fund_change;
     let (lo, hi) = figures.socialized_ci;
-    let reported = record.fund_change_usd.is_some() || record.adl.is_some();
+    let reported = record.reports_anything();
+    let coin = figures.fund_change_coin.map_or_else(String::new, |c| {
+        format!(" {:+.0} [{:+.0}, {:+.0}] |", c.p50, c.p5, c.p95)
+    });
     let _ = writeln!(
         s,
-        "{row} {} [{}, {}] | {} [{}, {}] | {} | {} |",
+        "{row} {} [{}, {}] |{coin} {} [{}, {}] | {} | {} |",
         format_money(p50),
         format_money(p5),
         format_money(p95),
