@@ -402,6 +402,7 @@ fn a_fund_held_in_coin_moves_with_the_price_and_keeps_the_calibration_identity()
         assert_eq!(u.bad_debt, c.bad_debt);
         assert_eq!(u.taken_over_notional, c.taken_over_notional);
         assert_eq!(u.fund_coin_change, None);
+        assert_eq!(u.inventory_peak_loss_coin, None);
         let change = c
             .fund_coin_change
             .expect("a fund in coin reports its change");
@@ -412,6 +413,17 @@ fn a_fund_held_in_coin_moves_with_the_price_and_keeps_the_calibration_identity()
             c.seed
         );
         assert!(c.fund_final < u.fund_final, "seed {}", c.seed);
+        // Its inventory's peak loss in coins, each moment's loss at that moment's index
+        // (between 60 and 100 here), lies between the USD peak at 100 and at 60.
+        let peak = c
+            .inventory_peak_loss_coin
+            .expect("a fund in coin reports it");
+        let usd_peak = u.inventory_peak_loss;
+        assert!(
+            usd_peak > 0.0 && peak >= usd_peak / 100.0 * (1.0 - 1e-9) && peak <= usd_peak / 60.0,
+            "seed {}: {peak} coins against {usd_peak} USD",
+            c.seed
+        );
     }
     let mut needs: Vec<f64> = coin.rows.iter().map(|r| r.required_capital).collect();
     needs.sort_by(f64::total_cmp);

@@ -110,6 +110,10 @@ pub struct RecordSection {
     /// (`fund.denomination = "base"`; BitMEX's fund: -2,606 XBT on 13 March 2020).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fund_change_coin: Option<f64>,
+    /// The most the fund's inventory (positions it took over) stood under water, in its coin
+    /// (BitMEX: 5,652 XBT unrealized on 13 March 2020), for a fund held in coin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inventory_peak_loss_coin: Option<f64>,
     /// Whether auto-deleveraging (or socialized losses) happened.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub adl: Option<bool>,
@@ -124,7 +128,10 @@ pub struct RecordSection {
 impl RecordSection {
     /// Whether the record gives a figure the model can be set against.
     pub fn reports_anything(&self) -> bool {
-        self.fund_change_usd.is_some() || self.fund_change_coin.is_some() || self.adl.is_some()
+        self.fund_change_usd.is_some()
+            || self.fund_change_coin.is_some()
+            || self.inventory_peak_loss_coin.is_some()
+            || self.adl.is_some()
     }
 }
 

@@ -7,8 +7,8 @@ use std::num::NonZeroU64;
 use super::runs::RunFigures;
 use crate::stats::{SortedSample, Z95, wilson_of};
 
-/// The fund's change over the run (USD, or coins for a fund held in coin): percentiles over
-/// runs.
+/// The 5%, 50% and 95% points over runs of the fund's change (USD, or coins for a fund held
+/// in coin), or of another figure of the fund (its inventory's peak loss in coins).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FundChange {
     pub p5: f64,
@@ -23,6 +23,8 @@ pub struct RecordCell {
     pub fund_change: FundChange,
     /// A fund held in coin: its change in coins (`None` for a fund held in USD).
     pub fund_change_coin: Option<FundChange>,
+    /// A fund held in coin: its inventory's peak loss in coins (`None` in USD).
+    pub inventory_peak_loss_coin: Option<FundChange>,
     /// Runs that auto-deleveraged or socialized losses.
     pub socialized: u64,
     /// Its 95% Wilson interval, as a probability: (low, high).
@@ -65,6 +67,46 @@ impl std::fmt::Display for UnknownCell {
     }
 }
 
+/// One cell's runs, gathered for its figures.
+#[derive(Clone, Default)]
+struct Gathered {
+    finals: Vec<f64>,
+    coin_changes: Vec<Option<f64>>,
+    coin_peak_losses: Vec<Option<f64>>,
+    socialized: u64,
+    bad_debt: f64,
+}
+
+impl Gathered {
+    fn add(&mut self, r: &RunFigures) {
+        self.finals.push(r.fund_final);
+        self.coin_changes.push(r.fund_coin_change);
+        self.coin_peak_losses.push(r.inventory_peak_loss_coin);
+        self.socialized += u64::from(r.adl_count > 0 || r.socialized_loss > 0.0);
+        self.bad_debt += r.bad_debt;
+    }
+
+    /// The cell's figures (`None` without runs).
+    fn figures(self, initial: f64) -> Option<RecordCell> {
+        let runs = NonZeroU64::new(self.finals.len() as u64)?;
+        let finals = SortedSample::new(self.finals)?;
+        // Figures in coins, when every run has one (a fund held in coin).
+        let in_coin = |v: Vec<Option<f64>>| {
+            let sample = v.into_iter().collect::<Option<Vec<f64>>>()?;
+            SortedSample::new(sample).map(|s| FundChange::of(&s, 0.0))
+        };
+        Some(RecordCell {
+            runs,
+            fund_change: FundChange::of(&finals, initial),
+            fund_change_coin: in_coin(self.coin_changes),
+            inventory_peak_loss_coin: in_coin(self.coin_peak_losses),
+            socialized: self.socialized,
+            socialized_ci: wilson_of(self.socialized, runs, Z95),
+            bad_debt_mean: self.bad_debt / runs.get() as f64,
+        })
+    }
+}
+
 /// Every cell's figures, in cell order, from the runs of every cell; `fund_initial` holds each
 /// cell's fund at t = 0, one per cell of the experiment. A cell without runs has no figures
 /// (`None`).
@@ -73,41 +115,20 @@ pub fn record_cells(
     fund_initial: &[f64],
 ) -> Result<Vec<Option<RecordCell>>, UnknownCell> {
     let n = fund_initial.len();
-    let mut finals: Vec<Vec<f64>> = vec![Vec::new(); n];
-    let mut coins: Vec<Vec<Option<f64>>> = vec![Vec::new(); n];
-    let mut hits = vec![0u64; n];
-    let mut debt = vec![0.0; n];
+    let mut cells = vec![Gathered::default(); n];
     for r in runs {
-        let c = r.cell;
-        if c >= n {
-            return Err(UnknownCell { cell: c, cells: n });
-        }
-        finals[c].push(r.fund_final);
-        coins[c].push(r.fund_coin_change);
-        hits[c] += u64::from(r.adl_count > 0 || r.socialized_loss > 0.0);
-        debt[c] += r.bad_debt;
+        let Some(cell) = cells.get_mut(r.cell) else {
+            return Err(UnknownCell {
+                cell: r.cell,
+                cells: n,
+            });
+        };
+        cell.add(r);
     }
-    Ok(finals
+    Ok(cells
         .into_iter()
-        .zip(coins)
         .zip(fund_initial)
-        .enumerate()
-        .map(|(c, ((f, coin), &initial))| {
-            let runs = NonZeroU64::new(f.len() as u64)?;
-            let f = SortedSample::new(f)?;
-            let coin = coin
-                .into_iter()
-                .collect::<Option<Vec<f64>>>()
-                .and_then(SortedSample::new);
-            Some(RecordCell {
-                runs,
-                fund_change: FundChange::of(&f, initial),
-                fund_change_coin: coin.map(|c| FundChange::of(&c, 0.0)),
-                socialized: hits[c],
-                socialized_ci: wilson_of(hits[c], runs, Z95),
-                bad_debt_mean: debt[c] / runs.get() as f64,
-            })
-        })
+        .map(|(cell, &initial)| cell.figures(initial))
         .collect())
 }
 

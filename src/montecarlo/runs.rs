@@ -22,6 +22,8 @@ pub struct RunFigures {
     /// A fund held in coin: its change over the run in coins (`None` for a USD fund, and in
     /// tables written before the column existed).
     pub fund_coin_change: Option<f64>,
+    /// A fund held in coin: its inventory's peak loss in coins (`None` as above).
+    pub inventory_peak_loss_coin: Option<f64>,
 }
 
 impl RunFigures {
@@ -43,7 +45,8 @@ impl RunFigures {
 
     /// A column of `runs.parquet` read when the table has it (added with funds held in
     /// coin; tables written before hold none).
-    pub const OPTIONAL_COLUMNS: [&'static str; 1] = ["fund_coin_change"];
+    pub const OPTIONAL_COLUMNS: [&'static str; 2] =
+        ["fund_coin_change", "inventory_peak_loss_coin"];
 }
 
 /// The runs of `cell`, in the order given (the table's order).
@@ -99,6 +102,7 @@ pub(crate) mod tests {
             adl_count: 0,
             socialized_loss: 0.0,
             fund_coin_change: None,
+            inventory_peak_loss_coin: None,
         }
     }
 

@@ -105,6 +105,7 @@ pub(crate) fn read_run_figures(path: &Path) -> Result<Vec<RunFigures>, OutputErr
     let df = read_parquet_file(path, Some(&wanted))?;
     let col = |name: &str| values(&df, name, path);
     let coin = optional_values(&df, "fund_coin_change", path)?;
+    let peak_coin = optional_values(&df, "inventory_peak_loss_coin", path)?;
     let cell = col("cell")?;
     let seed = col("seed")?;
     let required = col("required_capital")?;
@@ -132,6 +133,7 @@ pub(crate) fn read_run_figures(path: &Path) -> Result<Vec<RunFigures>, OutputErr
             adl_count: adl[i] as u32,
             socialized_loss: socialized[i],
             fund_coin_change: coin.as_ref().and_then(|c| c[i]),
+            inventory_peak_loss_coin: peak_coin.as_ref().and_then(|c| c[i]),
         })
         .collect())
 }

@@ -57,12 +57,20 @@ struct CoinHolding {
     cash_outflow: f64,
     /// `max_t N_t`, floored at 0 (coins).
     required: f64,
+    /// The most its inventory stood under water, in coins at the index of the moment
+    /// (BitMEX's 5,652 XBT unrealized on 13 March 2020).
+    peak_inventory_loss: f64,
 }
 
 impl CoinHolding {
     /// `N_t` with the inventory worth `unrealized` USD above its takeover price.
     fn given_out(&self, unrealized: f64) -> f64 {
         self.cash_outflow - unrealized / self.price
+    }
+
+    /// The inventory's loss now, worth `unrealized` USD, in coins at the index.
+    fn note_inventory(&mut self, unrealized: f64) {
+        self.peak_inventory_loss = self.peak_inventory_loss.max(-unrealized / self.price);
     }
 }
 
@@ -178,6 +186,7 @@ impl InsuranceFund {
             price: start_price,
             cash_outflow: 0.0,
             required: 0.0,
+            peak_inventory_loss: 0.0,
         });
         self
     }
@@ -195,6 +204,12 @@ impl InsuranceFund {
             .map(|c| self.marked_balance() / c.price - self.initial / c.start_price)
     }
 
+    /// A fund in coin: the most its inventory stood under water, in coins at the index of
+    /// each moment it was marked. `None` in USD.
+    pub fn peak_inventory_loss_coin(&self) -> Option<f64> {
+        self.coin.as_ref().map(|c| c.peak_inventory_loss)
+    }
+
     /// A fund in coin: the index moved to `index` at `step`. Returns the change of its cash's
     /// dollar value, which the caller moves from the outside counterparty (0 in USD).
     pub(crate) fn revalue_coin(&mut self, index: f64, step: u64) -> f64 {
@@ -203,6 +218,7 @@ impl InsuranceFund {
         };
         let change = self.balance * (index / c.price - 1.0);
         c.price = index;
+        c.note_inventory(self.unrealized);
         self.account_coin(step);
         change
     }
@@ -446,6 +462,7 @@ impl InsuranceFund {
         self.give_out_coin(-realized);
         if let Some(c) = self.coin.as_mut() {
             c.required = c.required.max(c.given_out(self.unrealized));
+            c.note_inventory(self.unrealized);
         }
         self.peak_inventory_loss = self.peak_inventory_loss.max(-self.unrealized);
         // The cash follows (the caller moves it next).

@@ -384,6 +384,10 @@ impl Recorder {
             .iter()
             .filter_map(|f| f.coin_change())
             .reduce(|a, b| a + b);
+        row.inventory_peak_loss_coin = funds
+            .iter()
+            .filter_map(|f| f.peak_inventory_loss_coin())
+            .reduce(|a, b| a + b);
         if let Some(vault) = venue.ledger().vault() {
             row.inventory_pnl += vault.inventory_pnl();
             row.vault_pnl = Some(vault.marked_balance() - vault.initial());

@@ -260,6 +260,9 @@ flat_row! {
         /// marked balance at the end less its balance at t = 0, in coins (empty for a fund
         /// held in USD). `fund_final` and `required_capital` stay in USD.
         fund_coin_change: Option<f64>,
+        /// A fund held in its market's coin: the most its inventory stood under water, in
+        /// coins at the index of each step (empty for a fund held in USD).
+        inventory_peak_loss_coin: Option<f64>,
     }
 }
 

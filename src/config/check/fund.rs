@@ -73,18 +73,28 @@ pub(crate) fn denominated(
     }
 }
 
-/// A record's fund change in coin is set beside a fund held in coin only.
+/// A record's figures in coins are set beside a fund held in coin only.
 pub(crate) fn record_unit(
     record: Option<&RecordSection>,
     denomination: FundDenomination,
 ) -> Result<(), ParamError> {
-    if record.is_some_and(|r| r.fund_change_coin.is_some()) && denomination == FundDenomination::Usd
-    {
-        return Err(ParamError::new(
-            "experiment.record.fund_change_coin",
-            "is a change in coins, and this fund is held in USD: give `fund.denomination = \
-             \"base\"`, or the record's change in USD as `fund_change_usd`",
-        ));
+    let Some(record) = record else {
+        return Ok(());
+    };
+    if denomination == FundDenomination::Base {
+        return Ok(());
+    }
+    for (field, given) in [
+        ("fund_change_coin", record.fund_change_coin),
+        ("inventory_peak_loss_coin", record.inventory_peak_loss_coin),
+    ] {
+        if given.is_some() {
+            return Err(ParamError::new(
+                format!("experiment.record.{field}"),
+                "is a figure in coins, and this fund is held in USD: give `fund.denomination = \
+                 \"base\"`, or the record's figure in USD",
+            ));
+        }
     }
     Ok(())
 }

@@ -352,19 +352,7 @@ fn record_table(s: &mut String, t: &Tables, record: &RecordSection, cell: &Recor
         format_money(p5),
         format_money(p95)
     );
-    if let Some(coin) = cell.fund_change_coin {
-        let coins = |x: f64| format!("{x:+.0}");
-        let _ = writeln!(
-            s,
-            "| fund change in its coin | {} | median {} (90% of runs from {} to {}) |",
-            record
-                .fund_change_coin
-                .map_or_else(|| "not reported".into(), coins),
-            coins(coin.p50),
-            coins(coin.p5),
-            coins(coin.p95)
-        );
-    }
+    coin_rows(s, record, cell);
     let yes_no = |b: Option<bool>| match b {
         Some(true) => "yes",
         Some(false) => "no",
@@ -390,6 +378,42 @@ fn record_table(s: &mut String, t: &Tables, record: &RecordSection, cell: &Recor
         format_money(head.bad_debt_mean),
         format_money(head.bad_debt_var95)
     );
+}
+
+/// The figures of a fund held in coin: each one's name, the record's value and the cell's
+/// simulated points (`None` for a fund held in USD).
+fn coin_figures(
+    record: &RecordSection,
+    cell: &RecordCell,
+) -> [(&'static str, Option<f64>, Option<FundChange>); 2] {
+    [
+        (
+            "fund change in its coin",
+            record.fund_change_coin,
+            cell.fund_change_coin,
+        ),
+        (
+            "inventory's peak loss in its coin",
+            record.inventory_peak_loss_coin,
+            cell.inventory_peak_loss_coin,
+        ),
+    ]
+}
+
+/// A fund held in coin: its change and its inventory's peak loss in coins, beside the record.
+fn coin_rows(s: &mut String, record: &RecordSection, cell: &RecordCell) {
+    let coins = |x: f64| format!("{x:+.0}");
+    for (figure, reported, simulated) in coin_figures(record, cell) {
+        let Some(q) = simulated else { continue };
+        let _ = writeln!(
+            s,
+            "| {figure} | {} | median {} (90% of runs from {} to {}) |",
+            reported.map_or_else(|| "not reported".into(), coins),
+            coins(q.p50),
+            coins(q.p5),
+            coins(q.p95)
+        );
+    }
 }
 
 /// Whether the model and the record agree, in a sentence.
@@ -425,12 +449,14 @@ fn disagreements(record: &RecordSection, cell: &RecordCell) -> Vec<String> {
             format_money(f)
         ));
     }
-    if let (Some(f), Some(coin)) = (record.fund_change_coin, cell.fund_change_coin)
-        && !(coin.p5..=coin.p95).contains(&f)
-    {
-        disagree.push(format!(
-            "the reported fund change in its coin ({f:+.0}) lies outside the simulated 90% band"
-        ));
+    for (figure, reported, simulated) in coin_figures(record, cell) {
+        if let (Some(f), Some(q)) = (reported, simulated)
+            && !(q.p5..=q.p95).contains(&f)
+        {
+            disagree.push(format!(
+                "the reported {figure} ({f:+.0}) lies outside the simulated 90% band"
+            ));
+        }
     }
     // The record is one day: the model disagrees when it makes what happened a less than
     // 5% event, its whole 95% interval saying so (the fund's band is the same 5% a side).
@@ -457,7 +483,7 @@ fn sensitivity_table(s: &mut String, t: &Tables, record: &RecordSection) {
     }
     let _ = writeln!(
         s,
-        "### Sensitivity to the assumed inputs\n\nEvery cell of the grid beside the record (the headline cell in bold). \"agrees\": each reported fund change lies inside the cell's 90% band and ADL's 95% interval holds what was reported.\n"
+        "### Sensitivity to the assumed inputs\n\nEvery cell of the grid beside the record (the headline cell in bold). \"agrees\": each reported figure of the fund lies inside the cell's 90% band and ADL's 95% interval holds what was reported.\n"
     );
     let mut header = String::from("|");
     let mut rule = String::from("|");
