@@ -37,8 +37,10 @@ pub struct InsuranceFund {
     coin: Option<CoinHolding>,
 }
 
-/// A fund held in its market's coin, as BitMEX held its fund in XBT (MODEL.md section 5,
-/// issue 32: its dollar value halved with the price on 12-13 March 2020). Its cash is coins:
+/// A fund held in its market's coin, as BitMEX held its fund in XBT (MODEL.md section 5;
+/// VENUES.md, BitMEX row: blog.bitmex.com, "BitMEX insurance fund: your questions answered",
+/// 23 March 2020, gives the fund and its worst day in XBT; its dollar value halved with the
+/// price on 12-13 March 2020). Its cash is coins:
 /// every inflow, deficit and inventory gain is converted at the index of its moment, and the
 /// cash's dollar value moves with the index every step (the ledger moves that revaluation
 /// from the outside counterparty). Its inventory stays a position marked in USD.
@@ -218,9 +220,18 @@ impl InsuranceFund {
         };
         let change = self.balance * (index / c.price - 1.0);
         c.price = index;
-        c.note_inventory(self.unrealized);
+        self.track_coin();
         self.account_coin(step);
         change
+    }
+
+    /// A fund in coin, after any change: the running maximum of `N_t` and of its inventory's
+    /// loss in coins.
+    fn track_coin(&mut self) {
+        if let Some(c) = self.coin.as_mut() {
+            c.required = c.required.max(c.given_out(self.unrealized));
+            c.note_inventory(self.unrealized);
+        }
     }
 
     /// A fund in coin: `usd` more given out now (negative: taken in), converted at the index
@@ -231,18 +242,14 @@ impl InsuranceFund {
         }
     }
 
-    /// A fund in coin: `N_t` read after a change, its running maximum kept, and depletion
-    /// recorded when it passes `F0 / S_0` (the exact test while nothing depends on F0).
+    /// A fund in coin after the index moved: depletion recorded when what it gave out passes
+    /// `F0 / S_0` (the exact test while nothing depends on F0).
     fn account_coin(&mut self, step: u64) {
-        let Some(c) = self.coin.as_mut() else {
-            return;
-        };
-        let given = c.given_out(self.unrealized);
-        c.required = c.required.max(given);
-        if self.cap.is_none()
+        if self.coin.is_some()
+            && self.cap.is_none()
             && self.early_adl.is_none()
             && self.depleted_at.is_none()
-            && given > self.initial / c.start_price
+            && self.past_initial()
         {
             self.depleted_at = Some(step);
         }
@@ -391,9 +398,7 @@ impl InsuranceFund {
         self.net_outflow += d;
         self.required_capital = self.required_capital.max(self.net_outflow);
         self.give_out_coin(d);
-        if let Some(c) = self.coin.as_mut() {
-            c.required = c.required.max(c.given_out(self.unrealized));
-        }
+        self.track_coin();
         // Without a cap the balance is exactly `initial - net outflow` until the first
         // depletion, so the test below is the same as `d > balance` but exact. With a cap,
         // sweeps to treasury lower the balance too, and only the balance itself will do.
@@ -428,9 +433,7 @@ impl InsuranceFund {
         self.net_outflow -= change;
         self.required_capital = self.required_capital.max(self.net_outflow);
         self.give_out_coin(-change);
-        if let Some(c) = self.coin.as_mut() {
-            c.required = c.required.max(c.given_out(self.unrealized));
-        }
+        self.track_coin();
         let runs_dry = match self.cap {
             None => self.past_initial(),
             Some(_) => self.balance + change < 0.0,
@@ -460,10 +463,7 @@ impl InsuranceFund {
         self.net_outflow -= change + realized;
         self.required_capital = self.required_capital.max(self.net_outflow);
         self.give_out_coin(-realized);
-        if let Some(c) = self.coin.as_mut() {
-            c.required = c.required.max(c.given_out(self.unrealized));
-            c.note_inventory(self.unrealized);
-        }
+        self.track_coin();
         self.peak_inventory_loss = self.peak_inventory_loss.max(-self.unrealized);
         // The cash follows (the caller moves it next).
         let marked = self.balance + realized + self.unrealized;
