@@ -804,6 +804,13 @@ fn presets(name: Option<&str>) -> Result<(), String> {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, so println! into a closed pipe panics; restore the default so
+    // that `backstop validate x.toml | head -1` ends quietly, as Unix tools do.
+    #[cfg(unix)]
+    // SAFETY: set once, before any thread starts, to the default disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Run(args) => run(args),
