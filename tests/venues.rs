@@ -162,30 +162,95 @@ fn a_warm_book_of_no_look_back_is_the_cold_start() {
     );
 }
 
-/// A warm book is refused where its look-back has no meaning, naming the field.
+/// The dip file of [`dip_file`] after `before`, minute rows that precede the replay's start
+/// (the last of them at the start's price, 100), and the experiment replaying from the
+/// start with `traders` added to its `[traders]`.
+fn warm_replay(name: &str, before: &[f64], traders: &str) -> String {
+    let dir = common::temp_dir(name);
+    let path = dir.join("index.csv");
+    let t0 = 1_600_000_000i64;
+    let mut csv = String::from("unix,close\n");
+    for (k, price) in before.iter().enumerate() {
+        let t = t0 - 60 * (before.len() - k) as i64;
+        csv.push_str(&format!("{t},{price}\n"));
+    }
+    for k in 0..=60i64 {
+        let price = if k < 5 { 100.0 } else { 99.4 };
+        csv.push_str(&format!("{},{price}\n", t0 + 60 * k));
+    }
+    std::fs::write(&path, csv).unwrap();
+    venue(&path, r#"rule = "book""#)
+        .replace(
+            "time_column = \"unix\"\n",
+            &format!("time_column = \"unix\"\nstart = \"{t0}\"\n"),
+        )
+        .replace("[traders]\n", &format!("[traders]\n{traders}\n"))
+}
+
+/// A warm book on a replay opens over the file's rows before the start (MODEL.md section
+/// 3). Rows flat at the start's price open every position where a cold start does: the
+/// runs are the cold start's bit for bit, with a record's open interest too (the fit on the
+/// warm book finds the cold start's factor). Rising rows open positions at other prices,
+/// and each side is fitted to the record's open interest at t = 0. A look-back longer than
+/// the file's rows before the start is refused, naming the field and the file's first date.
 #[test]
-fn a_warm_book_on_a_replay_or_a_record_is_refused() {
-    let path = dip_file("warm-replay", 0.006);
-    let text = venue(&path, r#"rule = "book""#)
-        .replace("[traders]\n", "[traders]\nwarm_start_hours = 24.0\n");
+fn a_warm_book_on_a_replay_opens_over_the_rows_before_it() {
+    let key = |r: &backstop::simulation::RunRow| {
+        (
+            r.bad_debt.to_bits(),
+            r.liquidation_notional.to_bits(),
+            r.required_capital.to_bits(),
+            r.open_interest.to_bits(),
+        )
+    };
+    let flat = [100.0; 40];
+    for record in ["", "open_interest_usd = 2e7"] {
+        let cold = run(&parse(&warm_replay("warm-cold", &flat, record)), 2);
+        let warm_text = warm_replay(
+            "warm-flat",
+            &flat,
+            &format!("{record}\nwarm_start_hours = 0.5"),
+        );
+        let warm = run(&parse(&warm_text), 1);
+        for (c, w) in cold.rows.iter().zip(&warm.rows) {
+            assert_eq!(key(c), key(w), "seed {} ({record})", c.seed);
+        }
+    }
+    let rising: Vec<f64> = (0..40).map(|k| 80.0 + 0.5 * k as f64).collect();
+    let record = "open_interest_usd = 2e7\nwarm_start_hours = 0.5";
+    let cold = run(
+        &parse(&warm_replay(
+            "warm-cold-oi",
+            &flat,
+            "open_interest_usd = 2e7",
+        )),
+        2,
+    );
+    let warm = run(&parse(&warm_replay("warm-rising", &rising, record)), 2);
+    for (c, w) in cold.rows.iter().zip(&warm.rows) {
+        assert!(
+            (w.open_interest / 2e7 - 1.0).abs() < 1e-9,
+            "{}",
+            w.open_interest
+        );
+        assert_ne!(
+            key(c),
+            key(w),
+            "seed {}: a warm book opens at other entries",
+            c.seed
+        );
+    }
+    let long = warm_replay("warm-long", &flat, "warm_start_hours = 1.0");
     let Err(e) = backstop::config::Experiment::parse(
-        &text,
+        &long,
         std::path::Path::new("warm.toml"),
         backstop::config::Overrides::default(),
     ) else {
-        panic!("a warm book on a replay is refused")
+        panic!("a look-back longer than the rows before the start is refused")
     };
-    assert!(e.to_string().contains("traders.warm_start_hours"), "{e}");
-    assert!(e.to_string().contains("replay"), "{e}");
-    let record = gbm_venue("warm_start_hours = 24.0\nopen_interest_usd = 1e8");
-    let Err(e) = backstop::config::Experiment::parse(
-        &record,
-        std::path::Path::new("warm.toml"),
-        backstop::config::Overrides::default(),
-    ) else {
-        panic!("a warm book with a record's open interest is refused")
-    };
-    assert!(e.to_string().contains("open_interest_usd"), "{e}");
+    let e = e.to_string();
+    assert!(e.contains("traders.warm_start_hours"), "{e}");
+    assert!(e.contains("begins at 2020-09-13 11:46"), "{e}");
 }
 
 /// A minute-bar index file from `points` (minute, price) joined linearly: a crash and what

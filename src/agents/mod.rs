@@ -13,6 +13,7 @@ mod threshold;
 pub use distribution::PositiveDistribution;
 pub use population::{
     DrawnAccount, InitialPosition, PopulationParams, Reentry, StrategyGroup, collateral_scale,
+    side_scale,
 };
 pub use strategies::{Herding, MarginDefender, Noise, Panic, Trend};
 pub use threshold::ThresholdLaw;

@@ -272,16 +272,27 @@ pub fn collateral_scale(
     target: f64,
     cap: impl Fn(f64, f64) -> f64,
 ) -> Option<f64> {
-    let side: Vec<DrawnAccount> = accounts
+    let side: Vec<(DrawnAccount, f64)> = accounts
         .iter()
         .filter(|a| a.long == long)
-        .copied()
+        .map(|a| (*a, 1.0))
         .collect();
+    side_scale(&side, target, cap)
+}
+
+/// [`collateral_scale`] for one side's accounts each opened at its own price: each with the
+/// ratio of the price at t = 0 to its entry, by which its notional at t = 0 exceeds its
+/// notional at entry (a warm book's, simulation/warm_start.rs).
+pub fn side_scale(
+    side: &[(DrawnAccount, f64)],
+    target: f64,
+    cap: impl Fn(f64, f64) -> f64,
+) -> Option<f64> {
     let notional = |f: f64| -> f64 {
         side.iter()
-            .map(|a| {
+            .map(|(a, at_t0)| {
                 let c = a.collateral * f;
-                c * cap(c, a.leverage)
+                c * cap(c, a.leverage) * at_t0
             })
             .sum()
     };

@@ -8,11 +8,13 @@ use super::check::markets::{self, MarketAt};
 use super::check::{
     correlation, flow, fund, fund_weights, horizon, liquidation, margin, population, price_model,
 };
-use super::file::{ExperimentFile, TradersSection};
+use super::file::{ExperimentFile, PriceModelSpec, TradersSection};
 use super::lending::LendingScenario;
 use crate::agents::{PopulationParams, Strategy};
 use crate::market::data::DataFiles;
-use crate::market::{CorrelatedShocks, ImpactLaw, MarkState, OtherVenues, PriceModelParams};
+use crate::market::{
+    CorrelatedShocks, ImpactLaw, MarkState, OtherVenues, PriceModelParams, ReplayHistory,
+};
 use crate::params::ParamError;
 use crate::protocol::{
     FeeParams, InsuranceFund, LiquidationParams, LossSocialization, MarginParams,
@@ -27,6 +29,8 @@ pub struct MarketScenario {
     pub(crate) book: ImpactLaw,
     /// Other venues whose forced flow this venue's stands for.
     pub(crate) other_venues: Option<OtherVenues>,
+    /// A replay's rows before its start, for a warm book's look-back (MODEL.md section 3).
+    pub(crate) history: Option<Arc<ReplayHistory>>,
     /// What kind of market it is, with what only that kind needs.
     pub(crate) kind: MarketKind,
 }
@@ -45,6 +49,12 @@ pub enum MarketKind {
 impl MarketScenario {
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The replayed rows before t = 0 that a warm book opens over (`None`: its look-back is
+    /// drawn from the price model).
+    pub(crate) fn history(&self) -> Option<&ReplayHistory> {
+        self.history.as_deref()
     }
 
     /// The lending market's terms and borrowers, if this is one.
@@ -78,6 +88,10 @@ impl MarketScenario {
         let price_model = price_model::price_model(data, &m.model, dt, steps, &model_path)?;
         let other_venues = markets::other_venues(m, path)?;
         let lending = markets::lending(m, path)?;
+        let history = match lending {
+            None => warm_history(data, &m.model, traders, dt, &model_path)?,
+            Some(_) => None,
+        };
         let traders = markets::traders(m, traders, lending.as_ref(), path)?;
         markets::fund_weight(m, path)?;
         Ok(MarketScenario {
@@ -86,6 +100,7 @@ impl MarketScenario {
             price_model,
             book,
             other_venues,
+            history,
             kind: match lending {
                 Some(l) => MarketKind::Lending(Box::new(l)),
                 None => MarketKind::Perp { traders },
@@ -182,7 +197,6 @@ impl Scenario {
             .map(|(at, _)| at.path.as_str());
         liquidation::check_lending_rules(first_lending, &liquidation, socialization)?;
         let liquidation = liquidation::with_flash(first_lending, &f.liquidation, liquidation)?;
-        check_warm_start(&markets, traders.warm_start_steps)?;
         Ok(Self {
             steps,
             dt_seconds: dt,
@@ -349,24 +363,19 @@ fn check_flows(
     Ok(())
 }
 
-/// A warm book draws its look-back from the market's own price model; a replay's is the
-/// published path after `start`, so its look-back would be the future: refused, naming why.
-fn check_warm_start(markets: &[MarketScenario], steps: Option<usize>) -> Result<(), ParamError> {
-    if steps.is_none() {
-        return Ok(());
+/// A replay's rows before its start when `[traders] warm_start_hours` asks for a warm book
+/// (a valid look-back of at least one step; population.rs reports an invalid one).
+fn warm_history(
+    data: &DataFiles,
+    model: &PriceModelSpec,
+    traders: &TradersSection,
+    dt: f64,
+    path: &str,
+) -> Result<Option<Arc<ReplayHistory>>, ParamError> {
+    let hours = traders.warm_start_hours;
+    let valid = (0.0..=population::MAX_WARM_START_HOURS).contains(&hours);
+    if !valid || (hours * 3600.0 / dt).round() < 1.0 {
+        return Ok(None);
     }
-    match markets
-        .iter()
-        .find(|m| matches!(m.price_model, PriceModelParams::Replay(_)))
-    {
-        Some(m) => Err(ParamError::new(
-            "traders.warm_start_hours",
-            format!(
-                "cannot warm a book on a replay (market `{}`): its look-back would be the \
-                 replayed path itself; use a bootstrap of the same data, or a cold start",
-                m.name
-            ),
-        )),
-        None => Ok(()),
-    }
+    Ok(price_model::replay_history(data, model, hours, path)?.map(Arc::new))
 }

@@ -36,7 +36,7 @@ pub use mark::{DepthWithdrawal, FlowWithdrawal, MAX_S0, MIN_S0, MarkState, Plann
 pub use mark_rule::{BasisAverages, MarkKind, MarkRule};
 pub use merton::{Merton, MertonParams, compensator as merton_compensator};
 pub use regime::{RegimeParams, RegimeSwitching};
-pub use replay::{Replay, ReplayParams};
+pub use replay::{Replay, ReplayHistory, ReplayParams};
 pub use shocks::Shocks;
 pub use student_t::StudentT;
 pub use venues::{MAX_OTHER_VENUES_MULTIPLIER, OtherVenues};

@@ -86,6 +86,73 @@ impl ReplayParams {
     }
 }
 
+/// The rows of a replayed file before the replay's first (MODEL.md section 3: a warm book on
+/// a replay opens over the data that preceded it), relative to the first row's close and
+/// counted from t = 0 back: `close[j]` is the close `j` rows before t = 0 (`close[0] = 1`).
+/// With bars, `low[i]` and `high[i]` bound the bar that ends at `close[i]` (empty without
+/// bars: a book replayed close to close saw only the closes).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplayHistory {
+    close: Vec<f64>,
+    low: Vec<f64>,
+    high: Vec<f64>,
+}
+
+impl ReplayHistory {
+    /// From `close`, the file's rows oldest first ending at the replay's first row, each log
+    /// move from that row scaled by `vol_multiplier` as the replay scales its returns; with
+    /// `bars`, the same rows' lows and highs (each row's bar ends at its close).
+    pub fn new(
+        close: &PriceSeries,
+        bars: Option<(&PriceSeries, &PriceSeries)>,
+        vol_multiplier: f64,
+    ) -> ParamResult<Self> {
+        let Some(&last) = close.prices.last() else {
+            return Err(ParamError::new("path", "no row before the replay's start"));
+        };
+        let relative = |p: f64| f64::exp(vol_multiplier * (p / last).ln());
+        let back =
+            |s: &PriceSeries| -> Vec<f64> { s.prices.iter().rev().map(|&p| relative(p)).collect() };
+        let (low, high) = match bars {
+            None => (Vec::new(), Vec::new()),
+            Some((low, high)) => {
+                if low.prices.len() != close.prices.len() || high.prices.len() != close.prices.len()
+                {
+                    return Err(ParamError::new(
+                        "path",
+                        "the low and high columns before the replay's start do not have a row for every close",
+                    ));
+                }
+                (back(low), back(high))
+            }
+        };
+        Ok(Self {
+            close: back(close),
+            low,
+            high,
+        })
+    }
+
+    /// Rows before t = 0.
+    pub fn rows(&self) -> usize {
+        self.close.len() - 1
+    }
+
+    /// The close `j` rows before t = 0, relative to t = 0's.
+    pub fn close(&self, j: usize) -> f64 {
+        self.close[j]
+    }
+
+    /// The lowest and highest price of the bar that ends `j` rows before t = 0, relative
+    /// (its close alone without bars).
+    pub fn bar_range(&self, j: usize) -> (f64, f64) {
+        match (self.low.get(j), self.high.get(j)) {
+            (Some(&low), Some(&high)) => (low.min(self.close[j]), high.max(self.close[j])),
+            _ => (self.close[j], self.close[j]),
+        }
+    }
+}
+
 /// Position in the replayed returns (or bars).
 #[derive(Clone, Debug)]
 pub struct Replay {

@@ -117,11 +117,18 @@ impl<'s> Opener<'s> {
                 .map(|position| WarmPosition {
                     position,
                     entry: s0,
+                    age: 0,
                 })
                 .collect(),
             Some(steps) => self.warm_accounts(at, traders, steps),
         };
-        for (local, WarmPosition { position: p, entry }) in (0..traders).zip(accounts) {
+        for (
+            local,
+            WarmPosition {
+                position: p, entry, ..
+            },
+        ) in (0..traders).zip(accounts)
+        {
             book.push(p.collateral, p.size, entry);
             self.open_interest.run += p.size.abs() * s0;
             self.open_interest.markets[at.m] += p.size.abs() * s0;
@@ -151,8 +158,9 @@ impl<'s> Opener<'s> {
 
     /// The `n` traders of the perp market at `at` as a warm book: the accounts drawn as a
     /// cold start draws them, each opened at a time over a look-back of `steps` steps of the
-    /// market's own model that it survives (simulation/warm_start.rs). The look-back and the
-    /// opening times come from a stream of their own.
+    /// market's own model (or a replay's preceding rows) that it survives
+    /// (simulation/warm_start.rs), each side fitted to a record's open interest at t = 0.
+    /// The look-back and the opening times come from a stream of their own.
     fn warm_accounts(&mut self, at: &MarketAt, n: u32, steps: usize) -> Vec<WarmPosition> {
         let sc = self.sc;
         let cap = |c, l| sc.margin.cap_leverage(c, l);
@@ -160,12 +168,36 @@ impl<'s> Opener<'s> {
             .map(|_| sc.population.draw_account(&mut self.population_rng))
             .collect();
         let mut rng = stream_rng(self.master_seed, self.seed_index, Stream::WarmStart);
-        let model = sc.markets[at.m].price_model.start();
-        let look_back = LookBack::draw(model, at.s0, steps, &mut rng);
-        drawn
+        let market = &sc.markets[at.m];
+        let look_back = match market.history() {
+            Some(history) => LookBack::replayed(history, at.s0),
+            None => LookBack::draw(market.price_model.start(), at.s0, steps, &mut rng),
+        };
+        let scales = side_scales(sc, &drawn);
+        let mut book: Vec<WarmPosition> = drawn
             .iter()
-            .map(|a| look_back.open(a, 1.0, cap, &sc.margin, &mut rng))
-            .collect()
+            .map(|a| look_back.open(a, scales.of(a), cap, &sc.margin, &mut rng))
+            .collect();
+        if let Some(oi) = sc.open_interest_usd {
+            let long_share = sc.population.long_share();
+            for (long, target) in [(true, oi * long_share), (false, oi * (1.0 - long_share))] {
+                let (side, mut positions): (Vec<DrawnAccount>, Vec<WarmPosition>) = drawn
+                    .iter()
+                    .zip(&book)
+                    .filter(|(a, _)| a.long == long)
+                    .unzip();
+                look_back.fit_side(&side, &mut positions, target, cap, &sc.margin, &mut rng);
+                let mut fitted = positions.into_iter();
+                for (a, w) in drawn.iter().zip(book.iter_mut()) {
+                    if a.long == long
+                        && let Some(f) = fitted.next()
+                    {
+                        *w = f;
+                    }
+                }
+            }
+        }
+        book
     }
 
     /// A lending market of `l`'s borrowers, each loan drawn in borrower order; borrowers
@@ -218,20 +250,42 @@ impl<'s> Opener<'s> {
 fn opening_accounts(sc: &Scenario, n: u32, s0: f64, rng: &mut SimRng) -> Vec<InitialPosition> {
     let cap = |c, l| sc.margin.cap_leverage(c, l);
     let drawn: Vec<DrawnAccount> = (0..n).map(|_| sc.population.draw_account(rng)).collect();
-    let (long, short) = match sc.open_interest_usd {
-        None => (1.0, 1.0),
-        Some(oi) => {
-            let share = sc.population.long_share();
-            (
-                collateral_scale(&drawn, true, oi * share, cap).unwrap_or(1.0),
-                collateral_scale(&drawn, false, oi * (1.0 - share), cap).unwrap_or(1.0),
-            )
-        }
-    };
+    let scales = side_scales(sc, &drawn);
     drawn
         .iter()
-        .map(|a| a.open(s0, if a.long { long } else { short }, cap))
+        .map(|a| a.open(s0, scales.of(a), cap))
         .collect()
+}
+
+/// The factor on each side's drawn collateral that sets its notional at `S0` to its share of
+/// a record's open interest (1 without a record).
+#[derive(Clone, Copy, Debug)]
+struct SideScales {
+    long: f64,
+    short: f64,
+}
+
+impl SideScales {
+    fn of(&self, a: &DrawnAccount) -> f64 {
+        if a.long { self.long } else { self.short }
+    }
+}
+
+fn side_scales(sc: &Scenario, drawn: &[DrawnAccount]) -> SideScales {
+    let cap = |c, l| sc.margin.cap_leverage(c, l);
+    match sc.open_interest_usd {
+        None => SideScales {
+            long: 1.0,
+            short: 1.0,
+        },
+        Some(oi) => {
+            let share = sc.population.long_share();
+            SideScales {
+                long: collateral_scale(drawn, true, oi * share, cap).unwrap_or(1.0),
+                short: collateral_scale(drawn, false, oi * (1.0 - share), cap).unwrap_or(1.0),
+            }
+        }
+    }
 }
 
 /// Each of `n` borrowers' plans, one uniform draw apiece.

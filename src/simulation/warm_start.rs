@@ -9,18 +9,32 @@
 //! opening to t = 0: the book at t = 0 is made of survivors, and liquidation prices spread.
 //! The look-back path runs the price model forward from a fresh start and is placed so that
 //! it ends at `S0`; the run itself starts its model afresh (a GARCH's variance does not carry
-//! over from the look-back).
+//! over from the look-back). On a replay the look-back is the file's rows before the replay's
+//! start, one opening time per row, each survivor checked against the bars' lows and highs
+//! where the replay walks bars.
+//!
+//! With a record's open interest, each side's collateral is fitted to it on the warm book at
+//! t = 0 (a position's notional there is its notional at entry times `S0 / entry`): the
+//! entries are kept and the side's factor found as a cold start finds it. Only the margin's
+//! tiers can make a rescaled position one that would not have survived; those few redraw
+//! their opening times at the new size and the side is fitted again, a bounded number of
+//! times, so the book at t = 0 is always made of survivors and its open interest is the
+//! record's to the last pass's redraws.
 
 use rand::RngExt;
 
-use crate::agents::{DrawnAccount, InitialPosition};
-use crate::market::{PriceModel, PriceModelState};
+use crate::agents::{DrawnAccount, InitialPosition, side_scale};
+use crate::market::{PriceModel, PriceModelState, ReplayHistory};
 use crate::protocol::MarginParams;
 use crate::rng::SimRng;
 
 /// Draws of an opening time before an account opens at t = 0 instead (each draw includes
 /// t = 0 itself, where every position survives, so this is rarely reached).
 const MAX_DRAWS: usize = 1_000;
+
+/// Fits of a side's open interest, each after redrawing the positions its last fit made
+/// unsurvivable (none without margin tiers, so one fit).
+const MAX_FITS: usize = 20;
 
 /// The index over the look-back: its price `j` steps before t = 0 and the lowest and highest
 /// price from there up to t = 0.
@@ -36,6 +50,8 @@ pub(super) struct LookBack {
 pub(super) struct WarmPosition {
     pub(super) position: InitialPosition,
     pub(super) entry: f64,
+    /// Steps (or replayed rows) before t = 0 at which it opened.
+    pub(super) age: usize,
 }
 
 impl LookBack {
@@ -62,6 +78,20 @@ impl LookBack {
         Self { price, low, high }
     }
 
+    /// The replayed rows of `history` before t = 0, ending at `s0`: a position opened at
+    /// row `j`'s close saw every bar after it, the one ending at t = 0 included.
+    pub(super) fn replayed(history: &ReplayHistory, s0: f64) -> Self {
+        let rows = history.rows();
+        let price: Vec<f64> = (0..=rows).map(|j| s0 * history.close(j)).collect();
+        let (mut low, mut high) = (price.clone(), price.clone());
+        for j in 1..=rows {
+            let (bar_low, bar_high) = history.bar_range(j - 1);
+            low[j] = low[j - 1].min(price[j]).min(s0 * bar_low);
+            high[j] = high[j - 1].max(price[j]).max(s0 * bar_high);
+        }
+        Self { price, low, high }
+    }
+
     /// Steps in the look-back.
     pub(super) fn steps(&self) -> usize {
         self.price.len() - 1
@@ -84,13 +114,57 @@ impl LookBack {
             let entry = self.price[j];
             let position = account.open(entry, scale, &cap);
             if self.survives(&position, entry, j, margin) {
-                return WarmPosition { position, entry };
+                return WarmPosition {
+                    position,
+                    entry,
+                    age: j,
+                };
             }
         }
         let entry = self.price[0];
         WarmPosition {
             position: account.open(entry, scale, &cap),
             entry,
+            age: 0,
+        }
+    }
+
+    /// Fits one side of a warm book (`book[k]` opened from `drawn[k]`, the side's only) to
+    /// `target` USD of notional at t = 0, `s0`: the factor on the drawn collateral found with
+    /// the entries kept, then any position the new size would have liquidated redrawn at it,
+    /// and the side fitted again (see the module's note).
+    pub(super) fn fit_side(
+        &self,
+        drawn: &[DrawnAccount],
+        book: &mut [WarmPosition],
+        target: f64,
+        cap: impl Fn(f64, f64) -> f64 + Copy,
+        margin: &MarginParams,
+        rng: &mut SimRng,
+    ) {
+        let s0 = self.price[0];
+        for _ in 0..MAX_FITS {
+            let side: Vec<(DrawnAccount, f64)> = drawn
+                .iter()
+                .zip(book.iter())
+                .map(|(a, w)| (*a, s0 / w.entry))
+                .collect();
+            let Some(factor) = side_scale(&side, target, cap) else {
+                return;
+            };
+            let mut redrawn = false;
+            for (a, w) in drawn.iter().zip(book.iter_mut()) {
+                let position = a.open(w.entry, factor, cap);
+                if self.survives(&position, w.entry, w.age, margin) {
+                    w.position = position;
+                } else {
+                    *w = self.open(a, factor, cap, margin, rng);
+                    redrawn = true;
+                }
+            }
+            if !redrawn {
+                return;
+            }
         }
     }
 
@@ -112,6 +186,7 @@ impl LookBack {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::market::data::PriceSeries;
     use crate::market::{Gbm, GbmParams};
     use crate::rng::{Stream, stream_rng};
 
@@ -164,5 +239,116 @@ mod tests {
             }
         }
         assert!(mean_age[1] < mean_age[0], "{mean_age:?}");
+    }
+
+    /// Whether `w` survived every price of `prices` (from t = 0 back) up to its age.
+    fn survived(w: &WarmPosition, prices: &[f64], margin: &MarginParams) -> bool {
+        let p = w.position;
+        prices[..=w.age].iter().all(|&x| {
+            let equity = p.collateral + p.size * (x - w.entry);
+            !margin.is_liquidatable(equity, p.size.abs() * x)
+        })
+    }
+
+    /// On a replay the look-back is the file's rows before the start, rescaled to end at
+    /// `S0`, and a position survives the lows and highs of every bar after its opening (the
+    /// bar ending at t = 0 included): a 10x long opened before a bar whose low is 12% under
+    /// its entry never stands in the book at t = 0.
+    #[test]
+    fn a_replayed_look_back_is_the_rows_before_the_start() {
+        let series = |prices: &[f64]| PriceSeries {
+            times: (0..prices.len() as i64).map(|k| 3_600 * k).collect(),
+            prices: prices.to_vec(),
+            spacing: 3_600,
+            notes: Vec::new(),
+        };
+        // Oldest first; the last row is the replay's first (t = 0).
+        let close = series(&[50.0, 52.0, 51.0, 50.0]);
+        let low = series(&[49.0, 44.0, 50.5, 49.5]);
+        let high = series(&[51.0, 53.0, 52.0, 51.0]);
+        let history = ReplayHistory::new(&close, Some((&low, &high)), 1.0).unwrap();
+        let lb = LookBack::replayed(&history, 100.0);
+        assert_eq!(lb.steps(), 3);
+        assert_eq!(lb.price, vec![100.0, 102.0, 104.0, 100.0]);
+        // Bars ending at t = 0 and one row before: lows 99 and 101; the bar ending two rows
+        // back dipped to 88.
+        assert_eq!(lb.low, vec![100.0, 99.0, 99.0, 88.0]);
+        assert_eq!(lb.high, vec![100.0, 102.0, 104.0, 106.0]);
+        let margin = MarginParams::new(0.05, 0.025).unwrap();
+        let mut rng = stream_rng(5, 0, Stream::WarmStart);
+        let long = DrawnAccount {
+            collateral: 1_000.0,
+            leverage: 10.0,
+            long: true,
+        };
+        // What a position opened `a` rows back saw: the closes since and each bar's extremes.
+        let (bar_low, bar_high) = ([99.0, 101.0, 88.0], [102.0, 104.0, 106.0]);
+        for _ in 0..200 {
+            let w = lb.open(&long, 1.0, |_, l| l, &margin, &mut rng);
+            assert!(w.age < 3, "opened before the 88 low: {w:?}");
+            let mut seen = lb.price[..=w.age].to_vec();
+            seen.extend_from_slice(&bar_low[..w.age]);
+            seen.extend_from_slice(&bar_high[..w.age]);
+            let age = seen.len() - 1;
+            let scanned = WarmPosition { age, ..w };
+            assert!(survived(&scanned, &seen, &margin), "{w:?}");
+        }
+        // Without bars only the closes count, and an opening three rows back survives.
+        let closes_only = ReplayHistory::new(&close, None, 1.0).unwrap();
+        let lb = LookBack::replayed(&closes_only, 100.0);
+        assert_eq!(lb.low, vec![100.0, 100.0, 100.0, 100.0]);
+        let ages: Vec<usize> = (0..200)
+            .map(|_| lb.open(&long, 1.0, |_, l| l, &margin, &mut rng).age)
+            .collect();
+        assert!(ages.contains(&3), "{ages:?}");
+    }
+
+    /// A side fitted to a record's open interest holds it at t = 0, to the bisection's
+    /// precision, under tiered margins (where a larger position can need more margin than
+    /// its opening survived with), and every position in it is a survivor by a full scan.
+    #[test]
+    fn a_fitted_side_holds_the_open_interest_and_only_survivors() {
+        use crate::protocol::MarginTier;
+        let lb = look_back(3_000);
+        let tiers = [
+            MarginTier {
+                from_notional: 2e5,
+                imr: 0.02,
+                mmr: 0.01,
+            },
+            MarginTier {
+                from_notional: 1e6,
+                imr: 0.05,
+                mmr: 0.025,
+            },
+        ];
+        let margin = MarginParams::new(0.01, 0.005)
+            .unwrap()
+            .with_tiers(&tiers)
+            .unwrap();
+        let cap = |c: f64, l: f64| margin.cap_leverage(c, l);
+        let mut rng = stream_rng(9, 0, Stream::WarmStart);
+        let drawn: Vec<DrawnAccount> = (0..300)
+            .map(|n| DrawnAccount {
+                collateral: 200.0 * (1.0 + (n % 17) as f64),
+                leverage: 2.0 + (n % 50) as f64 * 2.0,
+                long: true,
+            })
+            .collect();
+        let mut book: Vec<WarmPosition> = drawn
+            .iter()
+            .map(|a| lb.open(a, 1.0, cap, &margin, &mut rng))
+            .collect();
+        let target = 5e7;
+        lb.fit_side(&drawn, &mut book, target, cap, &margin, &mut rng);
+        let at_t0: f64 = book.iter().map(|w| w.position.size.abs() * 100.0).sum();
+        assert!(
+            (at_t0 / target - 1.0).abs() < 1e-9,
+            "{at_t0} against {target}"
+        );
+        for w in &book {
+            assert!(survived(w, &lb.price, &margin), "{w:?}");
+            assert_eq!(lb.price[w.age], w.entry);
+        }
     }
 }

@@ -61,9 +61,9 @@ pub(crate) fn check(t: &TradersSection, dt: f64) -> ParamResult<Traders> {
 /// The longest look-back of a warm book: 30 days.
 pub(crate) const MAX_WARM_START_HOURS: f64 = 720.0;
 
-/// `[traders] warm_start_hours` in steps of `dt` (`None`: a cold start). A record's open
-/// interest scales the book at t = 0 at `s0`, which a warm book's entries do not share, so
-/// the two are not combined.
+/// `[traders] warm_start_hours` in steps of `dt` (`None`: a cold start). With a record's
+/// open interest, each side's collateral is fitted to it on the warm book at t = 0
+/// (simulation/warm_start.rs).
 fn warm_start(t: &TradersSection, dt: f64) -> ParamResult<Option<usize>> {
     let hours = t.warm_start_hours;
     if !(0.0..=MAX_WARM_START_HOURS).contains(&hours) {
@@ -75,13 +75,6 @@ fn warm_start(t: &TradersSection, dt: f64) -> ParamResult<Option<usize>> {
     let steps = (hours * 3600.0 / dt).round() as usize;
     if steps == 0 {
         return Ok(None);
-    }
-    if t.open_interest_usd > 0.0 {
-        return Err(ParamError::new(
-            "traders.warm_start_hours",
-            "cannot be set with open_interest_usd: a record's open interest scales the book \
-             as it opens at s0, and a warm book's positions opened at other prices",
-        ));
     }
     Ok(Some(steps))
 }

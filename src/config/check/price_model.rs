@@ -3,10 +3,10 @@
 //! Replay and bootstrap read their rows through one data window.
 
 use crate::config::file::{IntrabarSpec, PriceModelSpec, ShockSpec};
-use crate::market::data::{DataFiles, DataWindow};
+use crate::market::data::{DataFiles, DataWindow, format_time};
 use crate::market::{
     BootstrapParams, GarchParams, GbmParams, HestonParams, Horizon, MertonParams, PriceModelParams,
-    RegimeParams, ReplayParams, Shocks,
+    RegimeParams, ReplayHistory, ReplayParams, Shocks,
 };
 use crate::params::ParamError;
 
@@ -292,6 +292,89 @@ fn replay_bars(
     let params = ReplayParams::with_bars(ohlc, dt, steps).map_err(|e| e.within(path))?;
     ReplayParams::check_horizon_bars(ohlc[3], horizon)?;
     Ok(PriceModelParams::Replay(params))
+}
+
+/// The rows before a replay's first, for a warm book's look-back of `hours` (MODEL.md
+/// section 3): `None` for any other model. The file must reach back that far (the row at or
+/// before the look-back's first moment), an error on `traders.warm_start_hours` naming the
+/// file and the date its rows begin. With intrabar bars the bars' lows and highs come too.
+pub(crate) fn replay_history(
+    data: &DataFiles,
+    spec: &PriceModelSpec,
+    hours: f64,
+    path: &str,
+) -> Result<Option<ReplayHistory>, ParamError> {
+    let PriceModelSpec::Replay {
+        path: file,
+        price_column,
+        time_column,
+        start,
+        end,
+        vol_multiplier,
+        intrabar,
+        high_column,
+        low_column,
+        ..
+    } = spec
+    else {
+        return Ok(None);
+    };
+    let replayed = DataWindow {
+        file,
+        price_column,
+        time_column,
+        start,
+        end,
+    };
+    let Some(&t0) = data.window(&replayed, path, None)?.times.first() else {
+        return Ok(None);
+    };
+    let from = t0 - (hours * 3600.0).round() as i64;
+    let t0_text = t0.to_string();
+    let before = DataWindow {
+        start: "",
+        end: &t0_text,
+        ..replayed
+    };
+    let all = data.window(&before, path, None)?;
+    let Some(first) = all.times.iter().rposition(|&t| t <= from) else {
+        let begins = all
+            .times
+            .first()
+            .map_or(String::from("after it"), |&t| format_time(t));
+        return Err(ParamError::new(
+            "traders.warm_start_hours",
+            format!(
+                "is {hours} h, but `{path}.path` ({file}) begins at {begins}, less than {hours} h \
+                 before the replay's start ({}): a warm book on a replay opens over the rows \
+                 before it; lower warm_start_hours or move {path}.start later",
+                format_time(t0)
+            ),
+        ));
+    };
+    let from_row = all.times[first].to_string();
+    let window = DataWindow {
+        start: &from_row,
+        ..before
+    };
+    let close = data.window(&window, path, None)?;
+    let bars = match intrabar {
+        IntrabarSpec::None => None,
+        IntrabarSpec::Bridge => {
+            let column = |c: &str| {
+                let w = DataWindow {
+                    price_column: c,
+                    ..window
+                };
+                data.window(&w, path, None)
+            };
+            Some((column(low_column)?, column(high_column)?))
+        }
+    };
+    let bars = bars.as_ref().map(|(l, h)| (l, h));
+    ReplayHistory::new(&close, bars, *vol_multiplier)
+        .map(Some)
+        .map_err(|e| e.within(path))
 }
 
 #[cfg(test)]

@@ -33,14 +33,17 @@ pub struct TradersSection {
     /// Open interest at t = 0 as a record gives it (USD, both sides' notional summed), in
     /// each perp market: the drawn collateral of each side is scaled so that the longs hold
     /// exactly `long_share` of it and the shorts the rest (every trader keeps its leverage,
-    /// unless a margin tier caps it at the larger size). 0: open interest is what the draws
+    /// unless a margin tier caps it at the larger size); with a warm book, on the notional at
+    /// t = 0 of positions opened at their own prices. 0: open interest is what the draws
     /// give.
     #[schemars(transform = rule::non_negative, extend("x-unit" = "USD"))]
     pub open_interest_usd: f64,
     /// Warm book (MODEL.md section 3): each position opens at a time drawn over this
-    /// look-back before t = 0, on a path of the market's own price model, and only positions
-    /// that survive to t = 0 are kept, so liquidation prices spread as on a venue that has
-    /// traded for days. 0: a cold start, every position opened at `s0` at t = 0.
+    /// look-back before t = 0, on a path of the market's own price model (on a replay, the
+    /// file's rows before `start`, each bar's low and high checked with intrabar bars), and
+    /// only positions that survive to t = 0 are kept, so liquidation prices spread as on a
+    /// venue that has traded for days. 0: a cold start, every position opened at `s0` at
+    /// t = 0.
     #[schemars(range(min = 0.0, max = 720.0), extend("x-unit" = "h"))]
     pub warm_start_hours: f64,
 }
