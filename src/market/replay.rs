@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::data::PriceSeries;
 use super::intrabar::{self, Bar, BarWalk};
-use super::{Horizon, PriceModel};
+use super::{Horizon, PriceModel, SANE_PRICE_FACTOR};
 use crate::params::{ParamError, ParamResult};
 use rand::Rng;
 
@@ -110,7 +110,14 @@ impl ReplayHistory {
         let Some(&last) = close.prices.last() else {
             return Err(ParamError::new("path", "no row before the replay's start"));
         };
-        let relative = |p: f64| f64::exp(vol_multiplier * (p / last).ln());
+        // Unscaled rows divide exactly (a row at the start's price is 1, bit for bit).
+        let relative = |p: f64| {
+            if vol_multiplier == 1.0 {
+                p / last
+            } else {
+                f64::exp(vol_multiplier * (p / last).ln())
+            }
+        };
         let back =
             |s: &PriceSeries| -> Vec<f64> { s.prices.iter().rev().map(|&p| relative(p)).collect() };
         let (low, high) = match bars {
@@ -126,11 +133,18 @@ impl ReplayHistory {
                 (back(low), back(high))
             }
         };
-        Ok(Self {
-            close: back(close),
-            low,
-            high,
-        })
+        let close = back(close);
+        let sane = |x: &f64| (1.0 / SANE_PRICE_FACTOR..=SANE_PRICE_FACTOR).contains(x);
+        if !close.iter().chain(&low).chain(&high).all(sane) {
+            return Err(ParamError::new(
+                "vol_multiplier",
+                format!(
+                    "takes the rows before the replay's start beyond the factor \
+                     {SANE_PRICE_FACTOR:e} from its first price that any market reaches"
+                ),
+            ));
+        }
+        Ok(Self { close, low, high })
     }
 
     /// Rows before t = 0.
@@ -250,5 +264,23 @@ mod tests {
         assert!(ReplayParams::check_horizon_bars(&series, &h).is_ok());
         let e = ReplayParams::check_horizon(&series, 2.0, &h).unwrap_err();
         assert_eq!(e.field, "market.model.vol_multiplier");
+    }
+
+    /// The rows before the start are relative to its first price, scaled as the replay
+    /// scales its returns, and refused where the scaling takes them out of any market's range.
+    #[test]
+    fn the_rows_before_the_start_are_relative_and_sane() {
+        let series = PriceSeries {
+            times: vec![0, 60, 120],
+            prices: vec![50.0, 200.0, 100.0],
+            spacing: 60,
+            notes: vec![],
+        };
+        let h = ReplayHistory::new(&series, None, 1.0).unwrap();
+        assert_eq!(h.rows(), 2);
+        assert_eq!((h.close(0), h.close(1), h.close(2)), (1.0, 2.0, 0.5));
+        assert_eq!(h.bar_range(1), (2.0, 2.0));
+        let e = ReplayHistory::new(&series, None, 40.0).unwrap_err();
+        assert_eq!(e.field, "vol_multiplier");
     }
 }
