@@ -326,7 +326,40 @@ pub(crate) fn replay_history(
         start,
         end,
     };
-    let Some(&t0) = data.window(&replayed, path, None)?.times.first() else {
+    let Some((from, to)) = look_back_rows(data, &replayed, hours, path)? else {
+        return Ok(None);
+    };
+    let (from, to) = (from.to_string(), to.to_string());
+    let column = |c: &str| {
+        let w = DataWindow {
+            price_column: c,
+            start: &from,
+            end: &to,
+            ..replayed
+        };
+        data.window(&w, path, None)
+    };
+    let close = column(price_column)?;
+    let bars = match intrabar {
+        IntrabarSpec::None => None,
+        IntrabarSpec::Bridge => Some((column(low_column)?, column(high_column)?)),
+    };
+    ReplayHistory::new(&close, bars.as_ref().map(|(l, h)| (l, h)), *vol_multiplier)
+        .map(Some)
+        .map_err(|e| e.within(path))
+}
+
+/// The times of the first and last rows of a look-back of `hours` before the replay of
+/// `replayed`: the last row at or before `hours` before the replay's first row, and that
+/// first row (`None` when the replayed window is empty, which the replay itself refuses).
+/// A file that does not reach back so far is an error naming the field and its first date.
+fn look_back_rows(
+    data: &DataFiles,
+    replayed: &DataWindow,
+    hours: f64,
+    path: &str,
+) -> Result<Option<(i64, i64)>, ParamError> {
+    let Some(&t0) = data.window(replayed, path, None)?.times.first() else {
         return Ok(None);
     };
     let from = t0 - (hours * 3600.0).round() as i64;
@@ -334,47 +367,28 @@ pub(crate) fn replay_history(
     let before = DataWindow {
         start: "",
         end: &t0_text,
-        ..replayed
+        ..*replayed
     };
     let all = data.window(&before, path, None)?;
-    let Some(first) = all.times.iter().rposition(|&t| t <= from) else {
-        let begins = all
-            .times
-            .first()
-            .map_or(String::from("after it"), |&t| format_time(t));
-        return Err(ParamError::new(
-            "traders.warm_start_hours",
-            format!(
-                "is {hours} h, but `{path}.path` ({file}) begins at {begins}, less than {hours} h \
-                 before the replay's start ({}): a warm book on a replay opens over the rows \
-                 before it; lower warm_start_hours or move {path}.start later",
-                format_time(t0)
-            ),
-        ));
-    };
-    let from_row = all.times[first].to_string();
-    let window = DataWindow {
-        start: &from_row,
-        ..before
-    };
-    let close = data.window(&window, path, None)?;
-    let bars = match intrabar {
-        IntrabarSpec::None => None,
-        IntrabarSpec::Bridge => {
-            let column = |c: &str| {
-                let w = DataWindow {
-                    price_column: c,
-                    ..window
-                };
-                data.window(&w, path, None)
-            };
-            Some((column(low_column)?, column(high_column)?))
+    match all.times.iter().rev().find(|&&t| t <= from) {
+        Some(&first) => Ok(Some((first, t0))),
+        None => {
+            let begins = all
+                .times
+                .first()
+                .map_or(String::from("after it"), |&t| format_time(t));
+            Err(ParamError::new(
+                "traders.warm_start_hours",
+                format!(
+                    "is {hours} h, but `{path}.path` ({}) begins at {begins}, less than {hours} h \
+                     before the replay's start ({}): a warm book on a replay opens over the \
+                     rows before it; lower warm_start_hours or move {path}.start later",
+                    replayed.file,
+                    format_time(t0)
+                ),
+            ))
         }
-    };
-    let bars = bars.as_ref().map(|(l, h)| (l, h));
-    ReplayHistory::new(&close, bars, *vol_multiplier)
-        .map(Some)
-        .map_err(|e| e.within(path))
+    }
 }
 
 #[cfg(test)]

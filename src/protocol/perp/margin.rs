@@ -35,11 +35,14 @@ pub struct MarginParams {
     schedule: Option<Arc<Schedule>>,
 }
 
-/// Tiers with floors strictly increasing; `amount[j]` is tier `j`'s maintenance amount.
+/// Tiers with floors strictly increasing; `amount[j]` is tier `j`'s maintenance amount and
+/// `at_floor[j]` the maintenance margin at tier `j`'s floor (what the liquidation price's
+/// search reads at every floor: kept, not recomputed, so a search costs one test a tier).
 #[derive(Debug, PartialEq)]
 struct Schedule {
     tiers: Vec<MarginTier>,
     amount: Vec<f64>,
+    at_floor: Vec<f64>,
 }
 
 impl MarginParams {
@@ -140,10 +143,18 @@ impl MarginParams {
                 ),
             ));
         }
+        // A floor lies in its own tier: `maintenance` there is `mmr_j F_j - a_j`, the same
+        // expression, so the kept values are its bits.
+        let at_floor = tiers
+            .iter()
+            .zip(&amounts)
+            .map(|(t, a)| t.mmr * t.from_notional - a)
+            .collect();
         self.schedule = (!tiers.is_empty()).then(|| {
             Arc::new(Schedule {
                 tiers: tiers.to_vec(),
                 amount: amounts,
+                at_floor,
             })
         });
         Ok(self)
@@ -241,12 +252,12 @@ impl MarginParams {
     #[inline]
     pub fn liquidation_price(&self, c: f64, q: f64, e: f64) -> Option<f64> {
         if q > 0.0 {
-            let (m, a) = self.root_tier(|floor| c + floor - q * e - self.maintenance(floor) <= 0.0);
+            let (m, a) = self.root_tier(|floor, mm| c + floor - q * e - mm <= 0.0);
             let p = (q * e - c - a) / (q * (1.0 - m));
             (p > 0.0).then_some(p)
         } else if q < 0.0 {
             let s = -q;
-            let (m, a) = self.root_tier(|floor| c + s * e - floor - self.maintenance(floor) >= 0.0);
+            let (m, a) = self.root_tier(|floor, mm| c + s * e - floor - mm >= 0.0);
             Some((c + s * e + a) / (s * (1.0 + m)))
         } else {
             None
@@ -268,17 +279,22 @@ impl MarginParams {
         })
     }
 
-    /// The rates `(mmr_j, a_j)` of the highest tier whose floor notional passes `below_root`
-    /// (the root lies above that floor); the base tier's when none does.
+    /// The rates `(mmr_j, a_j)` of the highest tier whose floor notional and maintenance
+    /// margin there pass `below_root` (the root lies above that floor); the base tier's when
+    /// none does.
     #[inline]
-    fn root_tier(&self, below_root: impl Fn(f64) -> bool) -> (f64, f64) {
-        match self
-            .tiers()
+    fn root_tier(&self, below_root: impl Fn(f64, f64) -> bool) -> (f64, f64) {
+        let Some(schedule) = self.schedule.as_deref() else {
+            return (self.mmr, 0.0);
+        };
+        match schedule
+            .tiers
             .iter()
-            .rposition(|t| below_root(t.from_notional))
+            .zip(&schedule.at_floor)
+            .rposition(|(t, &mm)| below_root(t.from_notional, mm))
         {
             None => (self.mmr, 0.0),
-            Some(j) => (self.tiers()[j].mmr, self.amount(j)),
+            Some(j) => (schedule.tiers[j].mmr, schedule.amount[j]),
         }
     }
 }
@@ -286,6 +302,32 @@ impl MarginParams {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The maintenance margin kept at each floor for the liquidation price's search is the
+    /// one `maintenance` gives there, bit for bit.
+    #[test]
+    fn the_maintenance_kept_at_each_floor_is_the_rules() {
+        let tiers = [
+            MarginTier {
+                from_notional: 1e5,
+                imr: 0.02,
+                mmr: 0.0113,
+            },
+            MarginTier {
+                from_notional: 7.3e5,
+                imr: 0.05,
+                mmr: 0.0271,
+            },
+        ];
+        let m = MarginParams::new(0.01, 0.005)
+            .unwrap()
+            .with_tiers(&tiers)
+            .unwrap();
+        let schedule = m.schedule.as_deref().unwrap();
+        for (t, &kept) in tiers.iter().zip(&schedule.at_floor) {
+            assert_eq!(kept.to_bits(), m.maintenance(t.from_notional).to_bits());
+        }
+    }
 
     #[test]
     fn liquidation_price_solves_the_maintenance_equation() {
