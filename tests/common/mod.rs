@@ -108,11 +108,42 @@ pub fn backstop(args: &[&str]) -> Output {
 }
 
 /// A fresh, empty folder under the system's temporary directory, unique to this process.
+/// The first call of a process removes the folders that test processes which have ended left
+/// behind (the harness has no teardown, and a failed test's files are worth keeping until
+/// the next run).
 pub fn temp_dir(name: &str) -> PathBuf {
+    static SWEEP: std::sync::Once = std::sync::Once::new();
+    SWEEP.call_once(sweep_ended_processes);
     let d = std::env::temp_dir().join(format!("backstop-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+/// Removes `backstop-test-<pid>-*` folders whose process has ended (where `/proc` says which
+/// processes live; elsewhere nothing is removed).
+fn sweep_ended_processes() {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("backstop-test-"))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !proc.join(pid.to_string()).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 pub fn read_parquet(path: &Path) -> polars::prelude::DataFrame {
