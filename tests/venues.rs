@@ -192,7 +192,8 @@ fn warm_replay(name: &str, before: &[f64], traders: &str) -> String {
 /// runs are the cold start's bit for bit, with a record's open interest too (the fit on the
 /// warm book finds the cold start's factor). Rising rows open positions at other prices,
 /// and each side is fitted to the record's open interest at t = 0. A look-back longer than
-/// the file's rows before the start is refused, naming the field and the file's first date.
+/// the file's rows before the start is refused, naming the field and the file's first date,
+/// and so is a warm book on a regime that replays rows.
 #[test]
 fn a_warm_book_on_a_replay_opens_over_the_rows_before_it() {
     let key = |r: &backstop::simulation::RunRow| {
@@ -251,6 +252,25 @@ fn a_warm_book_on_a_replay_opens_over_the_rows_before_it() {
     let e = e.to_string();
     assert!(e.contains("traders.warm_start_hours"), "{e}");
     assert!(e.contains("begins at 2020-09-13 11:46"), "{e}");
+    // A regime that replays rows would have its look-back replay the rows after the start.
+    let regime = warm_replay("warm-regime", &flat, "warm_start_hours = 0.5").replace(
+        "[market.model]\nkind = \"replay\"\n",
+        "[market.model]\nkind = \"regime_switching\"\ntransition = [[1.0]]\n\n\
+         [[market.model.regimes]]\nkind = \"replay\"\n",
+    );
+    assert!(regime.contains("regime_switching"), "{regime}");
+    let Err(e) = backstop::config::Experiment::parse(
+        &regime,
+        std::path::Path::new("warm.toml"),
+        backstop::config::Overrides::default(),
+    ) else {
+        panic!("a warm book on a regime that replays rows is refused")
+    };
+    let e = e.to_string();
+    assert!(
+        e.contains("traders.warm_start_hours") && e.contains("regimes"),
+        "{e}"
+    );
 }
 
 /// A minute-bar index file from `points` (minute, price) joined linearly: a crash and what

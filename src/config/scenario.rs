@@ -364,7 +364,8 @@ fn check_flows(
 }
 
 /// A replay's rows before its start when `[traders] warm_start_hours` asks for a warm book
-/// (a valid look-back of at least one step; population.rs reports an invalid one).
+/// (population.rs reports a look-back out of range). A regime that replays rows is refused:
+/// a look-back drawn from the model would replay the rows after its start.
 fn warm_history(
     data: &DataFiles,
     model: &PriceModelSpec,
@@ -372,10 +373,19 @@ fn warm_history(
     dt: f64,
     path: &str,
 ) -> Result<Option<Arc<ReplayHistory>>, ParamError> {
-    let hours = traders.warm_start_hours;
-    let valid = (0.0..=population::MAX_WARM_START_HOURS).contains(&hours);
-    if !valid || (hours * 3600.0 / dt).round() < 1.0 {
+    if population::warm_steps(traders.warm_start_hours, dt).is_none() {
         return Ok(None);
     }
-    Ok(price_model::replay_history(data, model, hours, path)?.map(Arc::new))
+    if price_model::regime_replays(model) {
+        return Err(ParamError::new(
+            "traders.warm_start_hours",
+            format!(
+                "cannot warm a book on `{path}`: one of its regimes is a replay, and a \
+                 look-back drawn from the model would replay that regime's rows after its \
+                 start; warm the book on a replay itself, or start cold"
+            ),
+        ));
+    }
+    let history = price_model::replay_history(data, model, traders.warm_start_hours, path)?;
+    Ok(history.map(Arc::new))
 }

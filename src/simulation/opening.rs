@@ -4,7 +4,7 @@
 //! each market only what any market answers.
 
 use super::traders::TraderStates;
-use super::warm_start::{LookBack, WarmPosition};
+use super::warm_start::{LookBack, SideTarget, WarmPosition};
 use crate::agents::{DrawnAccount, InitialPosition, ThresholdLaw, collateral_scale};
 use crate::config::{LendingScenario, MarketKind, Scenario};
 use crate::protocol::lending::borrowers::{BorrowerBehavior, BorrowerPlan};
@@ -180,21 +180,9 @@ impl<'s> Opener<'s> {
             .collect();
         if let Some(oi) = sc.open_interest_usd {
             let long_share = sc.population.long_share();
-            for (long, target) in [(true, oi * long_share), (false, oi * (1.0 - long_share))] {
-                let (side, mut positions): (Vec<DrawnAccount>, Vec<WarmPosition>) = drawn
-                    .iter()
-                    .zip(&book)
-                    .filter(|(a, _)| a.long == long)
-                    .unzip();
-                look_back.fit_side(&side, &mut positions, target, cap, &sc.margin, &mut rng);
-                let mut fitted = positions.into_iter();
-                for (a, w) in drawn.iter().zip(book.iter_mut()) {
-                    if a.long == long
-                        && let Some(f) = fitted.next()
-                    {
-                        *w = f;
-                    }
-                }
+            for (long, usd) in [(true, oi * long_share), (false, oi * (1.0 - long_share))] {
+                let side = SideTarget { long, usd };
+                look_back.fit_side(side, &drawn, &mut book, cap, &sc.margin, &mut rng);
             }
         }
         book

@@ -54,6 +54,13 @@ pub(super) struct WarmPosition {
     pub(super) age: usize,
 }
 
+/// One side of the book and the notional at t = 0 a record gives it (USD).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct SideTarget {
+    pub(super) long: bool,
+    pub(super) usd: f64,
+}
+
 impl LookBack {
     /// `steps` steps of `model` before t = 0, drawn from `rng`, ending at `s0`.
     pub(super) fn draw(
@@ -70,24 +77,33 @@ impl LookBack {
             log_back -= r;
             price.push(s0 * f64::exp(log_back));
         }
-        let (mut low, mut high) = (price.clone(), price.clone());
-        for j in 1..price.len() {
-            low[j] = low[j - 1].min(price[j]);
-            high[j] = high[j - 1].max(price[j]);
-        }
-        Self { price, low, high }
+        Self::with_extremes(price, |_| None)
     }
 
     /// The replayed rows of `history` before t = 0, ending at `s0`: a position opened at
     /// row `j`'s close saw every bar after it, the one ending at t = 0 included.
     pub(super) fn replayed(history: &ReplayHistory, s0: f64) -> Self {
-        let rows = history.rows();
-        let price: Vec<f64> = (0..=rows).map(|j| s0 * history.close(j)).collect();
+        let price: Vec<f64> = (0..=history.rows())
+            .map(|j| s0 * history.close(j))
+            .collect();
+        Self::with_extremes(price, |j| {
+            let (low, high) = history.bar_range(j);
+            Some((s0 * low, s0 * high))
+        })
+    }
+
+    /// The look-back through `price` (from t = 0 back), its running extremes taken over the
+    /// prices and over `bar(j)`, the lowest and highest price of the bar ending `j` steps
+    /// before t = 0 where there is one.
+    fn with_extremes(price: Vec<f64>, bar: impl Fn(usize) -> Option<(f64, f64)>) -> Self {
         let (mut low, mut high) = (price.clone(), price.clone());
-        for j in 1..=rows {
-            let (bar_low, bar_high) = history.bar_range(j - 1);
-            low[j] = low[j - 1].min(price[j]).min(s0 * bar_low);
-            high[j] = high[j - 1].max(price[j]).max(s0 * bar_high);
+        for j in 1..price.len() {
+            low[j] = low[j - 1].min(price[j]);
+            high[j] = high[j - 1].max(price[j]);
+            if let Some((bar_low, bar_high)) = bar(j - 1) {
+                low[j] = low[j].min(bar_low);
+                high[j] = high[j].max(bar_high);
+            }
         }
         Self { price, low, high }
     }
@@ -129,15 +145,15 @@ impl LookBack {
         }
     }
 
-    /// Fits one side of a warm book (`book[k]` opened from `drawn[k]`, the side's only) to
-    /// `target` USD of notional at t = 0, `s0`: the factor on the drawn collateral found with
+    /// Fits the longs (or the shorts) of a warm book (`book[k]` opened from `drawn[k]`) to
+    /// their target notional at t = 0, `s0`: the factor on the drawn collateral found with
     /// the entries kept, then any position the new size would have liquidated redrawn at it,
     /// and the side fitted again (see the module's note).
     pub(super) fn fit_side(
         &self,
+        SideTarget { long, usd: target }: SideTarget,
         drawn: &[DrawnAccount],
         book: &mut [WarmPosition],
-        target: f64,
         cap: impl Fn(f64, f64) -> f64 + Copy,
         margin: &MarginParams,
         rng: &mut SimRng,
@@ -147,6 +163,7 @@ impl LookBack {
             let side: Vec<(DrawnAccount, f64)> = drawn
                 .iter()
                 .zip(book.iter())
+                .filter(|(a, _)| a.long == long)
                 .map(|(a, w)| (*a, s0 / w.entry))
                 .collect();
             let Some(factor) = side_scale(&side, target, cap) else {
@@ -154,6 +171,9 @@ impl LookBack {
             };
             let mut redrawn = false;
             for (a, w) in drawn.iter().zip(book.iter_mut()) {
+                if a.long != long {
+                    continue;
+                }
                 let position = a.open(w.entry, factor, cap);
                 if self.survives(&position, w.entry, w.age, margin) {
                     w.position = position;
@@ -304,8 +324,9 @@ mod tests {
     }
 
     /// A side fitted to a record's open interest holds it at t = 0, to the bisection's
-    /// precision, under tiered margins (where a larger position can need more margin than
-    /// its opening survived with), and every position in it is a survivor by a full scan.
+    /// precision, under tiered margins where the fit lifts positions (at 5x to 23x) into
+    /// tiers that need more margin than their paths allowed, and every position in it is a
+    /// survivor by a full scan.
     #[test]
     fn a_fitted_side_holds_the_open_interest_and_only_survivors() {
         use crate::protocol::MarginTier;
@@ -331,7 +352,7 @@ mod tests {
         let drawn: Vec<DrawnAccount> = (0..300)
             .map(|n| DrawnAccount {
                 collateral: 200.0 * (1.0 + (n % 17) as f64),
-                leverage: 2.0 + (n % 50) as f64 * 2.0,
+                leverage: 5.0 + (n % 10) as f64 * 2.0,
                 long: true,
             })
             .collect();
@@ -339,8 +360,21 @@ mod tests {
             .iter()
             .map(|a| lb.open(a, 1.0, cap, &margin, &mut rng))
             .collect();
-        let target = 5e7;
-        lb.fit_side(&drawn, &mut book, target, cap, &margin, &mut rng);
+        let target = 3e8;
+        let before: Vec<usize> = book.iter().map(|w| w.age).collect();
+        let longs = SideTarget {
+            long: true,
+            usd: target,
+        };
+        lb.fit_side(longs, &drawn, &mut book, cap, &margin, &mut rng);
+        // The fit lifts positions into tiers whose maintenance their paths did not allow:
+        // some must have redrawn their opening times, or this test would not test that.
+        let redrawn = book
+            .iter()
+            .zip(&before)
+            .filter(|(w, b)| w.age != **b)
+            .count();
+        assert!(redrawn > 0, "no position redrew its opening time");
         let at_t0: f64 = book.iter().map(|w| w.position.size.abs() * 100.0).sum();
         assert!(
             (at_t0 / target - 1.0).abs() < 1e-9,

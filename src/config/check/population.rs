@@ -72,11 +72,17 @@ fn warm_start(t: &TradersSection, dt: f64) -> ParamResult<Option<usize>> {
             format!("must be from 0 to {MAX_WARM_START_HOURS} (30 days), got {hours}"),
         ));
     }
-    let steps = (hours * 3600.0 / dt).round() as usize;
-    if steps == 0 {
-        return Ok(None);
+    Ok(warm_steps(hours, dt))
+}
+
+/// The look-back's steps of `dt` when `hours` asks for a warm book: `None` for a cold start
+/// (a look-back under half a step) or for hours out of range, which [`warm_start`] refuses.
+pub(crate) fn warm_steps(hours: f64, dt: f64) -> Option<usize> {
+    if !(0.0..=MAX_WARM_START_HOURS).contains(&hours) {
+        return None;
     }
-    Ok(Some(steps))
+    let steps = (hours * 3600.0 / dt).round() as usize;
+    (steps > 0).then_some(steps)
 }
 
 pub(crate) fn distribution(d: &DistributionSpec) -> ParamResult<PositiveDistribution> {

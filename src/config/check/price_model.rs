@@ -19,6 +19,14 @@ pub(crate) fn price_model(
     path: &str,
 ) -> Result<PriceModelParams, ParamError> {
     let horizon = Horizon { dt, steps, path };
+    if let Some(r) = ReplayedRows::of(spec) {
+        return match r.intrabar {
+            IntrabarSpec::Bridge => {
+                replay_bars(data, &r.window, r.bars, r.vol_multiplier, &horizon)
+            }
+            IntrabarSpec::None => replay(data, &r.window, r.vol_multiplier, &horizon),
+        };
+    }
     match spec {
         PriceModelSpec::RegimeSwitching {
             regimes,
@@ -53,31 +61,6 @@ pub(crate) fn price_model(
                 IntrabarSpec::None => {
                     bootstrap(data, &window, *mean_block, *vol_multiplier, &horizon)
                 }
-            }
-        }
-        PriceModelSpec::Replay {
-            path: file,
-            price_column,
-            time_column,
-            start,
-            end,
-            vol_multiplier,
-            intrabar,
-            open_column,
-            high_column,
-            low_column,
-        } => {
-            let window = DataWindow {
-                file,
-                price_column,
-                time_column,
-                start,
-                end,
-            };
-            let bars = [open_column, high_column, low_column].map(String::as_str);
-            match intrabar {
-                IntrabarSpec::Bridge => replay_bars(data, &window, bars, *vol_multiplier, &horizon),
-                IntrabarSpec::None => replay(data, &window, *vol_multiplier, &horizon),
             }
         }
         _ => parametric(spec, &horizon),
@@ -294,6 +277,58 @@ fn replay_bars(
     Ok(PriceModelParams::Replay(params))
 }
 
+/// Whether a regime of `spec`, at any depth, is a replay.
+pub(crate) fn regime_replays(spec: &PriceModelSpec) -> bool {
+    match spec {
+        PriceModelSpec::RegimeSwitching { regimes, .. } => regimes
+            .iter()
+            .any(|r| matches!(r, PriceModelSpec::Replay { .. }) || regime_replays(r)),
+        _ => false,
+    }
+}
+
+/// What a replay spec reads of its file: the window of its rows, its bars' open, high and
+/// low columns, its volatility multiplier and how it walks inside a bar.
+struct ReplayedRows<'a> {
+    window: DataWindow<'a>,
+    bars: [&'a str; 3],
+    vol_multiplier: f64,
+    intrabar: IntrabarSpec,
+}
+
+impl<'a> ReplayedRows<'a> {
+    /// `None` for any model but a replay.
+    fn of(spec: &'a PriceModelSpec) -> Option<Self> {
+        let PriceModelSpec::Replay {
+            path,
+            price_column,
+            time_column,
+            start,
+            end,
+            vol_multiplier,
+            intrabar,
+            open_column,
+            high_column,
+            low_column,
+        } = spec
+        else {
+            return None;
+        };
+        Some(Self {
+            window: DataWindow {
+                file: path,
+                price_column,
+                time_column,
+                start,
+                end,
+            },
+            bars: [open_column, high_column, low_column].map(String::as_str),
+            vol_multiplier: *vol_multiplier,
+            intrabar: *intrabar,
+        })
+    }
+}
+
 /// The rows before a replay's first, for a warm book's look-back of `hours` (MODEL.md
 /// section 3): `None` for any other model. The file must reach back that far (the row at or
 /// before the look-back's first moment), an error on `traders.warm_start_hours` naming the
@@ -304,28 +339,16 @@ pub(crate) fn replay_history(
     hours: f64,
     path: &str,
 ) -> Result<Option<ReplayHistory>, ParamError> {
-    let PriceModelSpec::Replay {
-        path: file,
-        price_column,
-        time_column,
-        start,
-        end,
+    let Some(ReplayedRows {
+        window: replayed,
+        bars: [_, high_column, low_column],
         vol_multiplier,
         intrabar,
-        high_column,
-        low_column,
-        ..
-    } = spec
+    }) = ReplayedRows::of(spec)
     else {
         return Ok(None);
     };
-    let replayed = DataWindow {
-        file,
-        price_column,
-        time_column,
-        start,
-        end,
-    };
+    let price_column = replayed.price_column;
     let Some((from, to)) = look_back_rows(data, &replayed, hours, path)? else {
         return Ok(None);
     };
@@ -344,7 +367,7 @@ pub(crate) fn replay_history(
         IntrabarSpec::None => None,
         IntrabarSpec::Bridge => Some((column(low_column)?, column(high_column)?)),
     };
-    ReplayHistory::new(&close, bars.as_ref().map(|(l, h)| (l, h)), *vol_multiplier)
+    ReplayHistory::new(&close, bars.as_ref().map(|(l, h)| (l, h)), vol_multiplier)
         .map(Some)
         .map_err(|e| e.within(path))
 }
